@@ -1,0 +1,6 @@
+/**
+ * dreambooth-ts: the public API of every package.
+ *
+ * @module
+ */
+export * from "./backend/mod.ts";

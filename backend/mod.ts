@@ -3,7 +3,26 @@
  * into tfjs. Also exports the one tfjs-core instance every package uses, with all gradients
  * registered.
  *
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "./mod.ts";
+ * const report = await initBackend({ quiet: true });
+ * console.log(report.name === tf.getBackend() || report.name === "wasm-native"); // true
+ * ```
+ *
  * @module
  */
 export { tf } from "./deps.ts";
 export { upsampleNearest } from "./upsample.ts";
+export {
+  type BackendReport,
+  initBackend,
+  type InitBackendOptions,
+  tensorflowPackages,
+} from "./init_backend.ts";
+export { type BackendName, backendNames, isBackendName, parseBackendName } from "./backend_name.ts";
+export {
+  nativeKernelsActive,
+  type NativeKernelsState,
+  setNativeKernels,
+} from "./native_kernels.ts";

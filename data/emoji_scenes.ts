@@ -1,0 +1,373 @@
+import { Canvas } from "./_canvas.ts";
+import { BACKGROUNDS } from "./_backgrounds.ts";
+import { composite } from "./_composite.ts";
+import { ladderSize, RasterCache } from "./_raster.ts";
+import { hashSeed, Rng } from "./_rng.ts";
+import { type EmojiCatalog, type EmojiDrawing, loadEmojiCatalog } from "./emoji_catalog.ts";
+import { HELD_OUT_DRAWINGS } from "./held_out.ts";
+import type { RgbImage } from "./rgb_image.ts";
+import { sceneCaption } from "./scene_caption.ts";
+import { SCENE_CONTEXTS, type SceneContext } from "./scene_contexts.ts";
+import { SCENE_PROPERTIES } from "./scene_properties.ts";
+
+/** Where and how the object is placed; all resolution-independent. */
+export interface SceneLayout {
+  /** Longer side of the object as a fraction of the image side. */
+  scale: number;
+  /** Horizontal position of the centre in [0, 1] of the free range (0 left, 1 right). */
+  x: number;
+  /** Vertical position in [0, 1] of the free range (0 high, 1 low). */
+  y: number;
+  /** Rotation in degrees (small, clockwise). */
+  angle: number;
+  /** Mirrored left-right. */
+  flip: boolean;
+}
+
+/** A complete description of one scene: rendering it at any size gives the same picture. */
+export interface SceneSpec {
+  /** The scene's seed (also seeds the background). */
+  seed: number;
+  /** Class noun of the object. */
+  classNoun: string;
+  /** Drawing id (`"twemoji:dog"`). */
+  drawingId: string;
+  /** Context name (`SCENE_CONTEXTS`). */
+  context: string;
+  /** Property adjective (`SCENE_PROPERTIES`), or null. */
+  property: string | null;
+  /** The caption (DreamBench grammar); may leave the context unsaid ("a red teapot"). */
+  caption: string;
+  /** Object placement. */
+  layout: SceneLayout;
+}
+
+/** One streamed scene. */
+export interface EmojiScene {
+  /** The image at the first requested size. */
+  image: RgbImage;
+  /** The same scene at every requested size, in the order of `sizes`. */
+  images: RgbImage[];
+  /** Caption in the DreamBench prompt grammar. */
+  caption: string;
+  /** Class noun. */
+  classNoun: string;
+  /** Context name (drawn even when the caption does not say it). */
+  context: string;
+  /** Property adjective or null. */
+  property: string | null;
+  /** Drawing id. */
+  drawingId: string;
+  /** Scene seed: `world.render(world.sample(seed), { size })` renders it again at any size. */
+  seed: number;
+  /** Index in the stream. */
+  index: number;
+}
+
+/** Options of {@link createEmojiScenes}. */
+export interface EmojiScenesOptions {
+  /** Include the held-out drawings of `HELD_OUT_DRAWINGS` (default false: pretraining never sees them). */
+  includeHeldOut?: boolean;
+  /** Probability that a scene has a property edit (default 0.3). */
+  propertyProbability?: number;
+  /** Probability that the caption leaves the context unsaid, "a teapot" (default 0.1). */
+  bareCaptionProbability?: number;
+  /** Restrict to these class nouns (default: every class). */
+  classes?: string[];
+  /** Memory budget of the emoji raster cache in bytes (default 256 MiB). */
+  rasterCacheBytes?: number;
+}
+
+/** Options of {@link EmojiScenes.scenes}. */
+export interface SceneStreamOptions {
+  /** Stream seed (default 0): scene i has seed `hashSeed(seed, i)`. */
+  seed?: number;
+  /** Number of scenes (default: endless). */
+  count?: number;
+  /** Index of the first scene (default 0), to resume a stream. */
+  start?: number;
+  /** Image side in pixels (default 64); ignored when `sizes` is given. */
+  size?: number;
+  /** Render each scene at several sizes (e.g. `[32, 128, 512]` for a cascade). */
+  sizes?: number[];
+}
+
+function checkSize(size: number, what: string): void {
+  if (!Number.isInteger(size) || size < 8 || size > 4096) {
+    throw new RangeError(
+      `Cannot ${what} as 'size' must be an integer in 8–4096: current value is ${size}`,
+    );
+  }
+}
+
+/**
+ * The EmojiScenes world: captioned scenes of emoji objects (several drawings per class, from
+ * different artwork sets) on procedurally drawn DreamBench contexts, deterministic from a seed and
+ * renderable at any resolution. Create with {@link createEmojiScenes}.
+ */
+export class EmojiScenes {
+  /** Class nouns. */
+  readonly classes: readonly string[];
+  /** Contexts. */
+  readonly contexts: readonly SceneContext[] = SCENE_CONTEXTS;
+  /** Property adjectives. */
+  readonly properties: readonly string[] = SCENE_PROPERTIES.map((p) => p.name);
+  /** Drawings the sampler draws from (held-out drawings excluded unless asked). */
+  readonly drawings: readonly EmojiDrawing[];
+  readonly #catalog: EmojiCatalog;
+  readonly #byClass: Map<string, EmojiDrawing[]>;
+  readonly #rasters: RasterCache;
+  readonly #propertyProbability: number;
+  readonly #bareCaptionProbability: number;
+
+  /** Use {@link createEmojiScenes}. */
+  constructor(catalog: EmojiCatalog, options: EmojiScenesOptions = {}) {
+    const {
+      includeHeldOut = false,
+      propertyProbability = 0.3,
+      bareCaptionProbability = 0.1,
+      classes = catalog.classes,
+      rasterCacheBytes = 256 * 2 ** 20,
+    } = options;
+    for (
+      const [name, p] of [["propertyProbability", propertyProbability], [
+        "bareCaptionProbability",
+        bareCaptionProbability,
+      ]] as const
+    ) {
+      if (!(p >= 0 && p <= 1)) {
+        throw new RangeError(
+          `Cannot create EmojiScenes as '${name}' must be in [0, 1]: current value is ${p}`,
+        );
+      }
+    }
+    const heldOut = new Set(Object.values(HELD_OUT_DRAWINGS).map((h) => h.drawingId));
+    this.#catalog = catalog;
+    this.#byClass = new Map();
+    for (const noun of classes) {
+      const all = catalog.byClass.get(noun);
+      if (all === undefined) {
+        throw new RangeError(
+          `Cannot create EmojiScenes as class '${noun}' is not in EMOJI_CLASSES`,
+        );
+      }
+      const list = includeHeldOut ? all : all.filter((d) => !heldOut.has(d.id));
+      if (list.length > 0) this.#byClass.set(noun, list);
+    }
+    this.classes = [...this.#byClass.keys()];
+    this.drawings = [...this.#byClass.values()].flat();
+    this.#rasters = new RasterCache(rasterCacheBytes);
+    this.#propertyProbability = propertyProbability;
+    this.#bareCaptionProbability = bareCaptionProbability;
+  }
+
+  /**
+   * Draws the description of one scene from its seed (cheap, synchronous, no rendering).
+   *
+   * @param seed Any integer.
+   * @param overrides Fix some choices (class, drawing, context, property, layout); the rest is
+   *   drawn from the seed as usual.
+   * @returns The scene description.
+   */
+  sample(seed: number, overrides: Partial<Omit<SceneSpec, "seed" | "caption">> = {}): SceneSpec {
+    if (!Number.isFinite(seed)) {
+      throw new RangeError(
+        `Cannot sample scene as 'seed' must be a finite number: current value is ${seed}`,
+      );
+    }
+    const r = new Rng(hashSeed(seed, 0x5ce7e));
+    const classNoun = r.pick(this.classes);
+    const drawing = r.pick(this.#byClass.get(classNoun)!);
+    const context = r.pick(SCENE_CONTEXTS).name;
+    const property = r.chance(this.#propertyProbability) ? r.pick(this.properties) : null;
+    const bare = r.chance(this.#bareCaptionProbability);
+    const layout: SceneLayout = {
+      scale: r.uniform(0.4, 0.62),
+      x: r.next(),
+      y: r.next(),
+      angle: Math.max(-15, Math.min(15, r.normal() * 7)),
+      flip: r.chance(0.5),
+    };
+    const spec = {
+      classNoun: overrides.classNoun ?? classNoun,
+      drawingId: overrides.drawingId ??
+        (overrides.classNoun === undefined
+          ? drawing.id
+          : r.pick(this.#byClass.get(overrides.classNoun) ?? [drawing]).id),
+      context: overrides.context ?? context,
+      property: overrides.property === undefined ? property : overrides.property,
+      layout: { ...layout, ...overrides.layout },
+    };
+    const d = this.#catalog.byId.get(spec.drawingId);
+    if (d === undefined) {
+      throw new RangeError(`Cannot sample scene as drawing '${spec.drawingId}' does not exist`);
+    }
+    const caption = sceneCaption(spec.classNoun, {
+      context: bare ? null : spec.context,
+      property: spec.property,
+    });
+    return { seed, ...spec, caption };
+  }
+
+  /**
+   * Renders a scene at `size`×`size`. The same spec gives the same bytes at a given size, and the
+   * same picture (background, pose, colours) at every size.
+   *
+   * @param spec From {@link EmojiScenes.sample}.
+   * @param options `size`: side in pixels (default 64).
+   * @returns The image, `[size, size, 3]` in [-1, 1].
+   */
+  async render(spec: SceneSpec, options: { size?: number } = {}): Promise<RgbImage> {
+    const { size = 64 } = options;
+    checkSize(size, "render scene");
+    const ctx = SCENE_CONTEXTS.find((c) => c.name === spec.context);
+    const drawBackground = BACKGROUNDS[spec.context];
+    if (ctx === undefined || drawBackground === undefined) {
+      throw new RangeError(`Cannot render scene as context '${spec.context}' does not exist`);
+    }
+    const drawing = this.#catalog.byId.get(spec.drawingId);
+    if (drawing === undefined) {
+      throw new RangeError(`Cannot render scene as drawing '${spec.drawingId}' does not exist`);
+    }
+    // Background, supersampled so that small sizes are anti-aliased (about 128–256 px inside).
+    const ss = Math.max(1, Math.min(4, Math.ceil(192 / size)));
+    const big = new Canvas(size * ss, size * ss);
+    const bgRng = new Rng(hashSeed(spec.seed, 0xb6));
+    const { horizon } = drawBackground(big, bgRng, hashSeed(spec.seed, 0xb7) % 100000);
+    const canvas = big.downsample(ss);
+    const background = ctx.placement === "float" ? canvas.data.slice() : null;
+
+    // Object geometry in normalised units.
+    const { scale, x, y, angle, flip } = spec.layout;
+    const objPx = scale * size;
+    const raster = await this.#rasters.get(drawing, ladderSize(objPx * 1.15));
+    const long = Math.max(raster.w, raster.h);
+    const k = objPx / long;
+    const ow = raster.w * k / size, oh = raster.h * k / size;
+    const cu = ow / 2 + 0.03 + x * Math.max(0, 1 - ow - 0.06);
+    let bottom: number;
+    if (ctx.placement === "float") {
+      const lo = Math.max(horizon + oh * 0.6, oh + 0.05);
+      bottom = lo + y * Math.max(0, 0.95 - lo);
+    } else {
+      const lo = Math.max(horizon + oh * 0.35, oh + 0.03);
+      bottom = Math.min(0.98, lo + y * Math.max(0, 0.97 - lo));
+    }
+    const cv = bottom - oh / 2;
+    const prop = SCENE_PROPERTIES.find((p) => p.name === spec.property) ?? null;
+    const place = {
+      cx: cu * size,
+      cy: cv * size,
+      scale: k,
+      angle: angle * Math.PI / 180,
+      flipX: flip,
+      flipY: false,
+      opacity: 1,
+      tint: prop?.tint ?? null,
+      shiny: prop?.name === "shiny",
+    };
+    if (spec.context === "mirror") {
+      composite(canvas, raster, {
+        ...place,
+        cy: (bottom + oh / 2) * size,
+        flipY: true,
+        angle: -place.angle,
+        opacity: 0.45,
+      });
+    } else if (ctx.placement !== "float") {
+      canvas.ellipse(
+        cu,
+        bottom - oh * 0.02,
+        ow * 0.45,
+        Math.max(oh * 0.05, 1.5 / size),
+        [0, 0, 0],
+        0.25,
+      );
+    }
+    composite(canvas, raster, place);
+    if (background !== null) {
+      // Floating: the liquid covers the lowest part of the object, with a wavy waterline.
+      const d = canvas.data, top = bottom - oh * 0.22;
+      const y0 = Math.max(0, Math.floor((top - 0.03) * size));
+      for (let py = y0; py < size; py++) {
+        for (let px = 0; px < size; px++) {
+          const u = (px + 0.5) / size, v = (py + 0.5) / size;
+          const line = top + 0.012 * Math.sin(u * 40 + spec.seed % 7);
+          const t = Math.min(1, Math.max(0, (v - line) * size / 1.5)) * 0.8;
+          if (t <= 0) continue;
+          const i = (py * size + px) * 3;
+          d[i] += (background[i] - d[i]) * t;
+          d[i + 1] += (background[i + 1] - d[i + 1]) * t;
+          d[i + 2] += (background[i + 2] - d[i + 2]) * t;
+        }
+      }
+    }
+    const out = new Float32Array(size * size * 3);
+    const d = canvas.data;
+    for (let i = 0; i < out.length; i++) {
+      const v = d[i] * 2 - 1;
+      out[i] = v < -1 ? -1 : v > 1 ? 1 : v;
+    }
+    return { data: out, width: size, height: size };
+  }
+
+  /**
+   * Streams captioned scenes: scene i of a stream has seed `hashSeed(seed, i)`, so a stream is
+   * reproducible and resumable (`start`).
+   *
+   * @param options See {@link SceneStreamOptions}.
+   * @returns An async generator of {@link EmojiScene}.
+   */
+  async *scenes(options: SceneStreamOptions = {}): AsyncGenerator<EmojiScene> {
+    const { seed = 0, count = Infinity, start = 0, size = 64 } = options;
+    const sizes = options.sizes ?? [size];
+    if (sizes.length === 0) throw new RangeError("Cannot stream scenes as 'sizes' is empty");
+    for (const s of sizes) checkSize(s, "stream scenes");
+    if (!(count >= 0)) {
+      throw new RangeError(
+        `Cannot stream scenes as 'count' must be ≥ 0: current value is ${count}`,
+      );
+    }
+    for (let i = start; i < start + count; i++) {
+      const sceneSeed = sceneSeedOf(seed, i);
+      const spec = this.sample(sceneSeed);
+      const images: RgbImage[] = [];
+      for (const s of sizes) images.push(await this.render(spec, { size: s }));
+      yield {
+        image: images[0],
+        images,
+        caption: spec.caption,
+        classNoun: spec.classNoun,
+        context: spec.context,
+        property: spec.property,
+        drawingId: spec.drawingId,
+        seed: sceneSeed,
+        index: i,
+      };
+    }
+  }
+}
+
+/** Seed of scene `index` of the stream with seed `seed`. */
+export function sceneSeedOf(seed: number, index: number): number {
+  return hashSeed(seed, index, 0x57e4);
+}
+
+/**
+ * Loads the emoji artwork (once per process) and creates the EmojiScenes world.
+ *
+ * @param options See {@link EmojiScenesOptions}.
+ * @returns The world.
+ *
+ * @example
+ * ```ts
+ * import { createEmojiScenes } from "./mod.ts";
+ * const world = await createEmojiScenes();
+ * for await (const scene of world.scenes({ seed: 1, count: 2, size: 32 })) {
+ *   console.log(scene.caption, scene.image.width); // e.g. "a red teapot on the beach" 32
+ * }
+ * ```
+ */
+export async function createEmojiScenes(options: EmojiScenesOptions = {}): Promise<EmojiScenes> {
+  return new EmojiScenes(await loadEmojiCatalog(), options);
+}

@@ -1,0 +1,97 @@
+import { loadImage, type LoadImageOptions } from "./load_image.ts";
+import type { RgbImage } from "./rgb_image.ts";
+import { join } from "node:path";
+
+/** File extensions {@link loadSubjectFolder} reads (case-insensitive). */
+export const SUBJECT_IMAGE_EXTENSIONS: readonly string[] = [".jpg", ".jpeg", ".png", ".webp"];
+
+/** Options of {@link loadSubjectFolder}. */
+export interface LoadSubjectFolderOptions extends LoadImageOptions {
+  /** Side of the square images in pixels (required: every image is centre-cropped and resized). */
+  size: number;
+  /**
+   * Called with a warning message (default: `console.warn`), e.g. when the folder holds a single
+   * image (DreamBooth wants 3–5).
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** The images of a subject folder. */
+export interface SubjectImages {
+  /** Images in file-name order, each `size`×`size`. */
+  images: RgbImage[];
+  /** The file paths, in the same order. */
+  paths: string[];
+}
+
+/**
+ * Reads every JPEG/PNG/WebP image of a folder (sorted by name; hidden files and `subject.json`
+ * are skipped), centre-cropped and resized to `size` (see {@link loadImage}: EXIF orientation,
+ * alpha onto white, greyscale expanded).
+ *
+ * Errors, before any image is decoded: a missing or empty folder; files that are not images
+ * (all of them named). A folder with one image loads with a warning.
+ *
+ * @param dir The folder.
+ * @param options See {@link LoadSubjectFolderOptions}.
+ * @returns The images and their paths.
+ *
+ * @example
+ * ```ts
+ * import { defaultSubject, loadSubjectFolder } from "./mod.ts";
+ * const { images } = await loadSubjectFolder(defaultSubject().dir, { size: 16 });
+ * console.log(images.length >= 4); // true
+ * ```
+ */
+export async function loadSubjectFolder(
+  dir: string,
+  options: LoadSubjectFolderOptions,
+): Promise<SubjectImages> {
+  const { size, onWarning = (m: string) => console.warn(m), ...imageOptions } = options ?? {};
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(
+      `Cannot load subject folder as 'size' must be a positive integer: current value is ${size}`,
+    );
+  }
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && !entry.name.startsWith(".")) names.push(entry.name);
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot load subject folder '${dir}': folder not found`);
+    }
+    if (err instanceof Deno.errors.NotADirectory) {
+      throw new Error(`Cannot load subject folder '${dir}': not a folder`);
+    }
+    throw err;
+  }
+  names.sort();
+  const ignored = new Set(["subject.json", "license.md", "readme.md", "licence.md"]);
+  const candidates = names.filter((n) => !ignored.has(n.toLowerCase()));
+  const isImage = (n: string) =>
+    SUBJECT_IMAGE_EXTENSIONS.some((ext) => n.toLowerCase().endsWith(ext));
+  const bad = candidates.filter((n) => !isImage(n));
+  if (bad.length > 0) {
+    throw new Error(
+      `Cannot load subject folder '${dir}' as it holds files that are not JPEG/PNG/WebP images: ${
+        bad.map((b) => `'${b}'`).join(", ")
+      } (remove them or move them elsewhere)`,
+    );
+  }
+  if (candidates.length === 0) {
+    throw new Error(
+      `Cannot load subject folder '${dir}' as it holds no images (JPEG/PNG/WebP); DreamBooth needs 3–5 images of the subject`,
+    );
+  }
+  if (candidates.length === 1) {
+    onWarning(
+      `Subject folder '${dir}' holds a single image: DreamBooth works best with 3–5 images of the subject`,
+    );
+  }
+  const paths = candidates.map((n) => join(dir, n));
+  const images: RgbImage[] = [];
+  for (const p of paths) images.push(await loadImage(p, { ...imageOptions, size }));
+  return { images, paths };
+}

@@ -1,7 +1,7 @@
 import { tf } from "./deps.ts";
 import { type Blas, blasError, envGet, openBlas } from "./_blas.ts";
 import { ensureConvFilterKernel } from "./_conv_filter_fallback.ts";
-import { nativeKernelConfigs } from "./_native_configs.ts";
+import { nativeKernelConfigs, nativeKernelNames } from "./_native_configs.ts";
 
 /** What {@linkcode setNativeKernels} did. */
 export interface NativeKernelsState {
@@ -52,11 +52,15 @@ export function setNativeKernels(enabled: boolean): NativeKernelsState {
     restoreWasmKernels();
     return { active: false, detail: `no BLAS library (${blasError})`, kernels: [] };
   }
-  const configs = nativeKernelConfigs(blas as Blas);
+  if (replaced.size > 0) {
+    return { active: true, detail: blas.description, kernels: [...replaced.keys()] };
+  }
+  for (const name of nativeKernelNames) replaced.set(name, tf.getKernel(name, "wasm"));
+  const configs = nativeKernelConfigs(blas as Blas, (name) => replaced.get(name));
   for (const config of configs) {
-    const name = config.kernelName;
-    if (!replaced.has(name)) replaced.set(name, tf.getKernel(name, "wasm"));
-    if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
+    if (tf.getKernel(config.kernelName, "wasm") !== undefined) {
+      tf.unregisterKernel(config.kernelName, "wasm");
+    }
     tf.registerKernel(config);
   }
   return { active: true, detail: blas.description, kernels: configs.map((c) => c.kernelName) };

@@ -1,6 +1,7 @@
 // Private: the list of BLAS-backed kernel configs for the wasm backend.
 import type { tf } from "./deps.ts";
 import type { Blas } from "./_blas.ts";
+import { castConfig, identityConfig, sumConfig } from "./_misc_kernels.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./_matmul_kernels.ts";
 import {
   conv2dBackpropFilterConfig,
@@ -17,6 +18,9 @@ export const nativeKernelNames = [
   "FusedConv2D",
   "Conv2DBackpropInput",
   "Conv2DBackpropFilter",
+  "Identity",
+  "Cast",
+  "Sum",
 ] as const;
 
 /**
@@ -34,5 +38,8 @@ export function nativeKernelConfigs(
     fusedConv2dConfig(blas, original("FusedConv2D")),
     conv2dBackpropInputConfig(blas, original("Conv2DBackpropInput")),
     conv2dBackpropFilterConfig(blas, original("Conv2DBackpropFilter")),
+    identityConfig(original("Identity")),
+    castConfig(original("Cast")),
+    sumConfig(blas, original("Sum")),
   ];
 }

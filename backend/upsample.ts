@@ -1,10 +1,11 @@
 import { tf } from "./deps.ts";
 
 /**
- * Nearest-neighbour upsampling of an NHWC batch by an integer factor, written as reshape +
- * broadcast so that its gradient is right on every backend (tfjs-backend-cpu 4.22 computes a wrong
- * gradient for `resizeNearestNeighbor` when batch > 1) and every intermediate tensor has rank ≤ 4
- * (rank-5 tensors are very slow on wasm).
+ * Nearest-neighbour upsampling of an NHWC batch by an integer factor, written as reshape + concat
+ * so that its gradient is right on every backend (tfjs-backend-cpu 4.22 computes a wrong gradient
+ * for `resizeNearestNeighbor` when batch > 1), every intermediate tensor has rank ≤ 4 (rank-5
+ * tensors are very slow on wasm), and it stays fast on wasm (whose Tile kernel, behind
+ * `broadcastTo`, is ~50× slower than Concat's copies).
  *
  * @param x Images `[B, H, W, C]` (borrowed).
  * @param factor Integer scale factor ≥ 1 (default 2).
@@ -34,15 +35,12 @@ export function upsampleNearest(x: tf.Tensor4D, factor = 2): tf.Tensor4D {
   if (factor === 1) return tf.clone(x);
   const [b, h, w, c] = x.shape;
   return tf.tidy(() => {
-    // [B·H, W, 1, C] → [B·H, W, f, C]: repeat each pixel along the width.
-    const wide = tf.broadcastTo(tf.reshape(x, [b * h, w, 1, c]), [b * h, w, factor, c]);
-    // [B·H, 1, W·f, C] → [B·H, f, W·f, C]: repeat each row.
-    const tall = tf.broadcastTo(tf.reshape(wide, [b * h, 1, w * factor, c]), [
-      b * h,
-      factor,
-      w * factor,
-      c,
-    ]);
+    // [B·H·W, 1, C] → [B·H·W, f, C]: repeat each pixel along the width.
+    const px = tf.reshape(x, [b * h * w, 1, c]);
+    const wide = tf.concat(new Array(factor).fill(px), 1);
+    // [B·H, 1, W·f·C] → [B·H, f, W·f·C]: repeat each row.
+    const row = tf.reshape(wide, [b * h, 1, w * factor * c]);
+    const tall = tf.concat(new Array(factor).fill(row), 1);
     return tf.reshape(tall, [b, h * factor, w * factor, c]);
   });
 }

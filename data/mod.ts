@@ -32,3 +32,10 @@ export {
   type SceneSpec,
   type SceneStreamOptions,
 } from "./emoji_scenes.ts";
+export {
+  BUILT_IN_SUBJECT_IMAGES,
+  type BuiltInSubject,
+  builtInSubjects,
+  DEFAULT_SUBJECT_NAME,
+  defaultSubject,
+} from "./built_in_subjects.ts";

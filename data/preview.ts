@@ -1,6 +1,6 @@
 /**
- * `deno run -A data/preview.ts [--seed 0] [--count 64] [--size 128] [--out runs/data/preview.png]`:
- * writes a captioned grid of EmojiScenes to look at.
+ * `deno run -A data/preview.ts [--seed 0] [--count 64] [--size 128] [--out runs/data/preview.png]`
+ * writes a captioned grid of EmojiScenes to look at; `--contexts` instead draws every context twice.
  *
  * @module
  */
@@ -17,21 +17,31 @@ if (import.meta.main) {
       count: { type: "string", default: "64" },
       size: { type: "string", default: "128" },
       out: { type: "string", default: "runs/data/preview.png" },
+      contexts: { type: "boolean", default: false },
     },
   });
   const world = await createEmojiScenes();
   const images: RgbImage[] = [];
   const labels: string[] = [];
+  const size = Number(values.size);
   const t0 = performance.now();
-  for await (
-    const s of world.scenes({
-      seed: Number(values.seed),
-      count: Number(values.count),
-      size: Number(values.size),
-    })
-  ) {
-    images.push(s.image);
-    labels.push(s.caption);
+  if (values.contexts) {
+    for (const c of world.contexts) {
+      for (const k of [1, 2]) {
+        const spec = world.sample(Number(values.seed) * 7919 + k * 977 + c.name.length, {
+          context: c.name,
+          property: null,
+        });
+        images.push(await world.render(spec, { size }));
+        labels.push(spec.caption);
+      }
+    }
+  } else {
+    const stream = world.scenes({ seed: Number(values.seed), count: Number(values.count), size });
+    for await (const s of stream) {
+      images.push(s.image);
+      labels.push(s.caption);
+    }
   }
   const dt = (performance.now() - t0) / 1000;
   await saveImageGrid(values.out!, images, { columns: 8, labels });

@@ -1,0 +1,122 @@
+import assert from "assert";
+import { createEmojiScenes, sceneSeedOf } from "./emoji_scenes.ts";
+import { HELD_OUT_DRAWINGS } from "./held_out.ts";
+import { SCENE_CONTEXTS } from "./scene_contexts.ts";
+import { SCENE_PROPERTIES } from "./scene_properties.ts";
+import { loadEmojiCatalog } from "./emoji_catalog.ts";
+import { EMOJI_SETS } from "./emoji_sets.ts";
+
+const DREAMBENCH_CLASSES = [
+  "dog",
+  "cat",
+  "backpack",
+  "teapot",
+  "vase",
+  "clock",
+  "candle",
+  "sneaker",
+  "boot",
+  "glasses",
+  "teddy bear",
+  "bowl",
+  "can",
+];
+
+Deno.test("the world covers ≥100 classes (with the DreamBench ones), ≥12 contexts, several sets per class", async () => {
+  const world = await createEmojiScenes();
+  assert.ok(world.classes.length >= 100, `${world.classes.length} classes`);
+  assert.ok(world.contexts.length >= 12, `${world.contexts.length} contexts`);
+  for (const c of DREAMBENCH_CLASSES) assert.ok(world.classes.includes(c), `missing class ${c}`);
+  const catalog = await loadEmojiCatalog();
+  for (const noun of catalog.classes) {
+    const sets = new Set(catalog.byClass.get(noun)!.map((d) => d.set));
+    assert.ok(sets.size >= 3, `class ${noun} has drawings from ${sets.size} sets`);
+  }
+  const used = new Set(catalog.drawings.map((d) => d.set));
+  assert.deepEqual([...used].sort(), EMOJI_SETS.map((s) => s.prefix).sort());
+});
+
+Deno.test("same seed gives the same bytes; different seeds differ; sizes share one scene", async () => {
+  const world = await createEmojiScenes();
+  const take = async (seed: number) => {
+    const out = [];
+    for await (const s of world.scenes({ seed, count: 3, sizes: [32, 64] })) out.push(s);
+    return out;
+  };
+  const a = await take(7), b = await take(7), c = await take(8);
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(a[i].images[0].data, b[i].images[0].data);
+    assert.deepEqual(a[i].images[1].data, b[i].images[1].data);
+    assert.equal(a[i].caption, b[i].caption);
+    assert.equal(a[i].seed, sceneSeedOf(7, i));
+    assert.equal(a[i].images[0].width, 32);
+    assert.equal(a[i].images[1].width, 64);
+  }
+  assert.notDeepEqual(a[0].image.data, c[0].image.data);
+  // A fresh world (fresh raster cache) renders the same bytes, and resuming a stream works.
+  const again = await createEmojiScenes();
+  const spec = again.sample(a[2].seed);
+  assert.deepEqual((await again.render(spec, { size: 32 })).data, a[2].images[0].data);
+  for await (const s of again.scenes({ seed: 7, start: 2, count: 1, size: 32 })) {
+    assert.deepEqual(s.image.data, a[2].image.data);
+  }
+  // The 64 px image downscaled is close to the 32 px one: the same picture at two resolutions.
+  const big = a[0].images[1].data, small = a[0].images[0].data;
+  let err = 0;
+  for (let y = 0; y < 32; y++) {
+    for (let x = 0; x < 32; x++) {
+      for (let ch = 0; ch < 3; ch++) {
+        let m = 0;
+        for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          m += big[((2 * y + dy) * 64 + 2 * x + dx) * 3 + ch] / 4;
+        }
+        err += Math.abs(m - small[(y * 32 + x) * 3 + ch]);
+      }
+    }
+  }
+  assert.ok(err / (32 * 32 * 3) < 0.12, `mean difference ${err / (32 * 32 * 3)}`);
+});
+
+Deno.test("held-out drawings are never sampled by the pretraining world", async () => {
+  const world = await createEmojiScenes();
+  const heldOut = new Set(Object.values(HELD_OUT_DRAWINGS).map((h) => h.drawingId));
+  assert.ok(Object.keys(HELD_OUT_DRAWINGS).length >= 4);
+  for (const d of world.drawings) assert.ok(!heldOut.has(d.id), `${d.id} is held out`);
+  const catalog = await loadEmojiCatalog();
+  for (const id of heldOut) assert.ok(catalog.byId.has(id), `held-out drawing ${id} exists`);
+  const seen = new Set<string>();
+  for (let i = 0; i < 20000; i++) {
+    const spec = world.sample(sceneSeedOf(0, i));
+    assert.ok(!heldOut.has(spec.drawingId), `scene ${i} uses held-out ${spec.drawingId}`);
+    seen.add(spec.drawingId);
+  }
+  // The classes of the held-out drawings still have other drawings in the world.
+  for (const { classNoun } of Object.values(HELD_OUT_DRAWINGS)) {
+    assert.ok(world.classes.includes(classNoun));
+  }
+  assert.ok(
+    seen.size > world.drawings.length * 0.9,
+    `${seen.size} of ${world.drawings.length} drawings seen`,
+  );
+  const withHeldOut = await createEmojiScenes({ includeHeldOut: true });
+  assert.ok(withHeldOut.drawings.some((d) => heldOut.has(d.id)));
+});
+
+Deno.test("captions follow the DreamBench grammar and match the scene", async () => {
+  const world = await createEmojiScenes();
+  const phrases = new Map(SCENE_CONTEXTS.map((c) => [c.name, c.phrase]));
+  const props = SCENE_PROPERTIES.map((p) => p.name);
+  let bare = 0, withProp = 0;
+  for (let i = 0; i < 2000; i++) {
+    const s = world.sample(sceneSeedOf(3, i));
+    const phrase = phrases.get(s.context)!;
+    const head = `${s.property === null ? "" : s.property + " "}${s.classNoun}`;
+    const article = /^[aeiou]/.test(head) ? "an" : "a";
+    const full = `${article} ${head} ${phrase}`, short = `${article} ${head}`;
+    assert.ok(s.caption === full || s.caption === short, s.caption);
+    if (s.caption === short) bare++;
+    if (s.property !== null) withProp++, assert.ok(props.includes(s.property));
+  }
+  assert.ok(bare > 100 && bare < 400, `${bare} bare captions`);
+  assert.ok(withProp > 450 && withProp < 750, `${withProp} with a property`);
+});

@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./backend/mod.ts";
+export * from "./data/mod.ts";

@@ -1,8 +1,8 @@
 // Private procedural backgrounds, one per context of SCENE_CONTEXTS. Each draws on a canvas in
 // normalised coordinates with its own seeded randomness and returns where the ground starts
 // (`horizon`, a v coordinate) so that the object can stand on it.
-import { type Canvas, fbm, hex, mix, type Rgb, shade, valueNoise } from "./_canvas.ts";
-import { hashSeed, type Rng } from "./_rng.ts";
+import { type Canvas, fbm, hex, lattice, mix, type Rgb, shade, valueNoise } from "./_canvas.ts";
+import type { Rng } from "./_rng.ts";
 
 export interface Background {
   /** v where the ground/surface begins (objects stand below it). */
@@ -136,9 +136,9 @@ const cobblestone: Draw = (c, _r, seed) => {
     const depth = 0.3 + v * 0.9;
     const y = v * 8 / depth + 20;
     const row = Math.floor(y);
-    const x = u * 8 / depth + (row % 2) * 0.5 + (hashSeed(row, seed) % 97) / 97;
+    const x = u * 8 / depth + (row % 2) * 0.5 + lattice(row, 7, seed);
     const col = Math.floor(x);
-    const h = hashSeed(row, col, seed) / 4294967296;
+    const h = lattice(row, col, seed);
     const fx = x - col - 0.5 + (h - 0.5) * 0.1, fy = y - row - 0.5;
     // Rounded-square stones: a superellipse distance.
     const d = Math.pow(Math.pow(Math.abs(fx), 4) + Math.pow(Math.abs(fy), 4), 0.25);
@@ -179,9 +179,9 @@ const woodenFloor: Draw = (c, r, seed) => {
     const depth = 0.4 + (v - wall) / (1 - wall) * 0.8;
     const y = (v - wall) * 7 / depth;
     const row = Math.floor(y);
-    const x = (u - 0.5) * 3 / depth + (hashSeed(row, seed) % 100) / 100;
+    const x = (u - 0.5) * 3 / depth + lattice(row, 11, seed);
     const board = Math.floor(x);
-    const h = hashSeed(row, board, seed) / 4294967296;
+    const h = lattice(row, board, seed);
     const grain = 0.5 + 0.5 * Math.sin(x * 40 + 8 * fbm(x * 3, y * 12, seed + row, 2));
     const f = (0.8 + 0.3 * h) * (0.9 + 0.12 * grain);
     const edge = Math.min(y - row, 1 - (y - row)) < 0.04 ||

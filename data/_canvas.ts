@@ -1,7 +1,6 @@
 // Private procedural drawing in normalised coordinates (u → right, v → down, both in [0, 1]) on an
 // RGB float canvas (values in [0, 1]). Everything is resolution-independent: the same calls at any
 // pixel size draw the same picture, so every cascade stage sees the same scene.
-import { hashSeed } from "./_rng.ts";
 
 export type Rgb = readonly [number, number, number];
 
@@ -25,8 +24,13 @@ function smooth(t: number): number {
   return t * t * (3 - 2 * t);
 }
 
-function lattice(ix: number, iy: number, seed: number): number {
-  return hashSeed(ix, iy, seed) / 4294967296;
+export function lattice(ix: number, iy: number, seed: number): number {
+  // A small integer hash (no allocation: this runs several times per pixel).
+  let h = Math.imul(ix | 0, 0x27d4eb2d) ^ Math.imul(iy | 0, 0x165667b1) ^
+    Math.imul(seed | 0, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
 /** Smooth value noise in [0, 1) at continuous coordinates (resolution-independent). */

@@ -39,3 +39,9 @@ export {
   DEFAULT_SUBJECT_NAME,
   defaultSubject,
 } from "./built_in_subjects.ts";
+export {
+  readSceneCache,
+  type SceneCacheEntry,
+  writeSceneCache,
+  type WriteSceneCacheOptions,
+} from "./scene_cache.ts";

@@ -1,0 +1,8 @@
+/**
+ * The dependencies of diffusion/: the shared tfjs instance, backend selection and rank-4 upsampling
+ * from backend/ (relative imports, so that a URL import without deno.json works) and Node built-ins.
+ *
+ * @module
+ */
+export { initBackend, tf, upsampleNearest } from "../backend/mod.ts";
+export { deflateSync } from "node:zlib";

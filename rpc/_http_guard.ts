@@ -1,0 +1,72 @@
+/**
+ * Request guards of the HTTP layer: bearer-token check (constant time) and the Host-header check
+ * that stops DNS rebinding when the server runs on loopback without a token.
+ *
+ * @module
+ */
+
+/**
+ * Whether a request carries the token: `Authorization: Bearer <token>`, or for GET requests
+ * (EventSource and `<img>` cannot set headers) `?access_token=<token>` (RFC 6750 §2.3).
+ *
+ * @param request The request.
+ * @param token The expected token.
+ * @returns `true` when it matches.
+ */
+export function hasToken(request: Request, token: string): boolean {
+  const header = request.headers.get("authorization");
+  let given: string | null = null;
+  if (header !== null) {
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    given = m === null ? "" : m[1];
+  } else if (request.method === "GET" || request.method === "HEAD") {
+    given = new URL(request.url).searchParams.get("access_token");
+  }
+  return given !== null && constantTimeEqual(given, token);
+}
+
+/**
+ * Compares two strings in time that depends only on their lengths.
+ *
+ * @param a One string.
+ * @param b The other.
+ * @returns Whether they are equal.
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  const n = Math.max(x.length, y.length);
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Host names that are loopback. */
+export const loopbackHosts: readonly string[] = ["localhost", "127.0.0.1", "::1", "[::1]"];
+
+/**
+ * Whether a bind address is loopback (`127.0.0.0/8`, `::1`, `localhost`).
+ *
+ * @param host The `--host` value.
+ * @returns `true` for loopback.
+ */
+export function isLoopback(host: string): boolean {
+  return loopbackHosts.includes(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Whether the request's Host header names a loopback host or the bind address (anything else
+ * reaching a loopback server is a browser tricked by DNS rebinding).
+ *
+ * @param request The request.
+ * @param bindHost The address the server listens on.
+ * @returns `true` when acceptable.
+ */
+export function hostAllowed(request: Request, bindHost: string): boolean {
+  const host = request.headers.get("host");
+  if (host === null) return true;
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
+  const lower = name.toLowerCase();
+  return isLoopback(lower) || lower === bindHost.toLowerCase() ||
+    `[${bindHost.toLowerCase()}]` === lower;
+}

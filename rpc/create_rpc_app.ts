@@ -1,0 +1,375 @@
+import { bodyLimit, Hono } from "./deps.ts";
+import { DataRoot } from "./data_root.ts";
+import type { MethodSpec } from "./define_method.ts";
+import type { JobKind } from "./job_kind.ts";
+import { type JobEvent, JobQueue } from "./job_queue.ts";
+import { jobIdPattern, JobStore } from "./job_store.ts";
+import { jobStartMethod } from "./job_start_method.ts";
+import { MethodRegistry } from "./method_registry.ts";
+import { RpcHandler } from "./rpc_handler.ts";
+import { RpcError, RpcErrorCode } from "./rpc_error.ts";
+import type { RpcServices } from "./rpc_services.ts";
+import { servedMethods } from "./served_methods.ts";
+import { TokenizerCache } from "./tokenizer_cache.ts";
+import { hasToken, hostAllowed } from "./_http_guard.ts";
+
+/** Options of {@linkcode createRpcApp}. */
+export interface RpcAppOptions {
+  /** The data root: job records, job outputs, `.model` files; every path is confined to it. */
+  dataRoot: string;
+  /** Bearer token required on `/rpc`, `/events` and `/files` (default none). */
+  token?: string;
+  /** The bind address, for the Host-header check without a token (default `127.0.0.1`). */
+  host?: string;
+  /** Synchronous methods (default: those of `servedMethods()`). */
+  methods?: MethodSpec[];
+  /** Job kinds, each served as `<name>.start` (default: those of `servedMethods()`). */
+  jobKinds?: JobKind[];
+  /** The `--backend` choice handed to compute plug-ins (default automatic). */
+  backend?: string;
+  /** Jobs running at once (default 1). */
+  concurrency?: number;
+  /** Jobs waiting at most (default 100). */
+  maxQueued?: number;
+  /** Largest request body in bytes; larger answers HTTP 413 (default 10 MiB). */
+  maxBodyBytes?: number;
+  /** Most calls in a batch (default 1000). */
+  maxBatch?: number;
+  /** Time limit of a synchronous call in ms (default 30 000). */
+  timeoutMs?: number;
+  /** Most simultaneous `/events` subscribers (default 64). */
+  maxSubscribers?: number;
+  /** Interval of SSE keep-alive comments in ms (default 15 000). */
+  heartbeatMs?: number;
+  /** Where warnings and errors go (default `console.error`). */
+  log?: (message: string) => void;
+}
+
+/** What {@linkcode createRpcApp} returns. */
+export interface RpcApp {
+  /** The Hono app (`app.fetch` is the request handler). */
+  readonly app: Hono;
+  /** Shorthand for `app.fetch`: hand it to `Deno.serve`. */
+  readonly fetch: (request: Request) => Promise<Response>;
+  /** The shared state the methods see. */
+  readonly services: RpcServices;
+  /** The methods served (without `rpc.discover`). */
+  readonly registry: MethodRegistry;
+  /**
+   * Ends every `/events` stream and stops the job queue (running jobs become `interrupted`);
+   * call before (or after) shutting the HTTP server down.
+   */
+  close(): Promise<void>;
+}
+
+const version = "0.1.0";
+
+/**
+ * Builds the JSON-RPC server: a Hono app with
+ *
+ * - `POST /rpc`: JSON-RPC 2.0 (single calls, notifications, batches); `Content-Type` must be
+ *   `application/json` (else 415: a browser cannot send that cross-origin without a preflight,
+ *   which this server never grants); bodies over `maxBodyBytes` answer HTTP 413 with a JSON-RPC
+ *   -32600 error body; a batch over `maxBatch` calls answers one -32600 error; notifications only
+ *   answer 204.
+ * - `GET /events[?job=<id>]`: Server-Sent Events `job` (status changes, the whole record) and
+ *   `progress` (`{id, kind, step, total, etaSeconds, …}`), a `hello` event first.
+ * - `GET /health`: `{status: "ok", version, uptimeSeconds, jobs, backend}` (no token needed).
+ * - `GET /files/<path>`: a file under the data root (images a job wrote), confined to it.
+ *
+ * With `token`, every route but `/health` needs `Authorization: Bearer <token>` (or
+ * `?access_token=` on GET) and answers 401 otherwise. Without one, requests whose Host header is
+ * not loopback (or the bind address) answer 403, against DNS rebinding. Every promise is caught:
+ * tfjs-backend-wasm rethrows unhandled rejections, which would end the process.
+ *
+ * @param options Data root, token, methods, limits.
+ * @returns The app and its services.
+ *
+ * @example
+ * ```ts
+ * import { createRpcApp } from "./create_rpc_app.ts";
+ * const dir = await Deno.makeTempDir();
+ * const rpc = await createRpcApp({ dataRoot: dir });
+ * const res = await rpc.fetch(new Request("http://127.0.0.1/rpc", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ jsonrpc: "2.0", method: "tokenizer.encode", params: { text: "a dog" }, id: 1 }),
+ * }));
+ * console.log(await res.json()); // { jsonrpc: "2.0", id: 1, result: { ids: [3, 9, 1782] } }
+ * await rpc.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
+  const defaults = servedMethods();
+  const {
+    token,
+    host = "127.0.0.1",
+    methods = defaults.methods,
+    jobKinds = defaults.jobKinds,
+    backend,
+    concurrency = 1,
+    maxQueued = 100,
+    maxBodyBytes = 10 * 1024 * 1024,
+    maxBatch = 1000,
+    timeoutMs = 30_000,
+    maxSubscribers = 64,
+    heartbeatMs = 15_000,
+    log = console.error,
+  } = options;
+  if (token !== undefined && (typeof token !== "string" || token.length < 8 || /\s/.test(token))) {
+    throw new RangeError(
+      "Cannot create the RPC app as 'token' must be at least 8 characters without spaces",
+    );
+  }
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+    throw new RangeError(
+      `Cannot create the RPC app as 'maxBodyBytes' must be an integer ≥ 1024: current value is ${maxBodyBytes}`,
+    );
+  }
+
+  const dataRoot = await DataRoot.open(options.dataRoot);
+  const store = await JobStore.open(dataRoot, { warn: log });
+  const jobs = new JobQueue(store, { concurrency, maxQueued, warn: log });
+  const services: RpcServices = {
+    dataRoot,
+    jobs,
+    tokenizers: new TokenizerCache(dataRoot),
+    backend,
+    startedAt: Date.now(),
+  };
+  const registry = new MethodRegistry(methods);
+  for (const kind of jobKinds) {
+    jobs.register(kind);
+    registry.add(jobStartMethod(kind));
+  }
+  const handler = new RpcHandler(registry, services, {
+    maxBatch,
+    timeoutMs,
+    onError: (message, error) => log(`${message} ${(error as Error)?.stack ?? String(error)}`),
+  });
+
+  const streams = new Set<() => void>();
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    log(`Unexpected error on ${c.req.method} ${c.req.path}: ${err?.stack ?? err}`);
+    return c.json({ error: "Internal server error" }, 500);
+  });
+  app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
+
+  app.get("/health", (c) =>
+    c.json({
+      status: "ok",
+      version,
+      uptimeSeconds: Math.round((Date.now() - services.startedAt) / 1000),
+      jobs: jobs.counts(),
+      backend: backend ?? "auto",
+    }));
+
+  app.use("*", async (c, next) => {
+    if (token === undefined) {
+      if (!hostAllowed(c.req.raw, host)) {
+        return c.json({ error: "Forbidden: the Host header is not this server's" }, 403);
+      }
+    } else if (c.req.path !== "/health" && !hasToken(c.req.raw, token)) {
+      c.header("WWW-Authenticate", 'Bearer realm="dreambooth-rpc"');
+      return c.json({ error: "Unauthorized: send 'Authorization: Bearer <token>'" }, 401);
+    }
+    await next();
+  });
+
+  app.post(
+    "/rpc",
+    async (c, next) => {
+      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (type !== "application/json" && type !== "application/json-rpc") {
+        return c.json(
+          {
+            jsonrpc: "2.0",
+            id: null,
+            error: {
+              code: RpcErrorCode.InvalidRequest,
+              message: "Invalid Request: send the body with 'Content-Type: application/json'",
+            },
+          },
+          415,
+        );
+      }
+      await next();
+    },
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        c.json(
+          {
+            jsonrpc: "2.0",
+            id: null,
+            error: {
+              code: RpcErrorCode.InvalidRequest,
+              message: `Invalid Request: the body exceeds the limit of ${maxBodyBytes} bytes`,
+            },
+          },
+          413,
+        ),
+    }),
+    async (c) => {
+      const body = await c.req.text();
+      const response = await handler.handle(body);
+      if (response === null) return c.body(null, 204);
+      return c.json(response);
+    },
+  );
+
+  app.get("/events", (c) => {
+    const jobFilter = c.req.query("job");
+    if (jobFilter !== undefined && !jobIdPattern.test(jobFilter)) {
+      return c.json({ error: "Bad request: 'job' must be a job id" }, 400);
+    }
+    if (streams.size >= maxSubscribers) {
+      return c.json({ error: `Too many event subscribers (${maxSubscribers})` }, 503);
+    }
+    return eventStream(jobFilter);
+  });
+
+  app.get("/files/*", async (c) => {
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(c.req.url).pathname.slice("/files/".length));
+    } catch {
+      return c.json({ error: "Bad request: malformed path" }, 400);
+    }
+    let path: string;
+    try {
+      path = await dataRoot.resolve(rel, { field: "path" });
+    } catch (err) {
+      if (err instanceof RpcError) {
+        const missing = err.message.includes("existing");
+        return c.json(
+          { error: err.message.replace(/^Invalid params: /, "") },
+          missing ? 404 : 403,
+        );
+      }
+      throw err;
+    }
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch {
+      return c.json({ error: "Not found" }, 404);
+    }
+    const info = await file.stat();
+    if (!info.isFile) {
+      file.close();
+      return c.json({ error: "Not found: not a file" }, 404);
+    }
+    return new Response(file.readable, {
+      headers: {
+        "content-type": contentType(path),
+        "content-length": String(info.size),
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'; sandbox",
+        "cache-control": "no-store",
+      },
+    });
+  });
+
+  function eventStream(jobFilter: string | undefined): Response {
+    const encoder = new TextEncoder();
+    let seq = 0;
+    let cleanup = () => {};
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        let closed = false;
+        const write = (text: string) => {
+          if (closed) return;
+          try {
+            if ((controller.desiredSize ?? 0) < -1024) throw new Error("subscriber too slow");
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            cleanup();
+          }
+        };
+        const send = (event: string, data: unknown) =>
+          write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const unsubscribe = jobs.subscribe((ev: JobEvent) => {
+          const id = ev.type === "job" ? ev.job.id : ev.id;
+          if (jobFilter !== undefined && id !== jobFilter) return;
+          if (ev.type === "job") send("job", ev.job);
+          else send("progress", { id: ev.id, kind: ev.kind, ...ev.progress });
+        });
+        const heartbeat = setInterval(() => write(": keep-alive\n\n"), heartbeatMs);
+        cleanup = () => {
+          if (closed) return;
+          closed = true;
+          unsubscribe();
+          clearInterval(heartbeat);
+          streams.delete(cleanup);
+          try {
+            controller.close();
+          } catch {
+            // already closed or cancelled
+          }
+        };
+        streams.add(cleanup);
+        write("retry: 3000\n\n");
+        send("hello", { version, jobs: jobs.counts() });
+        if (jobFilter !== undefined) {
+          const record = store.get(jobFilter);
+          if (record !== undefined) send("job", record);
+        }
+      },
+      cancel() {
+        cleanup();
+      },
+    });
+    return new Response(body, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+      },
+    });
+  }
+
+  const fetch = async (request: Request): Promise<Response> => {
+    try {
+      return await app.fetch(request);
+    } catch (err) {
+      log(`Unexpected error: ${(err as Error)?.stack ?? err}`);
+      return new Response(JSON.stringify({ error: "Internal server error" }), {
+        status: 500,
+        headers: { "content-type": "application/json" },
+      });
+    }
+  };
+
+  return {
+    app,
+    fetch,
+    services,
+    registry,
+    async close() {
+      for (const end of [...streams]) end();
+      await jobs.shutdown();
+    },
+  };
+}
+
+function contentType(path: string): string {
+  const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
+  const types: Record<string, string> = {
+    png: "image/png",
+    jpg: "image/jpeg",
+    jpeg: "image/jpeg",
+    webp: "image/webp",
+    gif: "image/gif",
+    svg: "image/svg+xml",
+    json: "application/json",
+    txt: "text/plain; charset=utf-8",
+    log: "text/plain; charset=utf-8",
+    csv: "text/csv; charset=utf-8",
+    html: "text/plain; charset=utf-8",
+  };
+  return types[ext] ?? "application/octet-stream";
+}

@@ -1,0 +1,169 @@
+/**
+ * Test fixtures of rpc/ (not served by `deno task serve`): the JSON-RPC 2.0 specification's
+ * example methods, a `debug.sleep` job kind standing in for compute jobs, and a helper that
+ * starts the server on 127.0.0.1 port 0 with a temporary data root.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  createRpcApp,
+  defineJobKind,
+  defineMethod,
+  type JobKind,
+  type MethodSpec,
+  type RpcApp,
+  type RpcAppOptions,
+  s,
+  servedMethods,
+} from "../rpc/mod.ts";
+
+/** The methods the specification's examples call (`subtract`, `update`, `sum`, …). */
+export const specMethods: MethodSpec[] = [
+  defineMethod({
+    name: "subtract",
+    summary: "minuend - subtrahend (positional or named params).",
+    params: s.unknown(),
+    handler: (p) => {
+      if (Array.isArray(p)) return (p[0] as number) - (p[1] as number);
+      const { minuend, subtrahend } = p as { minuend: number; subtrahend: number };
+      return minuend - subtrahend;
+    },
+  }),
+  defineMethod({
+    name: "update",
+    summary: "Does nothing.",
+    params: s.unknown(),
+    handler: () => {},
+  }),
+  defineMethod({
+    name: "sum",
+    summary: "Adds numbers.",
+    params: s.unknown(),
+    handler: (p) => (p as number[]).reduce((a, b) => a + b, 0),
+  }),
+  defineMethod({
+    name: "notify_hello",
+    summary: "Does nothing.",
+    params: s.unknown(),
+    handler: () => {},
+  }),
+  defineMethod({
+    name: "get_data",
+    summary: "Returns ['hello', 5].",
+    params: s.unknown(),
+    handler: () => ["hello", 5],
+  }),
+];
+
+/** Params of the `debug.sleep` fixture job. */
+export const sleepParams = s.object({
+  steps: s.integer({ minimum: 1, maximum: 10_000 }),
+  stepMs: s.optional(s.integer({ minimum: 0, maximum: 10_000 }), 10),
+  failAt: s.optional(s.integer({ minimum: 1 })),
+  /** Keeps running after cancellation (to test a runner that ignores its signal). */
+  stubborn: s.optional(s.boolean(), false),
+});
+
+/**
+ * A resumable job that sleeps `steps` × `stepMs`, reports progress every step, checks its signal
+ * every step, keeps a checkpoint (`state.json`) in its folder, resumes from it, and writes
+ * `out.txt` when done.
+ */
+export const sleepJob: JobKind = defineJobKind({
+  name: "debug.sleep",
+  summary: "Test fixture: sleeps step by step.",
+  params: sleepParams,
+  resumable: true,
+  async run({ steps, stepMs, failAt, stubborn }, ctx) {
+    const state = join(ctx.dir, "state.json");
+    let start = 0;
+    if (ctx.resume) {
+      start = JSON.parse(await Deno.readTextFile(state).catch(() => '{"step":0}')).step;
+    }
+    for (let step = start + 1; step <= steps; step++) {
+      if (!stubborn) ctx.signal.throwIfAborted();
+      await new Promise((resolve) => setTimeout(resolve, stepMs));
+      if (failAt === step) throw new Error(`failing at step ${step} as asked`);
+      await Deno.writeTextFile(state, JSON.stringify({ step }));
+      if (!stubborn || !ctx.signal.aborted) {
+        ctx.progress({ step, total: steps, message: `step ${step}` });
+      }
+    }
+    await Deno.writeTextFile(join(ctx.dir, "out.txt"), `slept ${steps} steps\n`);
+    return { steps, resumedFrom: start, file: `${ctx.relDir}/out.txt` };
+  },
+});
+
+/** A running test server. */
+export interface TestServer {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** The app (services, registry). */
+  rpc: RpcApp;
+  /** The temporary data root. */
+  dir: string;
+  /** Stops the server and the queue and removes the data root (unless `keep`). */
+  close(keep?: boolean): Promise<void>;
+}
+
+/**
+ * Starts the server on 127.0.0.1, port 0, with a temporary data root (or `dir`), the served
+ * methods plus the spec methods, and the `debug.sleep` job kind.
+ *
+ * @param options Overrides of `createRpcApp`'s options.
+ * @returns The server.
+ */
+export async function startTestServer(
+  options: Partial<RpcAppOptions> = {},
+): Promise<TestServer> {
+  const dir = options.dataRoot ?? await Deno.makeTempDir({ prefix: "rpc-test-" });
+  const served = servedMethods();
+  const warnings: string[] = [];
+  const rpc = await createRpcApp({
+    methods: [...served.methods, ...specMethods],
+    jobKinds: [...served.jobKinds, sleepJob],
+    log: (m) => warnings.push(m),
+    ...options,
+    dataRoot: dir,
+  });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, rpc.fetch);
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    rpc,
+    dir,
+    async close(keep = false) {
+      await rpc.close();
+      await server.shutdown();
+      if (!keep) await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/**
+ * POSTs a body to `/rpc` and reads the answer.
+ *
+ * @param url The server's base URL.
+ * @param body The raw body.
+ * @param headers Extra headers (content type defaults to JSON).
+ * @returns Status and body text (parsed when JSON).
+ */
+export async function postRpc(
+  url: string,
+  body: string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; json: unknown }> {
+  const res = await fetch(`${url}/rpc`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, text, json };
+}

@@ -33,6 +33,12 @@ import {
 } from "./_epilogue.ts";
 import type { Info, WasmBackend } from "./_wasm.ts";
 
+/** Scheme override for experiments and benchmarks: "tap" (stride 1 only) or "im2col". */
+export const convScheme = { forward: "auto", input: "auto", filter: "auto" } as Record<
+  "forward" | "input" | "filter",
+  "auto" | "im2col"
+>;
+
 type KernelArgs = {
   inputs: tf.NamedTensorInfoMap;
   backend: tf.KernelBackend;
@@ -204,7 +210,7 @@ function convForward(
     return { out, biasDone: false };
   }
   const { ci, co } = g;
-  const stride1 = g.sh === 1 && g.sw === 1;
+  const stride1 = g.sh === 1 && g.sw === 1 && (convScheme.forward === "auto" || g.direct);
   const xp = g.noPad ? -1 : scratch(backend, g.n * g.hp * g.wp * ci);
   const y = stride1 && !g.direct ? scratch(backend, g.m * co) : -1;
   const kk = g.kh * g.kw * ci, p = g.n * g.oh * g.ow;
@@ -272,7 +278,7 @@ function convBackpropInput(blas: Blas, backend: WasmBackend, dy: Info, filter: I
     return dx;
   }
   const { ci, co } = g;
-  const stride1 = g.sh === 1 && g.sw === 1;
+  const stride1 = g.sh === 1 && g.sw === 1 && (convScheme.input === "auto" || g.direct);
   const kk = g.kh * g.kw * ci, p = g.n * g.oh * g.ow;
   const dxp = g.noPad ? -1 : scratch(backend, g.n * g.hp * g.wp * ci);
   const dyFull = stride1 && !g.direct ? scratch(backend, g.m * co) : -1;
@@ -371,7 +377,7 @@ function convBackpropFilter(blas: Blas, backend: WasmBackend, x: Info, dy: Info,
     heapF32(backend).fill(0, o, o + g.kh * g.kw * ci * co);
     return dw;
   }
-  const stride1 = g.sh === 1 && g.sw === 1;
+  const stride1 = g.sh === 1 && g.sw === 1 && (convScheme.filter === "auto" || g.direct);
   const kk = g.kh * g.kw * ci, p = g.n * g.oh * g.ow;
   const xp = g.noPad ? -1 : scratch(backend, g.n * g.hp * g.wp * ci);
   const dyFull = stride1 && !g.direct ? scratch(backend, g.m * co) : -1;

@@ -26,3 +26,8 @@ export {
   type NativeKernelsState,
   setNativeKernels,
 } from "./native_kernels.ts";
+export {
+  createReferenceUnet,
+  type ReferenceUnet,
+  type ReferenceUnetOptions,
+} from "./reference_unet.ts";

@@ -1,0 +1,289 @@
+import assert from "assert";
+import { tf } from "./deps.ts";
+import { initBackend } from "./init_backend.ts";
+import { nativeKernelsActive, setNativeKernels } from "./native_kernels.ts";
+import { blasForTests, relativeErrors } from "./_test_util.ts";
+
+const blas = blasForTests();
+const needsBlas = (name: string) => blas.run ? name : `${name} (${blas.reason})`;
+
+/** `reference`, when given, replaces `run` on the cpu backend (where tfjs itself is wrong). */
+type Case = { name: string; run: () => tf.Tensor[]; reference?: () => tf.Tensor[] };
+const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, "float32", seed);
+
+/** Every case computes outputs on the current backend; the table is compared across backends. */
+function kernelCases(): Case[] {
+  const cases: Case[] = [];
+  const t = (s: number[]) => [...s.slice(0, -2), s.at(-1)!, s.at(-2)!];
+  const matmuls: [number[], number[]][] = [
+    [[5, 7], [7, 3]],
+    [[3, 5, 7], [3, 7, 6]],
+    [[2, 3, 5, 7], [2, 3, 7, 4]],
+    [[3, 5, 7], [7, 6]], // b shared: batch folds into M
+    [[5, 7], [3, 7, 6]], // a shared
+    [[1, 33, 65], [1, 65, 17]],
+  ];
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [as, bs] of matmuls) {
+      const sa = ta ? t(as) : as, sb = tb ? t(bs) : bs;
+      cases.push({
+        name: `matMul [${sa}]·[${bs}] transposeA=${ta} transposeB=${tb}`,
+        run: () => [tf.matMul(rnd(sa, 1), rnd(sb, 2), ta, tb)],
+      });
+    }
+  }
+  // Both batches broadcast: tfjs 4.22's own cpu and wasm kernels return 90 of the 180 values
+  // here, so the reference broadcasts explicitly.
+  cases.push({
+    name: "matMul [2,1,5,7]·[1,3,7,6] (both batches broadcast)",
+    run: () => [tf.matMul(rnd([2, 1, 5, 7], 1), rnd([1, 3, 7, 6], 2))],
+    reference: () => [
+      tf.matMul(
+        tf.broadcastTo(rnd([2, 1, 5, 7], 1), [2, 3, 5, 7]),
+        tf.broadcastTo(rnd([1, 3, 7, 6], 2), [2, 3, 7, 6]),
+      ),
+    ],
+  });
+  for (const activation of ["linear", "relu", "sigmoid", "leakyrelu", "elu", "relu6"] as const) {
+    for (const [ta, tb] of [[false, false], [true, true]]) {
+      cases.push({
+        name: `fused.matMul ${activation} transposeA=${ta} transposeB=${tb}`,
+        run: () => [
+          tf.fused.matMul({
+            a: rnd(ta ? [3, 13, 9] : [3, 9, 13], 1),
+            b: rnd(tb ? [6, 13] : [13, 6], 2),
+            transposeA: ta,
+            transposeB: tb,
+            bias: rnd([6], 3),
+            activation,
+            leakyreluAlpha: 0.1,
+          }),
+        ],
+      });
+    }
+  }
+  cases.push({
+    name: "fused.matMul prelu, full-shape bias",
+    run: () => [
+      tf.fused.matMul({
+        a: rnd([9, 13], 1),
+        b: rnd([13, 6], 2),
+        bias: rnd([9, 6], 3),
+        activation: "prelu",
+        preluActivationWeights: rnd([6], 4),
+      }),
+    ],
+  });
+  cases.push({
+    name: "sum over leading axes (GEMV), other axes (wasm's own), same-dtype cast, clone",
+    run: () => {
+      const x = rnd([3, 5, 7, 6], 1);
+      return [
+        tf.sum(x, [0, 1, 2]),
+        tf.sum(x, 0, true),
+        tf.sum(x, [1, 3]),
+        tf.sum(x),
+        tf.cast(x, "float32"),
+        tf.clone(x),
+        tf.cast(tf.cast(tf.mul(x, 10), "int32"), "float32"),
+      ];
+    },
+  });
+  // [batch, h, w, ci, co, k, stride, pad]
+  const convs: [number, number, number, number, number, number, number, "same" | "valid"][] = [];
+  for (const k of [1, 3]) {
+    for (const s of [1, 2]) {
+      for (const p of ["same", "valid"] as const) {
+        convs.push([1, 7, 9, 5, 6, k, s, p], [3, 8, 5, 3, 7, k, s, p]);
+      }
+    }
+  }
+  convs.push([2, 6, 6, 5, 3, 5, 1, "same"], [2, 9, 7, 6, 5, 4, 2, "same"]);
+  for (const [n, h, w, ci, co, k, s, p] of convs) {
+    cases.push({
+      name: `conv2d x[${n},${h},${w},${ci}] ${k}×${k}→${co} stride ${s} ${p}: y, dx, dw, fused`,
+      run: () => {
+        const x = rnd([n, h, w, ci], 1) as tf.Tensor4D;
+        const f = rnd([k, k, ci, co], 2) as tf.Tensor4D;
+        const y = tf.conv2d(x, f, s, p);
+        const r = rnd(y.shape, 3);
+        const loss = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, p), r));
+        const [dx, df] = tf.grads(loss)([x, f]);
+        const fused = tf.fused.conv2d({
+          x,
+          filter: f,
+          strides: s,
+          pad: p,
+          bias: rnd([co], 4),
+          activation: "relu",
+        });
+        const fusedLinear = tf.fused.conv2d({
+          x,
+          filter: f,
+          strides: s,
+          pad: p,
+          bias: rnd([co], 5),
+        });
+        return [y, dx, df, fused, fusedLinear];
+      },
+    });
+  }
+  return cases;
+}
+
+function runCases(cases: Case[], reference = false): Float32Array[][] {
+  return cases.map((c) =>
+    tf.tidy(() =>
+      (reference && c.reference ? c.reference() : c.run()).map((x) => x.dataSync() as Float32Array)
+    )
+  );
+}
+
+Deno.test({
+  name: needsBlas("native kernels equal the cpu backend within 1e-4 over the shape table"),
+  ignore: !blas.run,
+  fn: async () => {
+    const cases = kernelCases();
+    await initBackend({ prefer: "cpu", quiet: true });
+    const ref = runCases(cases, true);
+    await initBackend({ prefer: "wasm-native", quiet: true });
+    assert.ok(nativeKernelsActive());
+    const before = tf.memory().numTensors;
+    const got = runCases(cases);
+    assert.equal(tf.memory().numTensors, before, "the kernels leak no tensors");
+    const failures: string[] = [];
+    cases.forEach((c, i) =>
+      ref[i].forEach((r, j) => {
+        const [maxErr, normErr] = relativeErrors(got[i][j], r);
+        if (!(maxErr < 1e-4 && normErr < 1e-4)) {
+          failures.push(`${c.name} output ${j}: max ${maxErr}, norm ${normErr}`);
+        }
+      })
+    );
+    assert.deepEqual(failures, []);
+  },
+});
+
+Deno.test({
+  name: needsBlas("native kernel gradients agree with finite differences"),
+  ignore: !blas.run,
+  fn: async () => {
+    await initBackend({ prefer: "wasm-native", quiet: true });
+    const before = tf.memory().numTensors;
+    // Each loss is linear in the input varied, so central differences are exact up to rounding.
+    const checks: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Scalar, number[], number[]][] = [
+      [
+        "matMul tA",
+        (a, b) => tf.sum(tf.mul(tf.matMul(a, b, true, false), tf.reshape(tf.range(1, 13), [3, 4]))),
+        [5, 3],
+        [5, 4],
+      ],
+      [
+        "conv 3×3 s1 same",
+        (a, b) =>
+          tf.sum(
+            tf.mul(
+              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"),
+              tf.reshape(tf.linspace(-1, 1, 2 * 5 * 5 * 3), [2, 5, 5, 3]),
+            ),
+          ),
+        [2, 5, 5, 2],
+        [3, 3, 2, 3],
+      ],
+      [
+        "conv 3×3 s2 valid",
+        (a, b) =>
+          tf.sum(
+            tf.mul(
+              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "valid"),
+              tf.reshape(tf.linspace(-1, 1, 2 * 2 * 3 * 3), [2, 2, 3, 3]),
+            ),
+          ),
+        [2, 5, 7, 2],
+        [3, 3, 2, 3],
+      ],
+      [
+        "conv 1×1 s2 same",
+        (a, b) =>
+          tf.sum(
+            tf.mul(
+              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"),
+              tf.reshape(tf.linspace(-1, 1, 1 * 3 * 3 * 3), [1, 3, 3, 3]),
+            ),
+          ),
+        [1, 5, 5, 2],
+        [1, 1, 2, 3],
+      ],
+    ];
+    for (const [name, f, sa, sb] of checks) {
+      tf.tidy(() => {
+        const a = rnd(sa, 11), b = rnd(sb, 12);
+        const [ga, gb] = tf.grads(f)([a, b]).map((g) => g.dataSync());
+        for (const [which, v, g] of [["a", a, ga], ["b", b, gb]] as const) {
+          const base = v.dataSync().slice();
+          for (let i = 0; i < base.length; i += Math.max(1, Math.floor(base.length / 7))) {
+            const eps = 0.5;
+            const at = (delta: number) => {
+              const p = base.slice();
+              p[i] += delta;
+              const t = tf.tensor(p, v.shape);
+              const value = (which === "a" ? f(t, b) : f(a, t)).dataSync()[0];
+              return value;
+            };
+            const fd = (at(eps) - at(-eps)) / (2 * eps);
+            assert.ok(
+              Math.abs(fd - g[i]) <= 1e-3 * Math.max(1, Math.abs(fd)),
+              `${name} d/d${which}[${i}]: finite difference ${fd}, gradient ${g[i]}`,
+            );
+          }
+        }
+      });
+    }
+    assert.equal(tf.memory().numTensors, before);
+  },
+});
+
+Deno.test({
+  name: needsBlas("setNativeKernels(false) restores wasm's own kernels and they still work"),
+  ignore: !blas.run,
+  fn: async () => {
+    await initBackend({ prefer: "wasm-native", quiet: true });
+    const x = rnd([2, 6, 6, 3], 1) as tf.Tensor4D, f = rnd([3, 3, 3, 4], 2) as tf.Tensor4D;
+    const native = tf.tidy(() =>
+      tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 1, "same"))))(f)
+        .dataSync()
+    );
+    assert.equal(setNativeKernels(false).active, false);
+    assert.equal(nativeKernelsActive(), false);
+    const own = tf.tidy(() =>
+      tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 1, "same"))))(f)
+        .dataSync()
+    );
+    const m = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync());
+    assert.deepEqual(Array.from(m), [3, 3, 3, 3]);
+    const [maxErr] = relativeErrors(own, native);
+    assert.ok(maxErr < 1e-4, `wasm vs native filter gradient: ${maxErr}`);
+    assert.ok(setNativeKernels(true).active);
+    tf.dispose([x, f]);
+  },
+});
+
+Deno.test("DREAMBOOTH_NATIVE=0 falls back to plain wasm with a one-line notice, and it trains", async () => {
+  const script = new URL("./_fallback_probe.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script],
+    env: { DREAMBOOTH_NATIVE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const lines = stdout.trim().split("\n");
+  assert.match(lines[0], /native kernels off \(DREAMBOOTH_NATIVE=0\)/);
+  assert.match(lines[1], /^tfjs backend: wasm — /);
+  const report = JSON.parse(lines.at(-1)!);
+  assert.equal(report.name, "wasm");
+  assert.equal(report.native, false);
+  assert.ok(report.maxErr < 1e-4, `fallback conv gradients vs cpu: ${report.maxErr}`);
+});

@@ -1,0 +1,45 @@
+import assert from "assert";
+import { tf } from "./deps.ts";
+import { initBackend } from "./init_backend.ts";
+import { createReferenceUnet } from "./reference_unet.ts";
+
+Deno.test("reference UNet: shapes, ~1.9 M weights, dispose frees every tensor", async () => {
+  await initBackend({ prefer: "wasm", quiet: true });
+  const before = tf.memory().numTensors;
+  const unet = createReferenceUnet();
+  assert.ok(Math.abs(unet.parameterCount - 1.9e6) < 0.1e6, `${unet.parameterCount} weights`);
+  tf.tidy(() => {
+    const y = unet.apply(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([0.1, 0.9]));
+    assert.deepEqual(y.shape, [2, 32, 32, 3]);
+  });
+  const x0 = tf.randomUniform([1, 32, 32, 3], -1, 1, "float32", 3) as tf.Tensor4D;
+  assert.ok(Number.isFinite(unet.trainStep(x0, 1)));
+  x0.dispose();
+  unet.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("reference UNet: no tensor leaks and flat RSS over 100 training steps (batch 1)", async () => {
+  // Batch 1 instead of 8 keeps this test to seconds; the model and the kernels run are the same.
+  const report = await initBackend({ quiet: true });
+  const unet = createReferenceUnet();
+  const x0 = tf.randomUniform([1, 32, 32, 3], -1, 1, "float32", 3) as tf.Tensor4D;
+  unet.trainStep(x0, 0); // creates Adam's moment tensors
+  const tensors = tf.memory().numTensors;
+  const rssAt: number[] = [];
+  const t0 = performance.now();
+  for (let step = 1; step < 100; step++) {
+    unet.trainStep(x0, step);
+    assert.equal(tf.memory().numTensors, tensors, `tensors after step ${step}`);
+    rssAt.push(Deno.memoryUsage().rss / 2 ** 20);
+  }
+  const seconds = (performance.now() - t0) / 1e3;
+  const peak = Math.max(...rssAt), at10 = rssAt[9];
+  console.log(
+    `${report.name}: 100 steps in ${seconds.toFixed(1)} s; RSS after step 10 ${at10.toFixed(0)} ` +
+      `MiB, peak ${peak.toFixed(0)} MiB, after step 100 ${rssAt.at(-1)!.toFixed(0)} MiB`,
+  );
+  assert.ok(peak - at10 < 128, `RSS grew by ${(peak - at10).toFixed(0)} MiB after step 10`);
+  x0.dispose();
+  unet.dispose();
+});

@@ -1,0 +1,176 @@
+/**
+ * `deno task bench backend`: kernel throughput and training-step time of the reference UNet on
+ * tfjs's cpu backend, plain wasm, and wasm with the BLAS kernels, in one run (so that the figures
+ * share the machine's load at the time; they print it). Also times raw `cblas_sgemm` 512³ on
+ * plain arrays: the ceiling the kernels can reach on this machine right now.
+ *
+ * Kernels: matMul 512³; conv 3×3 64→64 at 32², batch 8, "same": forward (Conv2D), backward input
+ * (Conv2DBackpropInput) and backward filter (Conv2DBackpropFilter), each run alone through
+ * `tf.engine().runKernel`. Step: `createReferenceUnet()` (channels 32/64/128, batch 8, 32²×3,
+ * Adam), median of `--steps` steps after two warm-up steps.
+ *
+ * The cpu backend is ~100× slower: by default its convolutions run at batch 1 and its training
+ * step at batch 1 (one step, reported as measured and ×8); `--cpu-full` times one batch-8 step
+ * (~3 minutes), `--skip-cpu` leaves cpu out.
+ *
+ * Flags: `--steps N` (default 5), `--cpu-full`, `--skip-cpu`.
+ *
+ * @module
+ */
+import { parseArgs } from "cli-args";
+import { createReferenceUnet, initBackend, setNativeKernels, tf } from "../backend/mod.ts";
+import { openBlas } from "../backend/_blas.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    steps: { type: "string", default: "5" },
+    "cpu-full": { type: "boolean", default: false },
+    "skip-cpu": { type: "boolean", default: false },
+  },
+});
+const steps = Number(values.steps);
+if (!Number.isInteger(steps) || steps < 1) {
+  throw new RangeError(
+    `Cannot bench as '--steps' must be a positive integer: current value is ${values.steps}`,
+  );
+}
+
+const load = () => {
+  try {
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  } catch {
+    return "?";
+  }
+};
+let peakRss = 0;
+const rss = () => {
+  peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+};
+console.log(
+  `machine: ${navigator.hardwareConcurrency} cores, load average ${load()} (other processes ` +
+    `share these cores: figures are noisy; compare columns of one run)`,
+);
+
+/** Best-of and median seconds of `reps` runs of `f` after `warm` warm-up runs. */
+function time(f: () => void, reps: number, warm = 1): { best: number; median: number } {
+  for (let i = 0; i < warm; i++) f();
+  const runs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    f();
+    runs.push((performance.now() - t) / 1e3);
+    rss();
+  }
+  runs.sort((a, b) => a - b);
+  return { best: runs[0], median: runs[Math.floor(runs.length / 2)] };
+}
+
+// Raw sgemm 512³ on plain arrays.
+const blas = openBlas();
+if (blas !== null) {
+  const n = 512, a = new Float32Array(n * n).fill(0.5), c = new Float32Array(n * n);
+  const t = time(() => blas.sgemm(101, 111, 111, n, n, n, 1, a, n, a, n, 0, c, n), 20, 3);
+  console.log(
+    `raw cblas_sgemm 512³ (${blas.description}): ${(2 * n ** 3 / t.best / 1e9).toFixed(0)} ` +
+      `GFLOP/s best, ${(2 * n ** 3 / t.median / 1e9).toFixed(0)} median`,
+  );
+} else {
+  console.log("raw cblas_sgemm: no BLAS library (the wasm+BLAS column will be plain wasm)");
+}
+
+type Mode = "cpu" | "wasm" | "wasm+BLAS";
+const modes: Mode[] = values["skip-cpu"] ? ["wasm", "wasm+BLAS"] : ["cpu", "wasm", "wasm+BLAS"];
+const rows: Record<string, Record<Mode, string>> = {};
+const put = (row: string, mode: Mode, text: string) => {
+  rows[row] ??= { cpu: "—", wasm: "—", "wasm+BLAS": "—" };
+  rows[row][mode] = text;
+};
+
+async function use(mode: Mode) {
+  if (mode === "cpu") await initBackend({ prefer: "cpu", quiet: true });
+  else {
+    await initBackend({ prefer: "wasm", quiet: true });
+    if (mode === "wasm+BLAS") setNativeKernels(true);
+  }
+}
+
+for (const mode of modes) {
+  await use(mode);
+  const slow = mode === "cpu";
+  const reps = slow ? 1 : 10;
+  // matMul 512³
+  {
+    const a = tf.randomNormal([512, 512], 0, 1, "float32", 1);
+    const b = tf.randomNormal([512, 512], 0, 1, "float32", 2);
+    const t = time(() => tf.matMul(a, b).dispose(), slow ? 2 : 20);
+    put("matMul 512³ (GFLOP/s)", mode, (2 * 512 ** 3 / t.best / 1e9).toFixed(1));
+    tf.dispose([a, b]);
+  }
+  // conv 3×3 64→64 at 32², batch 8 (cpu: batch 1)
+  {
+    const batch = slow ? 1 : 8;
+    const x = tf.randomNormal([batch, 32, 32, 64], 0, 1, "float32", 3) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 64, 64], 0, 0.1, "float32", 4) as tf.Tensor4D;
+    const dy = tf.randomNormal([batch, 32, 32, 64], 0, 1, "float32", 5) as tf.Tensor4D;
+    const flops = 2 * batch * 32 * 32 * 64 * 64 * 9;
+    const e = tf.engine();
+    const conv = { strides: 1, pad: "same", dataFormat: "NHWC", dilations: 1 };
+    const passes: [string, () => void][] = [
+      ["forward", () => (e.runKernel("Conv2D", { x, filter: w }, conv) as tf.Tensor).dispose()],
+      ["backward input", () =>
+        (e.runKernel("Conv2DBackpropInput", { dy, filter: w }, {
+          ...conv,
+          inputShape: x.shape,
+        }) as tf.Tensor).dispose()],
+      ["backward filter", () =>
+        (e.runKernel("Conv2DBackpropFilter", { x, dy }, {
+          ...conv,
+          filterShape: w.shape,
+        }) as tf.Tensor).dispose()],
+    ];
+    for (const [name, f] of passes) {
+      const t = time(f, reps);
+      put(
+        `conv 3×3 64→64 32² b8 ${name} (GFLOP/s)`,
+        mode,
+        (flops / t.best / 1e9).toFixed(slow ? 2 : 1) + (slow ? " (b1)" : ""),
+      );
+    }
+    tf.dispose([x, w, dy]);
+  }
+  // Reference UNet training step.
+  {
+    const full = !slow || values["cpu-full"];
+    const batch = full ? 8 : 1;
+    const unet = createReferenceUnet();
+    const x0 = tf.randomUniform([batch, 32, 32, 3], -1, 1, "float32", 7) as tf.Tensor4D;
+    let i = 0;
+    const t = time(() => unet.trainStep(x0, i++), slow ? 1 : steps, slow ? 0 : 2);
+    put(
+      "reference UNet step, batch 8 (s)",
+      mode,
+      full
+        ? t.median.toFixed(3) + (slow ? "" : ` (best ${t.best.toFixed(3)})`)
+        : `${(t.median * 8).toFixed(0)} (×8 of one b1 step: ${t.median.toFixed(1)})`,
+    );
+    if (mode === "wasm+BLAS") {
+      console.log(`reference UNet: ${unet.parameterCount} weights`);
+    }
+    unet.dispose();
+    x0.dispose();
+  }
+  console.log(`done: ${mode} (load average ${load()})`);
+}
+setNativeKernels(false);
+
+const width = Math.max(...Object.keys(rows).map((r) => r.length));
+console.log(`\n${"".padEnd(width)} | ${modes.map((m) => m.padStart(14)).join(" | ")}`);
+for (const [row, cells] of Object.entries(rows)) {
+  console.log(`${row.padEnd(width)} | ${modes.map((m) => cells[m].padStart(14)).join(" | ")}`);
+}
+console.log(
+  `targets (quiet machine): matMul ≥200, each conv pass ≥80 GFLOP/s, step ≤0.25 s; ` +
+    `PyTorch 1.13 CPU does the step in 0.073 s (DESIGN.md)`,
+);
+console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; load average at the end ${load()}`);

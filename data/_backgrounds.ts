@@ -132,24 +132,23 @@ const beach: Draw = (c, r, seed) => {
 
 const cobblestone: Draw = (c, _r, seed) => {
   c.each(0, 1, (u, v, p) => {
-    // Perspective: stones get smaller towards the top.
-    const depth = 0.3 + v * 0.9;
-    const y = v * 8 / depth + 20;
+    // A ground plane in perspective (horizon above the frame): stones of one size in the world.
+    const z = 1 / (v + 0.4);
+    const y = z * 12 + 20;
     const row = Math.floor(y);
-    const x = u * 8 / depth + (row % 2) * 0.5 + lattice(row, 7, seed);
+    const x = (u - 0.5) * z * 12 + (row % 2) * 0.5 + lattice(row, 7, seed);
     const col = Math.floor(x);
     const h = lattice(row, col, seed);
     const fx = x - col - 0.5 + (h - 0.5) * 0.1, fy = y - row - 0.5;
     // Rounded-square stones: a superellipse distance.
-    const d = Math.pow(Math.pow(Math.abs(fx), 4) + Math.pow(Math.abs(fy), 4), 0.25);
+    const fx2 = fx * fx, fy2 = fy * fy;
+    const d = Math.sqrt(Math.sqrt(fx2 * fx2 + fy2 * fy2));
     const base = mix(hex("#8a857c"), hex("#b5ada0"), h);
-    const stone = shade(
-      base,
-      0.85 + 0.3 * fbm(u * 30, v * 30, seed + 3, 2) - 0.35 * d * d + 0.12 * -fy,
-    );
-    const t = Math.min(1, Math.max(0, (0.44 - d) / 0.05));
-    const o = mix(hex("#4a4640"), stone, t);
-    c.data[3 * p] = o[0], c.data[3 * p + 1] = o[1], c.data[3 * p + 2] = o[2];
+    const f = 0.85 + 0.3 * valueNoise(u * 30, v * 30, seed + 3) - 0.35 * d * d - 0.12 * fy;
+    const t = Math.min(1, Math.max(0, (0.44 - d) / 0.06));
+    const gap = 0.3 + 0.1 * h;
+    const k = gap + (f - gap) * t;
+    c.data[3 * p] = base[0] * k, c.data[3 * p + 1] = base[1] * k, c.data[3 * p + 2] = base[2] * k;
   });
   // House fronts at the far end of the street.
   c.gradient(0, 0.12, hex("#b08968"), hex("#8a6d55"));
@@ -439,9 +438,21 @@ const water: Draw = (c, r, seed) => {
 };
 
 const milk: Draw = (c, r, seed) => {
-  const horizon = r.chance(0.5) ? r.uniform(0.15, 0.3) : 0;
-  if (horizon > 0) sky(c, r, horizon);
-  waves(c, seed, hex("#d9d2c3"), hex("#fbf8f0"), hex("#ffffff"), horizon);
+  const horizon = r.uniform(0.18, 0.32);
+  sky(c, r, horizon);
+  const cream = jitter(r, hex("#fbf6ea"), 0.02);
+  c.each(horizon, 1, (u, v, p) => {
+    // Slow, heavy swells: broad soft shading, glossy highlights, no foam.
+    const depth = (v - horizon) / (1 - horizon);
+    const phase = v * (14 + 10 * (1 - depth)) * 3 + Math.sin(u * 4 + seed) * 1.5 +
+      2 * fbm(u * 3, v * 3, seed, 2);
+    const s = Math.sin(phase);
+    const f = 0.86 + 0.1 * s + 0.04 * depth;
+    const gloss = Math.max(0, s - 0.8) * 1.5;
+    c.data[3 * p] = Math.min(1, cream[0] * f + gloss * 0.1);
+    c.data[3 * p + 1] = Math.min(1, cream[1] * f + gloss * 0.1);
+    c.data[3 * p + 2] = Math.min(1, cream[2] * f * 0.98 + gloss * 0.1);
+  });
   return { horizon };
 };
 
@@ -496,13 +507,19 @@ const mirror: Draw = (c, r, seed) => {
 };
 
 const crowdedStreet: Draw = (c, r, seed) => {
-  const horizon = r.uniform(0.55, 0.62);
+  const horizon = r.uniform(0.5, 0.58);
   c.gradient(0, horizon, jitter(r, hex("#a99a88")), hex("#8d7f70"));
   // Shop windows.
   for (let u = r.uniform(-0.1, 0); u < 1; u += 0.3) {
-    c.rect(u, 0.08, u + 0.22, horizon - 0.12, hex("#50606e"), 0.8);
+    c.rect(u, 0.05, u + 0.22, horizon - 0.2, hex("#50606e"), 0.8);
   }
-  // People: legs, body, head, in many clothing colours, at two depths.
+  c.gradient(horizon, 1, hex("#b3b0aa"), hex("#9c9892"));
+  c.noise(horizon, 1, 0.06, 20, seed);
+  for (let v = horizon + 0.08; v < 1; v += 0.12) c.rect(0, v, 1, v + 0.006, hex("#7d7a75"));
+  for (let u = 0.1; u < 1; u += 0.25) {
+    c.line(u, horizon, u + (u - 0.5) * 0.6, 1, 0.006, hex("#7d7a75"));
+  }
+  // People: legs, torso, arms, head, in many clothing colours, far to near.
   const clothes = [
     "#c0392b",
     "#2c3e50",
@@ -513,33 +530,24 @@ const crowdedStreet: Draw = (c, r, seed) => {
     "#34495e",
     "#d35400",
     "#7f8c8d",
+    "#e84393",
   ].map(hex);
+  const trousers = ["#2b2b33", "#34495e", "#5d4037", "#1f3a5f"].map(hex);
   const skin = ["#f1c27d", "#c68642", "#8d5524", "#e0ac69"].map(hex);
-  for (const depth of [0.7, 1]) {
-    for (let i = 0; i < 9; i++) {
-      const u = r.uniform(-0.05, 1.05),
-        base = horizon + (depth - 0.7) * 0.3 + 0.05,
-        h = 0.42 * depth;
-      const body = r.pick(clothes);
-      c.rect(u - 0.025 * depth, base - h * 0.45, u - 0.004, base, hex("#2b2b33"));
-      c.rect(u + 0.004, base - h * 0.45, u + 0.025 * depth, base, hex("#2b2b33"));
-      c.rect(u - 0.04 * depth, base - h * 0.85, u + 0.04 * depth, base - h * 0.42, body);
-      c.ellipse(u, base - h * 0.93, 0.028 * depth, 0.032 * depth, r.pick(skin));
+  for (const depth of [0.55, 0.75, 1]) {
+    const n = Math.round(8 / depth);
+    for (let i = 0; i < n; i++) {
+      const u = r.uniform(-0.05, 1.05), base = horizon + (depth - 0.5) * 0.25, h = 0.5 * depth;
+      const w = 0.045 * depth, legs = r.pick(trousers), body = r.pick(clothes);
+      c.rect(u - w * 0.8, base - h * 0.48, u - w * 0.08, base, legs);
+      c.rect(u + w * 0.08, base - h * 0.48, u + w * 0.8, base, legs);
+      c.rect(u - w * 1.25, base - h * 0.86, u - w, base - h * 0.5, body);
+      c.rect(u + w, base - h * 0.86, u + w * 1.25, base - h * 0.5, body);
+      c.rect(u - w, base - h * 0.88, u + w, base - h * 0.45, body);
+      c.ellipse(u, base - h * 0.95, w * 0.6, h * 0.075, r.pick(skin));
     }
   }
-  c.gradient(horizon + 0.05, 1, hex("#b3b0aa"), hex("#9c9892"));
-  c.noise(horizon + 0.05, 1, 0.06, 20, seed);
-  for (let v = horizon + 0.12; v < 1; v += 0.14) c.rect(0, v, 1, v + 0.006, hex("#7d7a75"));
-  for (let u = 0.1; u < 1; u += 0.25) {
-    c.line(u, horizon + 0.05, u + (u - 0.5) * 0.5, 1, 0.006, hex("#7d7a75"));
-  }
-  // Two pairs of legs passing close by, cut by the frame.
-  for (let i = 0; i < 2; i++) {
-    const u = r.chance(0.5) ? r.uniform(0, 0.15) : r.uniform(0.85, 1);
-    c.rect(u - 0.04, 0.3, u - 0.005, 0.85, hex("#2f3b52"));
-    c.rect(u + 0.005, 0.3, u + 0.04, 0.88, hex("#2f3b52"));
-  }
-  return { horizon: horizon + 0.1 };
+  return { horizon: horizon + 0.2 };
 };
 
 const dirtRoad: Draw = (c, r, seed) => {

@@ -1,5 +1,6 @@
 /**
- * `deno run -A data/preview.ts [--seed 0] [--count 64] [--size 128] [--out runs/data/preview.png]`
+ * `deno run -A data/preview.ts [--seed 0] [--count 64] [--size 128] [--out runs/data/preview.png]
+ * [--scale 1]`
  * writes a captioned grid of EmojiScenes to look at; `--contexts` instead draws every context twice.
  *
  * @module
@@ -18,6 +19,7 @@ if (import.meta.main) {
       size: { type: "string", default: "128" },
       out: { type: "string", default: "runs/data/preview.png" },
       contexts: { type: "boolean", default: false },
+      scale: { type: "string", default: "1" },
     },
   });
   const world = await createEmojiScenes();
@@ -44,6 +46,6 @@ if (import.meta.main) {
     }
   }
   const dt = (performance.now() - t0) / 1000;
-  await saveImageGrid(values.out!, images, { columns: 8, labels });
+  await saveImageGrid(values.out!, images, { columns: 8, labels, scale: Number(values.scale) });
   console.log(`${images.length} scenes in ${dt.toFixed(2)} s → ${values.out}`);
 }

@@ -37,6 +37,9 @@ Deno.test("saveImageGrid lays out cells with labels under them", async () => {
     assert.equal(g.width, 2 * 10 + 3 * 2);
     assert.ok(g.height > 2 * 10 + 3 * 2); // room for the labels
     await assert.rejects(saveImageGrid(path, [im], { labels: [] }), /one label per image/);
+    await saveImageGrid(path, [im, im], { columns: 2, padding: 0, scale: 3 });
+    const big = await loadImage(path);
+    assert.deepEqual([big.width, big.height], [60, 30]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -305,10 +305,16 @@ export class RpcClient {
         res.status,
       );
     }
-    if (!res.ok && (body as Response_)?.error === undefined) {
+    if (!res.ok) {
+      const r = body as { jsonrpc?: string; error?: unknown };
+      if (r?.jsonrpc === "2.0" && typeof r.error === "object" && r.error !== null) {
+        const e = r.error as { code: number; message: string; data?: unknown };
+        throw new RpcClientError(e.code, e.message, e.data, res.status);
+      }
+      const why = typeof r?.error === "string" ? r.error : text.slice(0, 200);
       throw new RpcClientError(
         0,
-        `POST /rpc answered HTTP ${res.status}: ${text.slice(0, 200)}`,
+        `POST /rpc answered HTTP ${res.status}: ${why}`,
         body,
         res.status,
       );

@@ -21,6 +21,8 @@ export interface Placement {
   tint: readonly [number, number, number] | null;
   /** "shiny" edit. */
   shiny: boolean;
+  /** "wet" edit. */
+  wet?: boolean;
 }
 
 export function composite(canvas: Canvas, r: Raster, p: Placement): void {
@@ -53,13 +55,13 @@ export function composite(canvas: Canvas, r: Raster, p: Placement): void {
         cr += src[i] * wgt, cg += src[i + 1] * wgt, cb += src[i + 2] * wgt, ca += src[i + 3] * wgt;
       }
       if (ca < 1e-4) continue;
-      if (tint !== null || p.shiny) {
+      if (tint !== null || p.shiny || p.wet) {
         let r0 = cr / ca, g0 = cg / ca, b0 = cb / ca;
         const lum = 0.299 * r0 + 0.587 * g0 + 0.114 * b0;
         if (tint !== null && lum > 0.1) {
           // Recolour keeping the shading: tint scaled by luminance, plus highlights.
           const hi = 0.35 * lum * lum * lum;
-          const k = 0.3 + 1.15 * lum;
+          const k = 0.45 + 0.95 * lum;
           r0 = r0 * 0.12 + 0.88 * Math.min(1, tint[0] * k + hi);
           g0 = g0 * 0.12 + 0.88 * Math.min(1, tint[1] * k + hi);
           b0 = b0 * 0.12 + 0.88 * Math.min(1, tint[2] * k + hi);
@@ -72,6 +74,23 @@ export function composite(canvas: Canvas, r: Raster, p: Placement): void {
           r0 = Math.min(1, Math.max(0, 0.5 + (r0 - 0.5) * 1.35) + spec + band);
           g0 = Math.min(1, Math.max(0, 0.5 + (g0 - 0.5) * 1.35) + spec + band);
           b0 = Math.min(1, Math.max(0, 0.5 + (b0 - 0.5) * 1.35) + spec + band);
+        }
+        if (p.wet) {
+          // Darker, more saturated, with small bright droplets (in raster space, so they stay on
+          // the object at every size).
+          const m = (r0 + g0 + b0) / 3;
+          r0 = Math.max(0, (m + (r0 - m) * 1.25) * 0.72);
+          g0 = Math.max(0, (m + (g0 - m) * 1.25) * 0.72);
+          b0 = Math.max(0, (m + (b0 - m) * 1.25) * 0.72);
+          const gx = (sx + 0.5) / rw * 9, gy = (sy + 0.5) / rh * 9;
+          const cx = Math.floor(gx), cy = Math.floor(gy);
+          const hsh = Math.imul(cx * 73856093 ^ cy * 19349663, 0x9e3779b1) >>> 0;
+          if ((hsh & 3) === 0) {
+            const ox = 0.3 + ((hsh >>> 8) & 255) / 640, oy = 0.3 + ((hsh >>> 16) & 255) / 640;
+            const dd = (gx - cx - ox) ** 2 + (gy - cy - oy) ** 2;
+            const drop = Math.exp(-dd / 0.012);
+            r0 += (1 - r0) * drop * 0.85, g0 += (1 - g0) * drop * 0.85, b0 += (1 - b0) * drop * 0.9;
+          }
         }
         cr = r0 * ca, cg = g0 * ca, cb = b0 * ca;
       }

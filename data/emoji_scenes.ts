@@ -188,20 +188,31 @@ export class EmojiScenes {
       angle: Math.max(-15, Math.min(15, r.normal() * 7)),
       flip: r.chance(0.5),
     };
+    let drawingId = drawing.id;
+    if (overrides.drawingId !== undefined) {
+      const d = this.#catalog.byId.get(overrides.drawingId);
+      if (d === undefined) {
+        throw new RangeError(
+          `Cannot sample scene as drawing '${overrides.drawingId}' does not exist`,
+        );
+      }
+      drawingId = d.id;
+    } else if (overrides.classNoun !== undefined) {
+      const pool = this.#byClass.get(overrides.classNoun);
+      if (pool === undefined) {
+        throw new RangeError(
+          `Cannot sample scene as class '${overrides.classNoun}' is not in this world`,
+        );
+      }
+      drawingId = pool[Math.floor(r.next() * pool.length)].id;
+    }
     const spec = {
-      classNoun: overrides.classNoun ?? classNoun,
-      drawingId: overrides.drawingId ??
-        (overrides.classNoun === undefined
-          ? drawing.id
-          : r.pick(this.#byClass.get(overrides.classNoun) ?? [drawing]).id),
+      classNoun: overrides.classNoun ?? this.#catalog.byId.get(drawingId)!.classNoun,
+      drawingId,
       context: overrides.context ?? context,
       property: overrides.property === undefined ? property : overrides.property,
       layout: { ...layout, ...overrides.layout },
     };
-    const d = this.#catalog.byId.get(spec.drawingId);
-    if (d === undefined) {
-      throw new RangeError(`Cannot sample scene as drawing '${spec.drawingId}' does not exist`);
-    }
     const caption = sceneCaption(spec.classNoun, {
       context: bare ? null : spec.context,
       property: spec.property,
@@ -265,6 +276,7 @@ export class EmojiScenes {
       opacity: 1,
       tint: prop?.tint ?? null,
       shiny: prop?.name === "shiny",
+      wet: prop?.name === "wet",
     };
     if (spec.context === "mirror") {
       composite(canvas, raster, {

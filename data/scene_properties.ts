@@ -8,8 +8,9 @@ export interface SceneProperty {
 
 /**
  * The property edits of the EmojiScenes world, from the DreamBench property prompts ("a red …",
- * "a purple …", "a shiny …") plus more colours. Colours recolour the object keeping its shading
- * (luminance); "shiny" raises contrast and adds a specular highlight.
+ * "a purple …", "a shiny …", "a wet …") plus more colours. Colours recolour the object keeping its
+ * shading (luminance); "shiny" raises contrast and adds a specular highlight; "wet" darkens the
+ * object and covers it with bright droplets.
  */
 export const SCENE_PROPERTIES: readonly SceneProperty[] = [
   { name: "red", tint: [0.86, 0.1, 0.1] },
@@ -21,4 +22,5 @@ export const SCENE_PROPERTIES: readonly SceneProperty[] = [
   { name: "orange", tint: [1.0, 0.5, 0.05] },
   { name: "black", tint: [0.12, 0.12, 0.14] },
   { name: "shiny", tint: null },
+  { name: "wet", tint: null },
 ];

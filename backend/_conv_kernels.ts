@@ -20,7 +20,7 @@
 // Copies use `copyWithin`/`fill` on the heap (native memmove/memset); bias rows are written into
 // the output before the GEMMs accumulate onto them; activations use wasm's own SIMD kernels.
 import { tf } from "./deps.ts";
-import { type Blas, NoTrans, RowMajor, Trans } from "./_blas.ts";
+import { type Blas, NoTrans, RowMajor, Trans } from "./blas.ts";
 import {
   type Activation,
   epilogue,

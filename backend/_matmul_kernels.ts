@@ -3,7 +3,7 @@
 // dimensions broadcast as numpy does; one sgemm per output batch (one in all when `b` is shared
 // and `a` is not transposed: the batch folds into M).
 import { tf } from "./deps.ts";
-import { type Blas, NoTrans, RowMajor, Trans } from "./_blas.ts";
+import { type Blas, NoTrans, RowMajor, Trans } from "./blas.ts";
 import { type Activation, epilogue, f32Index, fillRows, heapF32, isRowBias } from "./_epilogue.ts";
 import type { Info, WasmBackend } from "./_wasm.ts";
 

@@ -6,7 +6,7 @@
 // - Sum over leading axes (bias and broadcast gradients: [B, H, W, C] → [C]) is one GEMV-shaped
 //   sgemm, ones[1, P] · X[P, C], where wasm transposes first.
 import { tf } from "./deps.ts";
-import { type Blas, NoTrans, RowMajor } from "./_blas.ts";
+import { type Blas, NoTrans, RowMajor } from "./blas.ts";
 import { f32Index, freeScratch, heapF32, scratch } from "./_epilogue.ts";
 import type { Info, WasmBackend } from "./_wasm.ts";
 

@@ -1,6 +1,6 @@
 // Private: the list of BLAS-backed kernel configs for the wasm backend.
 import type { tf } from "./deps.ts";
-import type { Blas } from "./_blas.ts";
+import type { Blas } from "./blas.ts";
 import { castConfig, identityConfig, sumConfig } from "./_misc_kernels.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./_matmul_kernels.ts";
 import {

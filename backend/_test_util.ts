@@ -1,5 +1,5 @@
 // Private test helpers: BLAS availability policy and error metrics.
-import { openBlas } from "./_blas.ts";
+import { openBlas } from "./blas.ts";
 
 /** Whether tests that need BLAS run; `CI=true` turns a missing library into a failure. */
 export function blasForTests(): { run: boolean; reason: string } {

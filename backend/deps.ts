@@ -18,6 +18,13 @@ export { tf, tfWasm };
  * program that never asks for webgpu does not load it.
  *
  * @returns The module's namespace.
+ *
+ * @example
+ * ```ts
+ * import { loadWebgpuBackend, tf } from "./deps.ts";
+ * await loadWebgpuBackend();
+ * console.log(tf.findBackendFactory("webgpu") !== undefined); // true
+ * ```
  */
 export function loadWebgpuBackend(): Promise<unknown> {
   return import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");

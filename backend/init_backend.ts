@@ -27,7 +27,16 @@ export interface BackendReport {
 
 const defaultOrder: BackendName[] = ["tensorflow", "wasm-native", "wasm", "cpu"];
 
-/** Package names tried for the `tensorflow` backend, GPU build first. */
+/**
+ * Package names tried for the `tensorflow` backend, GPU build first. They are imported by bare
+ * name, so they must be in the importing project's deno.json imports (see the README).
+ *
+ * @example
+ * ```ts
+ * import { tensorflowPackages } from "./init_backend.ts";
+ * console.log(tensorflowPackages[0]); // @tensorflow/tfjs-node-gpu
+ * ```
+ */
 export const tensorflowPackages = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
 
 /**

@@ -31,3 +31,4 @@ export {
   type ReferenceUnet,
   type ReferenceUnetOptions,
 } from "./reference_unet.ts";
+export { type Blas, NoTrans, openBlas, RowMajor, type Sgemm, Trans } from "./blas.ts";

@@ -1,5 +1,5 @@
 import { tf } from "./deps.ts";
-import { type Blas, blasError, envGet, openBlas } from "./_blas.ts";
+import { type Blas, blasError, envGet, openBlas } from "./blas.ts";
 import { ensureConvFilterKernel } from "./_conv_filter_fallback.ts";
 import { nativeKernelConfigs, nativeKernelNames } from "./_native_configs.ts";
 

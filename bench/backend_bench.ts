@@ -19,7 +19,7 @@
  */
 import { parseArgs } from "cli-args";
 import { createReferenceUnet, initBackend, setNativeKernels, tf } from "../backend/mod.ts";
-import { openBlas } from "../backend/_blas.ts";
+import { openBlas } from "../backend/blas.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -1,5 +1,5 @@
 import assert from "assert";
-import { openBlas } from "../backend/_blas.ts";
+import { openBlas } from "../backend/blas.ts";
 
 // DESIGN.md promises that one module can be imported by URL without this repository's deno.json.
 // Serve the checkout on 127.0.0.1 and, from a scratch folder with --no-config (so npm packages come

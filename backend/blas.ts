@@ -1,10 +1,20 @@
-// Private: opens a CBLAS library with Deno.dlopen (OpenBLAS on Linux, Accelerate on macOS).
-// Matrices are passed as "buffer" arguments (typed-array views on the wasm heap): Deno hands the
-// view's own address (buffer start + byteOffset) to C for the duration of the call, no copy.
+/**
+ * The CBLAS library behind the native kernels, opened with `Deno.dlopen`: OpenBLAS
+ * (`libopenblas.so.0`, Debian's `libopenblas0-pthread`) on Linux, the Accelerate framework on
+ * macOS (that path is present but untested here), or the file named by `DREAMBOOTH_BLAS_LIB`.
+ * Only `cblas_sgemm` is bound. Matrices are passed as "buffer" arguments: Deno hands C the address
+ * of the typed-array view itself (its buffer's start + byteOffset) for the duration of the
+ * synchronous call, so a view of the wasm heap is used in place, without copies. The library
+ * handle is opened once and kept for the life of the process (never closed: kernels use it).
+ *
+ * @module
+ */
 
-/** CBLAS constants. */
+/** CBLAS `CblasRowMajor`. */
 export const RowMajor = 101;
+/** CBLAS `CblasNoTrans`. */
 export const NoTrans = 111;
+/** CBLAS `CblasTrans`. */
 export const Trans = 112;
 
 const sgemmDef = {
@@ -52,12 +62,22 @@ export interface Blas {
   description: string;
 }
 
-/** Why the last `openBlas()` failed (for the one-line notice). */
+/** Why the last `openBlas()` failed (for the one-line notice); `""` after a success. */
 export let blasError = "";
 
 let cached: Blas | null | undefined;
 
-/** Candidate library paths for this OS, the env var `DREAMBOOTH_BLAS_LIB` first. */
+/**
+ * Candidate library paths for this OS, the env var `DREAMBOOTH_BLAS_LIB` first.
+ *
+ * @returns Paths or sonames, in the order `openBlas` tries them.
+ *
+ * @example
+ * ```ts
+ * import { blasCandidates } from "./blas.ts";
+ * console.log(blasCandidates().length > 0); // true
+ * ```
+ */
 export function blasCandidates(): string[] {
   const own = envGet("DREAMBOOTH_BLAS_LIB");
   const list = own ? [own] : [];
@@ -76,7 +96,18 @@ export function blasCandidates(): string[] {
   return list;
 }
 
-/** Reads an env var, `undefined` without permission. */
+/**
+ * Reads an environment variable; `undefined` when unset or without `--allow-env`.
+ *
+ * @param name Variable name.
+ * @returns Its value or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { envGet } from "./blas.ts";
+ * console.log(typeof (envGet("HOME") ?? "")); // string
+ * ```
+ */
 export function envGet(name: string): string | undefined {
   try {
     return Deno.env.get(name);
@@ -85,7 +116,22 @@ export function envGet(name: string): string | undefined {
   }
 }
 
-/** Opens the first BLAS that loads; `null` (and {@linkcode blasError}) when none does. */
+/**
+ * Opens the first BLAS library that loads (once per process; later calls return the same).
+ *
+ * @returns The library, or `null` when none loads ({@linkcode blasError} says why).
+ *
+ * @example
+ * ```ts
+ * import { NoTrans, openBlas, RowMajor } from "./blas.ts";
+ * const blas = openBlas();
+ * if (blas !== null) {
+ *   const a = new Float32Array([1, 2, 3, 4]), c = new Float32Array(4);
+ *   blas.sgemm(RowMajor, NoTrans, NoTrans, 2, 2, 2, 1, a, 2, a, 2, 0, c, 2);
+ *   console.log(Array.from(c)); // [7, 10, 15, 22]
+ * }
+ * ```
+ */
 export function openBlas(): Blas | null {
   if (cached !== undefined) return cached;
   const errors: string[] = [];
@@ -112,6 +158,7 @@ export function openBlas(): Blas | null {
         // Not OpenBLAS (Accelerate): the path is description enough.
       }
       cached = { sgemm: lib.symbols.cblas_sgemm as unknown as Sgemm, description };
+      blasError = "";
       return cached;
     } catch (err) {
       errors.push(`${path}: ${(err as Error).message.split("\n")[0]}`);

@@ -5,6 +5,7 @@ import { ladderSize, RasterCache } from "./_raster.ts";
 import { hashSeed, Rng } from "./_rng.ts";
 import { type EmojiCatalog, type EmojiDrawing, loadEmojiCatalog } from "./emoji_catalog.ts";
 import { HELD_OUT_DRAWINGS } from "./held_out.ts";
+import { EMOJI_SETS } from "./emoji_sets.ts";
 import type { RgbImage } from "./rgb_image.ts";
 import { sceneCaption } from "./scene_caption.ts";
 import { SCENE_CONTEXTS, type SceneContext } from "./scene_contexts.ts";
@@ -74,6 +75,11 @@ export interface EmojiScenesOptions {
   bareCaptionProbability?: number;
   /** Restrict to these class nouns (default: every class). */
   classes?: string[];
+  /**
+   * Draw only from these emoji sets, by prefix (default: every set of `EMOJI_SETS`), e.g. leave out
+   * `"openmoji"` to avoid its ShareAlike licence. Classes left without drawings are dropped.
+   */
+  sets?: string[];
   /** Memory budget of the emoji raster cache in bytes (default 256 MiB). */
   rasterCacheBytes?: number;
 }
@@ -127,6 +133,7 @@ export class EmojiScenes {
       propertyProbability = 0.3,
       bareCaptionProbability = 0.1,
       classes = catalog.classes,
+      sets = EMOJI_SETS.map((e) => e.prefix),
       rasterCacheBytes = 256 * 2 ** 20,
     } = options;
     for (
@@ -142,6 +149,14 @@ export class EmojiScenes {
       }
     }
     const heldOut = new Set(Object.values(HELD_OUT_DRAWINGS).map((h) => h.drawingId));
+    for (const prefix of sets) {
+      if (!EMOJI_SETS.some((e) => e.prefix === prefix)) {
+        throw new RangeError(
+          `Cannot create EmojiScenes as 'sets' must hold prefixes of EMOJI_SETS: '${prefix}' is not one`,
+        );
+      }
+    }
+    const allowed = new Set(sets);
     this.#catalog = catalog;
     this.#byClass = new Map();
     for (const noun of classes) {
@@ -151,7 +166,7 @@ export class EmojiScenes {
           `Cannot create EmojiScenes as class '${noun}' is not in EMOJI_CLASSES`,
         );
       }
-      const list = includeHeldOut ? all : all.filter((d) => !heldOut.has(d.id));
+      const list = all.filter((d) => allowed.has(d.set) && (includeHeldOut || !heldOut.has(d.id)));
       if (list.length > 0) this.#byClass.set(noun, list);
     }
     this.classes = [...this.#byClass.keys()];

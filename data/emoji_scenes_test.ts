@@ -120,3 +120,10 @@ Deno.test("captions follow the DreamBench grammar and match the scene", async ()
   assert.ok(bare > 100 && bare < 400, `${bare} bare captions`);
   assert.ok(withProp > 450 && withProp < 750, `${withProp} with a property`);
 });
+
+Deno.test("the world can be restricted to some sets (e.g. without the ShareAlike one)", async () => {
+  const world = await createEmojiScenes({ sets: ["noto", "twemoji", "fluent-emoji-flat"] });
+  assert.ok(world.drawings.every((d) => ["noto", "twemoji", "fluent-emoji-flat"].includes(d.set)));
+  assert.ok(world.classes.length >= 100, `${world.classes.length} classes`);
+  await assert.rejects(createEmojiScenes({ sets: ["wingdings"] }), /'wingdings' is not one/);
+});

@@ -1,6 +1,7 @@
 import { loadImage, type LoadImageOptions } from "./load_image.ts";
 import type { RgbImage } from "./rgb_image.ts";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** File extensions {@link loadSubjectFolder} reads (case-insensitive). */
 export const SUBJECT_IMAGE_EXTENSIONS: readonly string[] = [".jpg", ".jpeg", ".png", ".webp"];
@@ -53,6 +54,12 @@ export async function loadSubjectFolder(
       `Cannot load subject folder as 'size' must be a positive integer: current value is ${size}`,
     );
   }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir) && !dir.startsWith("file://")) {
+    throw new Error(
+      `Cannot load subject folder '${dir}': only local folders can be read (copy the images first)`,
+    );
+  }
+  if (dir.startsWith("file://")) dir = fileURLToPath(dir);
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {

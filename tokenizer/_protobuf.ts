@@ -201,4 +201,4 @@ export class ProtoReader {
   }
 }
 
-const utf8Decoder = new TextDecoder();
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });

@@ -63,4 +63,4 @@ export function validCharLength(bytes: Uint8Array, start: number, end: number): 
 /** Shared encoder. */
 export const utf8Encoder = new TextEncoder();
 /** Shared (non-fatal) decoder. */
-export const utf8Decoder = new TextDecoder();
+export const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });

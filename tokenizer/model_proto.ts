@@ -291,7 +291,7 @@ function parseNormalizerSpec(buf: Uint8Array, start: number, end: number): Norma
   return spec;
 }
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function parsePiece(buf: Uint8Array, start: number, end: number): ModelPiece {
   const r = new ProtoReader(buf, start, end, "SentencePiece");

@@ -197,18 +197,21 @@ export class SentencePieceProcessor {
       userDefined,
       unkId,
     };
-    try {
-      this.normalizer = new Normalizer(model.normalizerSpec, {
-        treatWhitespaceAsSuffix: ts.treatWhitespaceAsSuffix,
-        userDefinedSymbols: userDefined ?? undefined,
-      });
-      this.#denormalizer = model.denormalizerSpec &&
-          model.denormalizerSpec.precompiledCharsmap.length > 0
-        ? new Normalizer(model.denormalizerSpec)
+    const buildNormalizer = (spec: NormalizerSpec, options = {}): Normalizer => {
+      try {
+        return new Normalizer(spec, options);
+      } catch (err) {
+        return fail((err as Error).message);
+      }
+    };
+    this.normalizer = buildNormalizer(model.normalizerSpec, {
+      treatWhitespaceAsSuffix: ts.treatWhitespaceAsSuffix,
+      userDefinedSymbols: userDefined ?? undefined,
+    });
+    this.#denormalizer =
+      model.denormalizerSpec && model.denormalizerSpec.precompiledCharsmap.length > 0
+        ? buildNormalizer(model.denormalizerSpec)
         : null;
-    } catch (err) {
-      fail((err as Error).message);
-    }
     switch (ts.modelType) {
       case ModelType.BPE:
         this.#seg = new BpeModel(this.#vocab);
@@ -602,19 +605,31 @@ export class SentencePieceProcessor {
         }
       }
     };
+    // A leading `▁` is dropped from the first piece (the dummy prefix). When extra whitespace is
+    // not removed, only one is dropped; otherwise every `▁` piece before the first text is.
+    const { addDummyPrefix, removeExtraWhitespaces } = this.normalizerSpec;
+    let isBosWs = true;
+    let bosWsSeen = false;
     for (let i = 0; i < pieces.length; i++) {
       const id = ids[i];
       const type = types[id];
       if (type === PieceType.BYTE) continue;
       flushBytes(byteStart, i);
       byteStart = i + 1;
+      if (bosWsSeen || !textEmpty) isBosWs = false;
+      bosWsSeen = false;
       let piece = pieces[i];
       if (type === PieceType.CONTROL) continue;
       if (type === PieceType.UNKNOWN) {
         emit(this.#pieces[id] === piece ? unkSurface : piece);
         continue;
       }
-      if (textEmpty && piece.startsWith(SPACE_SYMBOL)) piece = piece.slice(1);
+      if (isBosWs && (addDummyPrefix || removeExtraWhitespaces)) {
+        if (piece.startsWith(SPACE_SYMBOL)) {
+          piece = piece.slice(1);
+          bosWsSeen = !removeExtraWhitespaces;
+        }
+      }
       emit(piece.replaceAll(SPACE_SYMBOL, " "));
     }
     flushBytes(byteStart, pieces.length);

@@ -1,0 +1,189 @@
+/**
+ * Cross-checks against the reference tools (Debian `sentencepiece` 0.1.97): ids, pieces and
+ * decoded text must be identical to `spm_encode`/`spm_decode` on every line of botchan.txt, on
+ * the stress lines and on 10,000 seeded random-Unicode strings, for the shipped T5 model, the two
+ * upstream test models and four models trained here with `spm_train` (unigram and BPE with byte
+ * fallback, split digits and user-defined symbols; char with nfkc_cf; word with identity rules
+ * and kept whitespace).
+ *
+ * Skipped with a note when the tools are absent, unless CI=true. The botchan-based parts need
+ * ../shared/data/spm (or SPM_DATA_DIR) and are skipped with a note when it is absent.
+ */
+import assert from "assert";
+import { SentencePieceProcessor } from "./sentence_piece_processor.ts";
+import {
+  requireSpmTools,
+  spmDecode,
+  spmEncode,
+  spmTestOptions,
+  spmTrain,
+  writeLines,
+} from "./_spm_reference.ts";
+import { STRESS_LINES } from "./testdata/stress_lines.ts";
+import { fuzzStrings } from "./testdata/fuzz_strings.ts";
+
+const T5 = new URL("./assets/t5_spiece.model", import.meta.url).pathname;
+const dataDir = Deno.env.get("SPM_DATA_DIR") ??
+  new URL("../../shared/data/spm", import.meta.url).pathname;
+const hasData = (() => {
+  try {
+    return Deno.statSync(`${dataDir}/botchan.txt`).isFile;
+  } catch {
+    return false;
+  }
+})();
+const FUZZ_COUNT = 10_000;
+const FUZZ = fuzzStrings(FUZZ_COUNT, 20261128);
+
+function readLines(path: string): string[] {
+  const lines = Deno.readTextFileSync(path).split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+function mismatches(
+  inputs: readonly string[],
+  ours: readonly string[],
+  ref: readonly string[],
+): string {
+  const out: string[] = [];
+  for (let i = 0; i < inputs.length && out.length < 3; i++) {
+    if (ours[i] !== ref[i]) {
+      out.push(
+        `line ${i + 1} ${JSON.stringify(inputs[i].slice(0, 120))}\n  ours: ${
+          ours[i]?.slice(0, 300)
+        }\n  spm:  ${ref[i]?.slice(0, 300)}`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+function countEqual(a: readonly string[], b: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) n++;
+  return n;
+}
+
+async function check(
+  dir: string,
+  modelPath: string,
+  label: string,
+  corpus: string,
+  inputs: readonly string[],
+  pieces: boolean,
+): Promise<string> {
+  const sp = await SentencePieceProcessor.load(modelPath);
+  const inputFile = await writeLines(dir, `${label}-${corpus}.txt`, inputs);
+  const refIds = await spmEncode(modelPath, inputFile, "id");
+  assert.equal(refIds.length, inputs.length, `spm_encode returned ${refIds.length} lines`);
+  const ourIdArrays = inputs.map((s) => sp.encode(s));
+  const ourIds = ourIdArrays.map((ids) => ids.join(" "));
+  const idsAgree = countEqual(ourIds, refIds);
+  assert.equal(
+    idsAgree,
+    inputs.length,
+    `${label}/${corpus}: ids differ from spm_encode on ${
+      inputs.length - idsAgree
+    } of ${inputs.length} lines\n${mismatches(inputs, ourIds, refIds)}`,
+  );
+  if (pieces) {
+    const refPieces = await spmEncode(modelPath, inputFile, "piece");
+    const ourPieces = inputs.map((s) => sp.encodeAsPieces(s).join(" "));
+    const n = countEqual(ourPieces, refPieces);
+    assert.equal(
+      n,
+      inputs.length,
+      `${label}/${corpus}: pieces differ from spm_encode on ${inputs.length - n} lines\n${
+        mismatches(inputs, ourPieces, refPieces)
+      }`,
+    );
+  }
+  const idFile = await writeLines(dir, `${label}-${corpus}.ids`, refIds);
+  const refText = await spmDecode(modelPath, idFile);
+  const ourText = ourIdArrays.map((ids) => sp.decode(ids));
+  const decodeAgree = countEqual(ourText, refText);
+  assert.equal(
+    decodeAgree,
+    inputs.length,
+    `${label}/${corpus}: decode differs from spm_decode on ${inputs.length - decodeAgree} lines\n${
+      mismatches(inputs, ourText, refText)
+    }`,
+  );
+  return `${label}/${corpus}: ids ${idsAgree}/${inputs.length}, decode ${decodeAgree}/${inputs.length}`;
+}
+
+Deno.test({
+  ...spmTestOptions("ids, pieces and decoded text equal spm_encode/spm_decode on every model"),
+  sanitizeResources: false,
+  async fn(t) {
+    requireSpmTools();
+    const dir = await Deno.makeTempDir({ prefix: "spm-agreement-" });
+    const summary: string[] = [];
+    try {
+      const models: Array<[string, string]> = [["t5", T5]];
+      const botchan = hasData ? readLines(`${dataDir}/botchan.txt`) : null;
+      if (botchan) {
+        models.push(["upstream_test_model", `${dataDir}/upstream_test_model.model`]);
+        models.push(["test_bpe", `${dataDir}/test_bpe.model`]);
+        const corpus = `${dataDir}/botchan.txt`;
+        const common = [
+          `--input=${corpus}`,
+          "--byte_fallback=true",
+          "--split_digits=true",
+          "--user_defined_symbols=[V],sks,<sep>",
+        ];
+        const [uni, bpe, chr, word] = await Promise.all([
+          spmTrain(dir, "unigram_bf", [...common, "--model_type=unigram", "--vocab_size=800"]),
+          spmTrain(dir, "bpe_bf", [...common, "--model_type=bpe", "--vocab_size=800"]),
+          spmTrain(dir, "char_cf", [
+            `--input=${corpus}`,
+            "--model_type=char",
+            "--normalization_rule_name=nfkc_cf",
+            "--vocab_size=60",
+            "--hard_vocab_limit=false",
+          ]),
+          spmTrain(dir, "word_identity", [
+            `--input=${corpus}`,
+            "--model_type=word",
+            "--normalization_rule_name=identity",
+            "--remove_extra_whitespaces=false",
+            "--vocab_size=2000",
+            "--hard_vocab_limit=false",
+          ]),
+        ]);
+        models.push(["unigram_bf", uni], ["bpe_bf", bpe], ["char_cf", chr], [
+          "word_identity",
+          word,
+        ]);
+      } else {
+        console.warn(
+          `note: ${dataDir}/botchan.txt not found: checking only the T5 model on stress and fuzz input`,
+        );
+      }
+      for (const [label, path] of models) {
+        await t.step(label, async () => {
+          if (botchan) summary.push(await check(dir, path, label, "botchan", botchan, true));
+          summary.push(await check(dir, path, label, "stress", STRESS_LINES, true));
+          summary.push(await check(dir, path, label, "fuzz", FUZZ, false));
+        });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      console.log(summary.join("\n"));
+    }
+  },
+});
+
+Deno.test("10,000 random-Unicode strings never throw in encode, encodeAsPieces or decode", async () => {
+  const sp = await SentencePieceProcessor.load(T5);
+  let tokens = 0;
+  for (const s of FUZZ) {
+    const ids = sp.encode(s);
+    const pieces = sp.encodeAsPieces(s);
+    assert.equal(pieces.length, ids.length);
+    assert.equal(typeof sp.decode(ids), "string");
+    tokens += ids.length;
+  }
+  assert.ok(tokens > FUZZ_COUNT, `only ${tokens} tokens from ${FUZZ_COUNT} strings`);
+});

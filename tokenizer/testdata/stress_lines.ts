@@ -1,0 +1,65 @@
+/**
+ * Hand-written stress inputs for the cross-checks against `spm_encode`/`spm_decode`: accents
+ * (precomposed and combining), full-width and compatibility forms, ligatures, emoji sequences,
+ * CJK, Hangul, Arabic, Hebrew, Indic and Thai scripts, control characters, runs of assorted
+ * whitespace, literal special-piece text, and very long words. No line contains "\n".
+ *
+ * @module
+ */
+const long = (s: string, n: number) => s.repeat(n);
+
+/** The stress lines. */
+export const STRESS_LINES: readonly string[] = [
+  "",
+  " ",
+  "      ",
+  "\t\t",
+  "Café crème brûlée, naïve façade, Ångström, Øresund, Łódź, İstanbul, ß, Æsir",
+  "Cafe\u0301 cre\u0300me bru\u0302le\u0301e (combining marks)",
+  "a\u0308\u0304\u0323 stacked diacritics \u0301 leading combining",
+  "Ｆｕｌｌ－ｗｉｄｔｈ　ＴＥＸＴ　１２３４５！？",
+  "ｶﾀｶﾅ ﾊﾝｶｸ half-width katakana ﾞﾟ",
+  "ﬁne ﬂour ﬀ ﬃ ﬄ ﬅ ﬆ Ĳ ĳ ǅ ǈ ǋ",
+  "Ⅻ Ⅳ ⅷ ① ② ⑳ ⑴ ㈱ ㍻ ㎞ ㎏ ℃ ℉ № ™ ℡",
+  "x² y³ H₂O 10⁻⁶ ½ ¼ ¾ ⅓ ⁄",
+  "𝐀𝐁𝐂 𝕏𝕐 𝔄𝔅 𝟙𝟚𝟛 mathematical alphanumerics",
+  "emoji 👍 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈 🇯🇵🇫🇷 ❤️ ☺︎ 🤖🐕🏖️",
+  "日本語のテキストを分割します。東京タワー",
+  "中文文本分词测试，全角标点。繁體中文測試",
+  "한국어 텍스트 토큰화 테스트 ᄀᄁ ㄱㄴㄷ",
+  "مرحبا بالعالم، هذا نص عربي مع تشكيل: عَرَبِيّ ١٢٣ ﻻ ﷺ ﷽",
+  "שלום עולם עִבְרִית",
+  "हिन्दी पाठ का परीक्षण क्षत्रज्ञ",
+  "ภาษาไทยไม่มีช่องว่างระหว่างคำ",
+  "Ελληνικά ΣΊΣΥΦΟΣ ς Русский текст ЁЖИК",
+  "control\u0001chars\u0002here\u0007bell\u001bescape\u007fdel",
+  "tab\there\vvertical\fform\rreturn",
+  "nul\u0000inside and \u0000\u0000 twice",
+  "zero\u200bwidth\u200cnon\u200djoiner\ufeffbom\u2060wj\u00adsoft",
+  "nbsp\u00a0ideographic\u3000em\u2003thin\u2009hair\u200anarrow\u202f",
+  "many      spaces      between      words",
+  "   leading and trailing spaces   ",
+  "\u3000\u3000ideographic leading\u3000\u3000",
+  "literal specials <s> </s> <unk> <pad> <0x41> <0xFF> ▁ ▁▁ ▁x",
+  "user symbols [V] sks <sep> [V]sks[V] a[V]b sks-sks",
+  "digits 0123456789 3.14159 1,000,000 2026-11-28 ٠١٢ ०१२",
+  "punctuation !!! ??? ... --- ___ *** ((())) [[[]]] {{{}}} «» „“ ‘’ — – …",
+  "URL https://example.org/path?q=a+b&x=%20 mail@example.com #hashtag @user",
+  "code: if (a != b) { return x->y ?: z; } // comment",
+  "ﾟ･✿ヾ╲(｡◕‿◕｡)╱✿･ﾟ ¯\\_(ツ)_/¯",
+  "replacement \ufffd and private use \ue000\uf8ff and noncharacter \ufdd0\uffff",
+  "astral 𠀀𪚥𩸽 𓀀 𐍈 𝄞 🀄",
+  "lone surrogates \ud800 and \udfff become U+FFFD",
+  "mixed Latin日本語العربية한국어Ελληνικά",
+  long("a", 3000),
+  long("supercalifragilisticexpialidocious", 60),
+  long("0123456789", 200),
+  long("日本", 500),
+  long("👍", 400),
+  long("ab ", 500),
+  long(" ", 200) + "x" + long("\t", 200),
+  "Pneumonoultramicroscopicsilicovolcanoconiosis Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch",
+  "ALL CAPS SENTENCE WITH NUMBERS 42 AND MIXED cAsE",
+  "a [V] dog on the beach",
+  "a photo of sks dog in the Acropolis",
+];

@@ -54,7 +54,8 @@ export interface DiffusionLossOptions {
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { diffusionLoss } from "./diffusion_loss.ts";
  * const x = tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, eps = tf.ones([1, 1, 1, 1]) as tf.Tensor4D;

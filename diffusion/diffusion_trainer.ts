@@ -79,7 +79,8 @@ export class DiffusionTrainer {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { tf } from "./deps.ts";
    * import { UNet } from "./unet.ts";
    * import { DiffusionTrainer } from "./diffusion_trainer.ts";
@@ -122,7 +123,8 @@ export class DiffusionTrainer {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { tf } from "./deps.ts";
    * import { UNet } from "./unet.ts";
    * import { DiffusionTrainer } from "./diffusion_trainer.ts";
@@ -143,9 +145,9 @@ export class DiffusionTrainer {
       throw new RangeError(`Cannot train a step as a super-resolution UNet needs 'lowRes'`);
     }
     const size = c.cropSize > 0 ? c.cropSize : h;
-    if (size !== cfg.imageSize) {
+    if (c.cropSize > h || c.cropSize > w) {
       throw new RangeError(
-        `Cannot train a step as the UNet's 'imageSize' is ${cfg.imageSize} but the (cropped) images are ${size}×${size}`,
+        `Cannot train a step as 'cropSize' (${c.cropSize}) is larger than the images (${h}×${w})`,
       );
     }
     // Everything random, drawn in a fixed order from one seeded stream.

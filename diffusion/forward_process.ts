@@ -23,7 +23,8 @@ export interface DiffuseOptions {
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { diffuse } from "./forward_process.ts";
  * const z = diffuse(tf.tensor1d([1]), tf.tensor1d([1]), { alpha: 0.6, sigma: 0.8 });

@@ -36,7 +36,8 @@ export interface ConvertPredictionOptions {
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { convertPrediction } from "./prediction.ts";
  * const zt = tf.tensor1d([0.5]);

@@ -111,7 +111,8 @@ export interface Denoiser {
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { guide } from "./sampler.ts";
  * console.log(guide(tf.tensor1d([1]), tf.tensor1d([0]), { guidance: 3 }).dataSync()[0]); // 3
@@ -136,7 +137,8 @@ export function guide<T extends tf.Tensor>(
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { dynamicThreshold } from "./sampler.ts";
  * const y = await dynamicThreshold(tf.tensor4d([0, 2, 4, -4], [1, 2, 2, 1]), { percentile: 1 });
@@ -203,7 +205,8 @@ export interface SampleResult {
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { sampleImages } from "./sampler.ts";
  * import { DEFAULT_SCHEDULE } from "./schedule.ts";

@@ -76,7 +76,8 @@ export function logSnr(schedule: Schedule, t: number): number {
   if (schedule.kind === "linear") return logSnrMax + (logSnrMin - logSnrMax) * t;
   const b = Math.atan(Math.exp(-0.5 * logSnrMax));
   const a = Math.atan(Math.exp(-0.5 * logSnrMin)) - b;
-  return -2 * Math.log(Math.tan(a * t + b));
+  // Clamped: rounding at the ends must not step outside [logSnrMin, logSnrMax].
+  return Math.min(logSnrMax, Math.max(logSnrMin, -2 * Math.log(Math.tan(a * t + b))));
 }
 
 /**

@@ -106,7 +106,8 @@ export interface TextEmbedding {
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { disposeTextEmbedding } from "./t5_encoder.ts";
  * disposeTextEmbedding({ tokens: tf.zeros([1, 1, 1]), pooled: tf.zeros([1, 1]), mask: tf.ones([1, 1]) });
@@ -136,7 +137,8 @@ export class T5Encoder {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { T5Encoder } from "./t5_encoder.ts";
    * using enc = new T5Encoder({ vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 1 });
    * console.log(enc.numParams); // 432
@@ -191,7 +193,8 @@ export class T5Encoder {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { T5Encoder } from "./t5_encoder.ts";
    * using enc = new T5Encoder({ vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 1 });
    * const e = enc.encode(new Int32Array([5, 1, 0]), new Uint8Array([1, 1, 0]));
@@ -279,7 +282,8 @@ export class T5Encoder {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { T5Encoder } from "./t5_encoder.ts";
    * import { WordTokenizer } from "./word_tokenizer.ts";
    * using enc = new T5Encoder({ vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 1, maxLength: 4 });
@@ -316,7 +320,8 @@ export class T5Encoder {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { T5Encoder } from "./t5_encoder.ts";
    * const cfg = { vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 1 };
    * using a = new T5Encoder(cfg, { seed: 1 });
@@ -343,7 +348,8 @@ export class T5Encoder {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { T5Encoder } from "./t5_encoder.ts";
    * using enc = new T5Encoder({ vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 1 });
    * console.log((await enc.exportWeights()).has("shared.weight")); // true

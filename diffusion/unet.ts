@@ -176,7 +176,8 @@ export class UNet {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { UNet } from "./unet.ts";
    * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1],
    *   attentionResolutions: [4], crossAttentionResolutions: [4], headChannels: 8, textDim: 8 });
@@ -316,7 +317,8 @@ export class UNet {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { tf } from "./deps.ts";
    * import { UNet } from "./unet.ts";
    * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1],
@@ -328,9 +330,16 @@ export class UNet {
   apply(zt: tf.Tensor4D, cond: UNetConditioning): tf.Tensor4D {
     const c = this.config;
     const [b, h, w, ch] = zt.shape;
-    if (h !== c.imageSize || w !== c.imageSize || ch !== c.imageChannels) {
+    const div = 2 ** (c.channelMult.length - 1);
+    // Fully convolutional: other sizes (e.g. SR crops) work unless coordinates pin the size.
+    const sizeOk = c.coordChannels > 0
+      ? h === c.imageSize && w === c.imageSize
+      : h % div === 0 && w % div === 0;
+    if (!sizeOk || ch !== c.imageChannels) {
       throw new RangeError(
-        `Cannot apply the UNet as 'zt' must have shape [B, ${c.imageSize}, ${c.imageSize}, ${c.imageChannels}]: current shape is [${zt.shape}]`,
+        `Cannot apply the UNet as 'zt' must have shape [B, ${c.imageSize}, ${c.imageSize}, ${c.imageChannels}]${
+          c.coordChannels > 0 ? "" : ` (or sides divisible by ${div})`
+        }: current shape is [${zt.shape}]`,
       );
     }
     if (cond.logSnr.shape[0] !== b) {
@@ -403,7 +412,8 @@ export class UNet {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { UNet } from "./unet.ts";
    * const cfg = { imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 };
    * using a = new UNet(cfg, { seed: 1 });
@@ -423,7 +433,8 @@ export class UNet {
    *
    * @example
    * ```ts
-   * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
    * import { UNet } from "./unet.ts";
    * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
    * console.log((await net.exportWeights()).has("input.weight")); // true

@@ -28,7 +28,8 @@ export interface UNetDenoiserOptions {
  *
  * @example
  * ```ts
- * import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
  * import { tf } from "./deps.ts";
  * import { UNet } from "./unet.ts";
  * import { unetDenoiser } from "./unet_denoiser.ts";

@@ -15,10 +15,22 @@ export interface BuiltInSubject {
   files: string[];
 }
 
-/** Number of images of each built-in subject. */
+/** Number of images of each built-in subject. *
+ * @example
+ * ```ts
+ * import { BUILT_IN_SUBJECT_IMAGES } from "./mod.ts";
+ * console.log(BUILT_IN_SUBJECT_IMAGES); // 5
+ * ```
+ */
 export const BUILT_IN_SUBJECT_IMAGES = 5;
 
-/** The subject `deno task train` uses when none is given. */
+/** The subject `deno task train` uses when none is given. *
+ * @example
+ * ```ts
+ * import { DEFAULT_SUBJECT_NAME } from "./mod.ts";
+ * console.log(DEFAULT_SUBJECT_NAME); // "dog"
+ * ```
+ */
 export const DEFAULT_SUBJECT_NAME = "dog";
 
 /**

@@ -3,6 +3,12 @@
  * names (Iconify names, shared by every emoji set) whose drawings depict it. Every set that has a
  * drawing under one of these names contributes it, so each class has several drawings in different
  * styles. The DreamBench classes that exist as emoji come first.
+ *
+ * @example
+ * ```ts
+ * import { EMOJI_CLASSES } from "./mod.ts";
+ * console.log(EMOJI_CLASSES.length >= 100, EMOJI_CLASSES[0]); // true [ "dog", [ "dog", "dog-face", … ] ]
+ * ```
  */
 export const EMOJI_CLASSES: ReadonlyArray<readonly [noun: string, emojiNames: readonly string[]]> =
   [

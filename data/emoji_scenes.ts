@@ -110,6 +110,16 @@ function checkSize(size: number, what: string): void {
  * The EmojiScenes world: captioned scenes of emoji objects (several drawings per class, from
  * different artwork sets) on procedurally drawn DreamBench contexts, deterministic from a seed and
  * renderable at any resolution. Create with {@link createEmojiScenes}.
+ *
+ * @example
+ * ```ts
+ * import { createEmojiScenes } from "./mod.ts";
+ * const world = await createEmojiScenes();
+ * // The same scene for every stage of a cascade:
+ * const spec = world.sample(42, { classNoun: "teapot", context: "beach" });
+ * const [small, large] = [await world.render(spec, { size: 16 }), await world.render(spec, { size: 64 })];
+ * console.log(spec.caption, small.width, large.width); // "a teapot on the beach" 16 64
+ * ```
  */
 export class EmojiScenes {
   /** Class nouns. */
@@ -375,7 +385,19 @@ export class EmojiScenes {
   }
 }
 
-/** Seed of scene `index` of the stream with seed `seed`. */
+/**
+ * Seed of scene `index` of the stream with seed `seed`.
+ *
+ * @param seed The stream seed.
+ * @param index The scene index.
+ * @returns A 32-bit scene seed.
+ *
+ * @example
+ * ```ts
+ * import { sceneSeedOf } from "./mod.ts";
+ * console.log(sceneSeedOf(0, 1) === sceneSeedOf(0, 1)); // true
+ * ```
+ */
 export function sceneSeedOf(seed: number, index: number): number {
   return hashSeed(seed, index, 0x57e4);
 }

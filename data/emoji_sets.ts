@@ -20,6 +20,12 @@ export interface EmojiSet {
  * The emoji artwork packages of the EmojiScenes world, each pinned, with its licence (also recorded
  * in `data/LICENSES.md`). The artwork is not copied into the repository: it is fetched from the npm
  * registry into Deno's npm cache (`deno install`, or on first use) and read from there.
+ *
+ * @example
+ * ```ts
+ * import { EMOJI_SETS } from "./mod.ts";
+ * console.log(EMOJI_SETS.map((s) => `${s.packageName}@${s.version} (${s.license})`));
+ * ```
  */
 export const EMOJI_SETS: readonly EmojiSet[] = [
   {

@@ -18,7 +18,13 @@ export interface LoadImageOptions {
   maxPixels?: number;
 }
 
-/** Default of {@link LoadImageOptions.maxPixels}: 64 megapixels. */
+/** Default of {@link LoadImageOptions.maxPixels}: 64 megapixels. *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PIXELS } from "./mod.ts";
+ * console.log(DEFAULT_MAX_PIXELS / 1e6); // 64
+ * ```
+ */
 export const DEFAULT_MAX_PIXELS = 64_000_000;
 
 /**

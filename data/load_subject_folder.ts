@@ -3,7 +3,13 @@ import type { RgbImage } from "./rgb_image.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** File extensions {@link loadSubjectFolder} reads (case-insensitive). */
+/** File extensions {@link loadSubjectFolder} reads (case-insensitive). *
+ * @example
+ * ```ts
+ * import { SUBJECT_IMAGE_EXTENSIONS } from "./mod.ts";
+ * console.log(SUBJECT_IMAGE_EXTENSIONS); // [ ".jpg", ".jpeg", ".png", ".webp" ]
+ * ```
+ */
 export const SUBJECT_IMAGE_EXTENSIONS: readonly string[] = [".jpg", ".jpeg", ".png", ".webp"];
 
 /** Options of {@link loadSubjectFolder}. */

@@ -20,6 +20,12 @@ export interface SceneContext {
 /**
  * The contexts of the EmojiScenes world: the 20 DreamBench object-prompt contexts, each drawn
  * procedurally (gradients, noise and shapes computed by data/'s own code, resolution-independent).
+ *
+ * @example
+ * ```ts
+ * import { SCENE_CONTEXTS } from "./mod.ts";
+ * console.log(SCENE_CONTEXTS.map((c) => c.phrase)); // [ "in the jungle", "in the snow", … ]
+ * ```
  */
 export const SCENE_CONTEXTS: readonly SceneContext[] = [
   { name: "jungle", phrase: "in the jungle", placement: "ground" },

@@ -11,6 +11,12 @@ export interface SceneProperty {
  * "a purple …", "a shiny …", "a wet …") plus more colours. Colours recolour the object keeping its
  * shading (luminance); "shiny" raises contrast and adds a specular highlight; "wet" darkens the
  * object and covers it with bright droplets.
+ *
+ * @example
+ * ```ts
+ * import { SCENE_PROPERTIES } from "./mod.ts";
+ * console.log(SCENE_PROPERTIES.map((p) => p.name)); // [ "red", "purple", … ]
+ * ```
  */
 export const SCENE_PROPERTIES: readonly SceneProperty[] = [
   { name: "red", tint: [0.86, 0.1, 0.1] },

@@ -13,7 +13,11 @@ export class SeededRandom {
    * @param seed any integer (it is reduced to 32 bits)
    */
   constructor(seed: number) {
-    this.#state = (Math.trunc(seed) ^ 0x6d2b79f5) >>> 0;
+    // Mix the seed (murmur3 fmix32) so that nearby seeds start far apart.
+    let h = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    this.#state = (h ^ (h >>> 16)) >>> 0;
   }
 
   /** @returns a float in [0, 1) */

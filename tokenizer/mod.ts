@@ -34,3 +34,12 @@ export {
   type PieceTypeValue,
   type TrainerSpec,
 } from "./model_proto.ts";
+export { encodeFixedLength, type FixedLengthIds, type FixedLengthOptions } from "./fixed_length.ts";
+export {
+  drawIdentifier,
+  type DrawIdentifierOptions,
+  type Identifier,
+  identifierCandidates,
+  type IdentifierCandidatesOptions,
+  isIdentifierPiece,
+} from "./identifier.ts";

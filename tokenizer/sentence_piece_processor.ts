@@ -422,23 +422,26 @@ export class SentencePieceProcessor {
     return this.pieceType(id) === "byte";
   }
 
-  #toBytes(text: string): number {
+  #toBytes(text: string | Uint8Array): [Uint8Array, number] {
+    if (text instanceof Uint8Array) return [text, text.length];
     if (typeof text !== "string") {
       throw new TypeError(
-        `Cannot encode as 'text' must be a string: current value is ${describe(text)}`,
+        `Cannot encode as 'text' must be a string or UTF-8 bytes: current value is ${
+          describe(text)
+        }`,
       );
     }
     const need = text.length * 3;
     if (need > this.#inBuf.length) {
       this.#inBuf = new Uint8Array(Math.max(need, this.#inBuf.length * 2));
     }
-    return utf8Encoder.encodeInto(text, this.#inBuf).written;
+    return [this.#inBuf, utf8Encoder.encodeInto(text, this.#inBuf).written];
   }
 
   /** Normalises and segments `text`; the result is in `#segments` over `normalizer.output`. */
-  #segment(text: string): Uint8Array {
-    const n = this.#toBytes(text);
-    const size = this.normalizer.normalizeBytes(this.#inBuf, n);
+  #segment(text: string | Uint8Array): Uint8Array {
+    const [bytes, n] = this.#toBytes(text);
+    const size = this.normalizer.normalizeBytes(bytes, n);
     const norm = this.normalizer.output;
     this.#seg.encode(norm, size, this.#segments);
     return norm;
@@ -447,9 +450,10 @@ export class SentencePieceProcessor {
   /**
    * Encodes text to piece ids, exactly as `spm_encode --output_format=id`.
    *
-   * @param text the text (lone surrogates are encoded as U+FFFD, as `TextEncoder` does)
+   * @param text the text, or its UTF-8 bytes (malformed bytes then count as U+FFFD one byte at a
+   *   time, as in the reference; lone surrogates in a string become U+FFFD, as `TextEncoder` does)
    * @returns the ids
-   * @throws {TypeError} when `text` is not a string
+   * @throws {TypeError} when `text` is neither a string nor a Uint8Array
    * @example
    * ```ts
    * import { loadDefaultVocabulary } from "./mod.ts";
@@ -457,7 +461,7 @@ export class SentencePieceProcessor {
    * console.log(sp.encode("a dog on the beach")); // [3, 9, 1782, 30, 8, 2608]
    * ```
    */
-  encode(text: string): number[] {
+  encode(text: string | Uint8Array): number[] {
     const norm = this.#segment(text);
     const seg = this.#segments;
     const ids: number[] = [];
@@ -481,9 +485,9 @@ export class SentencePieceProcessor {
    * as its normalised surface (consecutive unknown characters merged into one piece); with byte
    * fallback it appears as `<0xXX>` byte pieces.
    *
-   * @param text the text
+   * @param text the text, or its UTF-8 bytes
    * @returns the pieces
-   * @throws {TypeError} when `text` is not a string
+   * @throws {TypeError} when `text` is neither a string nor a Uint8Array
    * @example
    * ```ts
    * import { loadDefaultVocabulary } from "./mod.ts";
@@ -491,7 +495,7 @@ export class SentencePieceProcessor {
    * console.log(sp.encodeAsPieces("Ｈｅｌｌｏ, world")); // ["▁Hello", ",", "▁world"]
    * ```
    */
-  encodeAsPieces(text: string): string[] {
+  encodeAsPieces(text: string | Uint8Array): string[] {
     const norm = this.#segment(text);
     const seg = this.#segments;
     const pieces: string[] = [];

@@ -1,6 +1,7 @@
 // Private: the list of BLAS-backed kernel configs for the wasm backend.
 import type { tf } from "./deps.ts";
 import type { Blas } from "./blas.ts";
+import { binaryConfig } from "./_binary_kernels.ts";
 import { castConfig, identityConfig, sumConfig } from "./_misc_kernels.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./_matmul_kernels.ts";
 import {
@@ -21,6 +22,10 @@ export const nativeKernelNames = [
   "Identity",
   "Cast",
   "Sum",
+  "Add",
+  "Sub",
+  "Multiply",
+  "RealDiv",
 ] as const;
 
 /**
@@ -41,5 +46,6 @@ export function nativeKernelConfigs(
     identityConfig(original("Identity")),
     castConfig(original("Cast")),
     sumConfig(blas, original("Sum")),
+    ...["Add", "Sub", "Multiply", "RealDiv"].map((n) => binaryConfig(n, original(n))),
   ];
 }

@@ -2,6 +2,8 @@
  * The CBLAS library behind the native kernels, opened with `Deno.dlopen`: OpenBLAS
  * (`libopenblas.so.0`, Debian's `libopenblas0-pthread`) on Linux, the Accelerate framework on
  * macOS (that path is present but untested here), or the file named by `DREAMBOOTH_BLAS_LIB`.
+ * `DREAMBOOTH_BLAS_THREADS=N` sets OpenBLAS's thread count (default: its own, one per core; on a
+ * machine whose cores are busy with other work, 1 can be faster than 2).
  * Only `cblas_sgemm` is bound. Matrices are passed as "buffer" arguments: Deno hands C the address
  * of the typed-array view itself (its buffer's start + byteOffset) for the duration of the
  * synchronous call, so a view of the wasm heap is used in place, without copies. The library
@@ -143,7 +145,12 @@ export function openBlas(): Blas | null {
         const extra = Deno.dlopen(path, {
           openblas_get_config: { parameters: [], result: "pointer" },
           openblas_get_num_threads: { parameters: [], result: "i32" },
+          openblas_set_num_threads: { parameters: ["i32"], result: "void" },
         });
+        const threads = Number(envGet("DREAMBOOTH_BLAS_THREADS") ?? "");
+        if (Number.isInteger(threads) && threads > 0) {
+          extra.symbols.openblas_set_num_threads(threads);
+        }
         const config = extra.symbols.openblas_get_config();
         const version = config ? Deno.UnsafePointerView.getCString(config).split(" ") : [];
         description = `${version.slice(0, 2).join(" ") || "OpenBLAS"} ${

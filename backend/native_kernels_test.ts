@@ -89,6 +89,24 @@ function kernelCases(): Case[] {
       ];
     },
   });
+  cases.push({
+    name: "broadcasting add/sub/mul/div (short runs in JS, others wasm's own)",
+    run: () => {
+      const x = rnd([3, 10, 4, 3], 1), g = rnd([3, 1, 4, 1], 2), row = rnd([3], 3);
+      const col = rnd([3, 10, 1, 1], 4), pos = tf.add(tf.abs(rnd([1, 10, 4, 1], 5)), 0.5);
+      return [
+        tf.add(x, g),
+        tf.sub(g, x),
+        tf.mul(x, col),
+        tf.div(x, pos),
+        tf.div(pos, x),
+        tf.add(x, row),
+        tf.mul(x, tf.scalar(3)),
+        tf.sub(rnd([5, 1, 3], 6), rnd([4, 1], 7)),
+        tf.mul(rnd([2, 1, 40], 8), rnd([2, 3, 1], 9)),
+      ];
+    },
+  });
   // [batch, h, w, ci, co, k, stride, pad]
   const convs: [number, number, number, number, number, number, number, "same" | "valid"][] = [];
   for (const k of [1, 3]) {

@@ -495,15 +495,35 @@ const grassSunflowers: Draw = (c, r, seed) => {
 };
 
 const mirror: Draw = (c, r, seed) => {
-  const wall = r.uniform(0.2, 0.35);
-  c.gradient(0, wall, jitter(r, hex("#cfd4da")), hex("#b5bcc4"));
-  c.gradient(wall, 1, hex("#e9eef3"), hex("#aab4bf"));
-  c.each(wall, 1, (u, v, p) => {
-    const streak = Math.max(0, Math.sin((u + v) * 9 + seed)) ** 6 * 0.25;
-    c.blend(p, hex("#ffffff"), streak);
+  // A large mirror lying on a table, in perspective, reflecting a pale sky/ceiling.
+  const wall = r.uniform(0.08, 0.18);
+  c.gradient(0, wall, jitter(r, hex("#d8d2c8")), hex("#c4bcb0"));
+  const wood = jitter(r, hex("#8a5a32"), 0.1);
+  c.gradient(wall, 1, shade(wood, 0.85), wood);
+  c.noise(wall, 1, 0.08, 10, seed + 2);
+  const top = wall + r.uniform(0.06, 0.12), inset = r.uniform(0.08, 0.16);
+  const frame: Array<[number, number]> = [[inset, top], [1 - inset, top], [1.02, 1.02], [
+    -0.02,
+    1.02,
+  ]];
+  c.polygon(frame, hex("#c9a55a"));
+  const d = 0.025;
+  const glass: Array<[number, number]> = [[inset + d, top + d], [1 - inset - d, top + d], [
+    1.02 - d,
+    1.02,
+  ], [d - 0.02, 1.02]];
+  c.polygon(glass, hex("#dfe7ee"));
+  c.each(top + d, 1, (u, v, p) => {
+    const t = (v - top) / (1 - top);
+    const left = inset + d + (d - 0.02 - inset - d) * t,
+      right = 1 - inset - d + (1.02 - d - 1 + inset + d) * t;
+    if (u < left || u > right) return;
+    const base = mix(hex("#f4f8fb"), hex("#9fb0c0"), t * 0.8);
+    const streak = Math.max(0, Math.sin((u + v) * 9 + seed)) ** 6 * 0.35;
+    const o = mix(base, hex("#ffffff"), streak);
+    c.data[3 * p] = o[0], c.data[3 * p + 1] = o[1], c.data[3 * p + 2] = o[2];
   });
-  c.rect(0, wall - 0.01, 1, wall + 0.005, hex("#5c6670"));
-  return { horizon: wall };
+  return { horizon: top + 0.12 };
 };
 
 const crowdedStreet: Draw = (c, r, seed) => {
@@ -574,15 +594,31 @@ const dirtRoad: Draw = (c, r, seed) => {
 };
 
 const whiteRug: Draw = (c, r, seed) => {
-  const wall = r.chance(0.5) ? r.uniform(0.1, 0.2) : 0;
-  if (wall > 0) c.gradient(0, wall, hex("#b88a5a"), hex("#a0754a"));
-  const base = jitter(r, hex("#f2efe8"), 0.03);
-  c.each(wall, 1, (u, v, p) => {
-    const shag = fbm(u * 60, v * 60, seed, 2) * 0.6 + fbm(u * 8, v * 8, seed + 1, 2) * 0.4;
-    const f = 0.8 + 0.25 * shag;
+  // A shaggy white rug on a wooden floor, seen from above at an angle; fringe on the far edge.
+  const wood = jitter(r, hex("#a0703f"), 0.1);
+  c.gradient(0, 1, shade(wood, 0.85), wood);
+  c.each(0, 1, (u, v, p) => {
+    const row = Math.floor(v * 6);
+    const f = 0.9 +
+      0.12 * Math.sin(u * 30 + 6 * fbm(u * 3, v * 20, seed + row, 2)) *
+        (v * 6 - row > 0.05 ? 1 : -3);
+    c.data[3 * p] *= f, c.data[3 * p + 1] *= f, c.data[3 * p + 2] *= f;
+  });
+  const top = r.uniform(0.12, 0.25), inset = r.uniform(0.04, 0.12);
+  const base = jitter(r, hex("#f4f1ea"), 0.02);
+  c.each(top, 1, (u, v, p) => {
+    const t = (v - top) / (1 - top);
+    const left = inset * (1 - t) - 0.03 * t, right = 1 - left;
+    if (u < left || u > right) return;
+    const shag = fbm(u * 70, v * 70, seed, 2) * 0.6 + fbm(u * 8, v * 8, seed + 1, 2) * 0.4;
+    const edge = Math.min(u - left, right - u, v - top) < 0.01 ? 0.85 : 1;
+    const f = (0.8 + 0.25 * shag) * edge;
     c.data[3 * p] = base[0] * f, c.data[3 * p + 1] = base[1] * f, c.data[3 * p + 2] = base[2] * f;
   });
-  return { horizon: wall };
+  for (let u = inset; u < 1 - inset; u += 0.02) {
+    c.line(u, top, u + r.uniform(-0.004, 0.004), top - 0.03, 0.005, base);
+  }
+  return { horizon: top + 0.1 };
 };
 
 export const BACKGROUNDS: Record<string, Draw> = {

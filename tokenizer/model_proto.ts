@@ -291,6 +291,14 @@ function parseNormalizerSpec(buf: Uint8Array, start: number, end: number): Norma
   return spec;
 }
 
+const FIELD_NAMES = [
+  "pieces",
+  "trainer_spec",
+  "normalizer_spec",
+  "self_test_data",
+  "denormalizer_spec",
+];
+
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function parsePiece(buf: Uint8Array, start: number, end: number): ModelPiece {
@@ -350,36 +358,42 @@ export function parseModelProto(bytes: Uint8Array): ModelProto {
   let denormalizerSpec: NormalizerSpec | undefined;
   const r = new ProtoReader(bytes, 0, bytes.length, "ModelProto");
   let unknownFields = 0;
-  while (r.more()) {
-    const tag = r.readTag();
-    const field = tag >>> 3;
-    if (field >= 1 && field <= 5) {
-      r.expect(
-        tag,
-        WIRE_LEN,
-        [
-          "pieces",
-          "trainer_spec",
-          "normalizer_spec",
-          "self_test_data",
-          "denormalizer_spec",
-        ][field - 1],
-      );
-      const [s, e] = r.readLen();
-      if (field === 1) pieces.push(parsePiece(bytes, s, e));
-      else if (field === 2) trainerSpec = parseTrainerSpec(bytes, s, e);
-      else if (field === 3) normalizerSpec = parseNormalizerSpec(bytes, s, e);
-      else if (field === 5) denormalizerSpec = parseNormalizerSpec(bytes, s, e);
-    } else {
-      unknownFields++;
-      r.skip(tag);
+  let specs = 0;
+  try {
+    while (r.more()) {
+      const tag = r.readTag();
+      const field = tag >>> 3;
+      if (field >= 1 && field <= 5) {
+        r.expect(tag, WIRE_LEN, FIELD_NAMES[field - 1]);
+        const [s, e] = r.readLen();
+        if (field === 1) pieces.push(parsePiece(bytes, s, e));
+        else if (field === 2) trainerSpec = parseTrainerSpec(bytes, s, e);
+        else if (field === 3) normalizerSpec = parseNormalizerSpec(bytes, s, e);
+        else if (field === 5) denormalizerSpec = parseNormalizerSpec(bytes, s, e);
+        if (field === 2 || field === 3) specs++;
+      } else {
+        unknownFields++;
+        r.skip(tag);
+      }
     }
+  } catch (err) {
+    // Garbage from the first bytes on: say what the file is not, then why.
+    if (err instanceof ProtobufError && pieces.length === 0) {
+      throw new ProtobufError(`not a SentencePiece model: ${err.message}`);
+    }
+    throw err;
   }
   if (pieces.length === 0) {
     throw new ProtobufError(
       unknownFields > 0
         ? "not a SentencePiece model: no vocabulary pieces, only fields a ModelProto does not have"
         : "not a SentencePiece model: the vocabulary is empty",
+    );
+  }
+  if (specs === 0) {
+    // Every model SentencePiece writes ends with its trainer and normalizer specs.
+    throw new ProtobufError(
+      `the file looks truncated: ${pieces.length} pieces but no trainer_spec or normalizer_spec`,
     );
   }
   return { pieces, trainerSpec, normalizerSpec, denormalizerSpec };

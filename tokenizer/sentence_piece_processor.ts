@@ -310,7 +310,7 @@ export class SentencePieceProcessor {
       model = parseModelProto(bytes);
     } catch (err) {
       if (err instanceof ProtobufError) {
-        const problem = err.message.startsWith("not a SentencePiece model")
+        const problem = /^(not a SentencePiece model|the file looks truncated)/.test(err.message)
           ? err.message
           : `truncated or corrupt protobuf: ${err.message}`;
         throw new Error(`Cannot load SentencePiece model '${name}': ${problem}`, { cause: err });

@@ -1,5 +1,6 @@
 import { tf } from "./deps.ts";
 import { upsampleNearest } from "./upsample.ts";
+import { createAdam } from "./adam.ts";
 
 /** Options of {@linkcode createReferenceUnet}. */
 export interface ReferenceUnetOptions {
@@ -13,6 +14,11 @@ export interface ReferenceUnetOptions {
   seed?: number;
   /** Adam learning rate (default 1e-4). */
   learningRate?: number;
+  /**
+   * Which Adam: `"fused"` ({@linkcode createAdam}, default) or `"tfjs"` (`tf.train.adam`, ~10
+   * kernel calls per variable and step).
+   */
+  optimizer?: "fused" | "tfjs";
 }
 
 /** The fixed benchmark model, see {@linkcode createReferenceUnet}. */
@@ -42,7 +48,7 @@ export interface ReferenceUnet {
  * channels 32/64/128, one residual block per level and direction (GroupNorm, SiLU, 3×3 convs,
  * time embedding added), single-head self-attention at 8² (down, middle and up), sinusoidal time
  * embedding with a two-layer MLP, stride-2 3×3 convs down and nearest-neighbour upsampling up,
- * skip connections by concatenation, Adam. About 1.9 M weights and 11 GFLOP per training step at
+ * skip connections by concatenation, Adam ({@linkcode createAdam} unless `optimizer: "tfjs"`). About 1.9 M weights and 11 GFLOP per training step at
  * batch 8. Every tensor has rank ≤ 4 (rank 5 is very slow on wasm).
  *
  * @param options See {@linkcode ReferenceUnetOptions}.
@@ -66,6 +72,7 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
     groups = 8,
     seed = 0,
     learningRate = 1e-4,
+    optimizer: which = "fused",
   } = options;
   if (channels.length < 1 || channels.some((c) => !Number.isInteger(c) || c % groups !== 0)) {
     throw new RangeError(
@@ -205,7 +212,8 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
       return conv2d(silu(groupNorm(h, net.normOut)) as tf.Tensor4D, net.convOut);
     });
 
-  const optimizer = tf.train.adam(learningRate);
+  const optimizer = which === "tfjs" ? tf.train.adam(learningRate) : null;
+  const adam = which === "tfjs" ? null : createAdam({ learningRate });
   const trainStep = (x0: tf.Tensor4D, stepSeed: number): number => {
     const loss = tf.tidy(() => {
       const [b] = x0.shape;
@@ -213,11 +221,8 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
       const eps = tf.randomNormal(x0.shape, 0, 1, "float32", stepSeed + 1);
       const angle = tf.reshape(tf.mul(t, Math.PI / 2), [b, 1, 1, 1]);
       const zt = tf.add(tf.mul(tf.cos(angle), x0), tf.mul(tf.sin(angle), eps)) as tf.Tensor4D;
-      return optimizer.minimize(
-        () => tf.mean(tf.squaredDifference(apply(zt, t), eps)) as tf.Scalar,
-        true,
-        variables,
-      )!;
+      const f = () => tf.mean(tf.squaredDifference(apply(zt, t), eps)) as tf.Scalar;
+      return adam ? adam.minimize(f, variables) : optimizer!.minimize(f, true, variables)!;
     });
     const value = loss.dataSync()[0];
     loss.dispose();
@@ -227,7 +232,8 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
   const dispose = () => {
     if (disposed) return;
     disposed = true;
-    optimizer.dispose();
+    optimizer?.dispose();
+    adam?.dispose();
     for (const v of variables) v.dispose();
   };
   return {

@@ -1,0 +1,155 @@
+import { tf } from "./deps.ts";
+import type { WasmBackend } from "./_wasm.ts";
+
+/** Options of {@linkcode createAdam} (defaults as `tf.train.adam`). */
+export interface AdamOptions {
+  /** Step size (default 0.001). */
+  learningRate?: number;
+  /** First-moment decay (default 0.9). */
+  beta1?: number;
+  /** Second-moment decay (default 0.999). */
+  beta2?: number;
+  /** Added to √v̂ (default: the backend's epsilon, 1e-7 on cpu and wasm). */
+  epsilon?: number;
+}
+
+/** The optimizer {@linkcode createAdam} returns. */
+export interface Adam {
+  /** Steps taken. */
+  readonly iterations: number;
+  /**
+   * Computes `f`'s gradients with respect to `variables` and takes one step.
+   *
+   * @returns The loss, owned by the caller.
+   */
+  minimize(f: () => tf.Scalar, variables: tf.Variable[]): tf.Scalar;
+  /** One step with the given gradients (borrowed), one per variable, in order. */
+  applyGradients(variables: tf.Variable[], gradients: tf.Tensor[]): void;
+  /** Frees the moment estimates. */
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Adam (Kingma & Ba 2015) computed in one JavaScript pass per variable instead of tfjs's ~10
+ * kernel calls per variable and step: the same update as `tf.train.adam` (same bias correction
+ * and epsilon placement, so the two agree to float32 rounding), with the moment estimates kept in
+ * plain `Float32Array`s (not tensors). On the wasm backend the weights and gradients are read in
+ * place on the wasm heap and the new weights written straight into a new heap tensor, which the
+ * variable is then assigned (tensors stay immutable: anything that shared the old value keeps
+ * it); on other backends they go through `dataSync`/`tf.tensor`. For the 1.9 M-weight reference
+ * UNet this replaces ~1,400 kernel calls per step.
+ *
+ * @param options See {@linkcode AdamOptions}.
+ * @returns The optimizer (dispose it to drop its state).
+ *
+ * @example
+ * ```ts
+ * import { tf } from "./deps.ts";
+ * import { createAdam } from "./adam.ts";
+ * await tf.setBackend("cpu");
+ * const w = tf.variable(tf.tensor1d([1, -2]));
+ * using adam = createAdam({ learningRate: 0.1 });
+ * tf.dispose(adam.minimize(() => tf.sum(tf.square(w)), [w]));
+ * console.log(Array.from(w.dataSync()).map((x) => x.toFixed(1))); // ["0.9", "-1.9"]
+ * w.dispose();
+ * ```
+ */
+export function createAdam(options: AdamOptions = {}): Adam {
+  const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999 } = options;
+  for (const [name, value] of Object.entries({ learningRate, beta1, beta2 })) {
+    if (!Number.isFinite(value) || value < 0 || (name !== "learningRate" && value >= 1)) {
+      throw new RangeError(
+        `Cannot create Adam as '${name}' must be ${
+          name === "learningRate" ? "a finite number ≥ 0" : "in [0, 1)"
+        }: current value is ${value}`,
+      );
+    }
+  }
+  const moments = new Map<tf.Variable, { m: Float32Array; v: Float32Array }>();
+  let iterations = 0;
+  let accBeta1 = beta1, accBeta2 = beta2;
+
+  const applyGradients = (variables: tf.Variable[], gradients: tf.Tensor[]) => {
+    if (variables.length !== gradients.length) {
+      throw new RangeError(
+        `Cannot apply gradients as 'gradients' must have one tensor per variable: current length ` +
+          `is ${gradients.length}, variables ${variables.length}`,
+      );
+    }
+    const epsilon = options.epsilon ?? tf.backend().epsilon();
+    const c1 = 1 - accBeta1, c2 = 1 - accBeta2;
+    const onWasm = tf.getBackend() === "wasm";
+    const wasm = tf.backend() as unknown as WasmBackend;
+    for (let k = 0; k < variables.length; k++) {
+      const variable = variables[k], grad = gradients[k];
+      if (variable.dtype !== "float32" || !tf.util.arraysEqual(variable.shape, grad.shape)) {
+        throw new RangeError(
+          `Cannot apply gradients as gradient ${k} must be float32 [${variable.shape}]: current ` +
+            `shape is [${grad.shape}]`,
+        );
+      }
+      const n = variable.size;
+      let state = moments.get(variable);
+      if (state === undefined) {
+        state = { m: new Float32Array(n), v: new Float32Array(n) };
+        moments.set(variable, state);
+      }
+      const { m, v } = state;
+      let info: tf.TensorInfo | null = null;
+      let out: Float32Array;
+      let p: Float32Array, g: Float32Array;
+      if (onWasm) {
+        info = wasm.makeOutput([...variable.shape], "float32");
+        // Views made after the allocation (it may grow the heap and replace its buffer).
+        const buffer = wasm.wasm.HEAPU8.buffer;
+        const at = (t: tf.TensorInfo) =>
+          new Float32Array(buffer, wasm.dataIdMap.get(t.dataId)!.memoryOffset, n);
+        out = at(info);
+        p = at(variable);
+        g = at(grad);
+      } else {
+        out = new Float32Array(n);
+        p = variable.dataSync() as Float32Array;
+        g = grad.dataSync() as Float32Array;
+      }
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const mi = beta1 * m[i] + (1 - beta1) * gi;
+        const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        out[i] = p[i] - learningRate * (mi / c1) / (Math.sqrt(vi / c2) + epsilon);
+      }
+      const value = info !== null
+        ? tf.engine().makeTensorFromTensorInfo(info)
+        : tf.tensor(out, variable.shape, "float32");
+      variable.assign(value);
+      value.dispose();
+    }
+    iterations++;
+    accBeta1 *= beta1;
+    accBeta2 *= beta2;
+  };
+
+  const minimize = (f: () => tf.Scalar, variables: tf.Variable[]) => {
+    const { value, grads } = tf.variableGrads(f, variables);
+    try {
+      applyGradients(variables, variables.map((v) => grads[v.name]));
+    } finally {
+      tf.dispose(grads);
+    }
+    return value;
+  };
+
+  const dispose = () => moments.clear();
+  return {
+    get iterations() {
+      return iterations;
+    },
+    minimize,
+    applyGradients,
+    dispose,
+    [Symbol.dispose]: dispose,
+  };
+}

@@ -3,5 +3,6 @@
  *
  * @module
  */
+export * from "./tokenizer/mod.ts";
 export * from "./backend/mod.ts";
 export * from "./data/mod.ts";

@@ -301,7 +301,51 @@ const FIELD_NAMES = [
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
+let floatView: DataView | null = null;
+let floatBuf: Uint8Array | null = null;
+
+/**
+ * Decodes a short UTF-8 string; pure-ASCII pieces (most of them) skip `TextDecoder`.
+ */
+function decodePieceText(bytes: Uint8Array): string {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii || bytes.length > 64) return decoder.decode(bytes);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]);
+  return out;
+}
+
 function parsePiece(buf: Uint8Array, start: number, end: number): ModelPiece {
+  // Fast path for the layout SentencePiece writes: piece (tag 0x0a, one-byte length), score
+  // (tag 0x15), then optionally type (tag 0x18, one-byte value), and nothing else.
+  const n = buf[start + 1];
+  if (buf[start] === 0x0a && n < 0x80 && start + 2 + n + 5 <= end && buf[start + 2 + n] === 0x15) {
+    let p = start + 2 + n + 5;
+    let type = 1;
+    if (p + 2 === end && buf[p] === 0x18 && buf[p + 1] < 0x80) {
+      type = buf[p + 1];
+      p += 2;
+    }
+    if (p === end) {
+      if (floatBuf !== buf) {
+        floatView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+        floatBuf = buf;
+      }
+      const bytes = buf.subarray(start + 2, start + 2 + n);
+      const score = floatView!.getFloat32(start + 3 + n, true);
+      return { piece: decodePieceText(bytes), bytes, score, type: type as PieceTypeValue };
+    }
+  }
+  return parsePieceGeneric(buf, start, end);
+}
+
+function parsePieceGeneric(buf: Uint8Array, start: number, end: number): ModelPiece {
   const r = new ProtoReader(buf, start, end, "SentencePiece");
   let bytes: Uint8Array | undefined;
   let score = 0;
@@ -328,7 +372,7 @@ function parsePiece(buf: Uint8Array, start: number, end: number): ModelPiece {
     }
   }
   bytes ??= new Uint8Array(0);
-  return { piece: decoder.decode(bytes), bytes, score, type: type as PieceTypeValue };
+  return { piece: decodePieceText(bytes), bytes, score, type: type as PieceTypeValue };
 }
 
 /**

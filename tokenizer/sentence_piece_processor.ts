@@ -100,7 +100,13 @@ export class SentencePieceProcessor {
   readonly #types: Uint8Array;
   readonly #scores: Float32Array;
   readonly #vocab: Vocab;
-  readonly #pieceToId = new Map<string, number>();
+  readonly #reserved: ByteTrie;
+  readonly #ordinary: ByteTrie;
+  readonly #unk: number;
+  /** `PieceToId(IdToPiece(id))`: differs from `id` only when a reserved piece shadows it. */
+  readonly #canonical: Int32Array;
+  /** Byte value of each BYTE piece, or -1. */
+  readonly #byteValue: Int16Array;
   readonly #seg: SegmentModel;
   readonly #byteFallback: boolean;
   readonly #byteIds = new Int32Array(256).fill(-1);
@@ -166,15 +172,23 @@ export class SentencePieceProcessor {
         byteFound[parseInt(m![1], 16)] = 1;
       }
     }
-    for (let i = n - 1; i >= 0; i--) this.#pieceToId.set(this.#pieces[i], i);
-    // Reserved pieces take precedence over ordinary ones with the same text.
-    for (let i = n - 1; i >= 0; i--) {
+    this.#byteValue = new Int16Array(n).fill(-1);
+    this.#canonical = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.#canonical[i] = i;
+    for (let i = 0; i < n; i++) {
       const t = this.#types[i];
       if (t === PieceType.CONTROL || t === PieceType.UNKNOWN || t === PieceType.BYTE) {
-        this.#pieceToId.set(this.#pieces[i], i);
+        // Reserved pieces take precedence over ordinary ones with the same text.
+        const shadowed = pieces.get(model.pieces[i].bytes, 0, model.pieces[i].bytes.length);
+        if (shadowed >= 0) this.#canonical[shadowed] = i;
+        const m = BYTE_PIECE.exec(this.#pieces[i]);
+        if (m !== null) this.#byteValue[i] = parseInt(m[1], 16);
       }
     }
     if (unkId < 0) fail("<unk> is not defined (no piece of type UNKNOWN)");
+    this.#reserved = reserved;
+    this.#ordinary = pieces;
+    this.#unk = unkId;
     this.#byteFallback = ts.byteFallback;
     if (ts.byteFallback) {
       if (byteFound.includes(0)) {
@@ -366,7 +380,11 @@ export class SentencePieceProcessor {
         `Cannot look up piece id as 'piece' must be a string: current value is ${describe(piece)}`,
       );
     }
-    return this.#pieceToId.get(piece) ?? this.#vocab?.unkId ?? this.unkId;
+    const bytes = utf8Encoder.encode(piece);
+    const r = this.#reserved.get(bytes, 0, bytes.length);
+    if (r >= 0) return r;
+    const p = this.#ordinary.get(bytes, 0, bytes.length);
+    return p >= 0 ? p : this.#unk;
   }
 
   /**
@@ -543,7 +561,7 @@ export class SentencePieceProcessor {
         `Cannot decode as 'ids' must be an array of piece ids: current value is ${describe(ids)}`,
       );
     }
-    const pieces: string[] = new Array(ids.length);
+    const canonical = new Array<number>(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (!Number.isInteger(id) || id < 0 || id >= this.#pieces.length) {
@@ -553,9 +571,9 @@ export class SentencePieceProcessor {
           }`,
         );
       }
-      pieces[i] = this.#pieces[id];
+      canonical[i] = this.#canonical[id];
     }
-    return this.decodePieces(pieces);
+    return this.#decode(canonical, null);
   }
 
   /**
@@ -579,6 +597,11 @@ export class SentencePieceProcessor {
         }`,
       );
     }
+    return this.#decode(pieces.map((p) => this.pieceToId(p)), pieces);
+  }
+
+  /** `SentencePieceProcessor::Decode` on ids (`pieces`: the given strings, or null for ids). */
+  #decode(ids: readonly number[], pieces: readonly string[] | null): string {
     const types = this.#types;
     const unkSurface = this.trainerSpec.unkSurface;
     const parts: string[] = [];
@@ -590,12 +613,11 @@ export class SentencePieceProcessor {
       }
     };
     let byteStart = 0;
-    const ids = pieces.map((p) => this.pieceToId(p));
     const flushBytes = (begin: number, end: number) => {
       if (begin >= end) return;
       const bytes = new Uint8Array(end - begin);
       for (let i = begin; i < end; i++) {
-        bytes[i - begin] = parseInt(BYTE_PIECE.exec(pieces[i])![1], 16);
+        bytes[i - begin] = this.#byteValue[ids[i]];
       }
       let offset = 0;
       while (offset < bytes.length) {
@@ -614,7 +636,7 @@ export class SentencePieceProcessor {
     const { addDummyPrefix, removeExtraWhitespaces } = this.normalizerSpec;
     let isBosWs = true;
     let bosWsSeen = false;
-    for (let i = 0; i < pieces.length; i++) {
+    for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       const type = types[id];
       if (type === PieceType.BYTE) continue;
@@ -622,8 +644,8 @@ export class SentencePieceProcessor {
       byteStart = i + 1;
       if (bosWsSeen || !textEmpty) isBosWs = false;
       bosWsSeen = false;
-      let piece = pieces[i];
       if (type === PieceType.CONTROL) continue;
+      let piece = pieces === null ? this.#pieces[id] : pieces[i];
       if (type === PieceType.UNKNOWN) {
         emit(this.#pieces[id] === piece ? unkSurface : piece);
         continue;
@@ -636,7 +658,7 @@ export class SentencePieceProcessor {
       }
       emit(piece.replaceAll(SPACE_SYMBOL, " "));
     }
-    flushBytes(byteStart, pieces.length);
+    flushBytes(byteStart, ids.length);
     const text = parts.join("");
     return this.#denormalizer ? this.#denormalizer.normalize(text) : text;
   }

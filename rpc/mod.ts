@@ -47,6 +47,11 @@ export {
 export { jobIdPattern, JobStore, type JobStoreOptions } from "./job_store.ts";
 export { type JobEvent, type JobFilter, JobQueue, type JobQueueOptions } from "./job_queue.ts";
 export { jobStartMethod } from "./job_start_method.ts";
+export {
+  type WorkerJobContext,
+  workerJobKind,
+  type WorkerJobKindOptions,
+} from "./worker_job_kind.ts";
 export type { RpcServices } from "./rpc_services.ts";
 export { TokenizerCache } from "./tokenizer_cache.ts";
 export {

@@ -17,6 +17,8 @@ import {
   s,
   servedMethods,
 } from "../rpc/mod.ts";
+import { workerJobKind } from "../rpc/worker_job_kind.ts";
+import { spin } from "./rpc_worker_fixture.ts";
 
 /** The methods the specification's examples call (`subtract`, `update`, `sum`, …). */
 export const specMethods: MethodSpec[] = [
@@ -122,7 +124,7 @@ export async function startTestServer(
   const warnings: string[] = [];
   const rpc = await createRpcApp({
     methods: [...served.methods, ...specMethods],
-    jobKinds: [...served.jobKinds, sleepJob],
+    jobKinds: [...served.jobKinds, sleepJob, busyWorkerJob, busyMainThreadJob],
     log: (m) => warnings.push(m),
     ...options,
     dataRoot: dir,
@@ -166,4 +168,83 @@ export async function postRpc(
     // not JSON
   }
   return { status: res.status, text, json };
+}
+
+/** Params of the `debug.busy` fixture job. */
+export const busyParams = s.object({
+  steps: s.integer({ minimum: 1, maximum: 100_000 }),
+  stepMs: s.optional(s.integer({ minimum: 0, maximum: 10_000 }), 20),
+  failAt: s.optional(s.integer({ minimum: 1 })),
+});
+
+/**
+ * A resumable job whose synchronous busy loop (`stepMs` of CPU per step, never awaiting) runs in
+ * a worker: the stand-in for a training loop.
+ */
+export const busyWorkerJob: JobKind = workerJobKind({
+  name: "debug.busy",
+  summary: "Test fixture: busy CPU steps in a worker.",
+  params: busyParams,
+  resumable: true,
+  module: new URL("./rpc_worker_fixture.ts", import.meta.url),
+  graceMs: 5000,
+});
+
+/**
+ * The same busy loop on the server's own thread (what not to do): the bench compares it.
+ */
+export const busyMainThreadJob: JobKind = defineJobKind({
+  name: "debug.busy_main",
+  summary: "Test fixture: busy CPU steps on the server thread.",
+  params: busyParams,
+  resumable: true,
+  run: async ({ steps, stepMs }, ctx) => {
+    for (let step = 1; step <= steps; step++) {
+      ctx.signal.throwIfAborted();
+      spin(stepMs);
+      ctx.progress({ step, total: steps });
+      await new Promise((r) => setTimeout(r, 0)); // yields as `await tensor.data()` would
+    }
+    return { steps };
+  },
+});
+
+/**
+ * Polls `check` until it returns `true`, failing after `timeoutMs` (tests stop by themselves).
+ *
+ * @param what What is awaited, for the failure message.
+ * @param check The condition.
+ * @param timeoutMs Limit (default 10 000).
+ */
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Awaits `promise`, failing after `timeoutMs` (tests stop by themselves).
+ *
+ * @param promise What to await.
+ * @param timeoutMs Limit (default 10 000).
+ * @returns Its value.
+ */
+export async function within<T>(promise: Promise<T>, timeoutMs = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

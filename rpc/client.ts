@@ -12,12 +12,12 @@ import type { OpenRpcDocument } from "./method_registry.ts";
 export interface RpcMethods {
   "tokenizer.encode": {
     params: { text: string; pieces?: boolean; length?: number; model?: string };
-    result: { ids: number[]; pieces?: string[]; mask?: number[] };
+    result: { ids: number[]; pieces?: string[]; mask?: number[]; truncated?: boolean };
   };
   "tokenizer.decode": { params: { ids: number[]; model?: string }; result: { text: string } };
   "tokenizer.identifier": {
     params: { k?: number; seed?: number; range?: [number, number]; model?: string };
-    result: { text: string; ids: number[]; k: number };
+    result: { text: string; ids: number[]; pieces: string[]; k: number; poolSize: number };
   };
   "jobs.get": { params: { id: string }; result: JobRecord };
   "jobs.list": {

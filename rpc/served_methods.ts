@@ -7,7 +7,6 @@ import { jobsResume } from "./methods/jobs_resume.ts";
 import { tokenizerDecode } from "./methods/tokenizer_decode.ts";
 import { tokenizerEncode } from "./methods/tokenizer_encode.ts";
 import { tokenizerIdentifier } from "./methods/tokenizer_identifier.ts";
-import { drawIdentifier } from "./methods/_tokenizer_extras.ts";
 
 /**
  * What `deno task serve` offers: the plug-in point for compute.
@@ -31,9 +30,15 @@ import { drawIdentifier } from "./methods/_tokenizer_extras.ts";
  * ```
  */
 export function servedMethods(): { methods: MethodSpec[]; jobKinds: JobKind[] } {
-  const methods: MethodSpec[] = [tokenizerEncode, tokenizerDecode];
-  if (drawIdentifier !== undefined) methods.push(tokenizerIdentifier);
-  methods.push(jobsGet, jobsList, jobsCancel, jobsResume);
+  const methods: MethodSpec[] = [
+    tokenizerEncode,
+    tokenizerDecode,
+    tokenizerIdentifier,
+    jobsGet,
+    jobsList,
+    jobsCancel,
+    jobsResume,
+  ];
   const jobKinds: JobKind[] = [];
   return { methods, jobKinds };
 }

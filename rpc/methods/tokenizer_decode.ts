@@ -1,6 +1,6 @@
 import { defineMethod } from "../define_method.ts";
 import { s } from "../schema.ts";
-import { asParamsError, modelParam } from "./_tokenizer_extras.ts";
+import { asParamsError, modelParam } from "./_tokenizer_params.ts";
 
 /**
  * `tokenizer.decode {ids, model?}` → `{text}`: the text of SentencePiece ids (control ids such

@@ -1,7 +1,7 @@
 import { defineMethod } from "../define_method.ts";
-import { RpcError, RpcErrorCode } from "../rpc_error.ts";
+import { encodeFixedLength } from "../../tokenizer/mod.ts";
 import { s } from "../schema.ts";
-import { asParamsError, encodeFixedLength, modelParam } from "./_tokenizer_extras.ts";
+import { asParamsError, modelParam } from "./_tokenizer_params.ts";
 
 /** The result of `tokenizer.encode`. */
 export interface EncodeResult {
@@ -11,6 +11,8 @@ export interface EncodeResult {
   pieces?: string[];
   /** 1 for real tokens, 0 for padding (with `length`). */
   mask?: number[];
+  /** Whether the text was cut to fit `length` (with `length`). */
+  truncated?: boolean;
 }
 
 /**
@@ -43,20 +45,19 @@ export const tokenizerEncode = defineMethod({
       ids: { type: "array", items: { type: "integer" } },
       pieces: { type: "array", items: { type: "string" } },
       mask: { type: "array", items: { type: "integer" } },
+      truncated: { type: "boolean" },
     },
     required: ["ids"],
   },
   handler: async ({ text, pieces, length, model }, { services }): Promise<EncodeResult> => {
     const sp = await services.tokenizers.get(model);
     if (length !== undefined) {
-      if (encodeFixedLength === undefined) {
-        throw new RpcError(
-          RpcErrorCode.InternalError,
-          "Fixed-length encoding needs encodeFixedLength from tokenizer/, which this version lacks",
-        );
-      }
-      const fixed = asParamsError("length", () => encodeFixedLength!(sp, text, { length }));
-      const out: EncodeResult = { ids: Array.from(fixed.ids), mask: Array.from(fixed.mask) };
+      const fixed = asParamsError("length", () => encodeFixedLength(sp, text, { length }));
+      const out: EncodeResult = {
+        ids: Array.from(fixed.ids),
+        mask: Array.from(fixed.mask),
+        truncated: fixed.truncated,
+      };
       if (pieces) out.pieces = out.ids.map((id) => sp.idToPiece(id));
       return out;
     }

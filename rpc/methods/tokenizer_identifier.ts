@@ -1,7 +1,7 @@
 import { defineMethod } from "../define_method.ts";
-import { RpcError, RpcErrorCode } from "../rpc_error.ts";
+import { drawIdentifier, type Identifier } from "../../tokenizer/mod.ts";
 import { s } from "../schema.ts";
-import { asParamsError, drawIdentifier, modelParam } from "./_tokenizer_extras.ts";
+import { asParamsError, modelParam } from "./_tokenizer_params.ts";
 
 /**
  * `tokenizer.identifier {k?, seed?, range?, model?}` → `{text, ids, k}`: a rare-token identifier
@@ -18,16 +18,20 @@ export const tokenizerIdentifier = defineMethod({
   name: "tokenizer.identifier",
   summary: "Draws a rare-token identifier [V] (k rare tokens from a vocabulary range), by seed.",
   params: s.object({
-    k: s.optional(s.integer({ minimum: 1, maximum: 16, description: "Number of tokens." })),
+    k: s.optional(s.integer({
+      minimum: 1,
+      maximum: 3,
+      description: "Number of rare tokens (default: drawn from {1, 2, 3} with the seed).",
+    })),
     seed: s.optional(s.integer({
       minimum: 0,
       maximum: 2 ** 32 - 1,
-      description: "Random seed (same seed, same identifier).",
+      description: "Random seed (same seed, same identifier; default 0).",
     })),
     range: s.optional(s.array(s.integer({ minimum: 0 }), {
       minItems: 2,
       maxItems: 2,
-      description: "[first, last] piece ids to draw from.",
+      description: "[first, last] piece ids to draw from (default [5000, 10000], the paper's).",
     })),
     model: modelParam,
   }),
@@ -36,19 +40,21 @@ export const tokenizerIdentifier = defineMethod({
     properties: {
       text: { type: "string" },
       ids: { type: "array", items: { type: "integer" } },
+      pieces: { type: "array", items: { type: "string" } },
       k: { type: "integer" },
+      poolSize: { type: "integer" },
     },
   },
-  handler: async ({ k, seed, range, model }, { services }) => {
-    if (drawIdentifier === undefined) {
-      throw new RpcError(RpcErrorCode.InternalError, "tokenizer/ has no drawIdentifier yet");
-    }
+  handler: async (
+    { k, seed, range, model },
+    { services },
+  ): Promise<Pick<Identifier, "text" | "ids" | "pieces" | "k" | "poolSize">> => {
     const sp = await services.tokenizers.get(model);
     const options: { k?: number; seed?: number; range?: [number, number] } = {};
     if (k !== undefined) options.k = k;
     if (seed !== undefined) options.seed = seed;
     if (range !== undefined) options.range = [range[0], range[1]];
-    const v = asParamsError("range", () => drawIdentifier!(sp, options));
-    return { text: v.text, ids: Array.from(v.ids), k: v.k };
+    const v = asParamsError("range", () => drawIdentifier(sp, options));
+    return { text: v.text, ids: v.ids, pieces: v.pieces, k: v.k, poolSize: v.poolSize };
   },
 });

@@ -113,14 +113,7 @@ export function createAdam(options: AdamOptions = {}): Adam {
         p = variable.dataSync() as Float32Array;
         g = grad.dataSync() as Float32Array;
       }
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const mi = beta1 * m[i] + (1 - beta1) * gi;
-        const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        out[i] = p[i] - learningRate * (mi / c1) / (Math.sqrt(vi / c2) + epsilon);
-      }
+      update(p, g, m, v, out, n, beta1, beta2, learningRate / c1, 1 / c2, epsilon);
       const value = info !== null
         ? tf.engine().makeTensorFromTensorInfo(info)
         : tf.tensor(out, variable.shape, "float32");
@@ -152,4 +145,30 @@ export function createAdam(options: AdamOptions = {}): Adam {
     dispose,
     [Symbol.dispose]: dispose,
   };
+}
+
+/** The Adam update of one variable (a separate function so the JIT sees one monomorphic loop). */
+function update(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  out: Float32Array,
+  n: number,
+  beta1: number,
+  beta2: number,
+  stepOverC1: number,
+  invC2: number,
+  epsilon: number,
+): void {
+  const b1 = 1 - beta1, b2 = 1 - beta2;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + b1 * gi; // m_t
+    const vi = beta2 * v[i] + b2 * gi * gi; // v_t
+    m[i] = mi;
+    v[i] = vi;
+    // θ_t = θ_{t−1} − α · m̂_t / (√v̂_t + ε), m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)
+    out[i] = p[i] - stepOverC1 * mi / (Math.sqrt(vi * invC2) + epsilon);
+  }
 }

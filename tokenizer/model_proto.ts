@@ -41,44 +41,83 @@ export type ModelTypeValue = typeof ModelType[keyof typeof ModelType];
 
 /** The fields of `TrainerSpec` that a model file carries (defaults as in the .proto). */
 export interface TrainerSpec {
+  /** Training input files. */
   input: string[];
+  /** Input format (`text` or `tsv`). */
   inputFormat: string;
+  /** Output prefix used at training time. */
   modelPrefix: string;
+  /** Segmentation algorithm, see {@linkcode ModelType}. */
   modelType: ModelTypeValue;
+  /** Requested vocabulary size. */
   vocabSize: number;
+  /** Languages the model is meant for (informational). */
   acceptLanguage: string[];
+  /** Number of self-test samples stored in the model. */
   selfTestSampleSize: number;
+  /** Share of characters covered by the alphabet. */
   characterCoverage: number;
+  /** Maximum number of training sentences (0 = all). */
   inputSentenceSize: number;
+  /** Whether training sentences were sampled at random. */
   shuffleInputSentence: boolean;
+  /** Size of the Unigram seed vocabulary. */
   seedSentencepieceSize: number;
+  /** Unigram EM pruning factor. */
   shrinkingFactor: number;
+  /** Maximum training sentence length in bytes. */
   maxSentenceLength: number;
+  /** Training threads. */
   numThreads: number;
+  /** Unigram EM sub-iterations. */
   numSubIterations: number;
+  /** Maximum piece length in characters. */
   maxSentencepieceLength: number;
+  /** Pieces never cross a Unicode script boundary. */
   splitByUnicodeScript: boolean;
+  /** Pieces never mix digits and other characters. */
   splitByNumber: boolean;
+  /** Pieces never contain an inner whitespace. */
   splitByWhitespace: boolean;
+  /** `▁` ends words instead of starting them. */
   treatWhitespaceAsSuffix: boolean;
+  /** Runs of whitespace may form pieces. */
   allowWhitespaceOnlyPieces: boolean;
+  /** Every digit is its own piece. */
   splitDigits: boolean;
+  /** Extra control symbols. */
   controlSymbols: string[];
+  /** User-defined symbols (always one piece, never normalised). */
   userDefinedSymbols: string[];
+  /** Characters always kept in the alphabet. */
   requiredChars: string;
+  /** Unknown characters are encoded as `<0xXX>` byte pieces. */
   byteFallback: boolean;
+  /** Whether the .vocab file lists scores. */
   vocabularyOutputPieceScore: boolean;
+  /** Whether `vocabSize` was a hard limit. */
   hardVocabLimit: boolean;
+  /** Word/char models: use every token as vocabulary. */
   useAllVocab: boolean;
+  /** Id of `<unk>` requested at training time. */
   unkId: number;
+  /** Id of `<s>` (-1: none). */
   bosId: number;
+  /** Id of `</s>` (-1: none). */
   eosId: number;
+  /** Id of `<pad>` (-1: none). */
   padId: number;
+  /** Text of the unknown piece. */
   unkPiece: string;
+  /** Text of the BOS piece. */
   bosPiece: string;
+  /** Text of the EOS piece. */
   eosPiece: string;
+  /** Text of the padding piece. */
   padPiece: string;
+  /** What `<unk>` decodes to (default ` ⁇ `). */
   unkSurface: string;
+  /** Training used 64-bit counters. */
   trainExtremelyLargeCorpus: boolean;
 }
 
@@ -88,9 +127,13 @@ export interface NormalizerSpec {
   name: string;
   /** The compiled rule: 4-byte trie size, darts-clone double array, NUL-separated outputs. */
   precompiledCharsmap: Uint8Array;
+  /** Prepend `▁` so the first word looks like the others. */
   addDummyPrefix: boolean;
+  /** Drop leading, trailing and repeated whitespace. */
   removeExtraWhitespaces: boolean;
+  /** Write spaces as `▁` (U+2581). */
   escapeWhitespaces: boolean;
+  /** Rule file used at training time (informational). */
   normalizationRuleTsv: string;
 }
 
@@ -108,8 +151,11 @@ export interface ModelPiece {
 
 /** A decoded SentencePiece model file. */
 export interface ModelProto {
+  /** Vocabulary, in id order. */
   pieces: ModelPiece[];
+  /** Training options. */
   trainerSpec: TrainerSpec;
+  /** Normalisation options. */
   normalizerSpec: NormalizerSpec;
   /** Present only when the model was trained with a denormalization rule. */
   denormalizerSpec?: NormalizerSpec;

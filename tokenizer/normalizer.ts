@@ -4,7 +4,7 @@
  * @module
  */
 import { DartsTrie } from "./_darts.ts";
-import type { ByteTrie } from "./_byte_trie.ts";
+import { ByteTrie } from "./_byte_trie.ts";
 import { utf8Decoder, utf8Encoder, validCharLength } from "./_utf8.ts";
 import type { NormalizerSpec } from "./model_proto.ts";
 
@@ -16,7 +16,7 @@ export interface NormalizerOptions {
   /** Put the dummy whitespace after the text instead of before (TrainerSpec field). Default false. */
   treatWhitespaceAsSuffix?: boolean;
   /** User-defined symbols: matched greedily (longest) and copied without normalisation. */
-  userDefinedSymbols?: ByteTrie;
+  userDefinedSymbols?: readonly string[];
 }
 
 /**
@@ -48,6 +48,8 @@ export class Normalizer {
   readonly #res = new Int32Array(2);
 
   /**
+   * Builds a normaliser from a spec.
+   *
    * @param spec the model's normalizer spec
    * @param options suffix mode and user-defined symbols
    * @throws {Error} when the precompiled charsmap is broken
@@ -55,7 +57,13 @@ export class Normalizer {
   constructor(spec: NormalizerSpec, options: NormalizerOptions = {}) {
     this.spec = spec;
     this.#suffix = options.treatWhitespaceAsSuffix ?? false;
-    this.#matcher = options.userDefinedSymbols ?? null;
+    const symbols = options.userDefinedSymbols ?? [];
+    this.#matcher = null;
+    if (symbols.length > 0) {
+      const trie = new ByteTrie(symbols.reduce((a, u) => a + u.length * 3, 0));
+      for (const u of symbols) if (u.length > 0) trie.insert(utf8Encoder.encode(u), 1);
+      this.#matcher = trie;
+    }
     const blob = spec.precompiledCharsmap;
     if (blob.length > 0) {
       if (blob.length <= 4) throw new Error("the normalization rule blob is broken (too short)");

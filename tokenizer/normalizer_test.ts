@@ -1,6 +1,5 @@
 import assert from "assert";
 import { Normalizer } from "./normalizer.ts";
-import { ByteTrie } from "./_byte_trie.ts";
 import { parseModelProto } from "./model_proto.ts";
 
 const t5 = parseModelProto(Deno.readFileSync(new URL("./assets/t5_spiece.model", import.meta.url)));
@@ -34,9 +33,7 @@ Deno.test("Normalizer replaces each malformed UTF-8 byte with U+FFFD and keeps u
   const n = new Normalizer(nfkc);
   const len = n.normalizeBytes(new Uint8Array([0x61, 0xff, 0xc3, 0x62]), 4);
   assert.equal(new TextDecoder().decode(n.output.subarray(0, len)), "▁a\ufffd\ufffdb");
-  const user = new ByteTrie();
-  user.insert(new TextEncoder().encode("Ｈｉ"), 1);
-  const withUser = new Normalizer(nfkc, { userDefinedSymbols: user });
+  const withUser = new Normalizer(nfkc, { userDefinedSymbols: ["Ｈｉ"] });
   assert.equal(withUser.normalize("Ｈｉ Ｈｏ"), "▁Ｈｉ▁Ho");
   assert.throws(() => n.normalize(42 as unknown as string), TypeError);
 });

@@ -198,6 +198,7 @@ export class SentencePieceProcessor {
         this.#byteIds[b] = this.pieceToId(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
       }
     }
+    const userSymbolText = userSymbols.map((u) => utf8Decoder.decode(u));
     let userDefined: ByteTrie | null = null;
     if (userSymbols.length > 0) {
       userDefined = new ByteTrie(userSymbols.reduce((a, b) => a + b.length, 0));
@@ -220,7 +221,7 @@ export class SentencePieceProcessor {
     };
     this.normalizer = buildNormalizer(model.normalizerSpec, {
       treatWhitespaceAsSuffix: ts.treatWhitespaceAsSuffix,
-      userDefinedSymbols: userDefined ?? undefined,
+      userDefinedSymbols: userSymbolText,
     });
     this.#denormalizer =
       model.denormalizerSpec && model.denormalizerSpec.precompiledCharsmap.length > 0
@@ -350,6 +351,8 @@ export class SentencePieceProcessor {
   }
 
   /**
+   * The text of a piece.
+   *
    * @param id a piece id
    * @returns the piece text (e.g. `▁dog`)
    * @throws {RangeError} when the id is out of range
@@ -365,6 +368,8 @@ export class SentencePieceProcessor {
   }
 
   /**
+   * The id of a piece (reserved pieces first, as in the reference).
+   *
    * @param piece a piece text
    * @returns its id, or {@linkcode unkId} when it is not in the vocabulary
    * @example
@@ -388,6 +393,8 @@ export class SentencePieceProcessor {
   }
 
   /**
+   * The score stored for a piece.
+   *
    * @param id a piece id
    * @returns the piece's score (a float32: log probability for Unigram, merge rank for BPE)
    * @example
@@ -402,6 +409,8 @@ export class SentencePieceProcessor {
   }
 
   /**
+   * The type of a piece.
+   *
    * @param id a piece id
    * @returns the piece's type
    * @example
@@ -417,24 +426,48 @@ export class SentencePieceProcessor {
   }
 
   /**
+   * Whether a piece is one of the control symbols (`<s>`, `</s>`, `<pad>`, …).
+   *
    * @param id a piece id
    * @returns true for control symbols (`<s>`, `</s>`, `<pad>`, …)
+   * @example
+   * ```ts
+   * import { loadDefaultVocabulary } from "./mod.ts";
+   * const sp = await loadDefaultVocabulary();
+   * console.log(sp.isControl(1)); // true
+   * ```
    */
   isControl(id: number): boolean {
     return this.pieceType(id) === "control";
   }
 
   /**
+   * Whether a piece is one of the `<unk>`.
+   *
    * @param id a piece id
    * @returns true for `<unk>`
+   * @example
+   * ```ts
+   * import { loadDefaultVocabulary } from "./mod.ts";
+   * const sp = await loadDefaultVocabulary();
+   * console.log(sp.isUnknown(2)); // true
+   * ```
    */
   isUnknown(id: number): boolean {
     return this.pieceType(id) === "unknown";
   }
 
   /**
+   * Whether a piece is one of the byte-fallback pieces `<0xXX>`.
+   *
    * @param id a piece id
    * @returns true for byte-fallback pieces `<0xXX>`
+   * @example
+   * ```ts
+   * import { loadDefaultVocabulary } from "./mod.ts";
+   * const sp = await loadDefaultVocabulary();
+   * console.log(sp.isByte(2) === false); // true
+   * ```
    */
   isByte(id: number): boolean {
     return this.pieceType(id) === "byte";

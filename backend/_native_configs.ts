@@ -2,7 +2,7 @@
 import type { tf } from "./deps.ts";
 import type { Blas } from "./blas.ts";
 import { binaryConfig } from "./_binary_kernels.ts";
-import { castConfig, identityConfig, sumConfig } from "./_misc_kernels.ts";
+import { castConfig, identityConfig, reduceConfig } from "./_misc_kernels.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./_matmul_kernels.ts";
 import {
   conv2dBackpropFilterConfig,
@@ -22,6 +22,7 @@ export const nativeKernelNames = [
   "Identity",
   "Cast",
   "Sum",
+  "Mean",
   "Add",
   "Sub",
   "Multiply",
@@ -45,7 +46,8 @@ export function nativeKernelConfigs(
     conv2dBackpropFilterConfig(blas, original("Conv2DBackpropFilter")),
     identityConfig(original("Identity")),
     castConfig(original("Cast")),
-    sumConfig(blas, original("Sum")),
+    reduceConfig("Sum", blas, original("Sum")),
+    reduceConfig("Mean", blas, original("Mean")),
     ...["Add", "Sub", "Multiply", "RealDiv"].map((n) => binaryConfig(n, original(n))),
   ];
 }

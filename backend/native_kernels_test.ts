@@ -75,13 +75,20 @@ function kernelCases(): Case[] {
     ],
   });
   cases.push({
-    name: "sum over leading axes (GEMV), other axes (wasm's own), same-dtype cast, clone",
+    name: "sum/mean over leading (GEMV), interleaved (JS) and trailing axes, cast, clone",
     run: () => {
       const x = rnd([3, 5, 7, 6], 1);
       return [
         tf.sum(x, [0, 1, 2]),
         tf.sum(x, 0, true),
         tf.sum(x, [1, 3]),
+        tf.sum(x, [0, 2], true),
+        tf.sum(x, [1, 2]),
+        tf.sum(x, [2, 3]),
+        tf.mean(x, [1, 3], true),
+        tf.mean(x, [0, 1]),
+        tf.mean(x, [0, 2]),
+        tf.sum(tf.reshape(x, [3, 5, 1, 7, 6]), [1, 4]),
         tf.sum(x),
         tf.cast(x, "float32"),
         tf.clone(x),

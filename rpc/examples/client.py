@@ -207,7 +207,7 @@ def start_server(data_root, token=None, deno=None):
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     deno = deno or shlex.split(os.environ.get("DENO", "npx -y deno@2.9.6"))
     command = deno + [
-        "task", "serve", "--port", "0", "--data-root", data_root,
+        "task", "-q", "serve", "--port", "0", "--data-root", data_root,
     ]
     env = dict(os.environ)
     if token:

@@ -2,6 +2,10 @@ import assert from "assert";
 import { tf } from "./deps.ts";
 import { initBackend } from "./init_backend.ts";
 import { createReferenceUnet } from "./reference_unet.ts";
+import { blasForTests } from "./_test_util.ts";
+
+const blas = blasForTests();
+const needsBlas = (name: string) => blas.run ? name : `${name} (${blas.reason})`;
 
 Deno.test("reference UNet: shapes, ~1.9 M weights, dispose frees every tensor", async () => {
   await initBackend({ prefer: "wasm", quiet: true });
@@ -17,6 +21,29 @@ Deno.test("reference UNet: shapes, ~1.9 M weights, dispose frees every tensor", 
   x0.dispose();
   unet.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test({
+  name: needsBlas("reference UNet trains to the same losses with and without the native kernels"),
+  ignore: !blas.run,
+  fn: async () => {
+    const losses = async (prefer: "wasm" | "wasm-native") => {
+      await initBackend({ prefer, quiet: true });
+      using unet = createReferenceUnet({ seed: 3, learningRate: 1e-3 });
+      const x0 = tf.randomUniform([1, 32, 32, 3], -1, 1, "float32", 5) as tf.Tensor4D;
+      const out = [0, 1].map((step) => unet.trainStep(x0, step));
+      x0.dispose();
+      return out;
+    };
+    const plain = await losses("wasm");
+    const native = await losses("wasm-native");
+    for (let i = 0; i < plain.length; i++) {
+      assert.ok(
+        Math.abs(plain[i] - native[i]) <= 1e-4 * Math.abs(plain[i]),
+        `step ${i}: wasm ${plain[i]}, wasm-native ${native[i]}`,
+      );
+    }
+  },
 });
 
 Deno.test("reference UNet: no tensor leaks and flat RSS over 100 training steps (batch 1)", async () => {

@@ -2,10 +2,10 @@
  * Cross-checks against the reference tools (Debian `sentencepiece` 0.1.97): ids, pieces and
  * decoded text must be identical to `spm_encode`/`spm_decode` on every line of botchan.txt, on
  * the stress lines and on seeded random-Unicode strings (10,000 for T5, 2,000 for the others),
- * for the shipped T5 model, the two upstream test models, six models trained here with
+ * for the shipped T5 model, the two upstream test models, seven models trained here with
  * `spm_train` (Unigram and BPE with byte fallback, split digits and user-defined symbols; char
  * with nfkc_cf; word with identity rules and kept whitespace; BPE with whitespace as suffix and
- * whitespace-only pieces; Unigram without dummy prefix, with kept whitespace, control symbols and
+ * whitespace-only pieces; BPE with a denormalization rule; Unigram without dummy prefix, with kept whitespace, control symbols and
  * nmt_nfkc_cf), and the two upstream models with 40 pieces turned UNUSED.
  *
  * Skipped with a note when the tools are absent, unless CI=true. The botchan-based parts need
@@ -160,7 +160,9 @@ Deno.test({
         models.push(["word_identity", word]);
         // Whitespace as suffix with whitespace-only pieces (BPE); no dummy prefix, kept
         // whitespace, control symbols and case folding (Unigram).
-        const [suffix, bare] = await Promise.all([
+        // A decode-time denormalization rule: "a" → "A", "th" → "TH".
+        await Deno.writeTextFile(`${dir}/denorm.tsv`, "61\t41\n74 68\t54 48\n");
+        const [suffix, bare, denorm] = await Promise.all([
           spmTrain(dir, "bpe_suffix", [
             `--input=${corpus}`,
             "--model_type=bpe",
@@ -177,8 +179,14 @@ Deno.test({
             "--control_symbols=<ctl>,[V]",
             "--normalization_rule_name=nmt_nfkc_cf",
           ]),
+          spmTrain(dir, "bpe_denorm", [
+            `--input=${corpus}`,
+            "--model_type=bpe",
+            "--vocab_size=500",
+            `--denormalization_rule_tsv=${dir}/denorm.tsv`,
+          ]),
         ]);
-        models.push(["bpe_suffix", suffix], ["unigram_bare", bare]);
+        models.push(["bpe_suffix", suffix], ["unigram_bare", bare], ["bpe_denorm", denorm]);
         // UNUSED pieces: skipped by Unigram, merged then re-split by BPE.
         const unused = new Map(
           Array.from({ length: 40 }, (_, i) => [5 + i * 3, PieceType.UNUSED] as const),

@@ -15,7 +15,12 @@ import type { UNet } from "./unet.ts";
 import type { T5Encoder } from "./t5_encoder.ts";
 import type { TextTokenizer } from "./text_tokenizer.ts";
 import { type Schedule, scheduleAt } from "./schedule.ts";
-import { createSamplerConfig, sampleImages, type SamplerConfig } from "./sampler.ts";
+import {
+  createSamplerConfig,
+  sampleImages,
+  type SamplerConfig,
+  type SamplerKind,
+} from "./sampler.ts";
 import { unetDenoiser } from "./unet_denoiser.ts";
 import { type RgbImage, tensorToImages } from "./png.ts";
 import { inRange, positiveInt } from "./_validate.ts";
@@ -44,6 +49,8 @@ export interface CascadeSampleOptions {
   steps?: number | readonly number[];
   /** Guidance weight for every stage, or per stage. Default: each stage's sampler. */
   guidance?: number | readonly number[];
+  /** Sampler kind for every stage. Default: each stage's own. */
+  sampler?: SamplerKind;
   /** Run only the first `stages` stages. Default: all. */
   stages?: number;
   /** Called after each step. */
@@ -162,6 +169,7 @@ export class Cascade {
         const stage = this.stages[i];
         const sampler = createSamplerConfig({
           ...stage.sampler,
+          ...(options.sampler !== undefined ? { kind: options.sampler } : {}),
           ...(pick(options.steps, i) !== undefined ? { steps: pick(options.steps, i) } : {}),
           ...(pick(options.guidance, i) !== undefined
             ? { guidance: pick(options.guidance, i) }

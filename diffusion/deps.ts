@@ -4,5 +4,12 @@
  *
  * @module
  */
-export { initBackend, tf, upsampleNearest } from "../backend/mod.ts";
+export {
+  type Adam,
+  createAdam,
+  initBackend,
+  parseBackendName,
+  tf,
+  upsampleNearest,
+} from "../backend/mod.ts";
 export { deflateSync } from "node:zlib";

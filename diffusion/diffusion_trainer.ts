@@ -5,14 +5,13 @@
  *
  * @module
  */
-import { tf, upsampleNearest } from "./deps.ts";
+import { type Adam, createAdam, tf, upsampleNearest } from "./deps.ts";
 import { Rng } from "./_rng.ts";
 import { type Schedule, scheduleAt } from "./schedule.ts";
 import { diffusionLoss, LOSS_WEIGHTINGS, type LossWeighting } from "./diffusion_loss.ts";
 import type { UNet } from "./unet.ts";
 import type { TextEmbedding } from "./t5_encoder.ts";
 import { inRange, oneOf, positiveInt } from "./_validate.ts";
-import { FlatAdam } from "./_flat_adam.ts";
 
 /** Trainer settings: typed data. */
 export interface TrainerConfig {
@@ -69,7 +68,7 @@ export class DiffusionTrainer {
   readonly config: TrainerConfig;
   /** The model being trained (borrowed). */
   readonly unet: UNet;
-  readonly #optimizer: FlatAdam;
+  readonly #optimizer: Adam;
   readonly #rng: Rng;
   #step = 0;
 
@@ -105,7 +104,12 @@ export class DiffusionTrainer {
     if (c.cropSize !== 0) positiveInt(act, "cropSize", c.cropSize);
     this.config = Object.freeze(c);
     this.unet = unet;
-    this.#optimizer = new FlatAdam(unet.variables, c.learningRate, c.beta1, c.beta2, 1e-8);
+    this.#optimizer = createAdam({
+      learningRate: c.learningRate,
+      beta1: c.beta1,
+      beta2: c.beta2,
+      epsilon: 1e-8,
+    });
     this.#rng = new Rng(c.seed);
   }
 
@@ -210,7 +214,7 @@ export class DiffusionTrainer {
       const keepT = tf.tensor1d(keep);
       const logSnrT = tf.tensor1d(lambdas);
       const augT = aug ? tf.tensor1d(aug.lambdas) : null;
-      return this.#optimizer.minimize(() => {
+      const cost = this.#optimizer.minimize(() => {
         const pred = this.unet.apply(zt, {
           logSnr: logSnrT,
           text: batch.text ?? null,
@@ -242,7 +246,8 @@ export class DiffusionTrainer {
           total = tf.add(total, tf.mul(li, weights[i]));
         }
         return tf.div(total, b) as tf.Scalar;
-      });
+      }, this.unet.variables);
+      return cost.dataSync()[0];
     });
     return lossValue;
   }

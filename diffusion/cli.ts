@@ -1,0 +1,201 @@
+/**
+ * Command line of diffusion/ (`deno task sample …`):
+ *
+ * ```sh
+ * deno run -A diffusion/cli.ts sample (--model FILE | --preset NAME) --prompt TEXT [--seed N]
+ *   [--steps N] [--guidance W] [--sampler ddim|ancestral] [--stages N] [--out FILE] [--backend NAME]
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { initBackend, parseBackendName } from "./deps.ts";
+import { type Cascade } from "./cascade.ts";
+import { loadCheckpoint } from "./checkpoint.ts";
+import { createPreset, PRESET_NAMES, type PresetName } from "./presets.ts";
+import { writePng } from "./png.ts";
+import type { SamplerKind } from "./sampler.ts";
+
+const USAGE = `Usage: diffusion/cli.ts sample [options]
+
+Samples an image from a text prompt through every stage of a cascade and writes a PNG.
+
+Options:
+  --model FILE       cascade checkpoint (.safetensors written by saveCheckpoint)
+  --preset NAME      fresh (untrained) preset instead of a checkpoint: ${
+  PRESET_NAMES.filter((n) => n !== "paper").join(", ")
+}
+  --prompt TEXT      the prompt (required)
+  --seed N           integer seed (default 0)
+  --steps N          sampler steps for every stage (default: each stage's own)
+  --guidance W       classifier-free guidance weight, 1 = none (default: each stage's own)
+  --sampler KIND     ddim or ancestral (default: each stage's own)
+  --stages N         run only the first N stages (default: all)
+  --out FILE         output PNG (default sample.png)
+  --backend NAME     auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
+  --help             show this help`;
+
+class UsageError extends Error {}
+
+function int(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(
+      `Cannot sample as '--${name}' must be an integer ≥ ${min}: current value is ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return n;
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  return s >= 60
+    ? `${Math.floor(s / 60)}m${Math.round(s % 60).toString().padStart(2, "0")}s`
+    : `${s.toFixed(1)}s`;
+}
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments without the script name (e.g. `Deno.args`).
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./cli.ts";
+ * console.log(await main(["sample", "--help"])); // 0
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    if (command !== "sample") throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        model: { type: "string" },
+        preset: { type: "string" },
+        prompt: { type: "string" },
+        seed: { type: "string" },
+        steps: { type: "string" },
+        guidance: { type: "string" },
+        sampler: { type: "string" },
+        stages: { type: "string" },
+        out: { type: "string" },
+        backend: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (values.prompt === undefined) {
+      throw new UsageError("Cannot sample as '--prompt' is required");
+    }
+    if ((values.model === undefined) === (values.preset === undefined)) {
+      throw new UsageError(
+        "Cannot sample as exactly one of '--model' and '--preset' must be given",
+      );
+    }
+    if (values.preset !== undefined && !["tiny", "small"].includes(values.preset)) {
+      throw new UsageError(
+        `Cannot sample as '--preset' must be one of tiny, small: current value is ${
+          JSON.stringify(values.preset)
+        }`,
+      );
+    }
+    if (values.sampler !== undefined && !["ddim", "ancestral"].includes(values.sampler)) {
+      throw new UsageError(
+        `Cannot sample as '--sampler' must be one of ddim, ancestral: current value is ${
+          JSON.stringify(values.sampler)
+        }`,
+      );
+    }
+    const seed = int("seed", values.seed, -(2 ** 31)) ?? 0;
+    const steps = int("steps", values.steps, 1);
+    const stagesToRun = int("stages", values.stages, 1);
+    const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+    if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
+      throw new UsageError(
+        `Cannot sample as '--guidance' must be a number ≥ 0: current value is ${
+          JSON.stringify(values.guidance)
+        }`,
+      );
+    }
+    let prefer;
+    try {
+      prefer = parseBackendName(values.backend);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const out = values.out ?? "sample.png";
+    await initBackend({ prefer });
+    let cascade: Cascade;
+    if (values.model !== undefined) {
+      const loaded = await loadCheckpoint(values.model);
+      if (loaded.kind !== "cascade") {
+        loaded.model.dispose();
+        throw new UsageError(
+          `Cannot sample as '${values.model}' holds a ${loaded.kind}, not a cascade`,
+        );
+      }
+      cascade = loaded.model;
+    } else {
+      cascade = await createPreset(values.preset as PresetName, { seed: 0 });
+      console.error(`note: preset '${values.preset}' has fresh, untrained weights`);
+    }
+    try {
+      const count = stagesToRun ?? cascade.stages.length;
+      const totalSteps = cascade.stages.slice(0, count).reduce(
+        (a, s) => a + (steps ?? s.sampler.steps),
+        0,
+      );
+      let done = 0;
+      const t0 = performance.now();
+      const { images } = await cascade.sample({
+        prompt: values.prompt,
+        seed,
+        steps,
+        guidance,
+        sampler: values.sampler as SamplerKind | undefined,
+        stages: stagesToRun,
+        onProgress: ({ stage, stages, step, steps: n }) => {
+          done++;
+          const elapsed = (performance.now() - t0) / 1000;
+          const eta = (elapsed / done) * (totalSteps - done);
+          const size = cascade.stages[stage].imageSize;
+          Deno.stderr.writeSync(
+            new TextEncoder().encode(
+              `\rstage ${stage + 1}/${stages} (${size}×${size}) step ${step}/${n}  elapsed ${
+                formatSeconds(elapsed)
+              }  ETA ${formatSeconds(eta)}   ${done === totalSteps ? "\n" : ""}`,
+            ),
+          );
+        },
+      });
+      await writePng(out, images[0]);
+      console.log(`wrote ${out} (${images[0].width}×${images[0].height}, seed ${seed})`);
+    } finally {
+      cascade.dispose();
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) {
+      console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

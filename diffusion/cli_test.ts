@@ -1,0 +1,52 @@
+import assert from "assert";
+import { main } from "./cli.ts";
+import { createPreset } from "./presets.ts";
+import { saveCheckpoint } from "./checkpoint.ts";
+import { initBackend } from "./deps.ts";
+
+await initBackend({ quiet: true });
+
+Deno.test("cli sample: --help, bad arguments exit 2, a checkpoint samples to a PNG", async () => {
+  assert.equal(await main(["sample", "--help"]), 0);
+  assert.equal(await main(["sample", "--preset", "tiny"]), 2); // no prompt
+  assert.equal(await main(["sample", "--preset", "huge", "--prompt", "a"]), 2);
+  assert.equal(await main(["sample", "--preset", "tiny", "--prompt", "a", "--steps", "0"]), 2);
+  assert.equal(await main(["sample", "--preset", "tiny", "--prompt", "a", "--backend", "tpu"]), 2);
+  assert.equal(await main(["paint"]), 2);
+  const dir = await Deno.makeTempDir();
+  try {
+    {
+      using c = await createPreset("tiny", { seed: 1 });
+      await saveCheckpoint(`${dir}/m.safetensors`, c, { dtype: "F16" });
+    }
+    const out = `${dir}/out.png`;
+    const args = [
+      "sample",
+      "--model",
+      `${dir}/m.safetensors`,
+      "--prompt",
+      "a red dog",
+      "--seed",
+      "3",
+    ];
+    assert.equal(
+      await main([
+        ...args,
+        "--steps",
+        "2",
+        "--stages",
+        "1",
+        "--out",
+        out,
+        "--sampler",
+        "ancestral",
+      ]),
+      0,
+    );
+    const png = await Deno.readFile(out);
+    assert.deepEqual(Array.from(png.subarray(1, 4)), [80, 78, 71]);
+    assert.equal(new DataView(png.buffer).getUint32(16), 32); // IHDR width
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

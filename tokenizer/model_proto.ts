@@ -1,6 +1,11 @@
 /**
  * The SentencePiece `ModelProto` (sentencepiece_model.proto) as plain data, and its decoder.
  *
+ * The decoder is hand-written on a small wire-format reader (`_protobuf.ts`) rather than built
+ * with `protobufjs`: the schema is four small messages, a dependency-free reader keeps
+ * `tokenizer/` importable by URL with `--no-config`, needs no generated code or `.proto` at run
+ * time, and reports truncated or corrupt files with the byte offset and message involved.
+ *
  * @module
  */
 import { ProtobufError, ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./_protobuf.ts";

@@ -87,10 +87,13 @@ export function setNativeKernels(enabled: boolean): NativeKernelsState {
   for (const name of nativeKernelNames) replaced.set(name, tf.getKernel(name, "wasm"));
   const configs = nativeKernelConfigs(blas as Blas, (name) => replaced.get(name));
   for (const config of configs) {
+    // The replaced kernel's setup (wasm binds its C function there) must still run when the wasm
+    // backend starts later: our kernels call the replaced one for the cases they do not cover.
+    const setupFunc = replaced.get(config.kernelName)?.setupFunc;
     if (tf.getKernel(config.kernelName, "wasm") !== undefined) {
       tf.unregisterKernel(config.kernelName, "wasm");
     }
-    tf.registerKernel(config);
+    tf.registerKernel(setupFunc ? { ...config, setupFunc } : config);
   }
   return { active: true, detail: blas.description, kernels: configs.map((c) => c.kernelName) };
 }

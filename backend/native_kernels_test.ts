@@ -313,3 +313,18 @@ Deno.test("DREAMBOOTH_NATIVE=0 falls back to plain wasm with a one-line notice, 
   assert.ok(report.maxErr < 1e-4, `fallback conv gradients vs cpu: ${report.maxErr}`);
   assert.equal(report.listenersAdded, 0, "the wasm module's rethrowing listener is removed");
 });
+
+Deno.test({
+  name: needsBlas("native kernels registered before wasm starts still reach wasm's own kernels"),
+  ignore: !blas.run,
+  fn: async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./_early_probe.ts", import.meta.url).pathname],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+    assert.deepEqual(result, { active: true, values: new Array(9).fill(4) });
+  },
+});

@@ -147,3 +147,27 @@ Deno.test("models that break SentencePiece's rules are rejected like the referen
     );
   }
 });
+
+Deno.test("load fetches http URLs and names the URL and status when the fetch fails", async () => {
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    (req) =>
+      new URL(req.url).pathname === "/t5.model"
+        ? new Response(T5_BYTES)
+        : new Response("no", { status: 404 }),
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const sp = await SentencePieceProcessor.load(`${base}/t5.model`);
+    assert.deepEqual(sp.encode("a dog"), [3, 9, 1782]);
+    await assert.rejects(
+      () => SentencePieceProcessor.load(new URL(`${base}/missing.model`)),
+      (e: Error) =>
+        e.message === `Cannot load SentencePiece model '${base}/missing.model': HTTP 404 Not Found`,
+    );
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
+});

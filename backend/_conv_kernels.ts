@@ -1,15 +1,20 @@
 // Private: Conv2D, FusedConv2D, Conv2DBackpropInput and Conv2DBackpropFilter (NHWC, dilation 1)
 // for the wasm backend through cblas_sgemm on the wasm heap. Two schemes, chosen per call:
 //
-// Stride 1 — one GEMM per filter tap, no im2col. The input is zero-padded once to
-// [B, Hp, Wp, Ci] (skipped when there is no padding) and seen as Hp·Wp·B rows of Ci floats. The
-// output is computed on the padded grid ("full-width" rows p = (b·Hp + oh)·Wp + ow); tap (kh, kw)
-// reads the input rows shifted by kh·Wp + kw, so
+// Stride 1 — one GEMM per filter tap, no im2col. The input is zero-padded once onto a grid of
+// pixels (rows of Ci floats) with row pitch Wp = W + L and image pitch Hp = H + T rows, where
+// L = max(left, right) and T = max(top, bottom) zero columns/rows precede each row/image: the
+// right padding of a row is the left padding of the next, and the bottom padding of an image the
+// top padding of the next (a read past the right edge wraps into the next row's zero columns),
+// so only (H+T)(W+L) grid pixels per image are computed instead of (H+2T)(W+2L). (No padding:
+// the tensor itself is the grid.) The output is computed on the grid ("full-width" rows
+// p = (b·Hp + oh)·Wp + ow); tap (kh, kw) reads the input rows shifted by
+// (kh + T − top)·Wp + kw + L − left, so
 //   forward        Y[p]          += Xpad[p + shift] · W[kh, kw]          (M×Ci · Ci×Co, beta = 1)
 //   backward input dXpad[p+shift] += dYfull[p] · W[kh, kw]ᵀ              (shifted C pointer)
 //   backward filter dW[kh, kw]    = Xpad[· + shift]ᵀ · dYfull            (Ci×M · M×Co)
 // where dYfull is dy placed on the padded grid with zeros elsewhere. The rows of the grid that
-// are not outputs cost ~(Hp·Wp − OH·OW)/(OH·OW) extra FLOPs (13% for 3×3 "same" at 32²) but every
+// are not outputs cost (Hp·Wp − OH·OW)/(OH·OW) extra FLOPs (6% for 3×3 "same" at 32², 27% at 8²) but every
 // GEMM has a long M (or K) dimension and the copies are whole rows (memcpy speed). A 1×1 conv
 // without padding is a single GEMM on the tensors themselves.
 //
@@ -72,6 +77,9 @@ interface Geometry {
   ow: number;
   top: number;
   left: number;
+  /** Zero rows before each image, zero columns before each row on the grid. */
+  t: number;
+  l: number;
   hp: number;
   wp: number;
   noPad: boolean;
@@ -79,6 +87,8 @@ interface Geometry {
   direct: boolean;
   /** Rows of the full-width grid that cover every output (stride 1). */
   m: number;
+  /** Pixels of the padded grid, including the zero tail that wrapped reads reach. */
+  grid: number;
 }
 
 function geometry(
@@ -111,18 +121,30 @@ function geometry(
     ow: info.outWidth,
     top,
     left,
-    hp: info.inHeight + top + bottom,
-    wp: info.inWidth + left + right,
+    t: Math.max(top, bottom),
+    l: Math.max(left, right),
+    hp: info.inHeight + Math.max(top, bottom),
+    wp: info.inWidth + Math.max(left, right),
     noPad: top === 0 && left === 0 && bottom === 0 && right === 0,
     direct: false,
     m: 0,
+    grid: 0,
   };
   if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
-  if ((g.oh - 1) * g.sh + g.kh > g.hp || (g.ow - 1) * g.sw + g.kw > g.wp) return null;
+  if ((g.oh - 1) * g.sh + g.kh > g.h + top + bottom) return null;
+  if ((g.ow - 1) * g.sw + g.kw > g.w + left + right) return null;
   g.direct = g.noPad && g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1;
   g.m = (g.n - 1) * g.hp * g.wp + (g.oh - 1) * g.wp + g.ow;
+  // Furthest pixel any tap or im2col copy reads (+1).
+  const lastRead = ((g.n - 1) * g.hp + (g.oh - 1) * g.sh + g.kh - 1 - top + g.t) * g.wp +
+    (g.ow - 1) * g.sw + g.kw - 1 - left + g.l + 1;
+  g.grid = Math.max(g.n * g.hp * g.wp, lastRead);
+  if (g.noPad && g.grid > g.n * g.h * g.w) return null; // cannot happen; keeps reads in bounds
   return g;
 }
+
+/** Grid offset (pixels) that tap (i, j) adds to an output position. */
+const shiftOf = (g: Geometry, i: number, j: number) => (i + g.t - g.top) * g.wp + j + g.l - g.left;
 
 const isEmpty = (g: Geometry) =>
   g.n === 0 || g.oh <= 0 || g.ow <= 0 || g.ci === 0 || g.co === 0 || g.h === 0 || g.w === 0;
@@ -130,11 +152,11 @@ const isEmpty = (g: Geometry) =>
 /** Zero-pads x [N, H, W, Ci] (heap index xo) into [N, Hp, Wp, Ci] at xp. */
 function padInto(heap: Float32Array, xo: number, xp: number, g: Geometry): void {
   const row = g.w * g.ci;
-  heap.fill(0, xp, xp + g.n * g.hp * g.wp * g.ci);
+  heap.fill(0, xp, xp + g.grid * g.ci);
   for (let b = 0; b < g.n; b++) {
     for (let y = 0; y < g.h; y++) {
       const src = xo + (b * g.h + y) * row;
-      heap.copyWithin(xp + ((b * g.hp + y + g.top) * g.wp + g.left) * g.ci, src, src + row);
+      heap.copyWithin(xp + ((b * g.hp + y + g.t) * g.wp + g.l) * g.ci, src, src + row);
     }
   }
 }
@@ -170,7 +192,7 @@ function im2col(heap: Float32Array, xp: number, cols: number, g: Geometry): void
     for (let y = 0; y < g.oh; y++) {
       for (let x = 0; x < g.ow; x++) {
         for (let i = 0; i < g.kh; i++) {
-          const src = xp + ((b * g.hp + y * g.sh + i) * g.wp + x * g.sw) * g.ci;
+          const src = xp + ((b * g.hp + y * g.sh) * g.wp + x * g.sw + shiftOf(g, i, 0)) * g.ci;
           heap.copyWithin(dst + i * run, src, src + run);
         }
         dst += kk;
@@ -184,7 +206,7 @@ function crop(heap: Float32Array, dxp: number, dxo: number, g: Geometry): void {
   const row = g.w * g.ci;
   for (let b = 0; b < g.n; b++) {
     for (let y = 0; y < g.h; y++) {
-      const src = dxp + ((b * g.hp + y + g.top) * g.wp + g.left) * g.ci;
+      const src = dxp + ((b * g.hp + y + g.t) * g.wp + g.l) * g.ci;
       heap.copyWithin(dxo + (b * g.h + y) * row, src, src + row);
     }
   }
@@ -211,7 +233,7 @@ function convForward(
   }
   const { ci, co } = g;
   const stride1 = g.sh === 1 && g.sw === 1 && (convScheme.forward === "auto" || g.direct);
-  const xp = g.noPad ? -1 : scratch(backend, g.n * g.hp * g.wp * ci);
+  const xp = g.noPad ? -1 : scratch(backend, g.grid * ci);
   const y = stride1 && !g.direct ? scratch(backend, g.m * co) : -1;
   const kk = g.kh * g.kw * ci, p = g.n * g.oh * g.ow;
   const cols = stride1 ? -1 : scratch(backend, p * kk);
@@ -226,7 +248,7 @@ function convForward(
     let t = 0;
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++, t++) {
-        const shift = i * g.wp + j;
+        const shift = shiftOf(g, i, j);
         blas.sgemm(
           RowMajor,
           NoTrans,
@@ -280,7 +302,7 @@ function convBackpropInput(blas: Blas, backend: WasmBackend, dy: Info, filter: I
   const { ci, co } = g;
   const stride1 = g.sh === 1 && g.sw === 1 && (convScheme.input === "auto" || g.direct);
   const kk = g.kh * g.kw * ci, p = g.n * g.oh * g.ow;
-  const dxp = g.noPad ? -1 : scratch(backend, g.n * g.hp * g.wp * ci);
+  const dxp = g.noPad ? -1 : scratch(backend, g.grid * ci);
   const dyFull = stride1 && !g.direct ? scratch(backend, g.m * co) : -1;
   const dcols = stride1 ? -1 : scratch(backend, p * kk);
   const heap = heapF32(backend);
@@ -306,13 +328,13 @@ function convBackpropInput(blas: Blas, backend: WasmBackend, dy: Info, filter: I
     return dx;
   }
   const target = g.noPad ? dxo : dxp;
-  heap.fill(0, target, target + g.n * g.hp * g.wp * ci);
+  heap.fill(0, target, target + g.grid * ci);
   if (stride1) {
     spreadRows(heap, dyo, dyFull, g);
     let t = 0;
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++, t++) {
-        const shift = i * g.wp + j;
+        const shift = shiftOf(g, i, j);
         blas.sgemm(
           RowMajor,
           NoTrans,
@@ -355,7 +377,7 @@ function convBackpropInput(blas: Blas, backend: WasmBackend, dy: Info, filter: I
       for (let y = 0; y < g.oh; y++) {
         for (let x = 0; x < g.ow; x++) {
           for (let i = 0; i < g.kh; i++) {
-            const dst = target + ((b * g.hp + y * g.sh + i) * g.wp + x * g.sw) * ci;
+            const dst = target + ((b * g.hp + y * g.sh) * g.wp + x * g.sw + shiftOf(g, i, 0)) * ci;
             const s = src + i * run;
             for (let e = 0; e < run; e++) heap[dst + e] += heap[s + e];
           }
@@ -379,7 +401,7 @@ function convBackpropFilter(blas: Blas, backend: WasmBackend, x: Info, dy: Info,
   }
   const stride1 = g.sh === 1 && g.sw === 1 && (convScheme.filter === "auto" || g.direct);
   const kk = g.kh * g.kw * ci, p = g.n * g.oh * g.ow;
-  const xp = g.noPad ? -1 : scratch(backend, g.n * g.hp * g.wp * ci);
+  const xp = g.noPad ? -1 : scratch(backend, g.grid * ci);
   const dyFull = stride1 && !g.direct ? scratch(backend, g.m * co) : -1;
   const cols = stride1 ? -1 : scratch(backend, p * kk);
   const heap = heapF32(backend);
@@ -392,7 +414,7 @@ function convBackpropFilter(blas: Blas, backend: WasmBackend, x: Info, dy: Info,
     let t = 0;
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++, t++) {
-        const shift = i * g.wp + j;
+        const shift = shiftOf(g, i, j);
         // dW[kh, kw] = Xpad[rows + shift]ᵀ · dYfull: [Ci, M] · [M, Co]
         blas.sgemm(
           RowMajor,

@@ -115,7 +115,8 @@ function kernelCases(): Case[] {
     },
   });
   // [batch, h, w, ci, co, k, stride, pad]
-  const convs: [number, number, number, number, number, number, number, "same" | "valid"][] = [];
+  type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
+  const convs: [number, number, number, number, number, number, number, Pad][] = [];
   for (const k of [1, 3]) {
     for (const s of [1, 2]) {
       for (const p of ["same", "valid"] as const) {
@@ -123,7 +124,15 @@ function kernelCases(): Case[] {
       }
     }
   }
-  convs.push([2, 6, 6, 5, 3, 5, 1, "same"], [2, 9, 7, 6, 5, 4, 2, "same"]);
+  // Even kernels pad more on the bottom/right; explicit paddings are asymmetric on purpose.
+  convs.push(
+    [2, 6, 6, 5, 3, 5, 1, "same"],
+    [2, 9, 7, 6, 5, 4, 2, "same"],
+    [2, 6, 7, 3, 4, 2, 1, "same"],
+    [2, 6, 7, 3, 4, 4, 1, "same"],
+    [2, 6, 7, 3, 4, 3, 1, [[0, 0], [2, 0], [0, 3], [0, 0]]],
+    [2, 6, 7, 3, 4, 3, 2, [[0, 0], [1, 2], [3, 0], [0, 0]]],
+  );
   for (const [n, h, w, ci, co, k, s, p] of convs) {
     cases.push({
       name: `conv2d x[${n},${h},${w},${ci}] ${k}×${k}→${co} stride ${s} ${p}: y, dx, dw, fused`,

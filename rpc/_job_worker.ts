@@ -11,7 +11,14 @@ interface Start {
   module: string;
   params: unknown;
   flag: Int32Array;
-  context: { id: string; dir: string; relDir: string; dataRoot: string; resume: boolean };
+  context: {
+    id: string;
+    dir: string;
+    relDir: string;
+    dataRoot: string;
+    resume: boolean;
+    data: unknown;
+  };
 }
 
 const controller = new AbortController();

@@ -26,7 +26,52 @@ export interface RpcMethods {
   };
   "jobs.cancel": { params: { id: string }; result: JobRecord };
   "jobs.resume": { params: { id: string }; result: JobRecord };
+  "model.list": {
+    params: Record<never, never>;
+    result: {
+      checkpoints: { path: string; bytes: number; modifiedAt: string | null }[];
+      presets: string[];
+    };
+  };
+  "sample": { params: SampleCallParams & { png?: boolean }; result: SampleCallResult };
+  "sample.start": { params: SampleCallParams; result: { id: string; status: JobStatus } };
   "rpc.discover": { params: Record<never, never>; result: OpenRpcDocument };
+}
+
+/** Params of `sample` and `sample.start`. */
+export interface SampleCallParams {
+  /** The prompt. */
+  prompt: string;
+  /** A cascade checkpoint relative to the data root (see `model.list`). */
+  model?: string;
+  /** A fresh preset instead (default `tiny`). */
+  preset?: "tiny" | "small";
+  /** Seed (default 0). */
+  seed?: number;
+  /** Sampler steps of every stage. */
+  steps?: number;
+  /** Guidance weight. */
+  guidance?: number;
+  /** `ddim` or `ancestral`. */
+  sampler?: "ddim" | "ancestral";
+  /** Run only the first N stages. */
+  stages?: number;
+}
+
+/** Result of `sample`. */
+export interface SampleCallResult {
+  /** The job that made the image. */
+  id: string;
+  /** The PNG relative to the data root (`client.fileUrl(file)`). */
+  file: string;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** The seed used. */
+  seed: number;
+  /** The PNG as base64 (unless `png: false`). */
+  png?: string;
 }
 
 /** Options of the {@linkcode RpcClient} constructor. */

@@ -101,7 +101,7 @@ const version = "0.1.0";
  * ```
  */
 export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
-  const defaults = servedMethods();
+  const defaults = servedMethods({ backend: options.backend });
   const {
     token,
     host = "127.0.0.1",

@@ -1,3 +1,4 @@
+import type { DataRoot } from "./data_root.ts";
 import type { Schema } from "./schema.ts";
 
 /** What a running job reports after each step. */
@@ -51,6 +52,15 @@ export interface JobKind<P = any, R = unknown> {
   readonly params: Schema<P, boolean>;
   /** Whether an interrupted, cancelled or failed job may be continued with `jobs.resume`. */
   readonly resumable?: boolean;
+  /**
+   * Checks what the schema cannot before the job is queued (a path param inside the data root
+   * and existing, one of two fields given): throw an `RpcError` (-32602 naming the field) to
+   * refuse the start call.
+   *
+   * @param params The validated params.
+   * @param context The data root.
+   */
+  prepare?(params: P, context: { dataRoot: DataRoot }): void | Promise<void>;
   /**
    * Runs the job. Check `context.signal` each step; report with `context.progress`.
    *

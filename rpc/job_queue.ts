@@ -159,6 +159,7 @@ export class JobQueue {
       });
     }
     const parsed = kind.params.parse(params);
+    await kind.prepare?.(parsed, { dataRoot: this.store.root });
     if (this.stopping) throw new RpcError(RpcErrorCode.Busy, "The server is shutting down");
     if (this.pending.length >= this.maxQueued) {
       throw new RpcError(

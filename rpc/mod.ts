@@ -60,4 +60,8 @@ export {
   type RpcClientOptions,
   type RpcEvent,
   type RpcMethods,
+  type SampleCallParams,
+  type SampleCallResult,
 } from "./client.ts";
+export { sampleJobKind, sampleMethod, type SampleParams, sampleParams } from "./methods/sample.ts";
+export { modelList } from "./methods/model_list.ts";

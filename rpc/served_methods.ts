@@ -7,19 +7,23 @@ import { jobsResume } from "./methods/jobs_resume.ts";
 import { tokenizerDecode } from "./methods/tokenizer_decode.ts";
 import { tokenizerEncode } from "./methods/tokenizer_encode.ts";
 import { tokenizerIdentifier } from "./methods/tokenizer_identifier.ts";
+import { modelList } from "./methods/model_list.ts";
+import { sampleJobKind, sampleMethod } from "./methods/sample.ts";
 
 /**
  * What `deno task serve` offers: the plug-in point for compute.
  *
- * - `methods`: synchronous methods (answered within the call's time limit). Add `model.list`,
- *   `model.load`, `model.unload` and `sample` here when diffusion/ has a loadable pipeline.
+ * - `methods`: synchronous methods (answered within the call's time limit, unless they set their
+ *   own). `model.load`/`model.unload` (a model kept loaded between samples) need a long-lived
+ *   model worker and come later; `sample` loads its model per job for now.
  * - `jobKinds`: long-running jobs; each kind `x` is served as `x.start` and runs on the job
- *   queue. Add `train` (training/), `superres` (superres/) and `eval` (eval/) here when those
- *   packages exist.
+ *   queue (use `workerJobKind` for compute so the server stays responsive). `sample` is here;
+ *   add `train` (training/), `superres` (superres/) and `eval` (eval/) when those packages exist.
  *
  * A method whose module is not there yet is left out rather than stubbed, so `rpc.discover`
  * tells a client exactly what this server can do.
  *
+ * @param options `backend`: the `--backend` choice handed to compute jobs (default automatic).
  * @returns Fresh arrays (callers may add to them).
  *
  * @example
@@ -29,7 +33,9 @@ import { tokenizerIdentifier } from "./methods/tokenizer_identifier.ts";
  * console.log(methods.some((m) => m.name === "tokenizer.encode"), jobKinds.length >= 0); // true true
  * ```
  */
-export function servedMethods(): { methods: MethodSpec[]; jobKinds: JobKind[] } {
+export function servedMethods(
+  options: { backend?: string } = {},
+): { methods: MethodSpec[]; jobKinds: JobKind[] } {
   const methods: MethodSpec[] = [
     tokenizerEncode,
     tokenizerDecode,
@@ -38,7 +44,9 @@ export function servedMethods(): { methods: MethodSpec[]; jobKinds: JobKind[] } 
     jobsList,
     jobsCancel,
     jobsResume,
+    modelList,
+    sampleMethod,
   ];
-  const jobKinds: JobKind[] = [];
+  const jobKinds: JobKind[] = [sampleJobKind({ backend: options.backend })];
   return { methods, jobKinds };
 }

@@ -1,8 +1,11 @@
 import type { JobContext, JobKind, ProgressUpdate } from "./job_kind.ts";
 import type { Schema } from "./schema.ts";
 
-/** What a worker module's `run` gets: a {@linkcode JobContext} (same fields, same rules). */
-export type WorkerJobContext = JobContext;
+/**
+ * What a worker module's `run` gets: a {@linkcode JobContext} (same fields, same rules) plus the
+ * kind's `data`.
+ */
+export type WorkerJobContext = JobContext & { readonly data: unknown };
 
 /** Options of {@linkcode workerJobKind}. */
 export interface WorkerJobKindOptions<P> {
@@ -14,6 +17,10 @@ export interface WorkerJobKindOptions<P> {
   params: Schema<P, boolean>;
   /** Whether `jobs.resume` may continue a stopped job. */
   resumable?: boolean;
+  /** Structured-cloneable settings handed to every run as `context.data` (e.g. the backend). */
+  data?: unknown;
+  /** Checks before queueing, in the server (see {@linkcode JobKind.prepare}). */
+  prepare?: JobKind<P, unknown>["prepare"];
   /**
    * The module that does the work: it exports `run(params, context)` with the signature of
    * {@linkcode JobKind.run}. Give an absolute URL (`new URL("./train_job.ts", import.meta.url)`).
@@ -56,13 +63,14 @@ export interface WorkerJobKindOptions<P> {
  * ```
  */
 export function workerJobKind<P>(options: WorkerJobKindOptions<P>): JobKind<P, unknown> {
-  const { name, summary, params, resumable = false, graceMs = 60_000 } = options;
+  const { name, summary, params, resumable = false, prepare, data, graceMs = 60_000 } = options;
   const module = String(options.module);
   return {
     name,
     summary,
     params,
     resumable,
+    prepare,
     run(jobParams: P, context: JobContext): Promise<unknown> {
       const flag = new Int32Array(new SharedArrayBuffer(4));
       const worker = new Worker(new URL("./_job_worker.ts", import.meta.url), {
@@ -127,6 +135,7 @@ export function workerJobKind<P>(options: WorkerJobKindOptions<P>): JobKind<P, u
             relDir: context.relDir,
             dataRoot: context.dataRoot,
             resume: context.resume,
+            data: data ?? null,
           },
         });
       });

@@ -120,7 +120,7 @@ export async function startTestServer(
   options: Partial<RpcAppOptions> = {},
 ): Promise<TestServer> {
   const dir = options.dataRoot ?? await Deno.makeTempDir({ prefix: "rpc-test-" });
-  const served = servedMethods();
+  const served = servedMethods({ backend: options.backend });
   const warnings: string[] = [];
   const rpc = await createRpcApp({
     methods: [...served.methods, ...specMethods],

@@ -81,6 +81,7 @@ Deno.test({
           assert.ok(outputs.some((o) => o.data?.["image/png"] !== undefined), "no inline image");
           assert.match(text, /succeeded/);
         } else {
+          assert.ok(outputs.some((o) => o.data?.["image/png"] !== undefined), "no sample image");
           assert.match(text, /tokenizer\.encode\(text, pieces\?, length\?, model\?\)/);
           assert.match(text, /-32602 Invalid params: 'length'/);
         }

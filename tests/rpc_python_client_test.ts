@@ -46,6 +46,7 @@ Deno.test({
       assert.match(stdout, /wrong type -> -32602 Invalid params: 'text' must be a string/);
       assert.match(stdout, /progress 5\/5 eta 0 s/);
       assert.match(stdout, /jobs\.get -> succeeded/);
+      assert.match(stdout, /wrote .*sample\.png \(128x128, \d+ bytes\)/);
       assert.match(stdout, /demo finished with 0 failure\(s\)/);
       assert.equal(await Deno.readTextFile(`${out}/out.txt`), "slept 5 steps\n");
     } finally {

@@ -304,13 +304,21 @@ def demo(rpc, out_dir):
 
     if "sample" in methods:
         step("sample")
-        sample = rpc.call("sample", {"prompt": prompt, "seed": 0})
-        png = base64.b64decode(sample["png"]) if "png" in sample else None
-        if png:
-            dest = os.path.join(out_dir, "sample.png")
-            with open(dest, "wb") as f:
-                f.write(png)
-            print(f"wrote {dest} ({len(png)} bytes)")
+        model = {"preset": "tiny"}
+        if "model.list" in methods:
+            checkpoints = rpc.call("model.list")["checkpoints"]
+            if checkpoints:
+                model = {"model": checkpoints[-1]["path"]}
+        print("sampling with", model)
+        sample = rpc.call("sample", {"prompt": prompt, "seed": 0, "steps": 4, **model})
+        png = base64.b64decode(sample["png"])
+        dest = os.path.join(out_dir, "sample.png")
+        with open(dest, "wb") as f:
+            f.write(png)
+        print(f"wrote {dest} ({sample['width']}x{sample['height']}, {len(png)} bytes)")
+        if png[:8] != b"\x89PNG\r\n\x1a\n":
+            print("!! not a PNG")
+            failures += 1
     else:
         print("\n(sample not served yet)")
 

@@ -1,0 +1,77 @@
+/**
+ * The worker side of the `sample` job (loaded only inside a Worker, so the server process never
+ * loads tfjs): initialises the backend, loads the cascade (a checkpoint under the data root, or a
+ * fresh preset), samples with progress per step, writes `sample.png` into the job's folder.
+ *
+ * @module
+ */
+import { initBackend, parseBackendName } from "../../backend/mod.ts";
+import { type Cascade, createPreset, loadCheckpoint, writePng } from "../../diffusion/mod.ts";
+import { DataRoot } from "../data_root.ts";
+import type { WorkerJobContext } from "../worker_job_kind.ts";
+import type { SampleParams } from "./sample.ts";
+
+/**
+ * Runs one sampling job.
+ *
+ * @param params The validated params.
+ * @param ctx The job context (`data.backend`: the server's `--backend`).
+ * @returns The image's path (relative to the data root), size, seed and backend.
+ */
+export async function run(
+  params: SampleParams,
+  ctx: WorkerJobContext,
+): Promise<{ file: string; width: number; height: number; seed: number; backend: string }> {
+  const backend = await initBackend({
+    prefer: parseBackendName((ctx.data as { backend?: string } | null)?.backend),
+    quiet: true,
+  });
+  ctx.signal.throwIfAborted();
+  let cascade: Cascade;
+  if (params.model !== undefined) {
+    const root = await DataRoot.open(ctx.dataRoot);
+    const path = await root.resolve(params.model, { field: "model" });
+    const loaded = await loadCheckpoint(path);
+    if (loaded.kind !== "cascade") {
+      loaded.model.dispose();
+      throw new RangeError(`Cannot sample as 'model' holds a ${loaded.kind}, not a cascade`);
+    }
+    cascade = loaded.model;
+  } else {
+    cascade = await createPreset(params.preset ?? "tiny", { seed: 0 });
+  }
+  try {
+    const count = Math.min(params.stages ?? cascade.stages.length, cascade.stages.length);
+    const total = cascade.stages.slice(0, count)
+      .reduce((sum, s) => sum + (params.steps ?? s.sampler.steps), 0);
+    let done = 0;
+    const seed = params.seed ?? 0;
+    const { images } = await cascade.sample({
+      prompt: params.prompt,
+      seed,
+      steps: params.steps,
+      guidance: params.guidance,
+      sampler: params.sampler,
+      stages: count,
+      onProgress: ({ stage, stages, step, steps }) => {
+        done++;
+        ctx.progress({
+          step: done,
+          total,
+          message: `stage ${stage + 1}/${stages} step ${step}/${steps}`,
+        });
+      },
+    });
+    const file = `${ctx.dir}/sample.png`;
+    await writePng(file, images[0]);
+    return {
+      file: `${ctx.relDir}/sample.png`,
+      width: images[0].width,
+      height: images[0].height,
+      seed,
+      backend: backend.name,
+    };
+  } finally {
+    cascade.dispose();
+  }
+}

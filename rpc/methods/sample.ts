@@ -1,0 +1,156 @@
+import { Buffer } from "node:buffer";
+import { defineMethod, type MethodSpec } from "../define_method.ts";
+import type { JobKind } from "../job_kind.ts";
+import { invalidParams, RpcError, RpcErrorCode } from "../rpc_error.ts";
+import { s, type Schema } from "../schema.ts";
+import { workerJobKind } from "../worker_job_kind.ts";
+
+/** Preset cascades with fresh (untrained) weights, as `deno task sample --preset` offers. */
+export const samplePresets = ["tiny", "small"] as const;
+
+const sampleShape = {
+  prompt: s.string({ minLength: 1, maxLength: 1000, description: "The prompt." }),
+  model: s.optional(s.string({
+    maxLength: 4096,
+    description: "A cascade checkpoint (.safetensors) relative to the data root.",
+  })),
+  preset: s.optional(s.enum(samplePresets, {
+    description: "A fresh, untrained preset instead of a checkpoint (default tiny).",
+  })),
+  seed: s.optional(s.integer({ minimum: 0, maximum: 2 ** 31 - 1, description: "Default 0." })),
+  steps: s.optional(s.integer({
+    minimum: 1,
+    maximum: 1000,
+    description: "Sampler steps of every stage (default: each stage's own).",
+  })),
+  guidance: s.optional(s.number({
+    minimum: 0,
+    maximum: 100,
+    description: "Classifier-free guidance weight, 1 = none (default: each stage's own).",
+  })),
+  sampler: s.optional(s.enum(["ddim", "ancestral"] as const)),
+  stages: s.optional(s.integer({ minimum: 1, maximum: 8, description: "Run only the first N." })),
+};
+
+/** The validated params of a sample job. */
+export interface SampleParams {
+  /** The prompt. */
+  prompt: string;
+  /** A cascade checkpoint relative to the data root. */
+  model?: string;
+  /** A fresh preset instead of a checkpoint. */
+  preset?: typeof samplePresets[number];
+  /** Seed (default 0). */
+  seed?: number;
+  /** Sampler steps of every stage. */
+  steps?: number;
+  /** Guidance weight. */
+  guidance?: number;
+  /** Sampler kind. */
+  sampler?: "ddim" | "ancestral";
+  /** Run only the first N stages. */
+  stages?: number;
+}
+
+/** The params of `sample.start`. */
+export const sampleParams: Schema<SampleParams> = s.object(sampleShape);
+
+/**
+ * The `sample` job kind (served as `sample.start`): text → image through the cascade, run in a
+ * Worker (a tiny-preset sample blocks its thread for seconds), the PNG written to
+ * `jobs/<id>/sample.png`. Cancellation stops it at the next sampler step.
+ *
+ * @param options `backend`: the server's `--backend` (default automatic).
+ * @returns The job kind.
+ *
+ * @example
+ * ```ts
+ * import { sampleJobKind } from "./sample.ts";
+ * console.log(sampleJobKind().name); // sample
+ * ```
+ */
+export function sampleJobKind(options: { backend?: string } = {}): JobKind<SampleParams, unknown> {
+  return workerJobKind({
+    name: "sample",
+    summary: "Samples an image from a prompt through the cascade (a checkpoint or a preset).",
+    params: sampleParams,
+    module: new URL("./_sample_worker.ts", import.meta.url),
+    data: { backend: options.backend },
+    graceMs: 30_000,
+    prepare: async (params, { dataRoot }) => {
+      if (params.model !== undefined && params.preset !== undefined) {
+        throw invalidParams("preset", "must not be given together with 'model'");
+      }
+      if (params.model !== undefined) {
+        await dataRoot.resolve(params.model, { field: "model" });
+        if (!params.model.endsWith(".safetensors")) {
+          throw invalidParams(
+            "model",
+            `must name a .safetensors checkpoint: current value is ${JSON.stringify(params.model)}`,
+          );
+        }
+      }
+    },
+  });
+}
+
+/** What the `sample` method returns. */
+export interface SampleResult {
+  /** The job that made the image. */
+  id: string;
+  /** The PNG relative to the data root (`jobs/<id>/sample.png`), served at `/files/<file>`. */
+  file: string;
+  /** Width and height in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** The seed used. */
+  seed: number;
+  /** The PNG, base64 (unless `png: false`). */
+  png?: string;
+}
+
+/**
+ * The synchronous `sample` method: queues a `sample` job, waits for it (after any job ahead of
+ * it), and answers with the image as base64 PNG plus its file path. No time limit applies (the
+ * job queue bounds it); use `sample.start` + `GET /events` to follow progress instead.
+ *
+ * @example
+ * ```ts
+ * import { sampleMethod } from "./sample.ts";
+ * console.log(sampleMethod.name); // sample
+ * ```
+ */
+export const sampleMethod: MethodSpec<SampleParams & { png: boolean }, SampleResult> = defineMethod(
+  {
+    name: "sample",
+    summary: "Samples an image and waits for it: base64 PNG and its file under the data root.",
+    params: s.object({
+      ...sampleShape,
+      png: s.optional(
+        s.boolean({ description: "Include the PNG as base64 (default true)." }),
+        true,
+      ),
+    }),
+    timeoutMs: Infinity,
+    handler: async (params, { services }) => {
+      const { png, ...rest } = params;
+      const job = await services.jobs.submit("sample", rest);
+      const done = await services.jobs.wait(job.id);
+      if (done.status !== "succeeded") {
+        throw new RpcError(
+          RpcErrorCode.InternalError,
+          `Sampling job '${job.id}' ${done.status}${done.error ? `: ${done.error.message}` : ""}`,
+          { id: job.id, status: done.status },
+        );
+      }
+      const r = done.result as { file: string; width: number; height: number; seed: number };
+      const out: SampleResult = { id: job.id, ...r };
+      if (png) {
+        const path = await services.dataRoot.resolve(r.file, { field: "file" });
+        out.png = Buffer.from(await Deno.readFile(path)).toString("base64");
+      }
+      return out;
+    },
+  },
+);

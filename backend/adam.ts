@@ -13,6 +13,14 @@ export interface AdamOptions {
   epsilon?: number;
 }
 
+/** Everything {@linkcode Adam} needs to resume: step count and moments by variable name. */
+export interface AdamState {
+  /** Steps taken. */
+  iterations: number;
+  /** First and second moment estimates per variable name (copies). */
+  moments: Record<string, { m: Float32Array; v: Float32Array }>;
+}
+
 /** The optimizer {@linkcode createAdam} returns. */
 export interface Adam {
   /** Steps taken. */
@@ -25,6 +33,15 @@ export interface Adam {
   minimize(f: () => tf.Scalar, variables: tf.Variable[]): tf.Scalar;
   /** One step with the given gradients (borrowed), one per variable, in order. */
   applyGradients(variables: tf.Variable[], gradients: tf.Tensor[]): void;
+  /** A copy of the state, for checkpoints (store `m` and `v` next to the weights). */
+  getState(): AdamState;
+  /**
+   * Resumes from a state `getState` returned (copied in; variables are matched by name).
+   *
+   * @throws {RangeError} When `iterations` is not a non-negative integer or `m`/`v` differ in
+   * length.
+   */
+  setState(state: AdamState): void;
   /** Frees the moment estimates. */
   dispose(): void;
   [Symbol.dispose](): void;
@@ -66,7 +83,8 @@ export function createAdam(options: AdamOptions = {}): Adam {
       );
     }
   }
-  const moments = new Map<tf.Variable, { m: Float32Array; v: Float32Array }>();
+  // Keyed by variable name, so that a state restored from a checkpoint finds rebuilt variables.
+  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
   let iterations = 0;
   let accBeta1 = beta1, accBeta2 = beta2;
 
@@ -90,10 +108,10 @@ export function createAdam(options: AdamOptions = {}): Adam {
         );
       }
       const n = variable.size;
-      let state = moments.get(variable);
-      if (state === undefined) {
+      let state = moments.get(variable.name);
+      if (state === undefined || state.m.length !== n) {
         state = { m: new Float32Array(n), v: new Float32Array(n) };
-        moments.set(variable, state);
+        moments.set(variable.name, state);
       }
       const { m, v } = state;
       let info: tf.TensorInfo | null = null;
@@ -135,6 +153,35 @@ export function createAdam(options: AdamOptions = {}): Adam {
     return value;
   };
 
+  const getState = (): AdamState => ({
+    iterations,
+    moments: Object.fromEntries(
+      [...moments].map(([name, { m, v }]) => [name, { m: m.slice(), v: v.slice() }]),
+    ),
+  });
+  const setState = (state: AdamState) => {
+    if (!Number.isInteger(state.iterations) || state.iterations < 0) {
+      throw new RangeError(
+        `Cannot set Adam state as 'iterations' must be a non-negative integer: current value ` +
+          `is ${state.iterations}`,
+      );
+    }
+    for (const [name, { m, v }] of Object.entries(state.moments)) {
+      if (m.length !== v.length) {
+        throw new RangeError(
+          `Cannot set Adam state as 'moments.${name}' must have m and v of one length: current ` +
+            `lengths are ${m.length} and ${v.length}`,
+        );
+      }
+    }
+    moments.clear();
+    for (const [name, { m, v }] of Object.entries(state.moments)) {
+      moments.set(name, { m: Float32Array.from(m), v: Float32Array.from(v) });
+    }
+    iterations = state.iterations;
+    accBeta1 = beta1 ** (iterations + 1);
+    accBeta2 = beta2 ** (iterations + 1);
+  };
   const dispose = () => moments.clear();
   return {
     get iterations() {
@@ -142,6 +189,8 @@ export function createAdam(options: AdamOptions = {}): Adam {
     },
     minimize,
     applyGradients,
+    getState,
+    setState,
     dispose,
     [Symbol.dispose]: dispose,
   };

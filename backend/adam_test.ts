@@ -44,3 +44,29 @@ Deno.test("createAdam rejects bad options and mismatched gradients with messages
   assert.throws(() => createAdam().applyGradients([v], [g]), /current shape is \[3\]/);
   tf.dispose([v, g]);
 });
+
+Deno.test("createAdam resumes from getState/setState exactly", async () => {
+  await initBackend({ prefer: "wasm", quiet: true });
+  const w0 = tf.randomNormal([6], 0, 1, "float32", 1);
+  const loss = (w: tf.Variable) => () => tf.sum(tf.square(tf.sub(w, 0.5))) as tf.Scalar;
+  const a = tf.variable(w0, true, "adam_resume_a");
+  const straight = createAdam({ learningRate: 0.1 });
+  for (let i = 0; i < 4; i++) tf.dispose(straight.minimize(loss(a), [a]));
+  // Two steps, checkpoint (state + weights), rebuild the variable under its name, two more steps.
+  const b = tf.variable(w0, true, "adam_resume_b");
+  const first = createAdam({ learningRate: 0.1 });
+  for (let i = 0; i < 2; i++) tf.dispose(first.minimize(loss(b), [b]));
+  const state = first.getState();
+  const weights = b.dataSync().slice();
+  b.dispose();
+  const saved = tf.tensor1d(weights);
+  const c = tf.variable(saved, true, "adam_resume_b");
+  saved.dispose();
+  const resumed = createAdam({ learningRate: 0.1 });
+  resumed.setState(state);
+  for (let i = 0; i < 2; i++) tf.dispose(resumed.minimize(loss(c), [c]));
+  assert.equal(resumed.iterations, 4);
+  assert.deepEqual(Array.from(c.dataSync()), Array.from(a.dataSync()));
+  assert.throws(() => resumed.setState({ iterations: -1, moments: {} }), /'iterations'/);
+  tf.dispose([w0, a, c]);
+});

@@ -32,4 +32,4 @@ export {
   type ReferenceUnetOptions,
 } from "./reference_unet.ts";
 export { type Blas, NoTrans, openBlas, RowMajor, type Sgemm, Trans } from "./blas.ts";
-export { type Adam, type AdamOptions, createAdam } from "./adam.ts";
+export { type Adam, type AdamOptions, type AdamState, createAdam } from "./adam.ts";

@@ -2,6 +2,7 @@ import assert from "assert";
 import { loadDefaultVocabulary } from "./default_vocabulary.ts";
 import { identifierCandidates } from "./identifier.ts";
 import { STRESS_LINES } from "./testdata/stress_lines.ts";
+import { main } from "./cli.ts";
 
 const cli = new URL("./cli.ts", import.meta.url).pathname;
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -23,6 +24,22 @@ async function run(
   return { code: r.code, out: decoder.decode(r.stdout), err: decoder.decode(r.stderr) };
 }
 
+/** Runs `main` in this process (no stdin), capturing what it prints. */
+async function runHere(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => void out.push(a.join(" ") + "\n");
+  console.error = (...a: unknown[]) => void err.push(a.join(" ") + "\n");
+  try {
+    const code = await main(args);
+    return { code, out: out.join(""), err: err.join("") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
 const sp = await loadDefaultVocabulary();
 const input = STRESS_LINES.map((l) => l + "\n").join("");
 
@@ -41,13 +58,13 @@ Deno.test("cli tokenize prints one line per input line: ids, pieces, and decode"
     back.out.split("\n").slice(0, -1),
     idLines.map((l) => sp.decode(l === "" ? [] : l.split(" ").map(Number))),
   );
-  const help = await run(["tokenize", "--help"]);
+  const help = await runHere(["tokenize", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.out, /--model FILE/);
 });
 
 Deno.test("cli identifier prints the identifier, its ids and the candidate pool size", async () => {
-  const r = await run(["identifier", "--seed", "0"]);
+  const r = await runHere(["identifier", "--seed", "0"]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^identifier: Bun Bob$/m);
   assert.match(r.out, /^ids: 6100 5762$/m);
@@ -55,19 +72,19 @@ Deno.test("cli identifier prints the identifier, its ids and the candidate pool 
     r.out,
     new RegExp(`^candidate pool: ${identifierCandidates(sp).length} pieces`, "m"),
   );
-  const k1 = await run(["identifier", "--k", "1", "--seed", "3", "--range", "6000-7000"]);
+  const k1 = await runHere(["identifier", "--k", "1", "--seed", "3", "--range", "6000-7000"]);
   assert.match(k1.out, /^k: 1$/m);
   assert.match(k1.out, /ids 6000-7000/);
 });
 
 Deno.test("cli reports bad input with a clear message and exit code 1", async () => {
-  const badK = await run(["identifier", "--k", "7"]);
+  const badK = await runHere(["identifier", "--k", "7"]);
   assert.equal(badK.code, 1);
   assert.equal(
     badK.err.trim(),
     "error: Cannot draw identifier as 'k' must be 1, 2 or 3: current value is 7",
   );
-  const missing = await run(["tokenize", "--model", "/nonexistent/x.model"]);
+  const missing = await runHere(["tokenize", "--model", "/nonexistent/x.model"]);
   assert.equal(missing.code, 1);
   assert.match(
     missing.err,
@@ -75,11 +92,11 @@ Deno.test("cli reports bad input with a clear message and exit code 1", async ()
   );
   const badId = await run(["tokenize", "--decode"], "3 99999\n");
   assert.match(badId.err, /line 1: .*current value is 99999/);
-  const badRange = await run(["identifier", "--range", "5000:10000"]);
+  const badRange = await runHere(["identifier", "--range", "5000:10000"]);
   assert.match(badRange.err, /--range must look like 5000-10000/);
-  const unknown = await run(["frobnicate"]);
+  const unknown = await runHere(["frobnicate"]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /unknown command 'frobnicate'/);
-  const flag = await run(["tokenize", "--nope"]);
+  const flag = await runHere(["tokenize", "--nope"]);
   assert.equal(flag.code, 1);
 });

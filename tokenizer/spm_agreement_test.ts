@@ -69,52 +69,57 @@ function countEqual(a: readonly string[], b: readonly string[]): number {
   return n;
 }
 
+/**
+ * Runs one model over several corpora with one `spm_encode --output_format=id`, one
+ * `--output_format=piece` and one `spm_decode` process (all corpora in one file), then compares
+ * line by line and reports per corpus.
+ */
 async function check(
   dir: string,
   modelPath: string,
   label: string,
-  corpus: string,
-  inputs: readonly string[],
-  pieces: boolean,
-): Promise<string> {
+  corpora: Array<[string, readonly string[]]>,
+): Promise<string[]> {
   const sp = await SentencePieceProcessor.load(modelPath);
-  const inputFile = await writeLines(dir, `${label}-${corpus}.txt`, inputs);
-  const refIds = await spmEncode(modelPath, inputFile, "id");
+  const inputs = corpora.flatMap(([, lines]) => lines);
+  const inputFile = await writeLines(dir, `${label}.txt`, inputs);
+  const [refIds, refPieces] = await Promise.all([
+    spmEncode(modelPath, inputFile, "id"),
+    spmEncode(modelPath, inputFile, "piece"),
+  ]);
   assert.equal(refIds.length, inputs.length, `spm_encode returned ${refIds.length} lines`);
-  const ourIdArrays = inputs.map((s) => sp.encode(s));
-  const ourIds = ourIdArrays.map((ids) => ids.join(" "));
-  const idsAgree = countEqual(ourIds, refIds);
-  assert.equal(
-    idsAgree,
-    inputs.length,
-    `${label}/${corpus}: ids differ from spm_encode on ${
-      inputs.length - idsAgree
-    } of ${inputs.length} lines\n${mismatches(inputs, ourIds, refIds)}`,
-  );
-  if (pieces) {
-    const refPieces = await spmEncode(modelPath, inputFile, "piece");
-    const ourPieces = inputs.map((s) => sp.encodeAsPieces(s).join(" "));
-    const n = countEqual(ourPieces, refPieces);
-    assert.equal(
-      n,
-      inputs.length,
-      `${label}/${corpus}: pieces differ from spm_encode on ${inputs.length - n} lines\n${
-        mismatches(inputs, ourPieces, refPieces)
-      }`,
-    );
-  }
-  const idFile = await writeLines(dir, `${label}-${corpus}.ids`, refIds);
+  const idFile = await writeLines(dir, `${label}.ids`, refIds);
   const refText = await spmDecode(modelPath, idFile);
-  const ourText = ourIdArrays.map((ids) => sp.decode(ids));
-  const decodeAgree = countEqual(ourText, refText);
-  assert.equal(
-    decodeAgree,
-    inputs.length,
-    `${label}/${corpus}: decode differs from spm_decode on ${inputs.length - decodeAgree} lines\n${
-      mismatches(inputs, ourText, refText)
-    }`,
-  );
-  return `${label}/${corpus}: ids ${idsAgree}/${inputs.length}, decode ${decodeAgree}/${inputs.length}`;
+  const ourIdArrays = inputs.map((s) => sp.encode(s));
+  const ours = {
+    ids: ourIdArrays.map((ids) => ids.join(" ")),
+    pieces: inputs.map((s) => sp.encodeAsPieces(s).join(" ")),
+    decode: ourIdArrays.map((ids) => sp.decode(ids)),
+  };
+  const refs = { ids: refIds, pieces: refPieces, decode: refText };
+  const report: string[] = [];
+  let offset = 0;
+  for (const [corpus, lines] of corpora) {
+    const counts: Record<string, number> = {};
+    for (const what of ["ids", "pieces", "decode"] as const) {
+      const a = ours[what].slice(offset, offset + lines.length);
+      const b = refs[what].slice(offset, offset + lines.length);
+      counts[what] = countEqual(a, b);
+      const tool = what === "decode" ? "spm_decode" : "spm_encode";
+      assert.equal(
+        counts[what],
+        lines.length,
+        `${label}/${corpus}: ${what} differ from ${tool} on ${
+          lines.length - counts[what]
+        } of ${lines.length} lines\n${mismatches(lines, a, b)}`,
+      );
+    }
+    report.push(
+      `${label}/${corpus}: ids ${counts.ids}/${lines.length}, pieces ${counts.pieces}/${lines.length}, decode ${counts.decode}/${lines.length}`,
+    );
+    offset += lines.length;
+  }
+  return report;
 }
 
 Deno.test({
@@ -206,11 +211,14 @@ Deno.test({
       }
       for (const [label, path] of models) {
         await t.step(label, async () => {
-          if (botchan) summary.push(await check(dir, path, label, "botchan", botchan, true));
-          summary.push(await check(dir, path, label, "stress", STRESS_LINES, true));
           // All 10,000 fuzz strings for T5; the first 2,000 for the others (CPU budget).
           const fuzz = label === "t5" ? FUZZ : FUZZ.slice(0, 2000);
-          summary.push(await check(dir, path, label, "fuzz", fuzz, false));
+          const corpora: Array<[string, readonly string[]]> = [
+            ["stress", STRESS_LINES],
+            ["fuzz", fuzz],
+          ];
+          if (botchan) corpora.unshift(["botchan", botchan]);
+          summary.push(...await check(dir, path, label, corpora));
         });
       }
     } finally {

@@ -12,6 +12,8 @@
  * - `busy job on the server thread`: `debug.busy_main` — the same loop on the server's thread,
  *   yielding between steps (what an in-process tfjs training loop would do): calls wait for the
  *   step in progress.
+ * - `sample job`: the served `sample` job (tiny preset, both stages, tfjs wasm in a worker): real
+ *   compute.
  *
  * Figures are printed, never asserted (benchmarks do not gate CI).
  *
@@ -102,9 +104,13 @@ try {
       ["sleep job", "debug.sleep"],
       ["busy job in a worker", "debug.busy"],
       ["busy job on the server thread", "debug.busy_main"],
+      ["sample job (tfjs wasm, worker)", "sample"],
     ] as const
   ) {
-    const { id } = await client.call<{ id: string }>(`${kind}.start`, { steps: 1000, stepMs });
+    const params = kind === "sample"
+      ? { prompt: "a dog on the beach", steps: 1000, stages: 2 }
+      : { steps: 1000, stepMs };
+    const { id } = await client.call<{ id: string }>(`${kind}.start`, params);
     for (;;) {
       const job = await client.call("jobs.get", { id });
       if ((job.progress?.step ?? 0) >= 2) break;

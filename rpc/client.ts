@@ -7,6 +7,7 @@
  */
 import type { JobProgress, JobRecord, JobStatus } from "./job_record.ts";
 import type { OpenRpcDocument } from "./method_registry.ts";
+import type { LoadedModel as LoadedModelInfo } from "./model_host.ts";
 
 /** Params and result of every method the server may offer (compute methods once plugged in). */
 export interface RpcMethods {
@@ -31,8 +32,14 @@ export interface RpcMethods {
     result: {
       checkpoints: { path: string; bytes: number; modifiedAt: string | null }[];
       presets: string[];
+      loaded: LoadedModelInfo[];
     };
   };
+  "model.load": {
+    params: { name: string; model?: string; preset?: "tiny" | "small" };
+    result: LoadedModelInfo;
+  };
+  "model.unload": { params: { name: string }; result: { unloaded: boolean } };
   "sample": { params: SampleCallParams & { png?: boolean }; result: SampleCallResult };
   "sample.start": { params: SampleCallParams; result: { id: string; status: JobStatus } };
   "rpc.discover": { params: Record<never, never>; result: OpenRpcDocument };
@@ -46,6 +53,8 @@ export interface SampleCallParams {
   model?: string;
   /** A fresh preset instead (default `tiny`). */
   preset?: "tiny" | "small";
+  /** A model kept loaded by `model.load`. */
+  loaded?: string;
   /** Seed (default 0). */
   seed?: number;
   /** Sampler steps of every stage. */

@@ -6,6 +6,7 @@ import { type JobEvent, JobQueue } from "./job_queue.ts";
 import { jobIdPattern, JobStore } from "./job_store.ts";
 import { jobStartMethod } from "./job_start_method.ts";
 import { MethodRegistry } from "./method_registry.ts";
+import { ModelHost } from "./model_host.ts";
 import { RpcHandler } from "./rpc_handler.ts";
 import { RpcError, RpcErrorCode } from "./rpc_error.ts";
 import type { RpcServices } from "./rpc_services.ts";
@@ -27,6 +28,11 @@ export interface RpcAppOptions {
   jobKinds?: JobKind[];
   /** The `--backend` choice handed to compute plug-ins (default automatic). */
   backend?: string;
+  /**
+   * The model host (default a new one): pass the one given to `servedMethods({ models })` when
+   * building custom `methods`/`jobKinds`. `close()` closes it.
+   */
+  models?: ModelHost;
   /** Jobs running at once (default 1). */
   concurrency?: number;
   /** Jobs waiting at most (default 100). */
@@ -56,8 +62,8 @@ export interface RpcApp {
   /** The methods served (without `rpc.discover`). */
   readonly registry: MethodRegistry;
   /**
-   * Ends every `/events` stream and stops the job queue (running jobs become `interrupted`);
-   * call before (or after) shutting the HTTP server down.
+   * Ends every `/events` stream, stops the job queue (running jobs become `interrupted`) and the
+   * model worker; call before (or after) shutting the HTTP server down.
    */
   close(): Promise<void>;
 }
@@ -101,7 +107,8 @@ const version = "0.1.0";
  * ```
  */
 export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
-  const defaults = servedMethods({ backend: options.backend });
+  const models = options.models ?? new ModelHost({ backend: options.backend });
+  const defaults = servedMethods({ backend: options.backend, models });
   const {
     token,
     host = "127.0.0.1",
@@ -135,6 +142,7 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
     dataRoot,
     jobs,
     tokenizers: new TokenizerCache(dataRoot),
+    models,
     backend,
     startedAt: Date.now(),
   };
@@ -352,6 +360,7 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
     async close() {
       for (const end of [...streams]) end();
       await jobs.shutdown();
+      models.close();
     },
   };
 }

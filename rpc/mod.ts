@@ -64,4 +64,7 @@ export {
   type SampleCallResult,
 } from "./client.ts";
 export { sampleJobKind, sampleMethod, type SampleParams, sampleParams } from "./methods/sample.ts";
-export { modelList } from "./methods/model_list.ts";
+export { type CheckpointEntry, modelList, type ModelListResult } from "./methods/model_list.ts";
+export { modelLoad, type ModelLoadParams, modelNamePattern } from "./methods/model_load.ts";
+export { modelUnload } from "./methods/model_unload.ts";
+export { type LoadedModel, ModelHost } from "./model_host.ts";

@@ -1,5 +1,6 @@
 import type { DataRoot } from "./data_root.ts";
 import type { JobQueue } from "./job_queue.ts";
+import type { ModelHost } from "./model_host.ts";
 import type { TokenizerCache } from "./tokenizer_cache.ts";
 
 /**
@@ -20,6 +21,8 @@ export interface RpcServices {
   readonly jobs: JobQueue;
   /** Loaded SentencePiece models (the T5 vocabulary, or `.model` files under the data root). */
   readonly tokenizers: TokenizerCache;
+  /** Models kept loaded between calls (`model.load`), in their own worker. */
+  readonly models: ModelHost;
   /** The `--backend` choice for compute plug-ins (`undefined`: automatic). */
   readonly backend: string | undefined;
   /** `Date.now()` when the server started. */

@@ -8,14 +8,17 @@ import { tokenizerDecode } from "./methods/tokenizer_decode.ts";
 import { tokenizerEncode } from "./methods/tokenizer_encode.ts";
 import { tokenizerIdentifier } from "./methods/tokenizer_identifier.ts";
 import { modelList } from "./methods/model_list.ts";
+import { modelLoad } from "./methods/model_load.ts";
+import { modelUnload } from "./methods/model_unload.ts";
+import type { ModelHost } from "./model_host.ts";
 import { sampleJobKind, sampleMethod } from "./methods/sample.ts";
 
 /**
  * What `deno task serve` offers: the plug-in point for compute.
  *
  * - `methods`: synchronous methods (answered within the call's time limit, unless they set their
- *   own). `model.load`/`model.unload` (a model kept loaded between samples) need a long-lived
- *   model worker and come later; `sample` loads its model per job for now.
+ *   own): tokenizer, jobs, `model.list`/`model.load`/`model.unload` (models kept loaded in a
+ *   worker, see `ModelHost`) and `sample` (waits for a `sample` job).
  * - `jobKinds`: long-running jobs; each kind `x` is served as `x.start` and runs on the job
  *   queue (use `workerJobKind` for compute so the server stays responsive). `sample` is here;
  *   add `train` (training/), `superres` (superres/) and `eval` (eval/) when those packages exist.
@@ -23,7 +26,8 @@ import { sampleJobKind, sampleMethod } from "./methods/sample.ts";
  * A method whose module is not there yet is left out rather than stubbed, so `rpc.discover`
  * tells a client exactly what this server can do.
  *
- * @param options `backend`: the `--backend` choice handed to compute jobs (default automatic).
+ * @param options `backend`: the `--backend` choice handed to compute jobs (default automatic);
+ * `models`: the model host `sample {loaded}` uses (default none: only checkpoints and presets).
  * @returns Fresh arrays (callers may add to them).
  *
  * @example
@@ -34,7 +38,7 @@ import { sampleJobKind, sampleMethod } from "./methods/sample.ts";
  * ```
  */
 export function servedMethods(
-  options: { backend?: string } = {},
+  options: { backend?: string; models?: ModelHost } = {},
 ): { methods: MethodSpec[]; jobKinds: JobKind[] } {
   const methods: MethodSpec[] = [
     tokenizerEncode,
@@ -45,8 +49,10 @@ export function servedMethods(
     jobsCancel,
     jobsResume,
     modelList,
+    modelLoad,
+    modelUnload,
     sampleMethod,
   ];
-  const jobKinds: JobKind[] = [sampleJobKind({ backend: options.backend })];
+  const jobKinds: JobKind[] = [sampleJobKind(options)];
   return { methods, jobKinds };
 }

@@ -12,6 +12,7 @@ import {
   defineMethod,
   type JobKind,
   type MethodSpec,
+  ModelHost,
   type RpcApp,
   type RpcAppOptions,
   s,
@@ -120,12 +121,14 @@ export async function startTestServer(
   options: Partial<RpcAppOptions> = {},
 ): Promise<TestServer> {
   const dir = options.dataRoot ?? await Deno.makeTempDir({ prefix: "rpc-test-" });
-  const served = servedMethods({ backend: options.backend });
+  const models = new ModelHost({ backend: options.backend });
+  const served = servedMethods({ backend: options.backend, models });
   const warnings: string[] = [];
   const rpc = await createRpcApp({
     methods: [...served.methods, ...specMethods],
     jobKinds: [...served.jobKinds, sleepJob, busyWorkerJob, busyMainThreadJob],
     log: (m) => warnings.push(m),
+    models,
     ...options,
     dataRoot: dir,
   });

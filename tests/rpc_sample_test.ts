@@ -95,3 +95,67 @@ Deno.test("rpc: sample on the tiny preset in a worker; model.list; bad params; c
     await server.close();
   }
 });
+
+Deno.test("rpc: model.load keeps a cascade loaded for sample {loaded}; model.unload frees it", async () => {
+  const server = await startTestServer();
+  const client = new RpcClient(server.url);
+  try {
+    const info = await client.call("model.load", { name: "tiny1", preset: "tiny" });
+    assert.equal(info.name, "tiny1");
+    assert.equal(info.source, "preset:tiny");
+    assert.deepEqual(info.stages.map((s) => s.imageSize), [32, 128]);
+    assert.deepEqual((await client.call("model.list", {})).loaded.map((m) => m.name), ["tiny1"]);
+    const a = await client.call("sample", {
+      prompt: "a dog",
+      loaded: "tiny1",
+      steps: 2,
+      stages: 1,
+      seed: 3,
+    });
+    const b = await client.call("sample", {
+      prompt: "a dog",
+      loaded: "tiny1",
+      steps: 2,
+      stages: 1,
+      seed: 3,
+    });
+    assert.equal(a.width, 32);
+    assert.equal(a.png, b.png); // same model, same seed: same bits
+    const job = await client.call("jobs.get", { id: a.id });
+    assert.equal(job.progress?.step, 2);
+
+    for (
+      const [method, params, field] of [
+        ["model.load", { name: "x", preset: "tiny", model: "a.safetensors" }, "preset"],
+        ["model.load", { name: "x" }, "model"],
+        ["model.load", { name: "../x", preset: "tiny" }, "name"],
+        ["model.load", { name: "x", model: "../../etc/passwd" }, "model"],
+        ["sample.start", { prompt: "x", loaded: "nope" }, "loaded"],
+        ["sample.start", { prompt: "x", loaded: "tiny1", preset: "tiny" }, "loaded"],
+      ] as const
+    ) {
+      const err = await client.call(method, params).catch((e) => e as RpcClientError);
+      assert.ok(err instanceof RpcClientError, `${method} ${JSON.stringify(params)}`);
+      assert.equal(err.code, -32602, `${method} ${JSON.stringify(params)}: ${err.message}`);
+      assert.equal(
+        (err.data as { field: string }).field,
+        field,
+        `${method} ${JSON.stringify(params)}`,
+      );
+    }
+    await Deno.writeFile(`${server.dir}/junk.safetensors`, new Uint8Array([1, 2, 3]));
+    const junk = await client.call("model.load", { name: "j", model: "junk.safetensors" })
+      .catch((e) => e as RpcClientError);
+    assert.ok(junk instanceof RpcClientError);
+    assert.equal(junk.code, -32602, junk.message);
+
+    assert.deepEqual(await client.call("model.unload", { name: "tiny1" }), { unloaded: true });
+    const gone = await client.call("model.unload", { name: "tiny1" }).catch((e) =>
+      e as RpcClientError
+    );
+    assert.equal((gone as RpcClientError).code, -32004);
+    assert.deepEqual((await client.call("model.list", {})).loaded, []);
+  } finally {
+    await server.close();
+  }
+});

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { defineMethod, type MethodSpec } from "../define_method.ts";
 import { s } from "../schema.ts";
 import { samplePresets } from "./sample.ts";
+import type { LoadedModel } from "../model_host.ts";
 
 /** One checkpoint `model.list` found. */
 export interface CheckpointEntry {
@@ -17,14 +18,16 @@ export interface CheckpointEntry {
 export interface ModelListResult {
   /** Checkpoints under `<data root>/models/`, sorted by path. */
   checkpoints: CheckpointEntry[];
-  /** Preset names `sample` accepts. */
+  /** Preset names `sample` and `model.load` accept. */
   presets: string[];
+  /** Models kept loaded (`model.load`), for `sample {loaded}`. */
+  loaded: LoadedModel[];
 }
 
 /**
- * `model.list {}` → `{checkpoints, presets}`: the `.safetensors` files under
- * `<data root>/models/` (where training writes its final checkpoints; at most 1000, depth 4) and
- * the preset names `sample` accepts without a checkpoint.
+ * `model.list {}` → `{checkpoints, presets, loaded}`: the `.safetensors` files under
+ * `<data root>/models/` (where training writes its final checkpoints; at most 1000, depth 4), the
+ * preset names `sample` accepts without a checkpoint, and the models kept loaded.
  *
  * @example
  * ```ts
@@ -34,13 +37,14 @@ export interface ModelListResult {
  */
 export const modelList: MethodSpec<Record<never, never>, ModelListResult> = defineMethod({
   name: "model.list",
-  summary: "Cascade checkpoints under <data root>/models/ and the preset names.",
+  summary: "Cascade checkpoints under <data root>/models/, the preset names, the loaded models.",
   params: s.object({}),
   result: {
     type: "object",
     properties: {
       checkpoints: { type: "array", items: { type: "object" } },
       presets: { type: "array", items: { type: "string" } },
+      loaded: { type: "array", items: { type: "object" } },
     },
   },
   handler: async (_params, { services }): Promise<ModelListResult> => {
@@ -69,6 +73,6 @@ export const modelList: MethodSpec<Record<never, never>, ModelListResult> = defi
       }
     };
     await walk(join(root.path, "models"), 1);
-    return { checkpoints, presets: [...samplePresets] };
+    return { checkpoints, presets: [...samplePresets], loaded: services.models.list() };
   },
 });

@@ -4,6 +4,7 @@ import type { JobKind } from "../job_kind.ts";
 import { invalidParams, RpcError, RpcErrorCode } from "../rpc_error.ts";
 import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
+import type { ModelHost } from "../model_host.ts";
 
 /** Preset cascades with fresh (untrained) weights, as `deno task sample --preset` offers. */
 export const samplePresets = ["tiny", "small"] as const;
@@ -16,6 +17,10 @@ const sampleShape = {
   })),
   preset: s.optional(s.enum(samplePresets, {
     description: "A fresh, untrained preset instead of a checkpoint (default tiny).",
+  })),
+  loaded: s.optional(s.string({
+    maxLength: 64,
+    description: "A model kept loaded by model.load (skips loading).",
   })),
   seed: s.optional(s.integer({ minimum: 0, maximum: 2 ** 31 - 1, description: "Default 0." })),
   steps: s.optional(s.integer({
@@ -40,6 +45,8 @@ export interface SampleParams {
   model?: string;
   /** A fresh preset instead of a checkpoint. */
   preset?: typeof samplePresets[number];
+  /** A model loaded with `model.load`. */
+  loaded?: string;
   /** Seed (default 0). */
   seed?: number;
   /** Sampler steps of every stage. */
@@ -60,7 +67,11 @@ export const sampleParams: Schema<SampleParams> = s.object(sampleShape);
  * Worker (a tiny-preset sample blocks its thread for seconds), the PNG written to
  * `jobs/<id>/sample.png`. Cancellation stops it at the next sampler step.
  *
- * @param options `backend`: the server's `--backend` (default automatic).
+ * With `loaded`, the job samples from a model kept loaded by `model.load` in the model worker
+ * instead of loading one in a fresh worker.
+ *
+ * @param options `backend`: the server's `--backend` (default automatic); `models`: the model
+ * host for `loaded` (without it, `loaded` is refused).
  * @returns The job kind.
  *
  * @example
@@ -69,8 +80,11 @@ export const sampleParams: Schema<SampleParams> = s.object(sampleShape);
  * console.log(sampleJobKind().name); // sample
  * ```
  */
-export function sampleJobKind(options: { backend?: string } = {}): JobKind<SampleParams, unknown> {
-  return workerJobKind({
+export function sampleJobKind(
+  options: { backend?: string; models?: ModelHost } = {},
+): JobKind<SampleParams, unknown> {
+  const { models } = options;
+  const kind = workerJobKind({
     name: "sample",
     summary: "Samples an image from a prompt through the cascade (a checkpoint or a preset).",
     params: sampleParams,
@@ -78,8 +92,17 @@ export function sampleJobKind(options: { backend?: string } = {}): JobKind<Sampl
     data: { backend: options.backend },
     graceMs: 30_000,
     prepare: async (params, { dataRoot }) => {
-      if (params.model !== undefined && params.preset !== undefined) {
-        throw invalidParams("preset", "must not be given together with 'model'");
+      const given = (["model", "preset", "loaded"] as const).filter((k) => params[k] !== undefined);
+      if (given.length > 1) {
+        throw invalidParams(given[1], `must not be given together with '${given[0]}'`);
+      }
+      if (params.loaded !== undefined && !models?.has(params.loaded)) {
+        throw invalidParams(
+          "loaded",
+          `must name a model loaded with model.load: current value is ${
+            JSON.stringify(params.loaded)
+          }`,
+        );
       }
       if (params.model !== undefined) {
         await dataRoot.resolve(params.model, { field: "model" });
@@ -92,6 +115,19 @@ export function sampleJobKind(options: { backend?: string } = {}): JobKind<Sampl
       }
     },
   });
+  return {
+    ...kind,
+    run: async (params, ctx) => {
+      if (params.loaded === undefined) return await kind.run(params, ctx);
+      if (models === undefined) throw new RangeError("Cannot sample as no model host is set");
+      const { loaded, model: _m, preset: _p, ...rest } = params;
+      const r = await models.sample(loaded, rest, `${ctx.dir}/sample.png`, {
+        signal: ctx.signal,
+        progress: ctx.progress,
+      });
+      return { file: `${ctx.relDir}/sample.png`, ...r };
+    },
+  };
 }
 
 /** What the `sample` method returns. */

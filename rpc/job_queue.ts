@@ -404,7 +404,6 @@ export class JobQueue {
     this.emit({ type: "job", job: record });
 
     const dir = join(this.store.root.path, ...record.dir.split("/"));
-    await Deno.mkdir(dir, { recursive: true });
     const startMs = Date.now();
     let first: { step: number; ms: number } | undefined;
     let lastSaveMs = 0;
@@ -456,7 +455,8 @@ export class JobQueue {
     let status: JobStatus;
     let extra: Partial<JobRecord> = {};
     try {
-      const result = await Promise.resolve().then(() => kind.run(record.params, context));
+      await Deno.mkdir(dir, { recursive: true });
+      const result = await kind.run(record.params, context);
       if (signal.aborted) {
         status = signal.reason === shutdownReason ? "interrupted" : "cancelled";
       } else {

@@ -6,3 +6,4 @@
 export * from "./tokenizer/mod.ts";
 export * from "./backend/mod.ts";
 export * from "./data/mod.ts";
+export * from "./eval/mod.ts";

@@ -1,0 +1,174 @@
+/**
+ * Measures the shipped eval nets on held-out data and records the figures in their weights'
+ * metadata: the subject embedder's (and the foreground-colour measure's) ROC AUC of same-instance
+ * vs same-class-other-instance pairs on drawings it never trained on (including the built-in
+ * subjects' drawings and their real images), and the world classifier's accuracy on the built-in
+ * subjects' images. `deno task measure-eval-nets` (after `deno task train-eval-nets`).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import {
+  builtInSubjects,
+  decodeSafetensors,
+  encodeSafetensors,
+  initBackend,
+  loadSubjectFolder,
+  parseBackendName,
+  type RgbImage,
+  sceneSeedOf,
+} from "./deps.ts";
+import { evalWorld } from "./_dataset.ts";
+import { isEmbedderTrainDrawing } from "./_nets.ts";
+import { EVAL_SEEDS } from "./eval_seeds.ts";
+import { SubjectEmbedder } from "./subject_embedder.ts";
+import { WorldClassifier } from "./world_classifier.ts";
+import { ForegroundColorEmbedder } from "./foreground_color_embedder.ts";
+import type { ImageEmbedder } from "./image_embedder.ts";
+import { rocAuc } from "./roc_auc.ts";
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      scenes: { type: "string", default: "3" },
+      backend: { type: "string", default: "auto" },
+      "dry-run": { type: "boolean", default: false },
+    },
+  });
+  await initBackend({ prefer: parseBackendName(values.backend!) });
+  const perDrawing = Number(values.scenes);
+  const t0 = performance.now();
+  const world = await evalWorld();
+  const evalDrawings = new Set(
+    world.drawings.filter((d) => !isEmbedderTrainDrawing(d.id)).map((d) => d.id),
+  );
+  const classesWithEval = new Set(
+    world.drawings.filter((d) => evalDrawings.has(d.id)).map((d) => d.classNoun),
+  );
+  const drawings = world.drawings.filter((d) => classesWithEval.has(d.classNoun));
+  console.log(
+    `${evalDrawings.size} held-out drawings in ${classesWithEval.size} classes; rendering ${perDrawing} scenes of each of ${drawings.length} drawings of those classes`,
+  );
+  const images: RgbImage[] = [];
+  const meta: { drawingId: string; classNoun: string; heldOut: boolean; real: boolean }[] = [];
+  let k = 0;
+  for (const d of drawings) {
+    for (let j = 0; j < perDrawing; j++) {
+      const spec = world.sample(sceneSeedOf(EVAL_SEEDS.pairs, k++), {
+        drawingId: d.id,
+        property: null,
+      });
+      images.push(await world.render(spec, { size: 64 }));
+      meta.push({
+        drawingId: d.id,
+        classNoun: d.classNoun,
+        heldOut: evalDrawings.has(d.id),
+        real: false,
+      });
+    }
+    if (k % 300 === 0) {
+      console.log(`rendered ${k} scenes, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  }
+  // The built-in subjects' real images (held-out drawings, photographed "casually").
+  const subjects = builtInSubjects();
+  const subjectImages: { name: string; images: RgbImage[]; contexts: string[] }[] = [];
+  for (const s of subjects) {
+    const { images: ims } = await loadSubjectFolder(s.dir, { size: 128 });
+    const info = JSON.parse(await Deno.readTextFile(`${s.dir}/subject.json`)) as {
+      images: { context: string }[];
+    };
+    subjectImages.push({ name: s.name, images: ims, contexts: info.images.map((i) => i.context) });
+    for (const im of ims) {
+      images.push(im);
+      meta.push({ drawingId: s.drawingId, classNoun: s.classNoun, heldOut: true, real: true });
+    }
+  }
+
+  using embedder = await SubjectEmbedder.load();
+  const pixel = new ForegroundColorEmbedder();
+  const figures: Record<string, Record<string, number>> = {};
+  for (
+    const [name, e] of [["embedder", embedder], ["foregroundColour", pixel]] as [
+      string,
+      ImageEmbedder,
+    ][]
+  ) {
+    const t1 = performance.now();
+    const emb = e.embed(images);
+    const sim = (i: number, j: number) => {
+      let s = 0;
+      for (let c = 0; c < e.dim; c++) s += emb[i * e.dim + c] * emb[j * e.dim + c];
+      return s;
+    };
+    const pos: number[] = [], neg: number[] = [], negBoth: number[] = [];
+    const subjPos: number[] = [], subjNeg: number[] = [];
+    for (let i = 0; i < images.length; i++) {
+      if (!meta[i].heldOut) continue;
+      for (let j = 0; j < images.length; j++) {
+        if (j === i || meta[j].classNoun !== meta[i].classNoun) continue;
+        const same = meta[j].drawingId === meta[i].drawingId;
+        if (same && j < i) continue; // each unordered positive pair once
+        if (!same && meta[j].heldOut && j < i) continue; // each unordered held-out negative pair once
+        const s = sim(i, j);
+        if (same) pos.push(s);
+        else {
+          neg.push(s);
+          if (meta[j].heldOut) negBoth.push(s);
+        }
+        if (meta[i].real || meta[j].real) {
+          if (same) subjPos.push(s);
+          else if (meta[i].real) subjNeg.push(s);
+        }
+      }
+    }
+    figures[name] = {
+      auc: rocAuc(pos, neg),
+      aucBothHeldOut: rocAuc(pos, negBoth),
+      aucBuiltInSubjects: rocAuc(subjPos, subjNeg),
+      positives: pos.length,
+      negatives: neg.length,
+      meanPositive: pos.reduce((a, b) => a + b, 0) / pos.length,
+      meanNegative: neg.reduce((a, b) => a + b, 0) / neg.length,
+      seconds: (performance.now() - t1) / 1000,
+    };
+    console.log(name, JSON.stringify(figures[name]));
+  }
+
+  using classifier = await WorldClassifier.load();
+  let classOk = 0, ctxOk = 0, n = 0;
+  for (const s of subjectImages) {
+    const c = classifier.classify(s.images);
+    c.classNoun.forEach((x, i) => {
+      if (x === subjects.find((b) => b.name === s.name)!.classNoun) classOk++;
+      if (c.context[i] === s.contexts[i]) ctxOk++;
+      n++;
+    });
+  }
+  const subjectAcc = { classNoun: classOk / n, context: ctxOk / n, images: n };
+  console.log("classifier on built-in subjects' images:", JSON.stringify(subjectAcc));
+
+  if (!values["dry-run"]) {
+    const update = async (file: string, extra: Record<string, string>) => {
+      const path = fileURLToPath(new URL(`./weights/${file}`, import.meta.url));
+      const { tensors, metadata } = decodeSafetensors(await Deno.readFile(path), { source: path });
+      await Deno.writeFile(
+        path + ".tmp",
+        encodeSafetensors(tensors, { metadata: { ...metadata, ...extra }, floatDtype: "F16" }),
+      );
+      await Deno.rename(path + ".tmp", path);
+      console.log(`updated ${path}`);
+    };
+    await update("world_nets.safetensors", {
+      heldOutAuc: JSON.stringify({
+        embedder: figures.embedder,
+        foregroundColour: figures.foregroundColour,
+      }),
+      builtInSubjectAccuracy: JSON.stringify(subjectAcc),
+      measuredBy: "deno task measure-eval-nets",
+    });
+  }
+  console.log(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}

@@ -1,0 +1,296 @@
+/**
+ * Trains eval/'s net (one conv trunk with batch normalisation; heads for class, context and
+ * property = the world classifier, and a 128-wide embedding trained by instance classification
+ * with CosFace = the subject embedder) on EmojiScenes scenes rendered by
+ * `eval/render_eval_scenes.ts` (eval seeds, see `EVAL_SEEDS`), never on a drawing kept for the
+ * embedder's ROC AUC nor a built-in subject's drawing. Resumable: the same command continues from
+ * `runs/eval/world.ckpt.safetensors` (checkpoint every minute, atomic). Writes the shipped float16
+ * weights to `eval/weights/world_nets.safetensors` with the held-out accuracies in the metadata.
+ * Training starts on the chunks already rendered and picks up new ones as they appear, so it can
+ * run beside the renderer.
+ *
+ * ```sh
+ * deno run -A eval/render_eval_scenes.ts --train 28000   # 64 px scenes under runs/eval/scenes/
+ * deno task train-eval-nets --steps 900 --lr 0.003       # then: deno task measure-eval-nets
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { initBackend, parseBackendName, tf } from "./deps.ts";
+import { type ChunkLabels, CONTEXT_LABELS, loadChunk, PROPERTY_LABELS } from "./_dataset.ts";
+import { type ConvNet, type ConvNetConfig, gatherBatch, paramCount } from "./_convnet.ts";
+import { trainLoop } from "./_train.ts";
+import { EMBEDDING_DIM, EVAL_NET_SIZE, isEmbedderTrainDrawing, TRUNK } from "./_nets.ts";
+import { evalWorld } from "./_dataset.ts";
+import { fileURLToPath } from "node:url";
+
+interface Chunk {
+  pixels: Uint8Array;
+  labels: ChunkLabels;
+}
+
+class Growing {
+  chunks: Chunk[] = [];
+  constructor(readonly dir: string, readonly name: string) {}
+  async refresh(): Promise<void> {
+    for (;;) {
+      const c = await loadChunk(this.dir, this.name, this.chunks.length);
+      if (c === null) return;
+      this.chunks.push(c);
+    }
+  }
+}
+
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WEIGHTS_DIR = fileURLToPath(new URL("./weights/", import.meta.url));
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      net: { type: "string", default: "world" },
+      steps: { type: "string" },
+      batch: { type: "string", default: "64" },
+      lr: { type: "string", default: "0.002" },
+      dir: { type: "string", default: "runs/eval/scenes" },
+      backend: { type: "string", default: "auto" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "deno task train-eval-nets [--net world] [--steps N] [--batch 64] [--lr 0.002] [--dir runs/eval/scenes] [--backend NAME]",
+    );
+    Deno.exit(0);
+  }
+  await initBackend({ prefer: parseBackendName(values.backend!) });
+  const kind = values.net!;
+  if (kind !== "world") {
+    throw new RangeError(`Cannot train as '--net' must be world: current value is ${kind}`);
+  }
+  const steps = Number(values.steps ?? 900);
+  const batch = Number(values.batch);
+  const S = EVAL_NET_SIZE;
+  const train = new Growing(values.dir!, "train");
+  const test = new Growing(values.dir!, "test");
+  await train.refresh();
+  await test.refresh();
+  if (train.chunks.length === 0 || test.chunks.length === 0) {
+    throw new RangeError(
+      `Cannot train as '${values.dir}' has no rendered chunks: run deno run -A eval/render_eval_scenes.ts first`,
+    );
+  }
+  const world = await evalWorld();
+  const classes = [...world.classes];
+  const classIndex = new Map(classes.map((c, i) => [c, i]));
+  const ctxIndex = new Map(CONTEXT_LABELS.map((c, i) => [c, i]));
+  const propIndex = new Map(PROPERTY_LABELS.map((c, i) => [c, i]));
+  const instanceIds = world.drawings.map((d) => d.id).filter(isEmbedderTrainDrawing).sort();
+  const instanceIndex = new Map(instanceIds.map((c, i) => [c, i]));
+  const rand = mulberry(11);
+
+  // Test set: every test chunk (the classifier's held-out scenes).
+  const testPixels = new Uint8Array(test.chunks.reduce((a, c) => a + c.pixels.length, 0));
+  const testLabels = {
+    classNoun: [] as string[],
+    context: [] as string[],
+    property: [] as (string | null)[],
+    drawingId: [] as string[],
+  };
+  {
+    let off = 0;
+    for (const c of test.chunks) {
+      testPixels.set(c.pixels, off);
+      off += c.pixels.length;
+      testLabels.classNoun.push(...c.labels.classNoun);
+      testLabels.context.push(...c.labels.context);
+      testLabels.property.push(...c.labels.property);
+      testLabels.drawingId.push(...c.labels.drawingId);
+    }
+  }
+
+  const pickBatch = (filter?: (c: Chunk, i: number) => boolean): { chunk: Chunk; i: number }[] => {
+    const out: { chunk: Chunk; i: number }[] = [];
+    while (out.length < batch) {
+      const chunk = train.chunks[Math.floor(rand() * train.chunks.length)];
+      const i = Math.floor(rand() * chunk.labels.count);
+      if (filter === undefined || filter(chunk, i)) out.push({ chunk, i });
+    }
+    return out;
+  };
+  const pixelsOf = (picks: { chunk: Chunk; i: number }[]): tf.Tensor4D => {
+    const n = S * S * 3;
+    const buf = new Uint8Array(picks.length * n);
+    picks.forEach((p, b) => buf.set(p.chunk.pixels.subarray(p.i * n, (p.i + 1) * n), b * n));
+    const x = gatherBatch(buf, S, picks.map((_, b) => b), { blurFraction: 0.3, rand });
+    return tf.tensor4d(x, [picks.length, S, S, 3]);
+  };
+
+  const forwardAll = (net: ConvNet, count: number): tf.Tensor2D => {
+    const feats: tf.Tensor2D[] = [];
+    for (let s = 0; s < count; s += 100) {
+      const idx = Array.from({ length: Math.min(100, count - s) }, (_, k) => s + k);
+      const x = tf.tensor4d(gatherBatch(testPixels, S, idx), [idx.length, S, S, 3]);
+      feats.push(net.features(x));
+      x.dispose();
+    }
+    const all = tf.concat(feats) as tf.Tensor2D;
+    tf.dispose(feats);
+    return all;
+  };
+  const accuracies = (net: ConvNet, count: number): Record<string, number> => {
+    const f = forwardAll(net, count);
+    const out: Record<string, number> = {};
+    const seen = testLabels.drawingId.slice(0, count).map(isEmbedderTrainDrawing);
+    const truth: Record<string, number[]> = {
+      classNoun: testLabels.classNoun.slice(0, count).map((c) => classIndex.get(c)!),
+      context: testLabels.context.slice(0, count).map((c) => ctxIndex.get(c)!),
+      property: testLabels.property.slice(0, count).map((c) => propIndex.get(c ?? "none")!),
+    };
+    for (const head of ["classNoun", "context", "property"]) {
+      const pred = tf.tidy(() => tf.argMax(net.head(head, f), 1)).dataSync();
+      let ok = 0, okSeen = 0, nSeen = 0;
+      for (let i = 0; i < count; i++) {
+        const hit = pred[i] === truth[head][i] ? 1 : 0;
+        ok += hit;
+        if (seen[i]) {
+          okSeen += hit;
+          nSeen++;
+        }
+      }
+      out[head] = ok / count;
+      out[head + "SeenDrawings"] = okSeen / nSeen;
+      out[head + "UnseenDrawings"] = (ok - okSeen) / (count - nSeen);
+    }
+    f.dispose();
+    return out;
+  };
+
+  let picks: { chunk: Chunk; i: number }[] = [];
+  const config: ConvNetConfig = {
+    inputSize: S,
+    layers: TRUNK,
+    heads: {
+      classNoun: classes.length,
+      context: CONTEXT_LABELS.length,
+      property: PROPERTY_LABELS.length,
+      embed: EMBEDDING_DIM,
+      instances: instanceIds.length,
+    },
+    norm: true,
+  };
+  const scale = 16, margin = 0.2;
+  const loss = (net: ConvNet): tf.Scalar => {
+    const x = pixelsOf(picks);
+    const f = net.features(x, { batchStats: true });
+    x.dispose();
+    const ce = (head: string, labels: number[], n: number) =>
+      tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, "int32"), n), net.head(head, f));
+    // Instance recognition (subject embedder): CosFace, s·(cos θ − m·[y]), on the scenes without
+    // a property edit only (a colour edit changes the instance's look).
+    const h = net.head("embed", f);
+    const e = tf.div(h, tf.norm(h, 2, 1, true));
+    const w = net.params.get("instances.w")!;
+    const wn = tf.div(w, tf.norm(w, 2, 0, true));
+    const oh = tf.oneHot(
+      tf.tensor1d(picks.map((p) => instanceIndex.get(p.chunk.labels.drawingId[p.i])!), "int32"),
+      instanceIds.length,
+    );
+    const logits = tf.mul(scale, tf.sub(tf.matMul(e, wn), tf.mul(margin, oh)));
+    const plain = tf.tensor1d(picks.map((p) => (p.chunk.labels.property[p.i] === null ? 1 : 0)));
+    const inst = tf.losses.softmaxCrossEntropy(oh, logits, plain);
+    return tf.addN([
+      ce(
+        "classNoun",
+        picks.map((p) => classIndex.get(p.chunk.labels.classNoun[p.i])!),
+        classes.length,
+      ),
+      tf.mul(
+        0.5,
+        ce(
+          "context",
+          picks.map((p) => ctxIndex.get(p.chunk.labels.context[p.i])!),
+          CONTEXT_LABELS.length,
+        ),
+      ),
+      tf.mul(
+        0.5,
+        ce(
+          "property",
+          picks.map((p) => propIndex.get(p.chunk.labels.property[p.i] ?? "none")!),
+          PROPERTY_LABELS.length,
+        ),
+      ),
+      tf.mul(0.5, inst),
+    ]) as tf.Scalar;
+  };
+  const net = await trainLoop({
+    config,
+    seed: 1,
+    steps,
+    learningRate: Number(values.lr),
+    weightDecay: 1e-4,
+    checkpoint: `runs/eval/${kind}.ckpt.safetensors`,
+    prepare: async (step) => {
+      if (step % 50 === 0) await train.refresh();
+      // Never a scene of a drawing kept for the embedder's ROC AUC (nor of a built-in subject).
+      picks = pickBatch((c, i) => isEmbedderTrainDrawing(c.labels.drawingId[i]));
+    },
+    loss,
+    validate: (n) => JSON.stringify(accuracies(n, 1000)),
+    validateEvery: 250,
+    beforeSave: (n) => {
+      // Normalisation statistics from 512 training scenes (what inference uses).
+      const saved = picks;
+      const many: { chunk: Chunk; i: number }[] = [];
+      for (let r = 0; r < 8; r++) {
+        many.push(...pickBatch((c, i) => isEmbedderTrainDrawing(c.labels.drawingId[i])));
+      }
+      const x = pixelsOf(many);
+      n.calibrate(x);
+      x.dispose();
+      picks = saved;
+    },
+  });
+  console.log(
+    `trained ${kind}: ${paramCount(net)} weights, ${train.chunks.length} train chunks at the end`,
+  );
+  await Deno.mkdir(WEIGHTS_DIR, { recursive: true });
+  const metadata: Record<string, string> = {
+    trainedBy:
+      `deno task train-eval-nets --net ${kind} --steps ${steps} --batch ${batch} --lr ${values.lr}`,
+    steps: String(steps),
+    trainScenes: String(train.chunks.reduce((a, c) => a + c.labels.count, 0)),
+  };
+  const acc = accuracies(net, testPixels.length / (S * S * 3));
+  console.log("held-out accuracy (float32 weights):", JSON.stringify(acc));
+  metadata.classes = JSON.stringify(classes);
+  metadata.contexts = JSON.stringify(CONTEXT_LABELS);
+  metadata.properties = JSON.stringify(PROPERTY_LABELS);
+  metadata.heldOutAccuracy = JSON.stringify(acc);
+  metadata.testScenes = String(testPixels.length / (S * S * 3));
+  metadata.trainDrawings = String(instanceIds.length);
+  // Drop the instance classifier: the trunk and the class, context, property and embed heads ship.
+  for (const k of ["instances.w", "instances.b"]) {
+    net.params.get(k)!.dispose();
+    net.params.delete(k);
+  }
+  const { instances: _, ...heads } = config.heads;
+  net.config = { ...config, heads };
+  const path = WEIGHTS_DIR + "world_nets.safetensors";
+  await Deno.writeFile(path + ".tmp", net.encode(metadata, "F16"));
+  await Deno.rename(path + ".tmp", path);
+  console.log(`wrote ${path}`);
+  net.dispose();
+}

@@ -73,6 +73,8 @@ export interface SampleCallResult {
   id: string;
   /** The PNG relative to the data root (`client.fileUrl(file)`). */
   file: string;
+  /** Its URL path on the server (`/files/…`). */
+  url: string;
   /** Width in pixels. */
   width: number;
   /** Height in pixels. */

@@ -30,14 +30,19 @@ Deno.test("rpc: sample on the tiny preset in a worker; model.list; bad params; c
     const png = new Uint8Array(await (await fetch(client.fileUrl(result.file))).arrayBuffer());
     assert.deepEqual([...png.slice(0, 8)], pngSignature);
 
-    const sync = await client.call<{ png: string; file: string; id: string }>("sample", {
-      prompt: "a dog",
-      steps: 2,
-      stages: 1,
-    });
+    const sync = await client.call<{ png: string; file: string; id: string; url: string }>(
+      "sample",
+      {
+        prompt: "a dog",
+        steps: 2,
+        stages: 1,
+      },
+    );
     const bytes = Uint8Array.from(atob(sync.png), (c) => c.charCodeAt(0));
     assert.deepEqual([...bytes.slice(0, 8)], pngSignature);
     assert.equal(sync.file, `jobs/${sync.id}/sample.png`);
+    assert.equal(sync.url, `/files/jobs/${sync.id}/sample.png`);
+    assert.equal((await fetch(`${server.url}${sync.url}`)).status, 200);
 
     for (
       const [params, field] of [

@@ -134,8 +134,10 @@ export function sampleJobKind(
 export interface SampleResult {
   /** The job that made the image. */
   id: string;
-  /** The PNG relative to the data root (`jobs/<id>/sample.png`), served at `/files/<file>`. */
+  /** The PNG relative to the data root (`jobs/<id>/sample.png`). */
   file: string;
+  /** Its URL path on this server (`/files/jobs/<id>/sample.png`; add the token on GET if set). */
+  url: string;
   /** Width and height in pixels. */
   width: number;
   /** Height in pixels. */
@@ -148,7 +150,7 @@ export interface SampleResult {
 
 /**
  * The synchronous `sample` method: queues a `sample` job, waits for it (after any job ahead of
- * it), and answers with the image as base64 PNG plus its file path. No time limit applies (the
+ * it), and answers with the image as base64 PNG plus its file path and URL. No time limit applies (the
  * job queue bounds it); use `sample.start` + `GET /events` to follow progress instead.
  *
  * @example
@@ -181,7 +183,8 @@ export const sampleMethod: MethodSpec<SampleParams & { png: boolean }, SampleRes
         );
       }
       const r = done.result as { file: string; width: number; height: number; seed: number };
-      const out: SampleResult = { id: job.id, ...r };
+      const url = `/files/${r.file.split("/").map(encodeURIComponent).join("/")}`;
+      const out: SampleResult = { id: job.id, ...r, url };
       if (png) {
         const path = await services.dataRoot.resolve(r.file, { field: "file" });
         out.png = Buffer.from(await Deno.readFile(path)).toString("base64");

@@ -4,8 +4,7 @@
 //   through Identity, ~700 copies per reference training step. tfjs tensors are immutable (a
 //   Variable's assign swaps its dataId), so sharing is safe.
 // - Sum and Mean over leading axes (bias and broadcast gradients: [B, H, W, C] → [C]) are one
-//   GEMV-shaped sgemm, ones[1, P] · X[P, C], and over interleaved axes (GroupNorm statistics) one
-//   in-order JavaScript pass, where wasm transposes first.
+//   GEMV-shaped sgemm, ones[1, P] · X[P, C], where wasm transposes first.
 import { tf } from "./deps.ts";
 import { type Blas, NoTrans, RowMajor } from "./blas.ts";
 import { f32Index, freeScratch, heapF32, scratch } from "./_epilogue.ts";
@@ -53,57 +52,9 @@ export function castConfig(original?: tf.KernelConfig): tf.KernelConfig {
 }
 
 /**
- * Reduction plan: the input's dimensions with size-1 ones dropped and neighbours of the same kind
- * (kept or reduced) merged, with the output's element stride per dimension (0 where reduced).
- */
-function reducePlan(shape: number[], axes: number[]) {
-  const dims: number[] = [], reduced: boolean[] = [];
-  shape.forEach((n, d) => {
-    if (n === 1) return;
-    const r = axes.includes(d);
-    const k = dims.length - 1;
-    if (k >= 0 && reduced[k] === r) dims[k] *= n;
-    else {
-      dims.push(n);
-      reduced.push(r);
-    }
-  });
-  const so = new Array(dims.length).fill(0);
-  let stride = 1;
-  for (let d = dims.length - 1; d >= 0; d--) {
-    if (!reduced[d]) {
-      so[d] = stride;
-      stride *= dims[d];
-    }
-  }
-  return { dims, reduced, so };
-}
-
-/** o[·] += x[i] over a 4-deep nest (input read in order; output strides so, 0 where reduced). */
-function reduceNest(h: Float32Array, x: number, o: number, d: number[], so: number[]): void {
-  const [n0, n1, n2, n3] = d, [s0, s1, s2, s3] = so;
-  let i = x;
-  for (let i0 = 0; i0 < n0; i0++) {
-    for (let i1 = 0; i1 < n1; i1++) {
-      for (let i2 = 0; i2 < n2; i2++) {
-        const base = o + i0 * s0 + i1 * s1 + i2 * s2;
-        if (s3 === 0) {
-          let acc = 0;
-          for (let i3 = 0; i3 < n3; i3++) acc += h[i++];
-          h[base] += acc;
-        } else {
-          for (let i3 = 0; i3 < n3; i3++) h[base + i3] += h[i++];
-        }
-      }
-    }
-  }
-}
-
-/**
- * Sum or Mean kernel config (float32). Leading axes: one ones-vector sgemm (alpha = 1/P for the
- * mean). Axes that interleave with kept ones (GroupNorm's `[B, HW, G, C/G]` over axes 1 and 3):
- * one in-order JavaScript pass on heap views, ~2× faster here than wasm, which transposes first.
- * Trailing-only or all-axes reductions, and other dtypes, stay with wasm's kernels.
+ * Sum or Mean kernel config (float32). Leading axes (bias gradients): one ones-vector sgemm
+ * (alpha = 1/P for the mean), where wasm transposes first. Everything else stays with wasm's
+ * kernels (a JavaScript pass over interleaved axes, GroupNorm's statistics, measured no faster).
  */
 export function reduceConfig(
   name: "Sum" | "Mean",
@@ -125,58 +76,38 @@ export function reduceConfig(
       };
       if (x.dtype !== "float32" || tf.util.sizeFromShape(x.shape) === 0) return fallback();
       const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-      const p = reducePlan(x.shape, axes);
-      const k = p.dims.length;
-      if (k < 2 || k > 4 || !p.reduced.includes(false)) return fallback();
-      if (p.reduced.every((r, d) => r === (d >= k - p.reduced.filter(Boolean).length))) {
-        return fallback(); // trailing-only: wasm reduces contiguous runs well
-      }
+      const k = axes.length;
+      if (k === 0 || k >= x.shape.length || !axes.every((a, i) => a === i)) return fallback();
+      const p = tf.util.sizeFromShape(x.shape.slice(0, k));
+      const c = tf.util.sizeFromShape(x.shape.slice(k));
+      if (p < 2) return fallback();
       const backend = args.backend as unknown as WasmBackend;
       const shape = keepDims
         ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
         : x.shape.filter((_, i) => !axes.includes(i));
       const count = axes.reduce((n, a) => n * x.shape[a], 1);
       const out = backend.makeOutput(shape, "float32");
-      const size = tf.util.sizeFromShape(shape);
-      if (k === 2 && p.reduced[0]) {
-        // Leading reduction: out[C] = (1/P)·ones[1, P] · X[P, C]
-        const ones = scratch(backend, p.dims[0]);
-        const heap = heapF32(backend);
-        heap.fill(1, ones, ones + p.dims[0]);
-        blas.sgemm(
-          RowMajor,
-          NoTrans,
-          NoTrans,
-          1,
-          p.dims[1],
-          p.dims[0],
-          name === "Mean" ? 1 / count : 1,
-          heap.subarray(ones),
-          p.dims[0],
-          heap.subarray(f32Index(backend, x)),
-          p.dims[1],
-          0,
-          heap.subarray(f32Index(backend, out)),
-          p.dims[1],
-        );
-        freeScratch(backend, ones);
-        return out;
-      }
+      // out[C] = (1/P)·ones[1, P] · X[P, C]
+      const ones = scratch(backend, p);
       const heap = heapF32(backend);
-      const o = f32Index(backend, out);
-      heap.fill(0, o, o + size);
-      const pad = 4 - k;
-      reduceNest(
-        heap,
-        f32Index(backend, x),
-        o,
-        [...new Array(pad).fill(1), ...p.dims],
-        [...new Array(pad).fill(0), ...p.so],
+      heap.fill(1, ones, ones + p);
+      blas.sgemm(
+        RowMajor,
+        NoTrans,
+        NoTrans,
+        1,
+        c,
+        p,
+        name === "Mean" ? 1 / count : 1,
+        heap.subarray(ones),
+        p,
+        heap.subarray(f32Index(backend, x)),
+        c,
+        0,
+        heap.subarray(f32Index(backend, out)),
+        c,
       );
-      if (name === "Mean") {
-        const inv = 1 / count;
-        for (let i = o; i < o + size; i++) heap[i] *= inv;
-      }
+      freeScratch(backend, ones);
       return out;
     }) as unknown as tf.KernelFunc,
   };

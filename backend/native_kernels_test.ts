@@ -75,7 +75,7 @@ function kernelCases(): Case[] {
     ],
   });
   cases.push({
-    name: "sum/mean over leading (GEMV), interleaved (JS) and trailing axes, cast, clone",
+    name: "sum/mean over leading (GEMV), interleaved and trailing axes, cast, clone",
     run: () => {
       const x = rnd([3, 5, 7, 6], 1);
       return [

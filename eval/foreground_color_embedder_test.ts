@@ -9,7 +9,7 @@ Deno.test("ForegroundColorEmbedder finds the square and ignores the background",
   assert.equal(mask.reduce((a, b) => a + b, 0), 16 * 16);
   // The same red square on two different backgrounds: identical foreground colours.
   const a = squareImage(32, [-1, -1, 1], [1, -1, -1], 12);
-  const b = squareImage(64, [-1, 1, -1], [1, -1, -1], 30);
+  const b = squareImage(64, [-1, 1, -1], [1, -1, -1], 32);
   const c = squareImage(32, [-1, -1, 1], [-1, 1, 1], 12);
   const e = m.embed([a, b, c]);
   const s = similarityMatrix(e, e, m.dim);

@@ -1,0 +1,57 @@
+// `deno task eval`: --help, a missing --model, and a run with the tiny diffusion preset (untrained:
+// checks the wiring to diffusion's cascade, not the quality).
+import assert from "assert";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const cli = (args: string[]) =>
+  new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(root, "eval/cli.ts"), ...args],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+Deno.test("eval CLI: --help and a missing --model", async () => {
+  const help = await cli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.ok(text(help.stdout).includes("--model PATH"));
+  const missing = await cli([]);
+  assert.equal(missing.code, 2);
+  assert.ok(text(missing.stderr).includes("--model is missing"));
+});
+
+Deno.test({
+  name: "eval CLI: the tiny preset through the cascade writes the report",
+  sanitizeResources: false,
+  fn: async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      const run = await cli([
+        "--model",
+        "preset:tiny",
+        "--prompts",
+        "1",
+        "--samples",
+        "2",
+        "--pres",
+        "2",
+        "--steps",
+        "2",
+        "--out",
+        out,
+        "--backend",
+        "wasm-native",
+      ]);
+      assert.equal(run.code, 0, text(run.stderr));
+      assert.ok(text(run.stdout).includes("ETA"));
+      const json = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
+      assert.equal(json.prompts.length, 1);
+      assert.equal(json.info.model, "preset:tiny");
+      await Deno.stat(join(out, "grids", "prompt-00.png"));
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});

@@ -33,3 +33,4 @@ export {
 } from "./reference_unet.ts";
 export { type Blas, NoTrans, openBlas, RowMajor, type Sgemm, Trans } from "./blas.ts";
 export { type Adam, type AdamOptions, type AdamState, createAdam } from "./adam.ts";
+export { groupNorm, type GroupNormOptions } from "./group_norm.ts";

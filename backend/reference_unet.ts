@@ -1,6 +1,7 @@
 import { tf } from "./deps.ts";
 import { upsampleNearest } from "./upsample.ts";
 import { createAdam } from "./adam.ts";
+import { groupNorm } from "./group_norm.ts";
 
 /** Options of {@linkcode createReferenceUnet}. */
 export interface ReferenceUnetOptions {
@@ -45,7 +46,8 @@ export interface ReferenceUnet {
 
 /**
  * The reference model of the backend benchmark (DESIGN.md's table): a 32² diffusion UNet with
- * channels 32/64/128, one residual block per level and direction (GroupNorm, SiLU, 3×3 convs,
+ * channels 32/64/128, one residual block per level and direction (GroupNorm ({@linkcode groupNorm},
+ * 8 groups), SiLU, 3×3 convs,
  * time embedding added), single-head self-attention at 8² (down, middle and up), sinusoidal time
  * embedding with a two-layer MLP, stride-2 3×3 convs down and nearest-neighbour upsampling up,
  * skip connections by concatenation, Adam ({@linkcode createAdam} unless `optimizer: "tfjs"`). About 1.9 M weights and 11 GFLOP per training step at
@@ -155,25 +157,20 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
     }) as tf.Tensor4D;
   const linear = (x: tf.Tensor2D, p: { w: tf.Variable; b: tf.Variable }) =>
     tf.fused.matMul({ a: x, b: p.w as tf.Tensor2D, bias: p.b }) as tf.Tensor2D;
-  const groupNorm = (x: tf.Tensor4D, p: { g: tf.Variable; b: tf.Variable }) => {
-    const [b, h, w, c] = x.shape;
-    const xr = tf.reshape(x, [b, h * w, groups, c / groups]); // rank 4, not 5
-    const { mean, variance } = tf.moments(xr, [1, 3], true);
-    const y = tf.mul(tf.sub(xr, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-    return tf.add(tf.mul(tf.reshape(y, [b, h, w, c]), p.g), p.b) as tf.Tensor4D;
-  };
+  const normalize = (x: tf.Tensor4D, p: { g: tf.Variable; b: tf.Variable }) =>
+    groupNorm(x, p.g as tf.Tensor1D, p.b as tf.Tensor1D, { groups, epsilon: 1e-5 });
   const res = (x: tf.Tensor4D, emb: tf.Tensor2D, p: ReturnType<typeof resBlock>) => {
     const [b] = x.shape;
-    let h = conv2d(silu(groupNorm(x, p.n1)) as tf.Tensor4D, p.c1);
+    let h = conv2d(silu(normalize(x, p.n1)) as tf.Tensor4D, p.c1);
     const co = h.shape[3];
     h = tf.add(h, tf.reshape(linear(silu(emb) as tf.Tensor2D, p.t), [b, 1, 1, co]));
-    h = conv2d(silu(groupNorm(h, p.n2)) as tf.Tensor4D, p.c2);
+    h = conv2d(silu(normalize(h, p.n2)) as tf.Tensor4D, p.c2);
     return tf.add(p.skip ? conv2d(x, p.skip) : x, h) as tf.Tensor4D;
   };
   const attend = (x: tf.Tensor4D, p: ReturnType<typeof attention>) => {
     const [b, h, w, c] = x.shape;
     const n = h * w;
-    const qkv = linear(tf.reshape(groupNorm(x, p.n), [b * n, c]) as tf.Tensor2D, p.qkv); // [B·N, 3C]
+    const qkv = linear(tf.reshape(normalize(x, p.n), [b * n, c]) as tf.Tensor2D, p.qkv); // [B·N, 3C]
     const q = tf.reshape(tf.slice(qkv, [0, 0], [b * n, c]), [b, n, c]);
     const k = tf.reshape(tf.slice(qkv, [0, c], [b * n, c]), [b, n, c]);
     const v = tf.reshape(tf.slice(qkv, [0, 2 * c], [b * n, c]), [b, n, c]);
@@ -209,7 +206,7 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
         if (level.attn) h = attend(h, level.attn);
         if (i > 0) h = upsampleNearest(h, 2);
       }
-      return conv2d(silu(groupNorm(h, net.normOut)) as tf.Tensor4D, net.convOut);
+      return conv2d(silu(normalize(h, net.normOut)) as tf.Tensor4D, net.convOut);
     });
 
   const optimizer = which === "tfjs" ? tf.train.adam(learningRate) : null;

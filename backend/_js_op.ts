@@ -1,0 +1,36 @@
+// Private: run a JavaScript loop over float32 tensors without copies on the wasm backend (views
+// of the wasm heap) and with dataSync/tf.tensor elsewhere. Outputs are allocated first: the heap
+// views are made after the last allocation (growth replaces the heap's buffer).
+import { tf } from "./deps.ts";
+import type { WasmBackend } from "./_wasm.ts";
+
+/**
+ * Computes `fn(inputs, outputs)` where `inputs` are read-only float32 views of `tensors` and
+ * `outputs` are fresh float32 arrays of `outShapes`; returns the outputs as tensors (owned).
+ * `fn` must not allocate tensors.
+ */
+export function jsOp(
+  tensors: tf.Tensor[],
+  outShapes: number[][],
+  fn: (inputs: Float32Array[], outputs: Float32Array[]) => void,
+): tf.Tensor[] {
+  for (const t of tensors) {
+    if (t.dtype !== "float32") throw new TypeError(`expected float32, got ${t.dtype}`);
+  }
+  if (tf.getBackend() === "wasm") {
+    const backend = tf.backend() as unknown as WasmBackend;
+    const infos = outShapes.map((shape) => backend.makeOutput(shape, "float32"));
+    const buffer = backend.wasm.HEAPU8.buffer;
+    const view = (t: tf.TensorInfo) =>
+      new Float32Array(
+        buffer,
+        backend.dataIdMap.get(t.dataId)!.memoryOffset,
+        tf.util.sizeFromShape(t.shape),
+      );
+    fn(tensors.map(view), infos.map(view));
+    return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
+  }
+  const outputs = outShapes.map((shape) => new Float32Array(tf.util.sizeFromShape(shape)));
+  fn(tensors.map((t) => t.dataSync() as Float32Array), outputs);
+  return outputs.map((values, i) => tf.tensor(values, outShapes[i], "float32"));
+}

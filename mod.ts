@@ -7,3 +7,4 @@ export * from "./tokenizer/mod.ts";
 export * from "./backend/mod.ts";
 export * from "./data/mod.ts";
 export * from "./eval/mod.ts";
+export * from "./diffusion/mod.ts";

@@ -13,7 +13,7 @@ export type Init = "zeros" | "ones" | { std: number };
 
 /** Named variables owned by one model. */
 export class ParamStore {
-  readonly vars = new Map<string, tf.Variable>();
+  readonly vars: Map<string, tf.Variable> = new Map();
   readonly #rng: Rng;
   readonly #trainable: boolean;
 

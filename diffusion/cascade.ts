@@ -22,7 +22,7 @@ import {
   type SamplerKind,
 } from "./sampler.ts";
 import { unetDenoiser } from "./unet_denoiser.ts";
-import { type RgbImage, tensorToImages } from "./png.ts";
+import { type Rgb8Image, tensorToImages } from "./png.ts";
 import { inRange, positiveInt } from "./_validate.ts";
 
 /** One stage of a cascade. */
@@ -60,7 +60,7 @@ export interface CascadeSampleOptions {
 /** What {@link Cascade.sample} returns. */
 export interface CascadeSampleResult {
   /** The final images, one per prompt. */
-  images: RgbImage[];
+  images: Rgb8Image[];
   /** The time grid each stage used. */
   timeGrids: Float64Array[];
 }

@@ -3,7 +3,7 @@ import { initBackend, tf } from "./deps.ts";
 import { createPreset } from "./presets.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { readSafetensors, SafetensorsError, writeSafetensors } from "./safetensors.ts";
-import { Cascade } from "./cascade.ts";
+import type { Cascade } from "./cascade.ts";
 import { UNet } from "./unet.ts";
 import { T5Encoder } from "./t5_encoder.ts";
 

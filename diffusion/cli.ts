@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { initBackend, parseBackendName } from "./deps.ts";
-import { type Cascade } from "./cascade.ts";
+import type { Cascade } from "./cascade.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { createPreset, PRESET_NAMES, type PresetName } from "./presets.ts";
 import { writePng } from "./png.ts";

@@ -124,4 +124,4 @@ export {
   type PresetName,
   TINY_WORDS,
 } from "./presets.ts";
-export { encodePng, type RgbImage, tensorToImages, writePng } from "./png.ts";
+export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./png.ts";

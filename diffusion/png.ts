@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { deflateSync, tf } from "./deps.ts";
+import { deflateSync, type tf } from "./deps.ts";
 
-/** An 8-bit RGB image, row-major, 3 bytes per pixel. */
-export interface RgbImage {
+/** An 8-bit RGB image, row-major, 3 bytes per pixel (data/'s `RgbImage` holds floats in [−1, 1]). */
+export interface Rgb8Image {
   /** Width in pixels. */
   width: number;
   /** Height in pixels. */
@@ -35,7 +35,7 @@ function crc32(bytes: Uint8Array): number {
 /**
  * Encodes an RGB image as PNG bytes.
  *
- * @param image The {@link RgbImage}.
+ * @param image The {@link Rgb8Image}.
  * @returns The PNG file's bytes.
  *
  * @example
@@ -45,7 +45,7 @@ function crc32(bytes: Uint8Array): number {
  * console.log(png.subarray(1, 4)); // Uint8Array(3) [ 80, 78, 71 ]
  * ```
  */
-export function encodePng(image: RgbImage): Uint8Array {
+export function encodePng(image: Rgb8Image): Uint8Array {
   const { width, height, data } = image;
   if (data.length !== width * height * 3) {
     throw new RangeError(
@@ -90,7 +90,7 @@ export function encodePng(image: RgbImage): Uint8Array {
  * Writes an RGB image as a PNG file (atomically: temporary file + rename).
  *
  * @param path Destination path.
- * @param image The {@link RgbImage}.
+ * @param image The {@link Rgb8Image}.
  * @returns A promise that resolves when the file is written.
  *
  * @example
@@ -101,7 +101,7 @@ export function encodePng(image: RgbImage): Uint8Array {
  * await Deno.remove(path);
  * ```
  */
-export async function writePng(path: string, image: RgbImage): Promise<void> {
+export async function writePng(path: string, image: Rgb8Image): Promise<void> {
   const tmp = `${path}.${Deno.pid}.tmp`;
   await Deno.writeFile(tmp, encodePng(image));
   await Deno.rename(tmp, path);
@@ -111,7 +111,7 @@ export async function writePng(path: string, image: RgbImage): Promise<void> {
  * Converts images in [−1, 1] to 8-bit RGB: round((x + 1) · 127.5), clipped.
  *
  * @param images `[B, H, W, 3]` (borrowed).
- * @returns One {@link RgbImage} per example.
+ * @returns One {@link Rgb8Image} per example.
  *
  * @example
  * ```ts
@@ -123,7 +123,7 @@ export async function writePng(path: string, image: RgbImage): Promise<void> {
  * console.log(img.data); // Uint8Array(3) [ 0, 128, 255 ]
  * ```
  */
-export async function tensorToImages(images: tf.Tensor4D): Promise<RgbImage[]> {
+export async function tensorToImages(images: tf.Tensor4D): Promise<Rgb8Image[]> {
   const [b, h, w, c] = images.shape;
   if (c !== 3) {
     throw new RangeError(
@@ -131,7 +131,7 @@ export async function tensorToImages(images: tf.Tensor4D): Promise<RgbImage[]> {
     );
   }
   const data = (await images.data()) as Float32Array;
-  const out: RgbImage[] = [];
+  const out: Rgb8Image[] = [];
   const n = h * w * 3;
   for (let i = 0; i < b; i++) {
     const px = new Uint8Array(n);

@@ -141,7 +141,7 @@ export class T5Encoder {
    * await initBackend({ quiet: true });
    * import { T5Encoder } from "./t5_encoder.ts";
    * using enc = new T5Encoder({ vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 1 });
-   * console.log(enc.numParams); // 432
+   * console.log(enc.numParams); // 808
    * ```
    */
   constructor(

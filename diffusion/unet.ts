@@ -373,27 +373,55 @@ export class UNet {
       }
       let x: tf.Tensor4D = inputs.length > 1 ? tf.concat(inputs, 3) : zt;
       x = conv2d(x, p("input.weight"), p("input.bias"));
+      // Each block runs in its own tidy and superseded activations are freed at once, so that
+      // large images (1024² SR) do not hold every intermediate until the end (tensors a gradient
+      // needs are kept by the engine).
       const skips: tf.Tensor4D[] = [];
+      const kept = new Set<tf.Tensor>([zt]);
+      const replace = (next: tf.Tensor4D) => {
+        if (!kept.has(x)) x.dispose();
+        x = next;
+      };
       for (const blk of this.#blocks) {
         switch (blk.kind) {
           case "push":
             skips.push(x);
+            kept.add(x);
             break;
-          case "pop":
-            x = tf.concat([x, skips.pop()!], 3);
+          case "pop": {
+            const skip = skips.pop()!;
+            const cur = x;
+            replace(tf.tidy(() => tf.concat([cur, skip], 3)));
+            kept.delete(skip);
+            skip.dispose();
             break;
-          case "res":
-            x = this.#resBlock(blk.name, x, embAct, blk.cin !== blk.cout);
+          }
+          case "res": {
+            const cur = x;
+            replace(tf.tidy(() => this.#resBlock(blk.name, cur, embAct, blk.cin !== blk.cout)));
             break;
-          case "attn":
-            x = this.#attnBlock(blk.name, x, blk.self, blk.cross, context);
+          }
+          case "attn": {
+            const cur = x;
+            replace(tf.tidy(() => this.#attnBlock(blk.name, cur, blk.self, blk.cross, context)));
             break;
-          case "down":
-            x = conv2d(avgPool2(x), p(`${blk.name}.weight`), p(`${blk.name}.bias`));
+          }
+          case "down": {
+            const cur = x;
+            replace(
+              tf.tidy(() => conv2d(avgPool2(cur), p(`${blk.name}.weight`), p(`${blk.name}.bias`))),
+            );
             break;
-          case "up":
-            x = conv2d(upsampleNearest(x, 2), p(`${blk.name}.weight`), p(`${blk.name}.bias`));
+          }
+          case "up": {
+            const cur = x;
+            replace(
+              tf.tidy(() =>
+                conv2d(upsampleNearest(cur, 2), p(`${blk.name}.weight`), p(`${blk.name}.bias`))
+              ),
+            );
             break;
+          }
         }
       }
       const g = groupsFor(x.shape[3], c.groups);

@@ -2,7 +2,7 @@
 import type { tf } from "./deps.ts";
 import type { Blas } from "./blas.ts";
 import { binaryConfig } from "./_binary_kernels.ts";
-import { castConfig, identityConfig, reduceConfig } from "./_misc_kernels.ts";
+import { castConfig, identityConfig, reduceConfig, splitVConfig } from "./_misc_kernels.ts";
 import { batchMatMulConfig, fusedMatMulConfig } from "./_matmul_kernels.ts";
 import {
   conv2dBackpropFilterConfig,
@@ -23,6 +23,7 @@ export const nativeKernelNames = [
   "Cast",
   "Sum",
   "Mean",
+  "SplitV",
   "Add",
   "Sub",
   "Multiply",
@@ -48,6 +49,7 @@ export function nativeKernelConfigs(
     castConfig(original("Cast")),
     reduceConfig("Sum", blas, original("Sum")),
     reduceConfig("Mean", blas, original("Mean")),
+    splitVConfig(original("SplitV")),
     ...["Add", "Sub", "Multiply", "RealDiv"].map((n) => binaryConfig(n, original(n))),
   ];
 }

@@ -114,6 +114,19 @@ function kernelCases(): Case[] {
       ];
     },
   });
+  cases.push({
+    name: "split (SplitV) on every axis, even and uneven sizes, short and long runs",
+    run: () => {
+      const x = rnd([3, 5, 4, 24], 1);
+      return [
+        ...tf.split(x, [16, 8], 3),
+        ...tf.split(x, [1, 2, 2], 1),
+        ...tf.split(x, 3, 0),
+        ...tf.split(x, [3, -1], 2),
+        ...tf.split(x, 8, 3),
+      ];
+    },
+  });
   // [batch, h, w, ci, co, k, stride, pad]
   type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
   const convs: [number, number, number, number, number, number, number, Pad][] = [];

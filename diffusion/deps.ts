@@ -7,6 +7,7 @@
 export {
   type Adam,
   createAdam,
+  groupNorm,
   initBackend,
   parseBackendName,
   tf,

@@ -131,3 +131,20 @@ Deno.test("UNet: config validation names the value; weights round-trip through e
     /tensor 'mid\.0\.res\.conv1\.weight' has shape \[3,3,16,15\] but the model expects \[3,3,16,16\]/,
   );
 });
+
+Deno.test("UNet: the fused GroupNorm matches the composed reference, values and gradients", async () => {
+  const { groupNorm, groupNormComposed } = await import("./_layers.ts");
+  tf.tidy(() => {
+    const x = tf.randomNormal([2, 4, 4, 8], 0, 2, "float32", 1) as tf.Tensor4D;
+    const g = tf.randomNormal([8], 1, 0.2, "float32", 2);
+    const b = tf.randomNormal([8], 0, 0.2, "float32", 3);
+    const w = tf.randomNormal([2, 4, 4, 8], 0, 1, "float32", 4);
+    const d = (a: tf.Tensor, c: tf.Tensor) => tf.max(tf.abs(tf.sub(a, c))).dataSync()[0];
+    assert.ok(d(groupNorm(x, g, b, 4), groupNormComposed(x, g, b, 4)) < 1e-5);
+    const f = (gn: typeof groupNorm) => (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(gn(xx as tf.Tensor4D, gg, bb, 4), w));
+    const g1 = tf.grads(f(groupNorm))([x, g, b]);
+    const g2 = tf.grads(f(groupNormComposed))([x, g, b]);
+    g1.forEach((t, i) => assert.ok(d(t, g2[i]) < 1e-4));
+  });
+});

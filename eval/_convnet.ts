@@ -46,13 +46,13 @@ export class ConvNet {
       const std = Math.sqrt(2 / (9 * cin));
       params.set(
         `conv${i}.w`,
-        tf.variable(tf.randomNormal([3, 3, cin, l.channels], 0, std, "float32", s++)),
+        variableOf(tf.randomNormal([3, 3, cin, l.channels], 0, std, "float32", s++)),
       );
-      params.set(`conv${i}.b`, tf.variable(tf.zeros([l.channels])));
+      params.set(`conv${i}.b`, variableOf(tf.zeros([l.channels])));
       if (config.norm) {
-        params.set(`conv${i}.g`, tf.variable(tf.ones([l.channels])));
-        params.set(`conv${i}.mean`, tf.variable(tf.zeros([l.channels]), false));
-        params.set(`conv${i}.var`, tf.variable(tf.ones([l.channels]), false));
+        params.set(`conv${i}.g`, variableOf(tf.ones([l.channels])));
+        params.set(`conv${i}.mean`, variableOf(tf.zeros([l.channels]), false));
+        params.set(`conv${i}.var`, variableOf(tf.ones([l.channels]), false));
       }
       cin = l.channels;
     });
@@ -61,8 +61,8 @@ export class ConvNet {
       // "embed" head's output instead of the pooled features.
       const k = name === "instances" ? config.heads.embed : cin;
       const std = Math.sqrt(1 / k);
-      params.set(`${name}.w`, tf.variable(tf.randomNormal([k, n], 0, std, "float32", s++)));
-      params.set(`${name}.b`, tf.variable(tf.zeros([n])));
+      params.set(`${name}.w`, variableOf(tf.randomNormal([k, n], 0, std, "float32", s++)));
+      params.set(`${name}.b`, variableOf(tf.zeros([n])));
     }
     return new ConvNet(config, params);
   }
@@ -160,7 +160,7 @@ export class ConvNet {
       const trainable = !name.endsWith(".mean") && !name.endsWith(".var");
       params.set(
         name,
-        tf.variable(tf.tensor(t.data as Float32Array, t.shape), trainable, `${name}_${nextId++}`),
+        variableOf(tf.tensor(t.data as Float32Array, t.shape), trainable, `${name}_${nextId++}`),
       );
     }
     return { net: new ConvNet(config, params), metadata };
@@ -176,6 +176,13 @@ export class ConvNet {
 }
 
 let nextId = 0;
+
+/** A variable holding `value`'s data; `value` is disposed (the variable keeps its own reference). */
+export function variableOf(value: tf.Tensor, trainable = true, name?: string): tf.Variable {
+  const v = tf.variable(value, trainable, name);
+  value.dispose();
+  return v;
+}
 
 /** Number of weights. */
 export function paramCount(net: ConvNet): number {

@@ -1,7 +1,7 @@
 // Private: the resumable training loop of eval/'s nets (checkpoint on a timer, atomic writes,
 // progress with ETA, periodic validation).
 import { decodeSafetensors, encodeSafetensors, tf } from "./deps.ts";
-import { ConvNet, type ConvNetConfig, JsAdam } from "./_convnet.ts";
+import { ConvNet, type ConvNetConfig, JsAdam, variableOf } from "./_convnet.ts";
 
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions {
@@ -48,7 +48,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<ConvNet> {
     for (const [k, t] of tensors) {
       if (!k.startsWith("adam.")) {
         const trainable = !k.endsWith(".mean") && !k.endsWith(".var");
-        params.set(k, tf.variable(tf.tensor(t.data as Float32Array, t.shape), trainable));
+        params.set(k, variableOf(tf.tensor(t.data as Float32Array, t.shape), trainable));
       }
     }
     net = new ConvNet(o.config, params);

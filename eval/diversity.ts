@@ -17,7 +17,8 @@ export interface DiversityOptions {
 
 /**
  * DIV, the diversity of generations of one prompt (the paper's §4.3 uses LPIPS; here the
- * embedder's dissimilarity): the mean over pairs i < j of `1 − sim(i, j)`. Identical images give 0.
+ * embedder's dissimilarity): the mean over pairs i < j of `1 − sim(i, j)` (below 1e-5 counted as
+ * 0, float32 rounding). Identical images give 0.
  * The interval resamples the images (pairs of a resampled image with itself are skipped).
  * `perImage` holds each image's mean dissimilarity to the others.
  *
@@ -50,7 +51,11 @@ export function diversity(
   const n = generated.length;
   const e = embedder.embed(generated);
   const sims = similarityMatrix(e, e, embedder.dim);
-  const dis = (i: number, j: number) => Math.max(0, 1 - sims[i * n + j]);
+  // 1 − cosine, with float32 rounding of identical embeddings (|1 − sim| < 1e-5) counted as 0.
+  const dis = (i: number, j: number) => {
+    const d = 1 - sims[i * n + j];
+    return d < 1e-5 ? 0 : d;
+  };
   const statistic = (idx: readonly number[]) => {
     let s = 0, c = 0;
     for (let a = 0; a < idx.length; a++) {

@@ -16,7 +16,9 @@ Deno.test("SubjectEmbedder: unit-norm embeddings, deterministic, no leaks", asyn
     using e = await SubjectEmbedder.load();
     assert.equal(e.dim, 128);
     const a = e.embed(subjects[0].images, { batchSize: 2 });
-    assert.deepEqual(a, e.embed(subjects[0].images));
+    assert.deepEqual(a, e.embed(subjects[0].images, { batchSize: 2 }));
+    const b = e.embed(subjects[0].images);
+    assert.ok(a.every((x, i) => Math.abs(x - b[i]) < 1e-4), "batch size changes only rounding");
     for (let i = 0; i < subjects[0].images.length; i++) {
       let s = 0;
       for (let k = 0; k < 128; k++) s += a[i * 128 + k] ** 2;
@@ -37,7 +39,7 @@ Deno.test("SubjectEmbedder: real subject images vs themselves score near the top
     assert.ok(others.every((x) => x < self), `${s.name}: self ${self}, others ${others}`);
   }
   // Shuffled identities: each generated image is another subject's.
-  const shuffled = subjects.map((s, i) => subjects[(i + 1) % subjects.length].images[0]);
+  const shuffled = subjects.map((_s, i) => subjects[(i + 1) % subjects.length].images[0]);
   for (const [i, s] of subjects.entries()) {
     const self = subjectFidelity([s.images[0]], s.images, { embedder }).estimate;
     const wrong = subjectFidelity([shuffled[i]], s.images, { embedder }).estimate;

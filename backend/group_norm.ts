@@ -61,40 +61,32 @@ export function groupNorm(
   }
   const cg = c / groups;
   const count = h * w * cg;
+  const per = h * w;
   const forward = (xs: tf.Tensor, gs: tf.Tensor, bs: tf.Tensor, save: tf.GradSaveFunc) => {
-    // Forward: statistics per (image, group), then normalise, scale and shift.
+    // Every pass is a tight loop over the C channels of one pixel with per-channel coefficients
+    // (group statistics spread to channels), not a loop per group: C/G is often 4.
     const [y, stats] = jsOp([xs, gs, bs], [xs.shape, [b, groups, 2]], ([xv, gv, bv], [yv, sv]) => {
-      const per = h * w;
+      const s1 = new Float64Array(c), s2 = new Float64Array(c);
+      const scale = new Float32Array(c), shift = new Float32Array(c);
       for (let n = 0; n < b; n++) {
-        const sum = new Float64Array(groups), sq = new Float64Array(groups);
-        for (let p = 0; p < per; p++) {
-          const base = (n * per + p) * c;
-          for (let g = 0; g < groups; g++) {
-            let s = 0, s2 = 0;
-            for (let k = base + g * cg, e = k + cg; k < e; k++) {
-              const v = xv[k];
-              s += v;
-              s2 += v * v;
-            }
-            sum[g] += s;
-            sq[g] += s2;
-          }
-        }
+        const start = n * per * c;
+        channelSums(xv, start, per, c, s1, s2);
         for (let g = 0; g < groups; g++) {
-          const mean = sum[g] / count;
-          const variance = Math.max(sq[g] / count - mean * mean, 0);
+          let sum = 0, sq = 0;
+          for (let j = g * cg; j < (g + 1) * cg; j++) {
+            sum += s1[j];
+            sq += s2[j];
+          }
+          const mean = sum / count;
+          const rstd = 1 / Math.sqrt(Math.max(sq / count - mean * mean, 0) + epsilon);
           sv[(n * groups + g) * 2] = mean;
-          sv[(n * groups + g) * 2 + 1] = 1 / Math.sqrt(variance + epsilon);
-        }
-        for (let p = 0; p < per; p++) {
-          const base = (n * per + p) * c;
-          for (let g = 0; g < groups; g++) {
-            const mean = sv[(n * groups + g) * 2], rstd = sv[(n * groups + g) * 2 + 1];
-            for (let j = g * cg, e = j + cg; j < e; j++) {
-              yv[base + j] = (xv[base + j] - mean) * rstd * gv[j] + bv[j];
-            }
+          sv[(n * groups + g) * 2 + 1] = rstd;
+          for (let j = g * cg; j < (g + 1) * cg; j++) {
+            scale[j] = rstd * gv[j]; // y = x·scale + shift
+            shift[j] = bv[j] - mean * rstd * gv[j];
           }
         }
+        affine(xv, yv, start, per, c, scale, shift);
       }
     });
     save([xs, gs, stats]); // saves clones
@@ -103,48 +95,38 @@ export function groupNorm(
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs2, gs2, st] = saved;
-        // dβ = Σ dy, dγ = Σ dy·x̂, dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = dy·γ.
+        // With x̂ = (x − μ)·r and dx̂ = dy·γ:  dβ = Σ dy,  dγ = Σ dy·x̂,
+        //   dx = r·(dx̂ − mean_g(dx̂) − x̂·mean_g(dx̂·x̂)) = P_c·dy + Q_c·x + R_c  per channel c.
         const [dx, dg, db] = jsOp(
           [dy, xs2, gs2, st],
           [xs2.shape, [c], [c]],
           ([dyv, xv, gv, sv], [dxv, dgv, dbv]) => {
-            const per = h * w;
+            const sDy = new Float64Array(c), sDyX = new Float64Array(c);
+            const pc = new Float32Array(c), qc = new Float32Array(c), rc = new Float32Array(c);
             dgv.fill(0);
             dbv.fill(0);
             for (let n = 0; n < b; n++) {
-              const m1 = new Float64Array(groups), m2 = new Float64Array(groups);
-              for (let p = 0; p < per; p++) {
-                const base = (n * per + p) * c;
-                for (let g = 0; g < groups; g++) {
-                  const mean = sv[(n * groups + g) * 2], rstd = sv[(n * groups + g) * 2 + 1];
-                  let a1 = 0, a2 = 0;
-                  for (let j = g * cg, e = j + cg; j < e; j++) {
-                    const d = dyv[base + j], xh = (xv[base + j] - mean) * rstd;
-                    dbv[j] += d;
-                    dgv[j] += d * xh;
-                    const dxh = d * gv[j];
-                    a1 += dxh;
-                    a2 += dxh * xh;
-                  }
-                  m1[g] += a1;
-                  m2[g] += a2;
-                }
-              }
+              const start = n * per * c;
+              crossSums(dyv, xv, start, per, c, sDy, sDyX);
               for (let g = 0; g < groups; g++) {
-                m1[g] /= count;
-                m2[g] /= count;
-              }
-              for (let p = 0; p < per; p++) {
-                const base = (n * per + p) * c;
-                for (let g = 0; g < groups; g++) {
-                  const mean = sv[(n * groups + g) * 2], rstd = sv[(n * groups + g) * 2 + 1];
-                  const a1 = m1[g], a2 = m2[g];
-                  for (let j = g * cg, e = j + cg; j < e; j++) {
-                    const xh = (xv[base + j] - mean) * rstd;
-                    dxv[base + j] = rstd * (dyv[base + j] * gv[j] - a1 - xh * a2);
-                  }
+                const mean = sv[(n * groups + g) * 2], r = sv[(n * groups + g) * 2 + 1];
+                let m1 = 0, m2 = 0;
+                for (let j = g * cg; j < (g + 1) * cg; j++) {
+                  const sumDyXhat = r * (sDyX[j] - mean * sDy[j]); // Σ dy·x̂
+                  dbv[j] += sDy[j];
+                  dgv[j] += sumDyXhat;
+                  m1 += gv[j] * sDy[j];
+                  m2 += gv[j] * sumDyXhat;
+                }
+                m1 /= count; // mean_g(dx̂)
+                m2 /= count; // mean_g(dx̂·x̂)
+                for (let j = g * cg; j < (g + 1) * cg; j++) {
+                  pc[j] = r * gv[j];
+                  qc[j] = -r * r * m2;
+                  rc[j] = -r * m1 + r * r * m2 * mean;
                 }
               }
+              gradAffine(dyv, xv, dxv, start, per, c, pc, qc, rc);
             }
           },
         );
@@ -154,4 +136,77 @@ export function groupNorm(
   };
   const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x, gamma, beta) as tf.Tensor4D;
+}
+
+/** Per-channel Σx and Σx² over `per` pixels of C channels starting at `start`. */
+function channelSums(
+  x: Float32Array,
+  start: number,
+  per: number,
+  c: number,
+  s1: Float64Array,
+  s2: Float64Array,
+): void {
+  s1.fill(0);
+  s2.fill(0);
+  for (let p = 0, i = start; p < per; p++) {
+    for (let j = 0; j < c; j++, i++) {
+      const v = x[i];
+      s1[j] += v;
+      s2[j] += v * v;
+    }
+  }
+}
+
+/** y = x·scale[c] + shift[c]. */
+function affine(
+  x: Float32Array,
+  y: Float32Array,
+  start: number,
+  per: number,
+  c: number,
+  scale: Float32Array,
+  shift: Float32Array,
+): void {
+  for (let p = 0, i = start; p < per; p++) {
+    for (let j = 0; j < c; j++, i++) y[i] = x[i] * scale[j] + shift[j];
+  }
+}
+
+/** Per-channel Σdy and Σdy·x. */
+function crossSums(
+  dy: Float32Array,
+  x: Float32Array,
+  start: number,
+  per: number,
+  c: number,
+  sDy: Float64Array,
+  sDyX: Float64Array,
+): void {
+  sDy.fill(0);
+  sDyX.fill(0);
+  for (let p = 0, i = start; p < per; p++) {
+    for (let j = 0; j < c; j++, i++) {
+      const d = dy[i];
+      sDy[j] += d;
+      sDyX[j] += d * x[i];
+    }
+  }
+}
+
+/** dx = P[c]·dy + Q[c]·x + R[c]. */
+function gradAffine(
+  dy: Float32Array,
+  x: Float32Array,
+  dx: Float32Array,
+  start: number,
+  per: number,
+  c: number,
+  pc: Float32Array,
+  qc: Float32Array,
+  rc: Float32Array,
+): void {
+  for (let p = 0, i = start; p < per; p++) {
+    for (let j = 0; j < c; j++, i++) dx[i] = pc[j] * dy[i] + qc[j] * x[i] + rc[j];
+  }
 }

@@ -47,7 +47,8 @@ const replaced = new Map<string, tf.KernelConfig | undefined>();
  *   generic broadcasting path there (~1 µs per run); other shapes stay with wasm.
  * - **Training overheads**: Identity and same-dtype Cast share data (reference count) instead of
  *   copying it, as tfjs's cpu backend does (tfjs clones every tensor it saves for the backward
- *   pass); Sum over leading axes (bias gradients) is a ones-vector sgemm.
+ *   pass); Sum and Mean over leading axes (bias gradients) are a ones-vector sgemm; SplitV (the
+ *   gradient of concat) copies contiguous runs with memmove instead of wasm's strided slice.
  * - Cases not covered (other dtypes, NCHW, dilation > 1) call the kernel that was replaced.
  *
  * Disabling restores wasm's own kernels plus our composed Conv2DBackpropFilter (wasm has none).

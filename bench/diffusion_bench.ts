@@ -10,6 +10,7 @@
  * @module
  */
 import { initBackend, parseBackendName, tf } from "../diffusion/deps.ts";
+import { createReferenceUnet } from "../backend/mod.ts";
 import {
   createCascadeConfig,
   createPreset,
@@ -60,16 +61,25 @@ async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
   return times[Math.floor(times.length / 2)];
 }
 
-// Baseline in the same run: the machine's current matmul speed (load from others varies a lot).
-const a = tf.randomNormal([512, 512]);
-const mmS = await time(() => tf.tidy(() => tf.matMul(a, a).dataSync()));
-a.dispose();
+// Baseline in the same run (load from other processes varies a lot): backend/'s 1.9 M-weight reference UNet training step (batch 8, 32×32), whose
+// quiet-machine figure is in DESIGN.md and backend's bench; our figures scale with it.
+const ref = createReferenceUnet();
+const refX = tf.randomUniform([8, 32, 32, 3], -1, 1, "float32", 7) as tf.Tensor4D;
+let refStep = 0;
+const refS = await time(() => ref.trainStep(refX, refStep++));
+ref.dispose();
+refX.dispose();
 console.log(
   `backend ${report.name}; baseline matmul 512³ ${
     (2 * 512 ** 3 / mmS / 1e9).toFixed(1)
   } GFLOP/s; load average ${
     Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
   }; ${STEPS} timed steps (median)`,
+);
+console.log(
+  `baseline: backend reference UNet (${ref.parameterCount} weights) train step batch 8: ${
+    refS.toFixed(3)
+  } s`,
 );
 
 for (const name of PRESETS) {
@@ -167,16 +177,16 @@ if (PAPER_SCALE > 0) {
   );
   enc.dispose();
   for (const [i, s] of scaled.stages.entries()) {
-    if (s.imageSize >= 1024 && tf.getBackend() !== "cpu") {
-      // tfjs-backend-wasm's heap is limited to a few GB; at 1024² its convolution buffers run out
-      // ("memory access out of bounds"), so this stage runs on the cpu backend (JS memory).
-      console.log(
-        `[paper ×${PAPER_SCALE}] stage ${i} ${s.imageSize}² runs on the cpu backend (wasm heap too small)`,
-      );
-      await tf.setBackend("cpu");
-    }
     const unet = new UNet(s.unet);
-    const size = s.imageSize;
+    // The 1024² stage runs on a 256² crop, its training crop size in Imagen (it is fully
+    // convolutional): a full 1024² forward exhausts tfjs-backend-wasm's heap ("memory access out
+    // of bounds", or a crash with the native kernels) and takes > 10 min on the cpu backend.
+    const size = Math.min(s.imageSize, 256);
+    if (size < s.imageSize) {
+      console.log(
+        `[paper ×${PAPER_SCALE}] stage ${i}: forward on a ${size}×${size} crop of its ${s.imageSize}×${s.imageSize} input`,
+      );
+    }
     t0 = performance.now();
     const y = tf.tidy(() =>
       unet.apply(tf.randomNormal([1, size, size, 3]) as tf.Tensor4D, {

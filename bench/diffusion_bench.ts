@@ -70,9 +70,7 @@ const refS = await time(() => ref.trainStep(refX, refStep++));
 ref.dispose();
 refX.dispose();
 console.log(
-  `backend ${report.name}; baseline matmul 512³ ${
-    (2 * 512 ** 3 / mmS / 1e9).toFixed(1)
-  } GFLOP/s; load average ${
+  `backend ${report.name}; load average ${
     Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
   }; ${STEPS} timed steps (median)`,
 );

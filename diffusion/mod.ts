@@ -62,6 +62,7 @@ export {
   T5Encoder,
   type TextEmbedding,
 } from "./t5_encoder.ts";
+export { t5ConfigFromHf } from "./t5_config_from_hf.ts";
 export type { EncodedText, TextTokenizer, TokenizerDescription } from "./text_tokenizer.ts";
 export { WordTokenizer } from "./word_tokenizer.ts";
 export { loadT5Tokenizer } from "./t5_tokenizer.ts";

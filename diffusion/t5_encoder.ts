@@ -337,6 +337,11 @@ export class T5Encoder {
       if (IGNORED.test(k.slice(prefix.length))) continue;
       relevant.set(k, v);
     }
+    // Some exports keep the tied embedding only as encoder.embed_tokens.weight.
+    const tied = tensors.get(`${prefix}encoder.embed_tokens.weight`);
+    if (!relevant.has(`${prefix}shared.weight`) && tied) {
+      relevant.set(`${prefix}shared.weight`, tied);
+    }
     this.params.import(relevant, prefix, "the T5 encoder");
   }
 

@@ -29,7 +29,9 @@ export interface TrainerConfig {
   readonly gamma: number;
   /** Probability of replacing an example's text by the null condition (for classifier-free guidance). Default 0.1. */
   readonly condDropout: number;
-  /** SR only: t_aug is drawn uniformly from [0, maxAugLevel] (Imagen trains over a range and samples at a fixed level). Default 0.5. */
+  /** SR only: t_aug is drawn uniformly from [minAugLevel, maxAugLevel] (Imagen trains over a range and samples at a fixed level). Default 0. */
+  readonly minAugLevel: number;
+  /** SR only: upper end of the t_aug range (DreamBooth fine-tunes SR stages with tiny levels, e.g. 1e-3 or 1e-5). Default 0.5. */
   readonly maxAugLevel: number;
   /** SR only: side of the random square crop of the high-res image (0 = no crop). Default 0. */
   readonly cropSize: number;
@@ -45,6 +47,7 @@ export const DEFAULT_TRAINER_CONFIG: Omit<TrainerConfig, "schedule"> = Object.fr
   weighting: "minSnr" as LossWeighting,
   gamma: 5,
   condDropout: 0.1,
+  minAugLevel: 0,
   maxAugLevel: 0.5,
   cropSize: 0,
   seed: 0,
@@ -101,6 +104,7 @@ export class DiffusionTrainer {
     inRange(act, "gamma", c.gamma, 0, 1e6);
     inRange(act, "condDropout", c.condDropout, 0, 1);
     inRange(act, "maxAugLevel", c.maxAugLevel, 0, 1);
+    inRange(act, "minAugLevel", c.minAugLevel, 0, c.maxAugLevel);
     if (c.cropSize !== 0) positiveInt(act, "cropSize", c.cropSize);
     this.config = Object.freeze(c);
     this.unet = unet;
@@ -182,7 +186,10 @@ export class DiffusionTrainer {
         noise: rng.normals(b * h * w * ch),
       };
       for (let i = 0; i < b; i++) {
-        const at = scheduleAt(c.schedule, rng.uniform() * c.maxAugLevel);
+        const at = scheduleAt(
+          c.schedule,
+          c.minAugLevel + rng.uniform() * (c.maxAugLevel - c.minAugLevel),
+        );
         aug.lambdas[i] = at.logSnr;
         aug.alphas[i] = at.alpha;
         aug.sigmas[i] = at.sigma;

@@ -8,3 +8,4 @@ export * from "./backend/mod.ts";
 export * from "./data/mod.ts";
 export * from "./eval/mod.ts";
 export * from "./diffusion/mod.ts";
+export * from "./training/mod.ts";

@@ -1,0 +1,59 @@
+/**
+ * training/: the run machinery every training command shares (run folders, atomic resumable
+ * checkpoints, NaN/Inf guard, progress with ETA, JSONL loss log, loss-curve and sample-grid PNGs,
+ * time budget, summary), a resumable trainer for one cascade stage (base with the text encoder, or
+ * super-resolution with noise-conditioning augmentation and crops), pretraining of the default
+ * cascade on the EmojiScenes world (`deno task pretrain`), and the export of finished runs into a
+ * shippable float16 cascade (`models/default/`).
+ *
+ * @example
+ * ```ts
+ * import { initBackend, presetConfig } from "./deps.ts";
+ * import { createPretrainConfig, createPretrainJob, runTraining } from "./mod.ts";
+ * await initBackend({ quiet: true });
+ * const config = createPretrainConfig({ cascade: presetConfig("tiny"), stage: "base", batchSize: 2 });
+ * using job = await createPretrainJob(config);
+ * const runDir = await Deno.makeTempDir();
+ * const s = await runTraining(job, { runDir, totalSteps: 2, config, sampleEverySteps: 0, log: () => {} });
+ * console.log(s.step); // 2
+ * await Deno.remove(runDir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+export {
+  DEFAULT_STAGE_TRAINER_CONFIG,
+  NonFiniteLossError,
+  type StageBatch,
+  StageTrainer,
+  type StageTrainerConfig,
+  type StageTrainerState,
+  type StepResult,
+} from "./stage_trainer.ts";
+export {
+  formatDuration,
+  readLossLog,
+  runTraining,
+  type SampleGrid,
+  type StopReason,
+  type TrainingJob,
+  type TrainingRunOptions,
+  type TrainingSummary,
+} from "./training_run.ts";
+export {
+  readRunCheckpoint,
+  RUN_CHECKPOINT_FORMAT,
+  type RunCheckpoint,
+  writeRunCheckpoint,
+} from "./run_checkpoint.ts";
+export { type LossCurveOptions, lossCurveSvg, type LossPoint, saveLossCurve } from "./loss_curve.ts";
+export {
+  createPretrainConfig,
+  createPretrainJob,
+  DEFAULT_SAMPLE_PROMPTS,
+  type PretrainConfig,
+  type PretrainJob,
+  PRETRAIN_SEEDS,
+  PRETRAIN_STAGES,
+  type PretrainStage,
+} from "./pretrain_job.ts";

@@ -1,0 +1,218 @@
+/**
+ * `deno task pretrain`: pretrains one stage of the default cascade on the EmojiScenes world,
+ * resumably (see {@link runTraining}).
+ *
+ * ```sh
+ * deno task pretrain --stage base|sr1|sr2 [--steps N] [--batch B] [--lr X] [--resume] [--run DIR]
+ *   [--backend NAME] [--time-budget-min M] [--preset small|tiny] [--base-run DIR] [--crop N]
+ *   [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import {
+  initBackend,
+  parseBackendName,
+  presetConfig,
+  type PresetName,
+} from "./deps.ts";
+import {
+  createPretrainConfig,
+  createPretrainJob,
+  PRETRAIN_STAGES,
+  type PretrainStage,
+} from "./pretrain_job.ts";
+import { runTraining } from "./training_run.ts";
+
+/** Default total steps per stage (see models/README.md for how they were chosen). */
+export const DEFAULT_PRETRAIN_STEPS: Readonly<Record<PretrainStage, number>> = Object.freeze({
+  base: 8000,
+  sr1: 3000,
+  sr2: 2000,
+});
+
+/** Default random-crop side of each SR stage (0 = whole image). */
+export const DEFAULT_PRETRAIN_CROP: Readonly<Record<PretrainStage, number>> = Object.freeze({
+  base: 0,
+  sr1: 0,
+  sr2: 128,
+});
+
+const USAGE = `Usage: deno task pretrain --stage base|sr1|sr2 [options]
+
+Pretrains one stage of the default cascade on the EmojiScenes world. The text encoder is trained
+with the base stage and frozen afterwards: the SR stages copy it from the base run's checkpoint.
+Run the stages in order (base, then sr1, then sr2). Repeating the same command with --resume
+continues where the last run stopped.
+
+Options:
+  --stage NAME              base, sr1 or sr2 (required)
+  --steps N                 train until step N in all (default base ${DEFAULT_PRETRAIN_STEPS.base}, sr1 ${DEFAULT_PRETRAIN_STEPS.sr1}, sr2 ${DEFAULT_PRETRAIN_STEPS.sr2})
+  --batch B                 examples per step (default 16 base, 8 SR)
+  --lr X                    Adam learning rate (default 5e-4)
+  --resume                  continue the run in --run from its checkpoint (none: start fresh)
+  --run DIR                 run folder (default runs/pretrain/<stage>)
+  --preset NAME             cascade preset: small (default) or tiny
+  --base-run DIR            SR stages: the base run folder (default runs/pretrain/base)
+  --crop N                  SR stages: random crop side (default sr1 none, sr2 ${DEFAULT_PRETRAIN_CROP.sr2})
+  --time-budget-min M       stop cleanly, with a checkpoint, before M minutes
+  --checkpoint-every N      checkpoint every N steps (default 250)
+  --checkpoint-minutes M    and at least every M minutes (default 10)
+  --sample-every N          sample grid + loss curve every N steps (default 250)
+  --log-every N             progress line every N steps (default 10)
+  --backend NAME            auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
+  --help                    show this help`;
+
+class UsageError extends Error {}
+
+function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}) {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || n < (opts.min ?? 0)) {
+    throw new UsageError(
+      `Cannot pretrain as '--${name}' must be ${opts.int ? "an integer" : "a number"} ≥ ${
+        opts.min ?? 0
+      }: current value is ${JSON.stringify(v)}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments without the script name (e.g. `Deno.args`).
+ * @param options `signal`: stop after the current step (default: SIGINT/SIGTERM do it).
+ * @returns The exit code (0 done or stopped cleanly, 1 error or non-finite loss, 2 usage).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./pretrain_cli.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export async function main(args: string[], options: { signal?: AbortSignal } = {}): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: {
+        stage: { type: "string" },
+        steps: { type: "string" },
+        batch: { type: "string" },
+        lr: { type: "string" },
+        resume: { type: "boolean" },
+        run: { type: "string" },
+        preset: { type: "string" },
+        "base-run": { type: "string" },
+        crop: { type: "string" },
+        "time-budget-min": { type: "string" },
+        "checkpoint-every": { type: "string" },
+        "checkpoint-minutes": { type: "string" },
+        "sample-every": { type: "string" },
+        "log-every": { type: "string" },
+        backend: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const stage = values.stage as PretrainStage;
+    if (!PRETRAIN_STAGES.includes(stage)) {
+      throw new UsageError(
+        `Cannot pretrain as '--stage' must be one of ${PRETRAIN_STAGES.join(", ")}: current value is ${
+          JSON.stringify(values.stage)
+        }`,
+      );
+    }
+    const preset = (values.preset ?? "small") as PresetName;
+    if (preset !== "small" && preset !== "tiny") {
+      throw new UsageError(
+        `Cannot pretrain as '--preset' must be small or tiny: current value is ${JSON.stringify(preset)}`,
+      );
+    }
+    let prefer;
+    try {
+      prefer = parseBackendName(values.backend);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const steps = num("steps", values.steps, { int: true, min: 1 }) ?? DEFAULT_PRETRAIN_STEPS[stage];
+    const batchSize = num("batch", values.batch, { int: true, min: 1 });
+    const lr = num("lr", values.lr);
+    if (lr !== undefined && lr <= 0) {
+      throw new UsageError(`Cannot pretrain as '--lr' must be > 0: current value is ${values.lr}`);
+    }
+    const crop = num("crop", values.crop, { int: true }) ?? DEFAULT_PRETRAIN_CROP[stage];
+    const budget = num("time-budget-min", values["time-budget-min"]);
+    if (budget !== undefined && budget <= 0) {
+      throw new UsageError(`Cannot pretrain as '--time-budget-min' must be > 0`);
+    }
+    const runDir = values.run ?? join("runs", "pretrain", stage);
+    const baseRun = values["base-run"] ?? join("runs", "pretrain", "base");
+    const cascade = presetConfig(preset);
+    const config = createPretrainConfig({
+      cascade,
+      stage,
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      trainer: { ...(lr !== undefined ? { learningRate: lr } : {}), cropSize: crop },
+      baseCheckpoint: stage === "base" ? null : join(baseRun, "checkpoint.safetensors"),
+    });
+    await initBackend({ prefer });
+    using job = await createPretrainJob(config);
+    const i = PRETRAIN_STAGES.indexOf(stage);
+    const unet = job.cascade.stages[i].unet;
+    console.log(
+      `pretraining stage ${stage} (${job.cascade.stages[i].imageSize}×${
+        job.cascade.stages[i].imageSize
+      }${i > 0 ? `, from ${job.cascade.stages[i - 1].imageSize}` : ""}) of preset '${preset}': UNet ${
+        (unet.numParams / 1e6).toFixed(2)
+      } M params${
+        i === 0 ? `, text encoder ${(job.cascade.textEncoder.numParams / 1e6).toFixed(2)} M (trained)` : ", text encoder frozen"
+      }; batch ${config.batchSize}, lr ${config.trainer.learningRate}, data stream seed ${config.dataSeed}; run '${runDir}'`,
+    );
+    const controller = new AbortController();
+    const stop = () => {
+      if (!controller.signal.aborted) {
+        console.log("stopping after this step (checkpoint follows)…");
+        controller.abort();
+      }
+    };
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    for (const s of signals) Deno.addSignalListener(s, stop);
+    options.signal?.addEventListener("abort", stop);
+    try {
+      const summary = await runTraining(job, {
+        runDir,
+        totalSteps: steps,
+        config,
+        args,
+        resume: values.resume ?? false,
+        checkpointEverySteps: num("checkpoint-every", values["checkpoint-every"], { int: true }) ??
+          250,
+        checkpointEveryMinutes: num("checkpoint-minutes", values["checkpoint-minutes"]) ?? 10,
+        sampleEverySteps: num("sample-every", values["sample-every"], { int: true }) ?? 250,
+        logEverySteps: num("log-every", values["log-every"], { int: true, min: 1 }) ?? 10,
+        timeBudgetMinutes: budget ?? Infinity,
+        title: `pretraining loss, stage ${stage} (${preset})`,
+        signal: controller.signal,
+      });
+      return summary.reason === "non-finite loss" ? 1 : 0;
+    } finally {
+      for (const s of signals) Deno.removeSignalListener(s, stop);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) {
+      console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`error: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

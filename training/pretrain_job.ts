@@ -1,0 +1,491 @@
+/**
+ * Pretraining of one stage of a cascade on the EmojiScenes world, as a {@link TrainingJob} for
+ * {@link runTraining}:
+ *
+ * - `base` (stage 0): the base UNet and the T5-style text encoder, trained together (no pretrained
+ *   T5 exists here); captions dropped to the null condition with probability 0.1 for guidance.
+ * - `sr1`, `sr2` (stages 1, 2): a super-resolution UNet on (low-res, high-res) pairs of the same
+ *   scene rendered at both sizes, with noise-conditioning augmentation (t_aug ~ U[0, maxAugLevel])
+ *   and, for large stages, random crops; the text encoder is the frozen one of the base run's
+ *   checkpoint.
+ *
+ * Step n trains on scenes `(n − 1)·B … n·B − 1` of the data stream, so the data position is a
+ * function of the step and a resumed run sees exactly the scenes an uninterrupted one would.
+ *
+ * @module
+ */
+import {
+  buildCascadeSync,
+  Cascade,
+  type CascadeConfig,
+  createCascadeConfig,
+  createEmojiScenes,
+  type EmojiScenes,
+  type FloatImage,
+  type NamedTensor,
+  sampleImages,
+  scheduleAt,
+  tf,
+  type TextTokenizer,
+  tokenizerFromDescription,
+  unetDenoiser,
+  upsampleNearest,
+} from "./deps.ts";
+import { Rng } from "./_rng.ts";
+import { type StageTrainerConfig, StageTrainer } from "./stage_trainer.ts";
+import type { RunCheckpoint } from "./run_checkpoint.ts";
+import { readRunCheckpoint } from "./run_checkpoint.ts";
+import type { SampleGrid, TrainingJob } from "./training_run.ts";
+import type { StepResult } from "./stage_trainer.ts";
+
+/** Stage names of {@link PretrainConfig}. */
+export const PRETRAIN_STAGES = Object.freeze(["base", "sr1", "sr2"] as const);
+
+/** A stage name: `base`, `sr1` or `sr2`. */
+export type PretrainStage = typeof PRETRAIN_STAGES[number];
+
+/**
+ * The data stream seeds of pretraining. EmojiScenes stream seeds below 2^24 belong to training
+ * (eval/ uses only `[0x0e7a0000, 0x0e7a00ff]`, see eval/eval_seeds.ts); pretraining uses
+ * `0x00100000 + stage` for training scenes and `0x00100100 + stage` for the sample-grid scenes.
+ */
+export const PRETRAIN_SEEDS = Object.freeze({ data: 0x00100000, samples: 0x00100100 });
+
+/** Settings of a pretraining job: typed data, stored in the run's `config.json`. */
+export interface PretrainConfig {
+  /** The cascade's config up to the trained stage (those stages are built; only `stage` is trained). */
+  readonly cascade: CascadeConfig;
+  /** Which stage to train. */
+  readonly stage: PretrainStage;
+  /** Examples per step. Default 16 (base), 8 (SR). */
+  readonly batchSize: number;
+  /** The trainer's settings (learning rate, loss weighting, dropout, t_aug range, crop size, seed). */
+  readonly trainer: Omit<StageTrainerConfig, "schedule">;
+  /** Stream seed of the training scenes. Default `PRETRAIN_SEEDS.data + stage index`. */
+  readonly dataSeed: number;
+  /** Seed of the initial weights (stage i: seed + 1 + i, as `buildCascade`). Default 0. */
+  readonly modelSeed: number;
+  /** SR stages: the base run's checkpoint that provides the frozen text encoder. */
+  readonly baseCheckpoint: string | null;
+  /** Prompts of the base stage's sample grid. */
+  readonly samplePrompts: readonly string[];
+  /** Sampler steps of the sample grid. Default 25. */
+  readonly sampleSteps: number;
+  /** Guidance weight of the sample grid. Default: the stage's sampler's. */
+  readonly sampleGuidance: number | null;
+}
+
+/** Prompts of the base stage's sample grid (DreamBench-style, some classes held out as subjects). */
+export const DEFAULT_SAMPLE_PROMPTS: readonly string[] = Object.freeze([
+  "a teapot on the beach",
+  "a dog in the snow",
+  "a red backpack in the jungle",
+  "a cat on a cobblestone street",
+  "a vase on top of a wooden floor",
+  "a blue clock in the city",
+  "a candle on top of pink fabric",
+  "a purple sneaker on the grass",
+  "a teddy bear with a mountain in the background",
+  "a bowl floating on top of water",
+  "a boot with a wheat field in the background",
+  "a yellow car on top of green grass",
+  "a teapot",
+  "a dog",
+  "a glasses in front of a blue house",
+  "a shiny backpack in the snow",
+]);
+
+const STAGE_INDEX: Record<PretrainStage, number> = { base: 0, sr1: 1, sr2: 2 };
+
+/**
+ * Merges and validates a pretraining config.
+ *
+ * @param input `cascade` and `stage` required; every other field of {@link PretrainConfig} optional.
+ * @returns A frozen {@link PretrainConfig}.
+ *
+ * @example
+ * ```ts
+ * import { createPretrainConfig } from "./pretrain_job.ts";
+ * import { presetConfig } from "./deps.ts";
+ * const c = createPretrainConfig({ cascade: presetConfig("tiny"), stage: "base" });
+ * console.log(c.batchSize, c.trainer.condDropout); // 16 0.1
+ * ```
+ */
+export function createPretrainConfig(
+  input: Partial<Omit<PretrainConfig, "cascade" | "trainer">> & {
+    cascade: CascadeConfig | Parameters<typeof createCascadeConfig>[0];
+    stage: PretrainStage;
+    trainer?: Partial<Omit<StageTrainerConfig, "schedule">>;
+  },
+): PretrainConfig {
+  const act = "create a pretraining config";
+  if (!PRETRAIN_STAGES.includes(input.stage)) {
+    throw new RangeError(
+      `Cannot ${act} as 'stage' must be one of ${PRETRAIN_STAGES.join(", ")}: current value is ${
+        JSON.stringify(input.stage)
+      }`,
+    );
+  }
+  const full = createCascadeConfig(input.cascade as CascadeConfig);
+  const i = STAGE_INDEX[input.stage];
+  if (i >= full.stages.length) {
+    throw new RangeError(
+      `Cannot ${act} as the cascade has ${full.stages.length} stages, so there is no stage '${input.stage}'`,
+    );
+  }
+  // Only the stages up to the trained one: a later change to a later stage's config does not
+  // invalidate this stage's run (its config.json must match to resume).
+  const cascade = createCascadeConfig({ ...full, stages: full.stages.slice(0, i + 1) });
+  const sr = i > 0;
+  const c: PretrainConfig = {
+    cascade,
+    stage: input.stage,
+    batchSize: input.batchSize ?? (sr ? 8 : 16),
+    trainer: Object.freeze({
+      learningRate: 5e-4,
+      beta1: 0.9,
+      beta2: 0.99,
+      epsilon: 1e-8,
+      weighting: "minSnr",
+      gamma: 5,
+      condDropout: 0.1,
+      maxAugLevel: 0.5,
+      cropSize: 0,
+      gradClip: 1,
+      seed: i,
+      ...input.trainer,
+    }),
+    dataSeed: input.dataSeed ?? PRETRAIN_SEEDS.data + i,
+    modelSeed: input.modelSeed ?? 0,
+    baseCheckpoint: input.baseCheckpoint ?? null,
+    samplePrompts: Object.freeze([...(input.samplePrompts ?? DEFAULT_SAMPLE_PROMPTS)]),
+    sampleSteps: input.sampleSteps ?? 25,
+    sampleGuidance: input.sampleGuidance ?? null,
+  };
+  for (const k of ["batchSize", "sampleSteps"] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) {
+      throw new RangeError(`Cannot ${act} as '${k}' must be an integer ≥ 1: current value is ${c[k]}`);
+    }
+  }
+  if (!Number.isInteger(c.dataSeed) || c.dataSeed < 0 || c.dataSeed >= 2 ** 24) {
+    throw new RangeError(
+      `Cannot ${act} as 'dataSeed' must be an integer in [0, 2^24) (eval/ owns the seeds above): current value is ${c.dataSeed}`,
+    );
+  }
+  if (sr && c.baseCheckpoint === null) {
+    throw new RangeError(
+      `Cannot ${act} as stage '${c.stage}' needs 'baseCheckpoint' (the base run's checkpoint with the trained text encoder)`,
+    );
+  }
+  const size = cascade.stages[i].imageSize;
+  if (c.trainer.cropSize > size) {
+    throw new RangeError(
+      `Cannot ${act} as 'trainer.cropSize' (${c.trainer.cropSize}) is larger than the stage (${size})`,
+    );
+  }
+  return Object.freeze(c);
+}
+
+/** A pretraining job: owns its cascade and trainer (`dispose()`). */
+export interface PretrainJob extends TrainingJob {
+  /** The config. */
+  readonly config: PretrainConfig;
+  /** The cascade being trained (only the trained stage and, for base, the text encoder change). */
+  readonly cascade: Cascade;
+  /** The trainer. */
+  readonly trainer: StageTrainer;
+  /** Frees everything. */
+  dispose(): void;
+  /** Frees everything (`using`). */
+  [Symbol.dispose](): void;
+}
+
+function toTensor(images: FloatImage[]): tf.Tensor4D {
+  const { width: w, height: h } = images[0];
+  const data = new Float32Array(images.length * w * h * 3);
+  images.forEach((im, i) => data.set(im.data, i * w * h * 3));
+  return tf.tensor4d(data, [images.length, h, w, 3]);
+}
+
+function fromUint8(im: { width: number; height: number; data: Uint8Array }): FloatImage {
+  const data = new Float32Array(im.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = im.data[i] / 127.5 - 1;
+  return { data, width: im.width, height: im.height };
+}
+
+async function exportWithPrefix(
+  source: { exportWeights(o: { prefix: string }): Promise<Map<string, NamedTensor>> },
+  prefix: string,
+  into: Map<string, NamedTensor>,
+) {
+  for (const [k, v] of await source.exportWeights({ prefix })) into.set(k, v);
+}
+
+/**
+ * Builds a pretraining job (the cascade with fresh seeded weights; for SR stages the text encoder
+ * from `baseCheckpoint`).
+ *
+ * @param config A {@link PretrainConfig} (see {@link createPretrainConfig}).
+ * @param options `world` (default: `createEmojiScenes()`), `tokenizer` (default: from the config).
+ * @returns The job, owned by the caller.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, presetConfig } from "./deps.ts";
+ * import { createPretrainConfig, createPretrainJob } from "./pretrain_job.ts";
+ * await initBackend({ quiet: true });
+ * const config = createPretrainConfig({ cascade: presetConfig("tiny"), stage: "base", batchSize: 2 });
+ * using job = await createPretrainJob(config);
+ * console.log((await job.trainStep()).step); // 1
+ * ```
+ */
+export async function createPretrainJob(
+  config: PretrainConfig,
+  options: { world?: EmojiScenes; tokenizer?: TextTokenizer } = {},
+): Promise<PretrainJob> {
+  const c = config;
+  const i = STAGE_INDEX[c.stage];
+  const sr = i > 0;
+  const tokenizer = options.tokenizer ?? await tokenizerFromDescription(c.cascade.tokenizer);
+  const world = options.world ?? await createEmojiScenes();
+  const cascade = buildCascadeSync(c.cascade, tokenizer, c.modelSeed);
+  let trainer: StageTrainer;
+  try {
+    if (sr) {
+      const base = await readRunCheckpoint(c.baseCheckpoint!);
+      if (base.metadata.stage !== "base") {
+        throw new RangeError(
+          `Cannot pretrain stage '${c.stage}' as '${c.baseCheckpoint}' is not a base-stage run checkpoint`,
+        );
+      }
+      cascade.textEncoder.loadWeights(base.tensors, { prefix: "text_encoder." });
+    }
+    const stage = cascade.stages[i];
+    trainer = new StageTrainer(stage.unet, {
+      ...c.trainer,
+      schedule: stage.schedule,
+      textEncoder: cascade.textEncoder,
+      trainTextEncoder: !sr,
+    });
+  } catch (e) {
+    cascade.dispose();
+    throw e;
+  }
+  const stage = cascade.stages[i];
+  const sizes = sr ? [cascade.stages[i - 1].imageSize, stage.imageSize] : [stage.imageSize];
+  const maxLength = cascade.textEncoder.config.maxLength;
+
+  const batchAt = async (step: number) => {
+    const images: FloatImage[][] = sizes.map(() => []);
+    const captions: string[] = [];
+    for await (
+      const s of world.scenes({
+        seed: c.dataSeed,
+        start: (step - 1) * c.batchSize,
+        count: c.batchSize,
+        sizes,
+      })
+    ) {
+      s.images.forEach((im, k) => images[k].push(im));
+      captions.push(s.caption);
+    }
+    const ids = new Int32Array(c.batchSize * maxLength);
+    const mask = new Uint8Array(c.batchSize * maxLength);
+    captions.forEach((text, k) => {
+      const e = tokenizer.encodeFixed(text, maxLength);
+      ids.set(e.ids, k * maxLength);
+      mask.set(e.mask, k * maxLength);
+    });
+    return { images, captions, ids, mask };
+  };
+
+  // The next batch is rendered while the current step runs its first awaits (sharp works in threads).
+  let prefetch: { step: number; batch: ReturnType<typeof batchAt> } | null = null;
+  const take = (step: number) => {
+    const batch = prefetch?.step === step ? prefetch.batch : batchAt(step);
+    const next = batchAt(step + 1);
+    next.catch(() => {}); // a failure surfaces when the step that needs it awaits it
+    prefetch = { step: step + 1, batch: next };
+    return batch;
+  };
+
+  const metadata = () => ({
+    stage: c.stage,
+    stageIndex: String(i),
+    config: JSON.stringify(c.cascade),
+  });
+
+  const job: PretrainJob = {
+    config: c,
+    cascade,
+    trainer,
+    get step() {
+      return trainer.step;
+    },
+    async trainStep(): Promise<StepResult> {
+      const b = await take(trainer.step + 1);
+      const xStart = toTensor(b.images[sr ? 1 : 0]);
+      const lowRes = sr ? toTensor(b.images[0]) : null;
+      try {
+        return trainer.trainStep({ xStart, lowRes, tokens: { ids: b.ids, mask: b.mask } });
+      } finally {
+        xStart.dispose();
+        lowRes?.dispose();
+      }
+    },
+    async checkpoint(): Promise<RunCheckpoint> {
+      const tensors = new Map<string, NamedTensor>();
+      // SR runs keep their own copy of the frozen encoder, so that a resume does not pick up a
+      // base run that trained on.
+      await exportWithPrefix(cascade.textEncoder, "text_encoder.", tensors);
+      await exportWithPrefix(stage.unet, `stages.${i}.`, tensors);
+      const st = trainer.getState();
+      for (const [name, m] of Object.entries(st.optimizer.moments)) {
+        tensors.set(`optimizer.m.${name}`, { shape: [m.m.length], data: m.m });
+        tensors.set(`optimizer.v.${name}`, { shape: [m.v.length], data: m.v });
+      }
+      return {
+        tensors,
+        state: {
+          step: st.step,
+          iterations: st.optimizer.iterations,
+          dataSeed: c.dataSeed,
+          nextScene: st.step * c.batchSize,
+        },
+        metadata: metadata(),
+      };
+    },
+    restore(ckpt: RunCheckpoint): Promise<void> {
+      const st = ckpt.state as { step: number; iterations: number };
+      cascade.textEncoder.loadWeights(ckpt.tensors, { prefix: "text_encoder." });
+      // Only this stage's tensors (the text encoder's and optimizer's are not under the prefix).
+      stage.unet.loadWeights(ckpt.tensors, { prefix: `stages.${i}.` });
+      const moments: Record<string, { m: Float32Array; v: Float32Array }> = {};
+      for (const [name, t] of ckpt.tensors) {
+        if (!name.startsWith("optimizer.m.")) continue;
+        const key = name.slice("optimizer.m.".length);
+        const v = ckpt.tensors.get(`optimizer.v.${key}`);
+        if (!v) throw new RangeError(`Cannot restore as the checkpoint lacks 'optimizer.v.${key}'`);
+        moments[key] = {
+          m: Float32Array.from(t.data as Float32Array),
+          v: Float32Array.from(v.data as Float32Array),
+        };
+      }
+      trainer.setState({ step: st.step, optimizer: { iterations: st.iterations, moments } });
+      prefetch = null;
+      return Promise.resolve();
+    },
+    async samples(): Promise<SampleGrid> {
+      const guidance = c.sampleGuidance ?? stage.sampler.guidance;
+      if (!sr) {
+        const view = new Cascade({
+          textEncoder: cascade.textEncoder,
+          tokenizer,
+          stages: [cascade.stages[0]],
+        });
+        const { images } = await view.sample({
+          prompt: c.samplePrompts,
+          seed: 1,
+          steps: c.sampleSteps,
+          guidance,
+        });
+        return {
+          images: images.map(fromUint8),
+          labels: [...c.samplePrompts],
+          scale: Math.max(1, Math.round(128 / stage.imageSize)),
+          columns: 4,
+        };
+      }
+      return await srSamples();
+    },
+    dispose() {
+      trainer.dispose();
+      cascade.dispose();
+    },
+    [Symbol.dispose]() {
+      this.dispose();
+    },
+  };
+
+  // SR grid: fixed held-out scenes; per scene the upsampled low-res input, the SR output and the truth.
+  const srSamples = async (): Promise<SampleGrid> => {
+    const n = 4;
+    const low: FloatImage[] = [], high: FloatImage[] = [], captions: string[] = [];
+    for await (
+      const s of world.scenes({ seed: PRETRAIN_SEEDS.samples + i, count: n, sizes })
+    ) {
+      low.push(s.images[0]);
+      high.push(s.images[1]);
+      captions.push(s.caption);
+    }
+    const view = new Cascade({
+      textEncoder: cascade.textEncoder,
+      tokenizer,
+      stages: [cascade.stages[i - 1], stage],
+    });
+    const out = await srOnly(view, low, captions);
+    const factor = stage.imageSize / cascade.stages[i - 1].imageSize;
+    const images: FloatImage[] = [], labels: string[] = [];
+    for (let k = 0; k < n; k++) {
+      images.push(upsampleImage(low[k], factor), out[k], high[k]);
+      labels.push(`input: ${captions[k]}`, `sample (step ${trainer.step})`, "truth");
+    }
+    return { images, labels, columns: 3, scale: 1 };
+  };
+
+  const srOnly = async (view: Cascade, low: FloatImage[], captions: string[]) => {
+    // Runs only the SR stage on given low-res images (as the cascade would, at its augLevel).
+    const s = view.stages[1];
+    const text = cascade.textEncoder.encodePrompts(tokenizer, captions);
+    const b = low.length;
+    const lowT = toTensor(low);
+    const factor = s.imageSize / low[0].width;
+    const aug = scheduleAt(s.schedule, s.augLevel);
+    const noise = tf.tensor4d(new Rng(7).normals(b * s.imageSize * s.imageSize * 3), [
+      b,
+      s.imageSize,
+      s.imageSize,
+      3,
+    ]);
+    const lowRes = tf.tidy(() =>
+      tf.add(tf.mul(aug.alpha, upsampleNearest(lowT, factor)), tf.mul(aug.sigma, noise))
+    ) as tf.Tensor4D;
+    try {
+      const out = await sampleImages(
+        unetDenoiser(s.unet, { text, lowRes, augLogSnr: aug.logSnr }),
+        {
+          shape: [b, s.imageSize, s.imageSize, 3],
+          schedule: s.schedule,
+          sampler: { ...s.sampler, steps: c.sampleSteps, guidance: c.sampleGuidance ?? s.sampler.guidance },
+          seed: 1,
+        },
+      );
+      const data = await out.images.data() as Float32Array;
+      out.images.dispose();
+      const px = s.imageSize * s.imageSize * 3;
+      return Array.from({ length: b }, (_, k) => ({
+        data: Float32Array.from(data.subarray(k * px, (k + 1) * px), (v) => Math.max(-1, Math.min(1, v))),
+        width: s.imageSize,
+        height: s.imageSize,
+      }));
+    } finally {
+      tf.dispose([text.tokens, text.pooled, text.mask, lowT, noise, lowRes]);
+    }
+  };
+  return job;
+}
+
+function upsampleImage(im: FloatImage, f: number): FloatImage {
+  const w = im.width * f, h = im.height * f;
+  const data = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const src = (Math.floor(y / f) * im.width + Math.floor(x / f)) * 3;
+      const dst = (y * w + x) * 3;
+      data[dst] = im.data[src];
+      data[dst + 1] = im.data[src + 1];
+      data[dst + 2] = im.data[src + 2];
+    }
+  }
+  return { data, width: w, height: h };
+}

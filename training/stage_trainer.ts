@@ -1,0 +1,489 @@
+/**
+ * Trains one cascade stage (a base or super-resolution UNet, and for the base stage of pretraining
+ * also the text encoder) with the Eq. 1 loss, resumably: every random draw of step n comes from a
+ * generator seeded by (seed, n), and {@link StageTrainer.getState} / {@link StageTrainer.setState}
+ * carry the step and Adam's moments keyed by the models' own parameter names, so that a trainer
+ * rebuilt in a new process continues bit for bit.
+ *
+ * Shared by pretraining (`deno task pretrain`), DreamBooth fine-tuning (per-example weights carry
+ * the prior-preservation λ) and SR fine-tuning (low-res input, t_aug range, crops).
+ *
+ * @module
+ */
+import {
+  type Adam,
+  type AdamState,
+  createAdam,
+  diffusionLoss,
+  LOSS_WEIGHTINGS,
+  type LossWeighting,
+  type Schedule,
+  scheduleAt,
+  type T5Encoder,
+  type TextEmbedding,
+  tf,
+  type UNet,
+  upsampleNearest,
+} from "./deps.ts";
+import { hashInts, Rng } from "./_rng.ts";
+import "./_segment_sum_kernel.ts";
+
+/** Settings of a {@link StageTrainer}: typed data. */
+export interface StageTrainerConfig {
+  /** The stage's noise schedule (t ~ U[0, 1] is mapped through it). */
+  readonly schedule: Schedule;
+  /** Adam learning rate. Default 2e-4. */
+  readonly learningRate: number;
+  /** Adam β1. Default 0.9. */
+  readonly beta1: number;
+  /** Adam β2. Default 0.99. */
+  readonly beta2: number;
+  /** Adam ε. Default 1e-8. */
+  readonly epsilon: number;
+  /** Eq. 1 weight w_t. Default "minSnr". */
+  readonly weighting: LossWeighting;
+  /** γ of Min-SNR-γ. Default 5. */
+  readonly gamma: number;
+  /** Probability that an example's text is replaced by the null condition (classifier-free guidance). Default 0.1. */
+  readonly condDropout: number;
+  /** SR only: t_aug ~ U[0, maxAugLevel] (noise-conditioning augmentation; sampling uses a fixed level). Default 0.5. */
+  readonly maxAugLevel: number;
+  /** SR only: side of a random square crop of the high-res image and its upsampled low-res input (0 = none). Default 0. */
+  readonly cropSize: number;
+  /** Clip the global gradient norm to this (0 = no clipping). Default 1. */
+  readonly gradClip: number;
+  /** Seed of every draw (t, ε, dropout, t_aug, crops). Default 0. */
+  readonly seed: number;
+}
+
+/** Defaults of {@link StageTrainerConfig} (the schedule has none). */
+export const DEFAULT_STAGE_TRAINER_CONFIG: Omit<StageTrainerConfig, "schedule"> = Object.freeze({
+  learningRate: 2e-4,
+  beta1: 0.9,
+  beta2: 0.99,
+  epsilon: 1e-8,
+  weighting: "minSnr" as LossWeighting,
+  gamma: 5,
+  condDropout: 0.1,
+  maxAugLevel: 0.5,
+  cropSize: 0,
+  gradClip: 1,
+  seed: 0,
+});
+
+/** One batch; tensors are borrowed. */
+export interface StageBatch {
+  /** Clean images in [−1, 1] (SR: the high-res images): `[B, H, W, 3]`. */
+  xStart: tf.Tensor4D;
+  /**
+   * Token ids `[B·L]` and mask of the captions (L = the encoder's `maxLength`): encoded inside the
+   * gradient when the text encoder is trained, else once outside it. Needs the trainer's `textEncoder`.
+   */
+  tokens?: { ids: Int32Array; mask: Uint8Array } | null;
+  /** A precomputed text condition (frozen encoder), instead of `tokens`. */
+  text?: TextEmbedding | null;
+  /** SR only: the low-res images `[B, h, w, 3]` (h divides H). */
+  lowRes?: tf.Tensor4D | null;
+  /** Per-example loss weights `[B]` (e.g. DreamBooth's λ for the prior half). Default all 1. */
+  exampleWeights?: ArrayLike<number> | null;
+}
+
+/** What one {@link StageTrainer.trainStep} reports. */
+export interface StepResult {
+  /** The loss before the update. */
+  loss: number;
+  /** The global gradient norm before clipping. */
+  gradNorm: number;
+  /** The step number just taken (1-based). */
+  step: number;
+}
+
+/** Everything needed to resume a {@link StageTrainer}. */
+export interface StageTrainerState {
+  /** Steps taken. */
+  step: number;
+  /** Adam's iterations and moments, keyed by stable parameter names (`unet.<name>`, `text_encoder.<name>`). */
+  optimizer: AdamState;
+}
+
+/** Thrown by {@link StageTrainer.trainStep} when the loss or a gradient is NaN/±Inf (no update was applied). */
+export class NonFiniteLossError extends Error {
+  /** The step that failed (1-based). */
+  readonly step: number;
+  /**
+   * @param step The failed step.
+   * @param loss The loss value.
+   * @param gradNorm The gradient norm.
+   */
+  constructor(step: number, loss: number, gradNorm: number) {
+    super(
+      `Stopped at step ${step} as the loss is not finite (loss ${loss}, gradient norm ${gradNorm}); ` +
+        `no update was applied`,
+    );
+    this.name = "NonFiniteLossError";
+    this.step = step;
+  }
+}
+
+function check(name: string, value: number, lo: number, hi: number, loOpen = false): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < lo || value > hi ||
+    (loOpen && value === lo)) {
+    throw new RangeError(
+      `Cannot create a stage trainer as '${name}' must be a number in ${loOpen ? "(" : "["}${lo}, ${hi}]: current value is ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Trains a UNet (and optionally the text encoder) on batches; owns only its optimizer state.
+ */
+export class StageTrainer {
+  /** The merged settings. */
+  readonly config: StageTrainerConfig;
+  /** The UNet being trained (borrowed; updated in place). */
+  readonly unet: UNet;
+  /** The text encoder (borrowed), trained only when `trainTextEncoder`. */
+  readonly textEncoder: T5Encoder | null;
+  /** Whether the text encoder's weights are trained too. */
+  readonly trainTextEncoder: boolean;
+  readonly #adam: Adam;
+  readonly #variables: tf.Variable[];
+  readonly #stableNames: Map<string, string>; // tf variable name → stable name
+  #step = 0;
+
+  /**
+   * @param unet The UNet (borrowed).
+   * @param options Any subset of {@link StageTrainerConfig} (`schedule` required), plus
+   * `textEncoder` (default none: batches carry `text` or are unconditional) and
+   * `trainTextEncoder` (default false; true makes the encoder's variables trainable).
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_SCHEDULE, initBackend, tf, UNet } from "./deps.ts";
+   * import { StageTrainer } from "./stage_trainer.ts";
+   * await initBackend({ quiet: true });
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
+   * const trainer = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE });
+   * const x = tf.zeros([2, 8, 8, 3]) as tf.Tensor4D;
+   * console.log(trainer.trainStep({ xStart: x }).step); // 1
+   * x.dispose();
+   * trainer.dispose();
+   * ```
+   */
+  constructor(
+    unet: UNet,
+    options: Partial<StageTrainerConfig> & {
+      schedule: Schedule;
+      textEncoder?: T5Encoder | null;
+      trainTextEncoder?: boolean;
+    },
+  ) {
+    const { textEncoder = null, trainTextEncoder = false, ...rest } = options;
+    const c = { ...DEFAULT_STAGE_TRAINER_CONFIG, ...rest };
+    check("learningRate", c.learningRate, 0, 10, true);
+    check("beta1", c.beta1, 0, 0.999999);
+    check("beta2", c.beta2, 0, 0.999999);
+    check("epsilon", c.epsilon, 0, 1);
+    if (!LOSS_WEIGHTINGS.includes(c.weighting)) {
+      throw new RangeError(
+        `Cannot create a stage trainer as 'weighting' must be one of ${LOSS_WEIGHTINGS.join(", ")}: current value is ${
+          JSON.stringify(c.weighting)
+        }`,
+      );
+    }
+    check("gamma", c.gamma, 0, 1e6);
+    check("condDropout", c.condDropout, 0, 1);
+    check("maxAugLevel", c.maxAugLevel, 0, 1);
+    check("gradClip", c.gradClip, 0, 1e9);
+    for (const k of ["cropSize", "seed"] as const) {
+      if (!Number.isInteger(c[k]) || (k !== "seed" && c[k] < 0)) {
+        throw new RangeError(
+          `Cannot create a stage trainer as '${k}' must be ${
+            k === "seed" ? "an integer" : "an integer ≥ 0"
+          }: current value is ${c[k]}`,
+        );
+      }
+    }
+    if (c.cropSize > 0 && c.cropSize > unet.config.imageSize) {
+      throw new RangeError(
+        `Cannot create a stage trainer as 'cropSize' (${c.cropSize}) is larger than the UNet's imageSize (${unet.config.imageSize})`,
+      );
+    }
+    if (trainTextEncoder && textEncoder === null) {
+      throw new RangeError(
+        `Cannot create a stage trainer as 'trainTextEncoder' needs a 'textEncoder'`,
+      );
+    }
+    if (trainTextEncoder && unet.config.textDim === 0) {
+      throw new RangeError(
+        `Cannot create a stage trainer as 'trainTextEncoder' is set but the UNet takes no text ('textDim' is 0)`,
+      );
+    }
+    this.config = Object.freeze(c);
+    this.unet = unet;
+    this.textEncoder = textEncoder;
+    this.trainTextEncoder = trainTextEncoder;
+    this.#stableNames = new Map();
+    const vars: tf.Variable[] = [];
+    for (const [name, v] of unet.params.vars) {
+      vars.push(v);
+      this.#stableNames.set(v.name, `unet.${name}`);
+    }
+    if (trainTextEncoder && textEncoder) {
+      for (const [name, v] of textEncoder.params.vars) {
+        v.trainable = true;
+        vars.push(v);
+        this.#stableNames.set(v.name, `text_encoder.${name}`);
+      }
+    }
+    this.#variables = vars;
+    this.#adam = createAdam({
+      learningRate: c.learningRate,
+      beta1: c.beta1,
+      beta2: c.beta2,
+      epsilon: c.epsilon,
+    });
+  }
+
+  /** Steps taken so far. */
+  get step(): number {
+    return this.#step;
+  }
+
+  /** The variables being trained. */
+  get variables(): readonly tf.Variable[] {
+    return this.#variables;
+  }
+
+  /**
+   * One step: draws t ~ U[0, 1], ε ~ N(0, I), the condition dropout and (SR) t_aug and a crop from
+   * a generator seeded by (seed, step), minimises Eq. 1 (weighted per example when asked), clips
+   * the gradient's global norm and updates with Adam. A NaN/Inf loss or gradient throws
+   * {@link NonFiniteLossError} before any update.
+   *
+   * @param batch The {@link StageBatch} (borrowed).
+   * @returns The {@link StepResult}.
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_SCHEDULE, initBackend, tf, UNet } from "./deps.ts";
+   * import { StageTrainer } from "./stage_trainer.ts";
+   * await initBackend({ quiet: true });
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
+   * const trainer = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, seed: 3 });
+   * const x = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+   * console.log(trainer.trainStep({ xStart: x }).loss >= 0); // true
+   * x.dispose();
+   * trainer.dispose();
+   * ```
+   */
+  trainStep(batch: StageBatch): StepResult {
+    const c = this.config;
+    const cfg = this.unet.config;
+    const sr = cfg.lowResChannels > 0;
+    const [b, h, w, ch] = batch.xStart.shape;
+    if (sr && !batch.lowRes) {
+      throw new RangeError(`Cannot train a step as a super-resolution UNet needs 'lowRes'`);
+    }
+    if (batch.tokens && !this.textEncoder) {
+      throw new RangeError(`Cannot train a step on 'tokens' without the trainer's 'textEncoder'`);
+    }
+    if (batch.exampleWeights && batch.exampleWeights.length !== b) {
+      throw new RangeError(
+        `Cannot train a step as 'exampleWeights' must have ${b} values: current length is ${batch.exampleWeights.length}`,
+      );
+    }
+    const size = c.cropSize > 0 ? c.cropSize : h;
+    if (size > h || size > w) {
+      throw new RangeError(
+        `Cannot train a step as 'cropSize' (${c.cropSize}) is larger than the images (${h}×${w})`,
+      );
+    }
+    const stepNo = this.#step + 1;
+    // Every draw of this step, in a fixed order, from a generator that depends only on (seed, step).
+    const rng = new Rng(hashInts(c.seed, stepNo, 0x7a11));
+    const lambdas = new Float32Array(b), alphas = new Float32Array(b), sigmas = new Float32Array(b);
+    for (let i = 0; i < b; i++) {
+      const at = scheduleAt(c.schedule, rng.uniform());
+      lambdas[i] = at.logSnr;
+      alphas[i] = at.alpha;
+      sigmas[i] = at.sigma;
+    }
+    const keep = new Float32Array(b);
+    for (let i = 0; i < b; i++) keep[i] = rng.uniform() < c.condDropout ? 0 : 1;
+    const noise = rng.normals(b * size * size * ch);
+    let aug: { lambdas: Float32Array; alphas: Float32Array; sigmas: Float32Array } | null = null;
+    let augNoise: Float32Array | null = null;
+    if (sr) {
+      aug = { lambdas: new Float32Array(b), alphas: new Float32Array(b), sigmas: new Float32Array(b) };
+      for (let i = 0; i < b; i++) {
+        const at = scheduleAt(c.schedule, rng.uniform() * c.maxAugLevel);
+        aug.lambdas[i] = at.logSnr;
+        aug.alphas[i] = at.alpha;
+        aug.sigmas[i] = at.sigma;
+      }
+      augNoise = rng.normals(b * size * size * ch);
+    }
+    const crop = c.cropSize > 0 ? [rng.int(h - size + 1), rng.int(w - size + 1)] : [0, 0];
+    const weights = batch.exampleWeights ? Float32Array.from(batch.exampleWeights) : null;
+    const usesText = cfg.textDim > 0;
+    const trainText = usesText && this.trainTextEncoder && batch.tokens;
+
+    // Frozen text condition: encoded once, outside the gradient.
+    const frozenText = usesText && !trainText && batch.tokens
+      ? this.textEncoder!.encode(batch.tokens.ids, batch.tokens.mask, { batch: b })
+      : null;
+    try {
+      const [lossValue, gradNorm] = tf.tidy(() => {
+        const t4 = (a: Float32Array) => tf.tensor4d(a, [b, 1, 1, 1]);
+        let x = batch.xStart;
+        if (c.cropSize > 0) x = tf.slice(x, [0, crop[0], crop[1], 0], [b, size, size, ch]);
+        let lowRes: tf.Tensor4D | null = null;
+        if (sr && aug && augNoise) {
+          const factor = h / batch.lowRes!.shape[1];
+          let up = upsampleNearest(batch.lowRes!, factor); // [B, H, W, C]
+          if (c.cropSize > 0) up = tf.slice(up, [0, crop[0], crop[1], 0], [b, size, size, ch]);
+          // Noise-conditioning augmentation: z_aug = α(t_aug) up(x_low) + σ(t_aug) ε_aug.
+          lowRes = tf.add(
+            tf.mul(t4(aug.alphas), up),
+            tf.mul(t4(aug.sigmas), tf.tensor4d(augNoise, [b, size, size, ch])),
+          );
+        }
+        const eps = tf.tensor4d(noise, [b, size, size, ch]);
+        const zt = tf.add(tf.mul(t4(alphas), x), tf.mul(t4(sigmas), eps)) as tf.Tensor4D; // z_t = α_t x + σ_t ε
+        const keepT = tf.tensor1d(keep);
+        const logSnrT = tf.tensor1d(lambdas);
+        const augT = aug ? tf.tensor1d(aug.lambdas) : null;
+        const f = () => {
+          const text = trainText
+            ? this.textEncoder!.encode(batch.tokens!.ids, batch.tokens!.mask, { batch: b })
+            : usesText ? frozenText ?? batch.text ?? null : null;
+          const pred = this.unet.apply(zt, {
+            logSnr: logSnrT,
+            text,
+            keep: text ? keepT : null,
+            lowRes,
+            augLogSnr: augT,
+          });
+          const lossOf = (idx: number[] | null) => {
+            const pick = <T extends tf.Tensor>(t: T) => idx ? tf.gather(t, idx) as T : t;
+            return diffusionLoss(pick(pred), {
+              prediction: cfg.prediction,
+              xStart: pick(x),
+              noise: pick(eps),
+              logSnr: idx ? idx.map((i) => lambdas[i]) : lambdas,
+              weighting: c.weighting,
+              gamma: c.gamma,
+            });
+          };
+          if (!weights || weights.every((v) => v === 1)) return lossOf(null);
+          // Σ_i w_i L_i / B, computed once per distinct weight (e.g. instance and prior halves).
+          let total = tf.scalar(0);
+          for (const wv of new Set(weights)) {
+            const idx = [...weights.keys()].filter((i) => weights[i] === wv);
+            total = tf.add(total, tf.mul(lossOf(idx), (wv * idx.length) / b));
+          }
+          return total as tf.Scalar;
+        };
+        const { value, grads } = tf.variableGrads(f, this.#variables);
+        const list = this.#variables.map((v) => grads[v.name]);
+        const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+        const [lv, nv] = [value.dataSync()[0], norm.dataSync()[0]];
+        if (!Number.isFinite(lv) || !Number.isFinite(nv)) return [lv, nv];
+        const scale = c.gradClip > 0 && nv > c.gradClip ? c.gradClip / nv : 1;
+        const applied = scale === 1 ? list : list.map((g) => tf.mul(g, scale));
+        this.#adam.applyGradients(this.#variables, applied);
+        return [lv, nv];
+      });
+      if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
+        throw new NonFiniteLossError(stepNo, lossValue, gradNorm);
+      }
+      this.#step = stepNo;
+      return { loss: lossValue, gradNorm, step: stepNo };
+    } finally {
+      if (frozenText) {
+        frozenText.tokens.dispose();
+        frozenText.pooled.dispose();
+        frozenText.mask.dispose();
+      }
+    }
+  }
+
+  /**
+   * A copy of the state to checkpoint: the step and Adam's moments under stable names.
+   *
+   * @returns The {@link StageTrainerState}.
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_SCHEDULE, initBackend, UNet } from "./deps.ts";
+   * import { StageTrainer } from "./stage_trainer.ts";
+   * await initBackend({ quiet: true });
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
+   * const trainer = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE });
+   * console.log(trainer.getState().step); // 0
+   * trainer.dispose();
+   * ```
+   */
+  getState(): StageTrainerState {
+    const s = this.#adam.getState();
+    const moments: AdamState["moments"] = {};
+    for (const [name, m] of Object.entries(s.moments)) {
+      const stable = this.#stableNames.get(name);
+      if (stable !== undefined) moments[stable] = m;
+    }
+    return { step: this.#step, optimizer: { iterations: s.iterations, moments } };
+  }
+
+  /**
+   * Resumes from a state {@link StageTrainer.getState} returned (possibly in another process).
+   *
+   * @param state The {@link StageTrainerState}.
+   * @returns Nothing.
+   * @throws {RangeError} When the step is not a non-negative integer or a moment names an unknown parameter.
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_SCHEDULE, initBackend, UNet } from "./deps.ts";
+   * import { StageTrainer } from "./stage_trainer.ts";
+   * await initBackend({ quiet: true });
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
+   * const trainer = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE });
+   * trainer.setState({ step: 5, optimizer: { iterations: 5, moments: {} } });
+   * console.log(trainer.step); // 5
+   * trainer.dispose();
+   * ```
+   */
+  setState(state: StageTrainerState): void {
+    if (!Number.isInteger(state?.step) || state.step < 0) {
+      throw new RangeError(
+        `Cannot restore a stage trainer as 'step' must be an integer ≥ 0: current value is ${state?.step}`,
+      );
+    }
+    const byStable = new Map<string, string>();
+    for (const [tfName, stable] of this.#stableNames) byStable.set(stable, tfName);
+    const moments: AdamState["moments"] = {};
+    for (const [stable, m] of Object.entries(state.optimizer.moments)) {
+      const tfName = byStable.get(stable);
+      if (tfName === undefined) {
+        throw new RangeError(
+          `Cannot restore a stage trainer as the optimizer state names an unknown parameter '${stable}'`,
+        );
+      }
+      moments[tfName] = m;
+    }
+    this.#adam.setState({ iterations: state.optimizer.iterations, moments });
+    this.#step = state.step;
+  }
+
+  /** Frees the optimizer state. */
+  dispose(): void {
+    this.#adam.dispose();
+  }
+
+  /** Frees the optimizer state (`using`). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -2,8 +2,12 @@
  * The CBLAS library behind the native kernels, opened with `Deno.dlopen`: OpenBLAS
  * (`libopenblas.so.0`, Debian's `libopenblas0-pthread`) on Linux, the Accelerate framework on
  * macOS (that path is present but untested here), or the file named by `DREAMBOOTH_BLAS_LIB`.
- * `DREAMBOOTH_BLAS_THREADS=N` sets OpenBLAS's thread count (default: its own, one per core; on a
- * machine whose cores are busy with other work, 1 can be faster than 2).
+ * `DREAMBOOTH_BLAS_THREADS=N` sets OpenBLAS's thread count. Without it OpenBLAS uses one thread
+ * per core, except that when the 1-minute load average is already at or above the number of
+ * cores (other processes keep them busy) it starts with one thread: busy cores make OpenBLAS's
+ * threads wait for each other (measured here at load ~7 on 2 cores: reference training step
+ * 0.80 s with 2 threads, 0.55 s with 1). The choice is part of the description `initBackend`
+ * prints.
  * Only `cblas_sgemm` is bound. Matrices are passed as "buffer" arguments: Deno hands C the address
  * of the typed-array view itself (its buffer's start + byteOffset) for the duration of the
  * synchronous call, so a view of the wasm heap is used in place, without copies. The library
@@ -148,8 +152,22 @@ export function openBlas(): Blas | null {
           openblas_set_num_threads: { parameters: ["i32"], result: "void" },
         });
         const threads = Number(envGet("DREAMBOOTH_BLAS_THREADS") ?? "");
+        let why = "";
         if (Number.isInteger(threads) && threads > 0) {
           extra.symbols.openblas_set_num_threads(threads);
+          why = "DREAMBOOTH_BLAS_THREADS";
+        } else {
+          // On cores other processes already keep busy, OpenBLAS's threads wait for each other
+          // (measured here at load ~7 on 2 cores: reference step 0.80 s with 2 threads, 0.55 s
+          // with 1), so start with one thread when the load average is at or above the cores.
+          const cores = navigator.hardwareConcurrency ?? 1;
+          const load = loadAverage();
+          if (cores > 1 && load >= cores) {
+            extra.symbols.openblas_set_num_threads(1);
+            why = `load average ${
+              load.toFixed(1)
+            } ≥ ${cores} cores; DREAMBOOTH_BLAS_THREADS=N overrides`;
+          }
         }
         const config = extra.symbols.openblas_get_config();
         const version = config ? Deno.UnsafePointerView.getCString(config).split(" ") : [];
@@ -158,7 +176,8 @@ export function openBlas(): Blas | null {
             /^(Zen|Haswell|SkylakeX|Cooperlake|Sapphire|Neoverse|Arm)/i.test(w)
           ) ??
             ""
-        }, ${extra.symbols.openblas_get_num_threads()} threads`.replace(" ,", ",");
+        }, ${nThreads(extra.symbols.openblas_get_num_threads())}${why ? ` (${why})` : ""}`
+          .replace(" ,", ",");
         // The second handle only read two symbols; the library stays loaded through `lib`.
         extra.close();
       } catch {
@@ -175,3 +194,14 @@ export function openBlas(): Blas | null {
   cached = null;
   return null;
 }
+
+/** The 1-minute load average, 0 when unavailable (no `--allow-sys`). */
+function loadAverage(): number {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return 0;
+  }
+}
+
+const nThreads = (n: number) => `${n} thread${n === 1 ? "" : "s"}`;

@@ -97,7 +97,7 @@ for (const name of PRESETS) {
   for (const [i, stage] of cascade.stages.entries()) {
     const sr = i > 0;
     const batch = sr ? 4 : 8;
-    const crop = sr ? Math.max(16, stage.imageSize / 2) : 0;
+    const crop = sr ? Math.max(16, Math.min(stage.imageSize / 2, 128)) : 0; // training/ uses ≤ 128² crops
     const size = sr ? crop : stage.imageSize;
     const hiSize = stage.imageSize;
     const lowSize = sr ? cascade.stages[i - 1].imageSize : 0;

@@ -3,6 +3,17 @@
  * 32 → 128 → 512) and `paper` (the paper's 64 → 256 → 1024 shape, for parameter counts and a forward-pass benchmark;
  * `paperCascadeConfig({ widthScale })` shrinks its widths so that it fits in memory).
  *
+ * `tiny`: 32×32 base (8 channels, x-prediction, 16 sinusoidal coordinate channels so that it can
+ * memorise an image in ~80 Adam steps) and a 32 → 128 SR stage; word-level tokenizer.
+ *
+ * `small`, base stage: 2.17 M weights (32 channels, mult [1, 2, 2], blocks [1, 2, 2], self-attention
+ * at 8², cross-attention at 16² and 8²). Measured against backend/'s 1.9 M-weight reference UNet (the
+ * DESIGN.md benchmark model) in the same process, alternating steps, batch 8, wasm-native, 2 cores
+ * at load average ~7 from other jobs (`deno task bench diffusion` prints both): 1.45 s vs 0.77 s per
+ * training step, i.e. 1.9× the reference; a 24-channel variant (1.30 M) measured 1.06 s vs 0.83 s
+ * (1.3×). The ≤ 0.3 s/step target therefore needs the reference at ≤ 0.16 s (32 channels) or
+ * ≤ 0.23 s (24 channels) on a quiet machine; the native kernels' target for the reference is 0.25 s.
+ *
  * @module
  */
 import type { Cascade } from "./cascade.ts";

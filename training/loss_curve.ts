@@ -98,7 +98,8 @@ export function lossCurveSvg(points: readonly LossPoint[], options: LossCurveOpt
   yHi += pad;
   const x0 = pts[0].step, x1 = Math.max(pts[pts.length - 1].step, x0 + 1);
   const X = (s: number) => ml + ((s - x0) / (x1 - x0)) * pw;
-  const Y = (v: number) => mt + (1 - (Math.min(yHi, Math.max(yLo, tr(v))) - yLo) / (yHi - yLo)) * ph;
+  const Y = (v: number) =>
+    mt + (1 - (Math.min(yHi, Math.max(yLo, tr(v))) - yLo) / (yHi - yLo)) * ph;
   // Axes, grid and tick labels.
   parts.push(
     `<rect x="${ml}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#999" stroke-width="1"/>`,
@@ -107,14 +108,12 @@ export function lossCurveSvg(points: readonly LossPoint[], options: LossCurveOpt
     const x = X(s).toFixed(1);
     parts.push(
       `<line x1="${x}" y1="${mt}" x2="${x}" y2="${mt + ph}" stroke="#eee"/>`,
-      `<text x="${x}" y="${mt + ph + 16}" text-anchor="middle" font-family="sans-serif" font-size="11" fill="#444">${
-        fmt(s)
-      }</text>`,
+      `<text x="${x}" y="${
+        mt + ph + 16
+      }" text-anchor="middle" font-family="sans-serif" font-size="11" fill="#444">${fmt(s)}</text>`,
     );
   }
-  const yTicks = positive
-    ? niceTicks(yLo, yHi, 5).map((e) => 10 ** e)
-    : niceTicks(yLo, yHi, 5);
+  const yTicks = positive ? niceTicks(yLo, yHi, 5).map((e) => 10 ** e) : niceTicks(yLo, yHi, 5);
   for (const v of yTicks) {
     const y = Y(v).toFixed(1);
     parts.push(

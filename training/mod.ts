@@ -46,14 +46,19 @@ export {
   type RunCheckpoint,
   writeRunCheckpoint,
 } from "./run_checkpoint.ts";
-export { type LossCurveOptions, lossCurveSvg, type LossPoint, saveLossCurve } from "./loss_curve.ts";
+export {
+  type LossCurveOptions,
+  lossCurveSvg,
+  type LossPoint,
+  saveLossCurve,
+} from "./loss_curve.ts";
 export {
   createPretrainConfig,
   createPretrainJob,
   DEFAULT_SAMPLE_PROMPTS,
-  type PretrainConfig,
-  type PretrainJob,
   PRETRAIN_SEEDS,
   PRETRAIN_STAGES,
+  type PretrainConfig,
+  type PretrainJob,
   type PretrainStage,
 } from "./pretrain_job.ts";

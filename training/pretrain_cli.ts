@@ -12,12 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import {
-  initBackend,
-  parseBackendName,
-  presetConfig,
-  type PresetName,
-} from "./deps.ts";
+import { initBackend, parseBackendName, presetConfig, type PresetName } from "./deps.ts";
 import {
   createPretrainConfig,
   createPretrainJob,
@@ -93,7 +88,10 @@ function num(name: string, v: string | undefined, opts: { int?: boolean; min?: n
  * console.log(await main(["--help"])); // 0
  * ```
  */
-export async function main(args: string[], options: { signal?: AbortSignal } = {}): Promise<number> {
+export async function main(
+  args: string[],
+  options: { signal?: AbortSignal } = {},
+): Promise<number> {
   try {
     const { values } = parseArgs({
       args,
@@ -124,15 +122,17 @@ export async function main(args: string[], options: { signal?: AbortSignal } = {
     const stage = values.stage as PretrainStage;
     if (!PRETRAIN_STAGES.includes(stage)) {
       throw new UsageError(
-        `Cannot pretrain as '--stage' must be one of ${PRETRAIN_STAGES.join(", ")}: current value is ${
-          JSON.stringify(values.stage)
-        }`,
+        `Cannot pretrain as '--stage' must be one of ${
+          PRETRAIN_STAGES.join(", ")
+        }: current value is ${JSON.stringify(values.stage)}`,
       );
     }
     const preset = (values.preset ?? "small") as PresetName;
     if (preset !== "small" && preset !== "tiny") {
       throw new UsageError(
-        `Cannot pretrain as '--preset' must be small or tiny: current value is ${JSON.stringify(preset)}`,
+        `Cannot pretrain as '--preset' must be small or tiny: current value is ${
+          JSON.stringify(preset)
+        }`,
       );
     }
     let prefer;
@@ -141,7 +141,8 @@ export async function main(args: string[], options: { signal?: AbortSignal } = {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const steps = num("steps", values.steps, { int: true, min: 1 }) ?? DEFAULT_PRETRAIN_STEPS[stage];
+    const steps = num("steps", values.steps, { int: true, min: 1 }) ??
+      DEFAULT_PRETRAIN_STEPS[stage];
     const batchSize = num("batch", values.batch, { int: true, min: 1 });
     const lr = num("lr", values.lr);
     if (lr !== undefined && lr <= 0) {
@@ -169,10 +170,12 @@ export async function main(args: string[], options: { signal?: AbortSignal } = {
     console.log(
       `pretraining stage ${stage} (${job.cascade.stages[i].imageSize}×${
         job.cascade.stages[i].imageSize
-      }${i > 0 ? `, from ${job.cascade.stages[i - 1].imageSize}` : ""}) of preset '${preset}': UNet ${
-        (unet.numParams / 1e6).toFixed(2)
-      } M params${
-        i === 0 ? `, text encoder ${(job.cascade.textEncoder.numParams / 1e6).toFixed(2)} M (trained)` : ", text encoder frozen"
+      }${
+        i > 0 ? `, from ${job.cascade.stages[i - 1].imageSize}` : ""
+      }) of preset '${preset}': UNet ${(unet.numParams / 1e6).toFixed(2)} M params${
+        i === 0
+          ? `, text encoder ${(job.cascade.textEncoder.numParams / 1e6).toFixed(2)} M (trained)`
+          : ", text encoder frozen"
       }; batch ${config.batchSize}, lr ${config.trainer.learningRate}, data stream seed ${config.dataSeed}; run '${runDir}'`,
     );
     const controller = new AbortController();

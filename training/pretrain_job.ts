@@ -25,14 +25,14 @@ import {
   type NamedTensor,
   sampleImages,
   scheduleAt,
-  tf,
   type TextTokenizer,
+  tf,
   tokenizerFromDescription,
   unetDenoiser,
   upsampleNearest,
 } from "./deps.ts";
 import { Rng } from "./_rng.ts";
-import { type StageTrainerConfig, StageTrainer } from "./stage_trainer.ts";
+import { StageTrainer, type StageTrainerConfig } from "./stage_trainer.ts";
 import type { RunCheckpoint } from "./run_checkpoint.ts";
 import { readRunCheckpoint } from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
@@ -164,7 +164,9 @@ export function createPretrainConfig(
   };
   for (const k of ["batchSize", "sampleSteps"] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) {
-      throw new RangeError(`Cannot ${act} as '${k}' must be an integer ≥ 1: current value is ${c[k]}`);
+      throw new RangeError(
+        `Cannot ${act} as '${k}' must be an integer ≥ 1: current value is ${c[k]}`,
+      );
     }
   }
   if (!Number.isInteger(c.dataSeed) || c.dataSeed < 0 || c.dataSeed >= 2 ** 24) {
@@ -456,7 +458,11 @@ export async function createPretrainJob(
         {
           shape: [b, s.imageSize, s.imageSize, 3],
           schedule: s.schedule,
-          sampler: { ...s.sampler, steps: c.sampleSteps, guidance: c.sampleGuidance ?? s.sampler.guidance },
+          sampler: {
+            ...s.sampler,
+            steps: c.sampleSteps,
+            guidance: c.sampleGuidance ?? s.sampler.guidance,
+          },
           seed: 1,
         },
       );
@@ -464,7 +470,10 @@ export async function createPretrainJob(
       out.images.dispose();
       const px = s.imageSize * s.imageSize * 3;
       return Array.from({ length: b }, (_, k) => ({
-        data: Float32Array.from(data.subarray(k * px, (k + 1) * px), (v) => Math.max(-1, Math.min(1, v))),
+        data: Float32Array.from(
+          data.subarray(k * px, (k + 1) * px),
+          (v) => Math.max(-1, Math.min(1, v)),
+        ),
         width: s.imageSize,
         height: s.imageSize,
       }));

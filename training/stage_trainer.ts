@@ -126,10 +126,14 @@ export class NonFiniteLossError extends Error {
 }
 
 function check(name: string, value: number, lo: number, hi: number, loOpen = false): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < lo || value > hi ||
-    (loOpen && value === lo)) {
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < lo || value > hi ||
+    (loOpen && value === lo)
+  ) {
     throw new RangeError(
-      `Cannot create a stage trainer as '${name}' must be a number in ${loOpen ? "(" : "["}${lo}, ${hi}]: current value is ${value}`,
+      `Cannot create a stage trainer as '${name}' must be a number in ${
+        loOpen ? "(" : "["
+      }${lo}, ${hi}]: current value is ${value}`,
     );
   }
   return value;
@@ -187,9 +191,9 @@ export class StageTrainer {
     check("epsilon", c.epsilon, 0, 1);
     if (!LOSS_WEIGHTINGS.includes(c.weighting)) {
       throw new RangeError(
-        `Cannot create a stage trainer as 'weighting' must be one of ${LOSS_WEIGHTINGS.join(", ")}: current value is ${
-          JSON.stringify(c.weighting)
-        }`,
+        `Cannot create a stage trainer as 'weighting' must be one of ${
+          LOSS_WEIGHTINGS.join(", ")
+        }: current value is ${JSON.stringify(c.weighting)}`,
       );
     }
     check("gamma", c.gamma, 0, 1e6);
@@ -316,7 +320,11 @@ export class StageTrainer {
     let aug: { lambdas: Float32Array; alphas: Float32Array; sigmas: Float32Array } | null = null;
     let augNoise: Float32Array | null = null;
     if (sr) {
-      aug = { lambdas: new Float32Array(b), alphas: new Float32Array(b), sigmas: new Float32Array(b) };
+      aug = {
+        lambdas: new Float32Array(b),
+        alphas: new Float32Array(b),
+        sigmas: new Float32Array(b),
+      };
       for (let i = 0; i < b; i++) {
         const at = scheduleAt(c.schedule, rng.uniform() * c.maxAugLevel);
         aug.lambdas[i] = at.logSnr;
@@ -358,7 +366,9 @@ export class StageTrainer {
         const f = () => {
           const text = trainText
             ? this.textEncoder!.encode(batch.tokens!.ids, batch.tokens!.mask, { batch: b })
-            : usesText ? frozenText ?? batch.text ?? null : null;
+            : usesText
+            ? frozenText ?? batch.text ?? null
+            : null;
           const pred = this.unet.apply(zt, {
             logSnr: logSnrT,
             text,

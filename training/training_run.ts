@@ -245,7 +245,9 @@ export async function runTraining(
     }
   }
   if (!(emaDecay >= 0 && emaDecay < 1)) {
-    throw new RangeError(`Cannot run training as 'emaDecay' must be in [0, 1): current value is ${emaDecay}`);
+    throw new RangeError(
+      `Cannot run training as 'emaDecay' must be in [0, 1): current value is ${emaDecay}`,
+    );
   }
   const files = {
     checkpoint: join(runDir, "checkpoint.safetensors"),
@@ -290,7 +292,10 @@ export async function runTraining(
     // A fresh run: no stale log from an earlier attempt that never checkpointed.
     await Deno.remove(files.lossLog).catch(() => {});
   }
-  await writeFileAtomic(configPath, new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"));
+  await writeFileAtomic(
+    configPath,
+    new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"),
+  );
   const history: { time: string; args: readonly string[]; fromStep: number; pid: number }[] =
     (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
   history.push({ time: new Date().toISOString(), args, fromStep: run.step, pid: Deno.pid });
@@ -416,7 +421,10 @@ export async function runTraining(
     }
     if (reason !== "non-finite loss" && run.step !== checkpointedStep) await checkpoint();
     await plot();
-    if (reason !== "non-finite loss" && sampledStep !== run.step && job.samples) await sample();
+    if (
+      reason !== "non-finite loss" && sampleEverySteps > 0 && sampledStep !== run.step &&
+      job.samples
+    ) await sample();
   } finally {
     logFile.close();
   }
@@ -439,7 +447,9 @@ export async function runTraining(
       run.step - startStep
     } steps in ${formatDuration(seconds)}, ${summary.stepsPerSecond.toFixed(3)} step/s; all runs: ${
       formatDuration(run.totalSeconds)
-    } of training) | loss EMA ${summary.lossEma?.toFixed(4) ?? "–"} | checkpoint ${files.checkpoint} | loss curve ${files.lossCurve}${
+    } of training) | loss EMA ${
+      summary.lossEma?.toFixed(4) ?? "–"
+    } | checkpoint ${files.checkpoint} | loss curve ${files.lossCurve}${
       files.samples ? ` | samples ${files.samples}` : ""
     }`,
   );

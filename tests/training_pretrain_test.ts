@@ -1,0 +1,85 @@
+// End to end on the tiny preset: pretraining runs resume exactly (same loss log, equal weights),
+// an SR run trains on the base run's frozen encoder, and the export loads as a cascade that samples.
+import assert from "assert";
+import { join } from "node:path";
+import { initBackend, loadCheckpoint, presetConfig, readSafetensors } from "../mod.ts";
+import { createEmojiScenes } from "../data/mod.ts";
+import {
+  createPretrainConfig,
+  createPretrainJob,
+  readLossLog,
+  runTraining,
+} from "../training/mod.ts";
+import { exportCascade } from "../training/export_cascade.ts";
+
+await initBackend({ quiet: true });
+const world = await createEmojiScenes();
+const quiet = { log: () => {}, sampleEverySteps: 0 };
+
+async function train(runDir: string, stage: "base" | "sr1", steps: number, extra: object = {}) {
+  const config = createPretrainConfig({
+    cascade: presetConfig("tiny"),
+    stage,
+    batchSize: 2,
+    ...(stage === "sr1"
+      ? { baseCheckpoint: join(runDir, "..", "a", "checkpoint.safetensors") }
+      : {}),
+  });
+  using job = await createPretrainJob(config, { world });
+  return await runTraining(job, { runDir, totalSteps: steps, config, ...quiet, ...extra });
+}
+
+Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR stage; export", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await train(join(dir, "a"), "base", 6);
+    const s1 = await train(join(dir, "b"), "base", 3); // "interrupted" at step 3
+    assert.equal(s1.step, 3);
+    const s2 = await train(join(dir, "b"), "base", 6, { resume: true });
+    assert.equal(s2.startStep, 3);
+    const strip = (p: { step: number; loss: number }[]) =>
+      p.map(({ step, loss }) => ({ step, loss }));
+    const logA = strip(await readLossLog(join(dir, "a", "loss.jsonl")));
+    assert.equal(logA.length, 6);
+    assert.deepEqual(strip(await readLossLog(join(dir, "b", "loss.jsonl"))), logA);
+    const wa = await readSafetensors(join(dir, "a", "checkpoint.safetensors"));
+    const wb = await readSafetensors(join(dir, "b", "checkpoint.safetensors"));
+    assert.deepEqual([...wb.tensors.keys()], [...wa.tensors.keys()]);
+    for (const [k, t] of wa.tensors) assert.deepEqual(wb.tensors.get(k)!.data, t.data, k);
+    assert.ok([...wa.tensors.keys()].some((k) => k.startsWith("optimizer.m.text_encoder.")));
+
+    // SR stage on the base run's frozen encoder.
+    const sr = await train(join(dir, "sr"), "sr1", 2);
+    assert.equal(sr.step, 2);
+    const srCkpt = await readSafetensors(join(dir, "sr", "checkpoint.safetensors"));
+    const enc = "text_encoder.shared.weight";
+    assert.deepEqual(srCkpt.tensors.get(enc)!.data, wa.tensors.get(enc)!.data);
+    assert.ok(![...srCkpt.tensors.keys()].some((k) => k.startsWith("optimizer.m.text_encoder.")));
+
+    // Export base + SR as one float16 cascade that loads and samples.
+    const out = join(dir, "model");
+    const r = await exportCascade([join(dir, "a"), join(dir, "sr")], out);
+    assert.deepEqual(r.stages.map((s) => [s.stage, s.step, s.imageSize]), [["base", 6, 32], [
+      "sr1",
+      2,
+      128,
+    ]]);
+    const { kind, model } = await loadCheckpoint(r.path);
+    assert.equal(kind, "cascade");
+    if (kind === "cascade") {
+      const { images } = await model.sample({ prompt: "a teapot on the beach", steps: 2 });
+      assert.equal(images[0].width, 128);
+    }
+    model.dispose();
+    const meta = JSON.parse(await Deno.readTextFile(join(out, "model.json")));
+    assert.equal(meta.dtype, "F16");
+    await assert.rejects(() => exportCascade([join(dir, "sr")], out), /is not stage 0/);
+    await assert.rejects(
+      () => exportCascade([join(dir, "a")], out, { maxBytes: 10 }),
+      /over 'maxBytes'/,
+    );
+    await assert.rejects(() => exportCascade([join(dir, "nope")], out), /has no checkpoint/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

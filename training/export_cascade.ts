@@ -1,0 +1,191 @@
+/**
+ * Turns finished pretraining runs (one run folder per stage, base first) into one shippable cascade
+ * checkpoint: the text encoder and base UNet from the base run, each SR UNet from its run, stored
+ * as float16 with the cascade config, so that `loadCheckpoint` and `deno task sample --model`
+ * load it. Also writes `model.json` (steps, loss and source of each stage, size).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  buildCascadeSync,
+  type CascadeConfig,
+  createCascadeConfig,
+  type NamedTensor,
+  saveCheckpoint,
+  tokenizerFromDescription,
+} from "./deps.ts";
+import { readRunCheckpoint } from "./run_checkpoint.ts";
+import { writeJsonAtomic } from "./_atomic.ts";
+
+/** Options of {@link exportCascade}. */
+export interface ExportCascadeOptions {
+  /** Storage type of the weights. Default "F16". */
+  dtype?: "F16" | "F32";
+  /** Refuse to write more than this many bytes. Default 40 MiB. */
+  maxBytes?: number;
+  /** File name of the checkpoint inside the output folder. Default "cascade.safetensors". */
+  fileName?: string;
+  /** Where notes go (e.g. a text encoder that differs between runs). Default `console.warn`. */
+  warn?: (line: string) => void;
+}
+
+/** What {@link exportCascade} wrote. */
+export interface ExportedCascade {
+  /** The checkpoint file. */
+  path: string;
+  /** Its size in bytes. */
+  bytes: number;
+  /** Stages exported, base first, with their step and loss EMA. */
+  stages: { stage: string; run: string; step: number; imageSize: number; lossEma: number | null }[];
+  /** Scalar parameters in all. */
+  params: number;
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Exports the checkpoints of a base run and optional SR runs (in stage order) as one cascade.
+ *
+ * @param runDirs Run folders, base first (each holds `checkpoint.safetensors` from `deno task pretrain`).
+ * @param outDir The output folder (created), e.g. `models/default`.
+ * @param options See {@link ExportCascadeOptions}.
+ * @returns What was written.
+ * @throws {RangeError} When a run is missing, out of order, its config disagrees with the others,
+ * or the file would exceed `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, presetConfig } from "./deps.ts";
+ * import { createPretrainConfig, createPretrainJob } from "./pretrain_job.ts";
+ * import { runTraining } from "./training_run.ts";
+ * import { exportCascade } from "./export_cascade.ts";
+ * await initBackend({ quiet: true });
+ * const config = createPretrainConfig({ cascade: presetConfig("tiny"), stage: "base", batchSize: 1 });
+ * const runDir = await Deno.makeTempDir();
+ * {
+ *   using job = await createPretrainJob(config);
+ *   await runTraining(job, { runDir, totalSteps: 1, config, sampleEverySteps: 0, log: () => {} });
+ * }
+ * const out = await Deno.makeTempDir();
+ * console.log((await exportCascade([runDir], out)).stages.length); // 1
+ * await Deno.remove(runDir, { recursive: true });
+ * await Deno.remove(out, { recursive: true });
+ * ```
+ */
+export async function exportCascade(
+  runDirs: readonly string[],
+  outDir: string,
+  options: ExportCascadeOptions = {},
+): Promise<ExportedCascade> {
+  const { dtype = "F16", maxBytes = 40 * 2 ** 20, fileName = "cascade.safetensors" } = options;
+  const warn = options.warn ?? console.warn;
+  if (!Array.isArray(runDirs) || runDirs.length === 0 || runDirs.length > 3) {
+    throw new RangeError(
+      `Cannot export a cascade as 'runDirs' must list 1 to 3 run folders (base first): current length is ${runDirs?.length}`,
+    );
+  }
+  interface Loaded {
+    dir: string;
+    tensors: Map<string, NamedTensor>;
+    state: unknown;
+    metadata: Record<string, string>;
+    config: CascadeConfig;
+  }
+  const ckpts: Loaded[] = [];
+  for (const [i, dir] of runDirs.entries()) {
+    const path = join(dir, "checkpoint.safetensors");
+    let c;
+    try {
+      c = await readRunCheckpoint(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new RangeError(`Cannot export a cascade as run '${dir}' has no checkpoint (${path})`);
+      }
+      throw e;
+    }
+    if (c.metadata.stageIndex !== String(i) || !c.metadata.config) {
+      throw new RangeError(
+        `Cannot export a cascade as run '${dir}' is not stage ${i} (its checkpoint says stage '${c.metadata.stage}')`,
+      );
+    }
+    ckpts.push({ dir, ...c, config: createCascadeConfig(JSON.parse(c.metadata.config)) });
+  }
+  const final: CascadeConfig = ckpts[ckpts.length - 1].config;
+  for (const c of ckpts) {
+    const n = c.config.stages.length;
+    if (
+      !sameJson(c.config.textEncoder, final.textEncoder) ||
+      !sameJson(c.config.tokenizer, final.tokenizer) ||
+      !sameJson(c.config.stages, final.stages.slice(0, n))
+    ) {
+      throw new RangeError(
+        `Cannot export a cascade as run '${c.dir}' was trained with a cascade config that differs from '${
+          ckpts[ckpts.length - 1].dir
+        }''s`,
+      );
+    }
+  }
+  const tokenizer = await tokenizerFromDescription(final.tokenizer);
+  using cascade = buildCascadeSync(final, tokenizer);
+  const base = ckpts[0];
+  cascade.textEncoder.loadWeights(base.tensors, { prefix: "text_encoder." });
+  ckpts.forEach((c, i) =>
+    cascade.stages[i].unet.loadWeights(c.tensors, { prefix: `stages.${i}.` })
+  );
+  // SR runs train on the text encoder they copied at their start: it should be the final base one.
+  for (const c of ckpts.slice(1)) {
+    let maxDiff = 0;
+    for (const [name, t] of base.tensors) {
+      if (!name.startsWith("text_encoder.")) continue;
+      const o = c.tensors.get(name);
+      if (!o) continue;
+      const a = t.data as Float32Array, b = o.data as Float32Array;
+      for (let k = 0; k < a.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a[k] - b[k]));
+    }
+    if (maxDiff > 0) {
+      warn(
+        `note: run '${c.dir}' trained on a text encoder that differs from the base run's final one (max |Δ| ${
+          maxDiff.toExponential(2)
+        }): the base run went on after this SR run started`,
+      );
+    }
+  }
+  const stepOf = (c: Loaded) => (c.state as { run?: { step?: number } }).run?.step ?? 0;
+  const emaOf = (c: Loaded) => {
+    const r = (c.state as { run?: { lossEma?: number; emaWeight?: number } }).run;
+    return r && r.emaWeight ? r.lossEma! / r.emaWeight : null;
+  };
+  const stages = ckpts.map((c, i) => ({
+    stage: c.metadata.stage,
+    run: c.dir,
+    step: stepOf(c),
+    imageSize: final.stages[i].imageSize,
+    lossEma: emaOf(c),
+  }));
+  await Deno.mkdir(outDir, { recursive: true });
+  const path = join(outDir, fileName);
+  const tmp = `${path}.export.tmp`;
+  await saveCheckpoint(tmp, cascade, {
+    dtype,
+    metadata: { steps: JSON.stringify(stages.map((s) => [s.stage, s.step])) },
+  });
+  const bytes = (await Deno.stat(tmp)).size;
+  if (bytes > maxBytes) {
+    await Deno.remove(tmp);
+    throw new RangeError(
+      `Cannot export a cascade as the checkpoint would be ${bytes} bytes, over 'maxBytes' (${maxBytes})`,
+    );
+  }
+  await Deno.rename(tmp, path);
+  const result: ExportedCascade = { path, bytes, stages, params: cascade.numParams };
+  await writeJsonAtomic(join(outDir, "model.json"), {
+    file: fileName,
+    dtype,
+    bytes,
+    params: cascade.numParams,
+    stages,
+    exportedAt: new Date().toISOString(),
+  });
+  return result;
+}

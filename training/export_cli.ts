@@ -1,0 +1,120 @@
+/**
+ * Exports finished pretraining runs as the shipped cascade (float16, ≤ 40 MB):
+ *
+ * ```sh
+ * deno run -A training/export_cli.ts [--runs runs/pretrain] [--stages base,sr1,sr2]
+ *   [--out models/default] [--dtype F16|F32] [--max-mb 40]
+ * ```
+ *
+ * By default every stage from `base` on whose run folder (`<runs>/<stage>`) has a checkpoint is
+ * exported, stopping at the first missing one.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { initBackend } from "./deps.ts";
+import { exportCascade } from "./export_cascade.ts";
+import { PRETRAIN_STAGES, type PretrainStage } from "./pretrain_job.ts";
+import { exists } from "./_atomic.ts";
+
+const USAGE = `Usage: deno run -A training/export_cli.ts [options]
+
+Writes <out>/cascade.safetensors (+ model.json) from the pretraining runs' checkpoints.
+
+Options:
+  --runs DIR      folder holding the stage runs base/, sr1/, sr2/ (default runs/pretrain)
+  --stages LIST   comma-separated stages, base first (default: base and each next stage that has a checkpoint)
+  --out DIR       output folder (default models/default)
+  --dtype T       F16 (default) or F32
+  --max-mb N      refuse a checkpoint larger than N MiB (default 40)
+  --help          show this help`;
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments without the script name.
+ * @returns The exit code (0 written, 1 error, 2 usage).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./export_cli.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: {
+        runs: { type: "string" },
+        stages: { type: "string" },
+        out: { type: "string" },
+        dtype: { type: "string" },
+        "max-mb": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const runs = values.runs ?? join("runs", "pretrain");
+    const dtype = (values.dtype ?? "F16").toUpperCase();
+    if (dtype !== "F16" && dtype !== "F32") {
+      throw new RangeError(
+        `Cannot export as '--dtype' must be F16 or F32: current value is ${values.dtype}`,
+      );
+    }
+    const maxMb = Number(values["max-mb"] ?? 40);
+    if (!(maxMb > 0)) {
+      throw new RangeError(
+        `Cannot export as '--max-mb' must be > 0: current value is ${values["max-mb"]}`,
+      );
+    }
+    let stages: PretrainStage[];
+    if (values.stages !== undefined) {
+      stages = values.stages.split(",").map((s) => s.trim()) as PretrainStage[];
+      stages.forEach((s, i) => {
+        if (s !== PRETRAIN_STAGES[i]) {
+          throw new RangeError(
+            `Cannot export as '--stages' must be base[,sr1[,sr2]] in order: current value is ${values.stages}`,
+          );
+        }
+      });
+    } else {
+      stages = [];
+      for (const s of PRETRAIN_STAGES) {
+        if (!(await exists(join(runs, s, "checkpoint.safetensors")))) break;
+        stages.push(s);
+      }
+      if (stages.length === 0) {
+        throw new RangeError(`Cannot export as '${join(runs, "base")}' has no checkpoint`);
+      }
+    }
+    await initBackend({ prefer: "cpu", quiet: true });
+    const out = values.out ?? join("models", "default");
+    const r = await exportCascade(stages.map((s) => join(runs, s)), out, {
+      dtype,
+      maxBytes: maxMb * 2 ** 20,
+    });
+    console.log(
+      `wrote ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${
+        (r.params / 1e6).toFixed(2)
+      } M params, ${dtype}): ${
+        r.stages.map((s) => `${s.stage} ${s.imageSize}px step ${s.step}`).join(", ")
+      }`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) {
+      console.error(`error: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`error: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

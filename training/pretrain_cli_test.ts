@@ -1,0 +1,49 @@
+import assert from "assert";
+import { main } from "./pretrain_cli.ts";
+import { main as exportMain } from "./export_cli.ts";
+
+async function capture(f: () => Promise<number>) {
+  const out: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => out.push(a.join(" "));
+  try {
+    return { code: await f(), text: out.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+Deno.test("pretrain CLI: help, and usage errors before any compute", async () => {
+  let r = await capture(() => main(["--help"]));
+  assert.equal(r.code, 0);
+  assert.match(r.text, /--time-budget-min M/);
+  r = await capture(() => main([]));
+  assert.equal(r.code, 2);
+  assert.match(r.text, /'--stage' must be one of base, sr1, sr2: current value is undefined/);
+  r = await capture(() => main(["--stage", "base", "--lr=-1"]));
+  assert.equal(r.code, 2);
+  assert.match(r.text, /'--lr' must be a number ≥ 0: current value is "-1"/);
+  r = await capture(() => main(["--stage", "base", "--steps", "1.5"]));
+  assert.match(r.text, /'--steps' must be an integer ≥ 1/);
+  r = await capture(() => main(["--stage", "base", "--preset", "paper"]));
+  assert.match(r.text, /'--preset' must be small or tiny/);
+  r = await capture(() => main(["--stage", "base", "--bogus"]));
+  assert.equal(r.code, 2);
+});
+
+Deno.test("export CLI: help, and a missing run is an error naming it", async () => {
+  let r = await capture(() => exportMain(["--help"]));
+  assert.equal(r.code, 0);
+  const dir = await Deno.makeTempDir();
+  try {
+    r = await capture(() => exportMain(["--runs", dir]));
+    assert.equal(r.code, 2);
+    assert.match(r.text, /base' has no checkpoint/);
+    r = await capture(() => exportMain(["--runs", dir, "--stages", "sr1"]));
+    assert.match(r.text, /'--stages' must be base\[,sr1\[,sr2\]\] in order/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

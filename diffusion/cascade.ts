@@ -53,6 +53,17 @@ export interface CascadeSampleOptions {
   sampler?: SamplerKind;
   /** Run only the first `stages` stages. Default: all. */
   stages?: number;
+  /**
+   * SR stages: t_aug at sampling time (the augmentation's own diffusion time, see the module
+   * docs), for every stage or per stage (index = stage; the base stage's entry is ignored).
+   * Default: each stage's `augLevel`. A personalised SR stage fine-tuned at t_aug = 1e-5 samples
+   * best at the same level.
+   */
+  augLevel?: number | readonly number[];
+  /** Start at this stage (≥ 1 needs `lowRes`, the previous stage's output). Default 0. */
+  startStage?: number;
+  /** With `startStage` ≥ 1: the previous stage's images in [−1, 1], `[B, h, h, 3]` (borrowed). */
+  lowRes?: tf.Tensor4D;
   /** Called after each step. */
   onProgress?: (p: { stage: number; stages: number; step: number; steps: number }) => void;
 }
@@ -159,13 +170,36 @@ export class Cascade {
     }
     const pick = (v: number | readonly number[] | undefined, i: number) =>
       v === undefined ? undefined : typeof v === "number" ? v : v[i];
+    const first = options.startStage ?? 0;
+    if (!Number.isInteger(first) || first < 0 || first >= count) {
+      throw new RangeError(
+        `Cannot sample as 'startStage' must be an integer in [0, ${
+          count - 1
+        }]: current value is ${first}`,
+      );
+    }
+    for (let i = Math.max(1, first); i < count; i++) {
+      const a = pick(options.augLevel, i);
+      if (a !== undefined) inRange("sample", `augLevel (stage ${i})`, a, 0, 1);
+    }
+    if (first > 0) {
+      const prev = this.stages[first - 1].imageSize;
+      const shape = options.lowRes?.shape;
+      if (!shape || shape[0] !== prompts.length || shape[1] !== prev || shape[2] !== prev) {
+        throw new RangeError(
+          `Cannot sample from stage ${first} as 'lowRes' must be [${prompts.length}, ${prev}, ${prev}, 3]: current shape is ${
+            shape ? `[${shape.join(", ")}]` : "none"
+          }`,
+        );
+      }
+    }
     const b = prompts.length;
     const rng = new Rng(seed);
     const text = this.textEncoder.encodePrompts(this.tokenizer, prompts);
     const timeGrids: Float64Array[] = [];
-    let images: tf.Tensor4D | null = null;
+    let images: tf.Tensor4D | null = first > 0 ? tf.clone(options.lowRes!) : null;
     try {
-      for (let i = 0; i < count; i++) {
+      for (let i = first; i < count; i++) {
         const stage = this.stages[i];
         const sampler = createSamplerConfig({
           ...stage.sampler,
@@ -181,7 +215,7 @@ export class Cascade {
         let augLogSnr = 0;
         if (i > 0 && images) {
           const factor = stage.imageSize / images.shape[1];
-          const aug = scheduleAt(stage.schedule, stage.augLevel);
+          const aug = scheduleAt(stage.schedule, pick(options.augLevel, i) ?? stage.augLevel);
           augLogSnr = aug.logSnr;
           const noise = stageRng.normals(b * stage.imageSize * stage.imageSize * 3);
           const prev: tf.Tensor4D = images;

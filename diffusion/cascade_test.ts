@@ -75,3 +75,34 @@ Deno.test("Cascade: invalid options and stage lists fail naming the value", asyn
     /stage 0 must be a base UNet/,
   );
 });
+
+Deno.test("Cascade: augLevel override reaches the SR stage; startStage + lowRes runs only the SR stages", async () => {
+  using cascade = await createPreset("tiny", { seed: 1 });
+  perturb(cascade);
+  const low = tf.randomUniform([1, 32, 32, 3], -1, 1, "float32", 3) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const progress: number[] = [];
+  const opts = {
+    prompt: "a dog",
+    seed: 2,
+    steps: 2,
+    startStage: 1,
+    lowRes: low,
+    onProgress: (p: { stage: number }) => progress.push(p.stage),
+  };
+  const a = await cascade.sample({ ...opts, augLevel: 1e-5 });
+  const b = await cascade.sample({ ...opts, augLevel: [0, 1e-5] });
+  const c = await cascade.sample({ ...opts, augLevel: 0.5 });
+  assert.deepEqual(new Set(progress), new Set([1]));
+  assert.deepEqual(a.images[0].data, b.images[0].data);
+  assert.notDeepEqual(a.images[0].data, c.images[0].data);
+  assert.equal(a.images[0].width, 128);
+  assert.equal(tf.memory().numTensors, before);
+  await assert.rejects(() => cascade.sample({ ...opts, augLevel: 2 }), /augLevel \(stage 1\)/);
+  await assert.rejects(
+    () => cascade.sample({ prompt: "a dog", startStage: 1 }),
+    /'lowRes' must be/,
+  );
+  await assert.rejects(() => cascade.sample({ prompt: "a dog", startStage: 2 }), /'startStage'/);
+  low.dispose();
+});

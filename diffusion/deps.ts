@@ -6,6 +6,7 @@
  */
 export {
   type Adam,
+  type AdamState,
   createAdam,
   groupNorm,
   initBackend,

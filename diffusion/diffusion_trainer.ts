@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Adam, createAdam, tf, upsampleNearest } from "./deps.ts";
+import { type Adam, type AdamState, createAdam, tf, upsampleNearest } from "./deps.ts";
 import { Rng } from "./_rng.ts";
 import { type Schedule, scheduleAt } from "./schedule.ts";
 import { diffusionLoss, LOSS_WEIGHTINGS, type LossWeighting } from "./diffusion_loss.ts";
@@ -65,6 +65,14 @@ export interface TrainBatch {
   exampleWeights?: ArrayLike<number>;
 }
 
+/** Everything a {@link DiffusionTrainer} needs to resume (e.g. in another process). */
+export interface DiffusionTrainerState {
+  /** Steps taken. */
+  step: number;
+  /** Adam's iterations and moments, keyed by the UNet's own parameter names (stable across processes). */
+  optimizer: AdamState;
+}
+
 /** Trains a {@link UNet}; owns its optimizer state (`dispose()`). The UNet stays the caller's. */
 export class DiffusionTrainer {
   /** The settings. */
@@ -72,7 +80,7 @@ export class DiffusionTrainer {
   /** The model being trained (borrowed). */
   readonly unet: UNet;
   readonly #optimizer: Adam;
-  readonly #rng: Rng;
+  #rng: Rng;
   #step = 0;
 
   /**
@@ -257,6 +265,80 @@ export class DiffusionTrainer {
       return cost.dataSync()[0];
     });
     return lossValue;
+  }
+
+  /**
+   * A copy of the state to checkpoint: the step (every draw of step n depends only on the seed and
+   * n) and Adam's moments under the UNet's parameter names.
+   *
+   * @returns The {@link DiffusionTrainerState}.
+   *
+   * @example
+   * ```ts
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
+   * import { UNet } from "./unet.ts";
+   * import { DiffusionTrainer } from "./diffusion_trainer.ts";
+   * import { DEFAULT_SCHEDULE } from "./schedule.ts";
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
+   * using trainer = new DiffusionTrainer(net, { schedule: DEFAULT_SCHEDULE });
+   * console.log(trainer.getState().step); // 0
+   * ```
+   */
+  getState(): DiffusionTrainerState {
+    const byTf = new Map([...this.unet.params.vars].map(([name, v]) => [v.name, name]));
+    const s = this.#optimizer.getState();
+    const moments: AdamState["moments"] = {};
+    for (const [tfName, m] of Object.entries(s.moments)) {
+      const name = byTf.get(tfName);
+      if (name !== undefined) moments[name] = m;
+    }
+    return { step: this.#step, optimizer: { iterations: s.iterations, moments } };
+  }
+
+  /**
+   * Resumes from a state {@link DiffusionTrainer.getState} returned: the next step draws what an
+   * uninterrupted trainer would, so a resumed run matches one that never stopped.
+   *
+   * @param state The {@link DiffusionTrainerState}.
+   * @returns Nothing.
+   * @throws {RangeError} When the step is not an integer ≥ 0 or a moment names an unknown parameter.
+   *
+   * @example
+   * ```ts
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
+   * import { UNet } from "./unet.ts";
+   * import { DiffusionTrainer } from "./diffusion_trainer.ts";
+   * import { DEFAULT_SCHEDULE } from "./schedule.ts";
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
+   * using trainer = new DiffusionTrainer(net, { schedule: DEFAULT_SCHEDULE });
+   * trainer.setState({ step: 3, optimizer: { iterations: 3, moments: {} } });
+   * console.log(trainer.steps); // 3
+   * ```
+   */
+  setState(state: DiffusionTrainerState): void {
+    if (!Number.isInteger(state?.step) || state.step < 0) {
+      throw new RangeError(
+        `Cannot restore a trainer as 'step' must be an integer ≥ 0: current value is ${state?.step}`,
+      );
+    }
+    const vars = this.unet.params.vars;
+    const moments: AdamState["moments"] = {};
+    for (const [name, m] of Object.entries(state.optimizer.moments)) {
+      const v = vars.get(name);
+      if (!v) {
+        throw new RangeError(
+          `Cannot restore a trainer as the optimizer state names an unknown parameter '${name}'`,
+        );
+      }
+      moments[v.name] = m;
+    }
+    this.#optimizer.setState({ iterations: state.optimizer.iterations, moments });
+    // Step n forks the n-th draw of the seeded stream: replay the stream up to the step.
+    this.#rng = new Rng(this.config.seed);
+    for (let i = 0; i < state.step; i++) this.#rng.nextUint32();
+    this.#step = state.step;
   }
 
   /** Frees the optimizer state. */

@@ -92,6 +92,7 @@ export {
 export {
   DEFAULT_TRAINER_CONFIG,
   DiffusionTrainer,
+  type DiffusionTrainerState,
   type TrainBatch,
   type TrainerConfig,
 } from "./diffusion_trainer.ts";
@@ -126,3 +127,4 @@ export {
   TINY_WORDS,
 } from "./presets.ts";
 export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./png.ts";
+export { downsampleImages } from "./downsample.ts";

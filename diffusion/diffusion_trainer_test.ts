@@ -102,15 +102,15 @@ Deno.test("DiffusionTrainer: getState/setState resume matches an uninterrupted r
   const opts = { schedule: DEFAULT_SCHEDULE, minAugLevel: 1e-3, maxAugLevel: 1e-3, seed: 9 };
   const x = tf.randomUniform([1, 8, 8, 3], -1, 1, "float32", 1) as tf.Tensor4D;
   const low = tf.randomUniform([1, 4, 4, 3], -1, 1, "float32", 2) as tf.Tensor4D;
-  const run = (net: UNet, t: DiffusionTrainer, n: number) => {
+  const run = (t: DiffusionTrainer, n: number) => {
     for (let i = 0; i < n; i++) t.step({ xStart: x, lowRes: low });
   };
   using a = new UNet(sr, { seed: 1 });
   using ta = new DiffusionTrainer(a, opts);
-  run(a, ta, 4);
+  run(ta, 4);
   using b = new UNet(sr, { seed: 1 });
   using tb = new DiffusionTrainer(b, opts);
-  run(b, tb, 2);
+  run(tb, 2);
   const state = tb.getState();
   assert.equal(state.step, 2);
   assert.ok(Object.keys(state.optimizer.moments).every((k) => b.params.vars.has(k)));
@@ -118,7 +118,7 @@ Deno.test("DiffusionTrainer: getState/setState resume matches an uninterrupted r
   tf.tidy(() => c.variables.forEach((v, i) => v.assign(b.variables[i])));
   using tc = new DiffusionTrainer(c, opts);
   tc.setState(state);
-  run(c, tc, 2);
+  run(tc, 2);
   assert.equal(tc.steps, 4);
   a.variables.forEach((v, i) => assert.deepEqual(v.dataSync(), c.variables[i].dataSync()));
   assert.throws(

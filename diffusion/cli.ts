@@ -21,7 +21,8 @@ const USAGE = `Usage: diffusion/cli.ts sample [options]
 Samples an image from a text prompt through every stage of a cascade and writes a PNG.
 
 Options:
-  --model FILE       cascade checkpoint (.safetensors written by saveCheckpoint)
+  --model FILE|DIR   cascade checkpoint (.safetensors written by saveCheckpoint), or a
+                     personalised model folder of deno task train (its model.safetensors)
   --preset NAME      fresh (untrained) preset instead of a checkpoint: ${
   PRESET_NAMES.filter((n) => n !== "paper").join(", ")
 }
@@ -141,7 +142,11 @@ export async function main(args: string[]): Promise<number> {
     await initBackend({ prefer });
     let cascade: Cascade;
     if (values.model !== undefined) {
-      const loaded = await loadCheckpoint(values.model);
+      // A personalised model folder (deno task train) holds model.safetensors.
+      const path = (await Deno.stat(values.model).catch(() => null))?.isDirectory
+        ? `${values.model}/model.safetensors`
+        : values.model;
+      const loaded = await loadCheckpoint(path);
       if (loaded.kind !== "cascade") {
         loaded.model.dispose();
         throw new UsageError(

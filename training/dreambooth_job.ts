@@ -1,0 +1,384 @@
+/**
+ * DreamBooth fine-tuning of a cascade's base stage (paper §4.1–4.2) as a {@link TrainingJob} for
+ * the shared run machinery ({@link runTraining}: atomic checkpoints, `--resume`, NaN guard, loss
+ * log, sample grids, ETA, summary).
+ *
+ * Each step takes `instanceBatch` instance images (drawn from the images and their flips) with
+ * the prompt "a [V] [class noun]" and, with prior preservation, as many class-prior images with
+ * "a [class noun]", concatenates them into ONE batch and trains with Eq. 2 through the shared
+ * {@link StageTrainer}: per-example weights B/n for instance rows and λ·B/n for prior rows make
+ * its weighted Eq. 1 loss equal instance + λ·prior exactly (see `priorPreservationWeights`). Every
+ * UNet layer of the base stage is fine-tuned; the text encoder stays frozen unless
+ * `trainTextEncoder`. All draws of step n depend only on (seed, n): a resumed run is bit for bit
+ * the uninterrupted one.
+ *
+ * @module
+ */
+import { Cascade, type FloatImage, type NamedTensor, tf } from "./deps.ts";
+import { hashInts, Rng } from "./_rng.ts";
+import { StageTrainer, type StageTrainerConfig, type StepResult } from "./stage_trainer.ts";
+import type { RunCheckpoint } from "./run_checkpoint.ts";
+import type { SampleGrid, TrainingJob } from "./training_run.ts";
+import { priorPreservationWeights } from "./dreambooth_loss.ts";
+
+/** Settings of a DreamBooth run: typed data, stored in the run's `config.json`. */
+export interface DreamBoothConfig {
+  /** The identifier's text ([V]). */
+  readonly identifier: string;
+  /** The class noun ("" = the no-class-noun ablation). */
+  readonly classNoun: string;
+  /** Prompt of the instance images. Default "a [V] [class noun]" ("a [V]" without a noun). */
+  readonly instancePrompt: string;
+  /** Prompt of the class-prior images. Default "a [class noun]". */
+  readonly classPrompt: string;
+  /** Use the prior-preservation term (false = naive fine-tuning). Default true. */
+  readonly priorPreservation: boolean;
+  /** λ of Eq. 2. Default 1. */
+  readonly priorLossWeight: number;
+  /** Class-prior images generated and cycled through. Default 64 (see training/README). */
+  readonly numClassImages: number;
+  /** Instance examples per step (as many prior examples join them). Default 4. */
+  readonly instanceBatch: number;
+  /** Fine-tune the text encoder too. Default false (frozen, as in the paper). */
+  readonly trainTextEncoder: boolean;
+  /** Trainer settings (learning rate, weighting, dropout, clipping, seed). */
+  readonly trainer: Omit<StageTrainerConfig, "schedule">;
+  /** Prompts of the validation grid. */
+  readonly validationPrompts: readonly string[];
+  /** Sampler steps of the validation grid. Default 25. */
+  readonly sampleSteps: number;
+  /** Seed of the validation grid. Default 1. */
+  readonly sampleSeed: number;
+}
+
+/** Defaults of the trainer for DreamBooth: lr 1e-4 (measured; see README), no condition dropout. */
+export const DEFAULT_DREAMBOOTH_TRAINER: Omit<StageTrainerConfig, "schedule"> = Object.freeze({
+  learningRate: 1e-4,
+  beta1: 0.9,
+  beta2: 0.99,
+  epsilon: 1e-8,
+  weighting: "minSnr",
+  gamma: 5,
+  condDropout: 0,
+  maxAugLevel: 0.5,
+  cropSize: 0,
+  gradClip: 1,
+  seed: 0,
+});
+
+/**
+ * DreamBench-style prompts for the validation grid and the final samples: four contexts, two
+ * properties, two art renditions (the EmojiScenes world draws no art styles: those two show what
+ * the model does with unknown words).
+ *
+ * @param identifier [V].
+ * @param classNoun The class noun.
+ * @returns Eight prompts.
+ *
+ * @example
+ * ```ts
+ * import { dreamboothPrompts } from "./dreambooth_job.ts";
+ * console.log(dreamboothPrompts("sks", "dog")[0]); // "a sks dog on the beach"
+ * ```
+ */
+export function dreamboothPrompts(identifier: string, classNoun: string): string[] {
+  const s = classNoun ? `${identifier} ${classNoun}` : identifier;
+  return [
+    `a ${s} on the beach`,
+    `a ${s} in the snow`,
+    `a ${s} in the jungle`,
+    `a ${s} with a city in the background`,
+    `a red ${s}`,
+    `a shiny ${s}`,
+    `a painting of a ${s} in the style of van gogh`,
+    `a watercolor painting of a ${s}`,
+  ];
+}
+
+const act = "create a DreamBooth config";
+
+function finite(name: string, v: number, min: number, open = false): void {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || (open && v === min)) {
+    throw new RangeError(
+      `Cannot ${act} as '${name}' must be a finite number ${
+        open ? ">" : "≥"
+      } ${min}: current value is ${v}`,
+    );
+  }
+}
+
+/**
+ * Merges and validates a DreamBooth config (all checks run before any compute).
+ *
+ * @param input `identifier` and `classNoun` required; every other field optional.
+ * @returns A frozen {@link DreamBoothConfig}.
+ * @throws {RangeError} Naming the value: non-finite or negative hyperparameters, prior preservation without a class noun.
+ *
+ * @example
+ * ```ts
+ * import { createDreamBoothConfig } from "./dreambooth_job.ts";
+ * const c = createDreamBoothConfig({ identifier: "sks", classNoun: "dog" });
+ * console.log(c.instancePrompt, "|", c.classPrompt); // "a sks dog | a dog"
+ * ```
+ */
+export function createDreamBoothConfig(
+  input: Partial<Omit<DreamBoothConfig, "trainer">> & {
+    identifier: string;
+    classNoun: string;
+    trainer?: Partial<Omit<StageTrainerConfig, "schedule">>;
+  },
+): DreamBoothConfig {
+  if (typeof input.identifier !== "string" || input.identifier.trim() === "") {
+    throw new RangeError(`Cannot ${act} as 'identifier' must be a non-empty string`);
+  }
+  if (typeof input.classNoun !== "string") {
+    throw new RangeError(`Cannot ${act} as 'classNoun' must be a string`);
+  }
+  const noun = input.classNoun.trim();
+  const v = input.identifier.trim();
+  const c: DreamBoothConfig = {
+    identifier: v,
+    classNoun: noun,
+    instancePrompt: input.instancePrompt ?? (noun ? `a ${v} ${noun}` : `a ${v}`),
+    classPrompt: input.classPrompt ?? `a ${noun}`,
+    priorPreservation: input.priorPreservation ?? true,
+    priorLossWeight: input.priorLossWeight ?? 1,
+    numClassImages: input.numClassImages ?? 64,
+    instanceBatch: input.instanceBatch ?? 4,
+    trainTextEncoder: input.trainTextEncoder ?? false,
+    trainer: Object.freeze({ ...DEFAULT_DREAMBOOTH_TRAINER, ...input.trainer }),
+    validationPrompts: Object.freeze([
+      ...(input.validationPrompts ?? dreamboothPrompts(v, noun).slice(0, 6)),
+      ...(input.validationPrompts ? [] : [`a ${noun || "photo"}`]),
+    ]),
+    sampleSteps: input.sampleSteps ?? 25,
+    sampleSeed: input.sampleSeed ?? 1,
+  };
+  finite("priorLossWeight", c.priorLossWeight, 0);
+  finite("learningRate", c.trainer.learningRate, 0, true);
+  finite("gradClip", c.trainer.gradClip, 0);
+  finite("condDropout", c.trainer.condDropout, 0);
+  for (const k of ["numClassImages", "instanceBatch", "sampleSteps"] as const) {
+    const min = k === "numClassImages" ? 0 : 1;
+    if (!Number.isInteger(c[k]) || c[k] < min) {
+      throw new RangeError(
+        `Cannot ${act} as '${k}' must be an integer ≥ ${min}: current value is ${c[k]}`,
+      );
+    }
+  }
+  if (c.priorPreservation && noun === "") {
+    throw new RangeError(
+      `Cannot ${act} as prior preservation needs a class noun ('classNoun' is empty): give one, or pass --no-prior-preservation for the no-class-noun ablation`,
+    );
+  }
+  if (c.priorPreservation && c.numClassImages < 1) {
+    throw new RangeError(
+      `Cannot ${act} as prior preservation needs 'numClassImages' ≥ 1: current value is ${c.numClassImages}`,
+    );
+  }
+  return Object.freeze(c);
+}
+
+/** A DreamBooth job; borrows the cascade (fine-tuned in place), owns its trainer (`dispose()`). */
+export interface DreamBoothJob extends TrainingJob {
+  /** The config. */
+  readonly config: DreamBoothConfig;
+  /** The cascade whose base stage is fine-tuned. */
+  readonly cascade: Cascade;
+  /** The trainer. */
+  readonly trainer: StageTrainer;
+  /** The batch of step `step` (instance rows first): what {@link TrainingJob.trainStep} trains on. */
+  batchAt(step: number): { images: FloatImage[]; prompts: string[]; numInstance: number };
+  /** Frees the trainer. */
+  dispose(): void;
+  /** Frees the trainer (`using`). */
+  [Symbol.dispose](): void;
+}
+
+function toTensor(images: FloatImage[]): tf.Tensor4D {
+  const { width: w, height: h } = images[0];
+  const data = new Float32Array(images.length * w * h * 3);
+  images.forEach((im, i) => data.set(im.data, i * w * h * 3));
+  return tf.tensor4d(data, [images.length, h, w, 3]);
+}
+
+function fromUint8(im: { width: number; height: number; data: Uint8Array }): FloatImage {
+  const data = new Float32Array(im.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = im.data[i] / 127.5 - 1;
+  return { data, width: im.width, height: im.height };
+}
+
+/**
+ * Builds a DreamBooth job on a loaded cascade.
+ *
+ * @param cascade The cascade (borrowed; its base UNet, and text encoder when trained, change in place).
+ * @param options `config` (a {@link DreamBoothConfig}), `instanceImages` (the pool, flips
+ * included), `classImages` (the prior images; needed with prior preservation).
+ * @returns The job, owned by the caller.
+ *
+ * @example
+ * ```ts
+ * import { createPreset, initBackend } from "../diffusion/mod.ts";
+ * import { createDreamBoothConfig, createDreamBoothJob } from "./dreambooth_job.ts";
+ * await initBackend({ quiet: true });
+ * using cascade = await createPreset("tiny", { seed: 0 });
+ * const im = { data: new Float32Array(32 * 32 * 3), width: 32, height: 32 };
+ * const config = createDreamBoothConfig({ identifier: "sks", classNoun: "dog", instanceBatch: 1 });
+ * using job = createDreamBoothJob(cascade, { config, instanceImages: [im], classImages: [im] });
+ * console.log((await job.trainStep()).step); // 1
+ * ```
+ */
+export function createDreamBoothJob(
+  cascade: Cascade,
+  options: {
+    config: DreamBoothConfig;
+    instanceImages: readonly FloatImage[];
+    classImages?: readonly FloatImage[];
+  },
+): DreamBoothJob {
+  const c = options.config;
+  const inst = options.instanceImages;
+  const prior = c.priorPreservation ? options.classImages ?? [] : [];
+  const size = cascade.stages[0].imageSize;
+  if (inst.length === 0) {
+    throw new RangeError(`Cannot create a DreamBooth job as 'instanceImages' is empty`);
+  }
+  if (c.priorPreservation && prior.length === 0) {
+    throw new RangeError(
+      `Cannot create a DreamBooth job with prior preservation as 'classImages' is empty`,
+    );
+  }
+  for (const im of [...inst, ...prior]) {
+    if (im.width !== size || im.height !== size) {
+      throw new RangeError(
+        `Cannot create a DreamBooth job as an image is ${im.width}×${im.height}, not the base stage's ${size}×${size}`,
+      );
+    }
+  }
+  const stage = cascade.stages[0];
+  const trainer = new StageTrainer(stage.unet, {
+    ...c.trainer,
+    schedule: stage.schedule,
+    textEncoder: cascade.textEncoder,
+    trainTextEncoder: c.trainTextEncoder,
+  });
+  const maxLength = cascade.textEncoder.config.maxLength;
+  const nInst = c.instanceBatch;
+  const nPrior = c.priorPreservation ? nInst : 0;
+  const weights = priorPreservationWeights(nInst, {
+    numPrior: nPrior,
+    priorLossWeight: c.priorLossWeight,
+  });
+  const encode = (prompts: string[]) => {
+    const ids = new Int32Array(prompts.length * maxLength);
+    const mask = new Uint8Array(prompts.length * maxLength);
+    prompts.forEach((p, k) => {
+      const e = cascade.tokenizer.encodeFixed(p, maxLength);
+      ids.set(e.ids, k * maxLength);
+      mask.set(e.mask, k * maxLength);
+    });
+    return { ids, mask };
+  };
+  const tokens = encode([
+    ...Array(nInst).fill(c.instancePrompt),
+    ...Array(nPrior).fill(c.classPrompt),
+  ]);
+
+  const batchAt = (step: number) => {
+    // Instance rows: a fresh permutation of the pool per epoch-ish draw; prior rows cycle.
+    const rng = new Rng(hashInts(c.trainer.seed, step, 0xdb00));
+    const images: FloatImage[] = [];
+    for (let k = 0; k < nInst; k++) images.push(inst[rng.int(inst.length)]);
+    for (let k = 0; k < nPrior; k++) images.push(prior[((step - 1) * nPrior + k) % prior.length]);
+    const prompts = [...Array(nInst).fill(c.instancePrompt), ...Array(nPrior).fill(c.classPrompt)];
+    return { images, prompts, numInstance: nInst };
+  };
+
+  const trainedTensors = async () => {
+    const tensors = new Map<string, NamedTensor>();
+    for (const [k, v] of await stage.unet.exportWeights({ prefix: "stages.0." })) tensors.set(k, v);
+    if (c.trainTextEncoder) {
+      for (const [k, v] of await cascade.textEncoder.exportWeights({ prefix: "text_encoder." })) {
+        tensors.set(k, v);
+      }
+    }
+    return tensors;
+  };
+
+  const job: DreamBoothJob = {
+    config: c,
+    cascade,
+    trainer,
+    batchAt,
+    get step() {
+      return trainer.step;
+    },
+    trainStep(): Promise<StepResult> {
+      const b = batchAt(trainer.step + 1);
+      const xStart = toTensor(b.images);
+      try {
+        return Promise.resolve(trainer.trainStep({ xStart, tokens, exampleWeights: weights }));
+      } finally {
+        xStart.dispose();
+      }
+    },
+    async checkpoint(): Promise<RunCheckpoint> {
+      const tensors = await trainedTensors();
+      const st = trainer.getState();
+      for (const [name, m] of Object.entries(st.optimizer.moments)) {
+        tensors.set(`optimizer.m.${name}`, { shape: [m.m.length], data: m.m });
+        tensors.set(`optimizer.v.${name}`, { shape: [m.v.length], data: m.v });
+      }
+      return {
+        tensors,
+        state: { step: st.step, iterations: st.optimizer.iterations },
+        metadata: { stage: "dreambooth", identifier: c.identifier, classNoun: c.classNoun },
+      };
+    },
+    restore(ckpt: RunCheckpoint): Promise<void> {
+      const st = ckpt.state as { step: number; iterations: number };
+      stage.unet.loadWeights(ckpt.tensors, { prefix: "stages.0." });
+      if (c.trainTextEncoder) {
+        cascade.textEncoder.loadWeights(ckpt.tensors, { prefix: "text_encoder." });
+      }
+      const moments: Record<string, { m: Float32Array; v: Float32Array }> = {};
+      for (const [name, t] of ckpt.tensors) {
+        if (!name.startsWith("optimizer.m.")) continue;
+        const key = name.slice("optimizer.m.".length);
+        const v = ckpt.tensors.get(`optimizer.v.${key}`);
+        if (!v) throw new RangeError(`Cannot restore as the checkpoint lacks 'optimizer.v.${key}'`);
+        moments[key] = {
+          m: Float32Array.from(t.data as Float32Array),
+          v: Float32Array.from(v.data as Float32Array),
+        };
+      }
+      trainer.setState({ step: st.step, optimizer: { iterations: st.iterations, moments } });
+      return Promise.resolve();
+    },
+    async samples(): Promise<SampleGrid> {
+      const view = new Cascade({
+        textEncoder: cascade.textEncoder,
+        tokenizer: cascade.tokenizer,
+        stages: [stage],
+      });
+      const { images } = await view.sample({
+        prompt: c.validationPrompts,
+        seed: c.sampleSeed,
+        steps: c.sampleSteps,
+      });
+      return {
+        images: images.map(fromUint8),
+        labels: [...c.validationPrompts],
+        scale: Math.max(1, Math.round(128 / size)),
+        columns: 4,
+      };
+    },
+    dispose() {
+      trainer.dispose();
+    },
+    [Symbol.dispose]() {
+      this.dispose();
+    },
+  };
+  return job;
+}

@@ -1,0 +1,618 @@
+/**
+ * The whole DreamBooth pipeline behind `deno task train` (and the RPC `train.start` job): resolve
+ * the base model, load and check the instance images, resolve the identifier, generate (or reuse)
+ * the class-prior images, fine-tune the base stage with Eq. 2 through the shared run machinery,
+ * write the personalised model folder, run the SR fine-tuning hook when superres/ provides one,
+ * and render DreamBench-style samples.
+ *
+ * The personalised model folder (`out`):
+ *
+ * | file | what |
+ * |---|---|
+ * | `model.safetensors` | the whole cascade (fine-tuned base stage, text encoder, SR stages copied from the base model): `deno task sample --model DIR` |
+ * | `dreambooth.json` | identifier, class noun, prompts, base model and its hash, training arguments, metrics |
+ * | `checkpoint.safetensors`, `loss.jsonl`, `loss_curve.png`, `samples/`, `config.json`, `args.json`, `summary.json` | the run (see `runTraining`) |
+ * | `final/NN.png`, `final/grid.png` | samples of DreamBench prompts (context, property, art rendition) |
+ *
+ * Base model resolution ({@link resolveBaseModel}): an explicit path (a cascade checkpoint file,
+ * a folder holding `model.safetensors` or `cascade.safetensors`, or `preset:tiny|small`); by
+ * default `models/default/` when it exists, else the newest base-stage pretraining checkpoint
+ * under `runs/pretrain/`, else the untrained `tiny` preset with a loud notice.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  buildCascadeSync,
+  type Cascade,
+  type CascadeConfig,
+  createCascadeConfig,
+  type FloatImage,
+  saveCheckpoint,
+  saveImageGrid,
+  savePng,
+  tokenizerFromDescription,
+} from "./deps.ts";
+import { createPreset, loadCheckpoint } from "../diffusion/mod.ts";
+import { defaultSubject } from "../data/mod.ts";
+import { readRunCheckpoint } from "./run_checkpoint.ts";
+import { runTraining, type TrainingSummary } from "./training_run.ts";
+import { writeJsonAtomic } from "./_atomic.ts";
+import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
+import { loadInstanceData } from "./instance_data.ts";
+import { resolveIdentifier } from "./dreambooth_identifier.ts";
+import {
+  createDreamBoothConfig,
+  createDreamBoothJob,
+  type DreamBoothConfig,
+  dreamboothPrompts,
+} from "./dreambooth_job.ts";
+import type { StageTrainerConfig } from "./stage_trainer.ts";
+
+/** A loaded base model and where it came from. */
+export interface BaseModel {
+  /** The cascade (owned by the caller). */
+  cascade: Cascade;
+  /** Where it came from (a path or `preset:NAME`). */
+  source: string;
+  /** "model", "pretrain-checkpoint" or "preset". */
+  kind: "model" | "pretrain-checkpoint" | "preset";
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function newestPretrainBase(root: string): Promise<string | null> {
+  let best: { path: string; mtime: number } | null = null;
+  try {
+    for await (const e of Deno.readDir(root)) {
+      if (!e.isDirectory) continue;
+      const path = join(root, e.name, "checkpoint.safetensors");
+      try {
+        const cfg = JSON.parse(await Deno.readTextFile(join(root, e.name, "config.json")));
+        if (cfg.stage !== "base") continue;
+        const st = await Deno.stat(path);
+        const mtime = st.mtime?.getTime() ?? 0;
+        if (!best || mtime > best.mtime) best = { path, mtime };
+      } catch {
+        // not a base run (or no checkpoint yet)
+      }
+    }
+  } catch {
+    return null;
+  }
+  return best?.path ?? null;
+}
+
+/**
+ * Loads the base model to personalise.
+ *
+ * @param spec A cascade checkpoint file, a folder with `model.safetensors`/`cascade.safetensors`,
+ * a pretraining run checkpoint (`runs/pretrain/base/checkpoint.safetensors`), `preset:tiny` or
+ * `preset:small`; null: the default chain (models/default → newest runs/pretrain base → tiny).
+ * @param options `modelsDir` (default "models/default"), `pretrainDir` (default "runs/pretrain"),
+ * `log` for the notice (default `console.warn`).
+ * @returns The {@link BaseModel}.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./deps.ts";
+ * import { resolveBaseModel } from "./dreambooth_train.ts";
+ * await initBackend({ quiet: true });
+ * const m = await resolveBaseModel("preset:tiny");
+ * console.log(m.kind, m.cascade.stages.length); // "preset" 2
+ * m.cascade.dispose();
+ * ```
+ */
+export async function resolveBaseModel(
+  spec: string | null,
+  options: { modelsDir?: string; pretrainDir?: string; log?: (line: string) => void } = {},
+): Promise<BaseModel> {
+  const { modelsDir = join("models", "default"), pretrainDir = join("runs", "pretrain") } = options;
+  const log = options.log ?? ((l: string) => console.warn(l));
+  if (spec?.startsWith("preset:")) {
+    const name = spec.slice(7);
+    if (name !== "tiny" && name !== "small") {
+      throw new RangeError(
+        `Cannot load the base model as '--model' preset must be preset:tiny or preset:small: current value is ${
+          JSON.stringify(spec)
+        }`,
+      );
+    }
+    return { cascade: await createPreset(name, { seed: 0 }), source: spec, kind: "preset" };
+  }
+  let path = spec;
+  if (path === null) {
+    for (const f of ["cascade.safetensors", "model.safetensors"]) {
+      if (await isFile(join(modelsDir, f))) path = join(modelsDir, f);
+    }
+    if (path === null) {
+      const ckpt = await newestPretrainBase(pretrainDir);
+      if (ckpt === null) {
+        log(
+          `NOTICE: no default model in '${modelsDir}' and no pretraining checkpoint under '${pretrainDir}': personalising the UNTRAINED 'tiny' preset (results are noise; see training/README.md)`,
+        );
+        return {
+          cascade: await createPreset("tiny", { seed: 0 }),
+          source: "preset:tiny",
+          kind: "preset",
+        };
+      }
+      log(
+        `NOTICE: no default model in '${modelsDir}' yet: personalising the newest pretraining checkpoint '${ckpt}' (partly trained; see training/README.md)`,
+      );
+      path = ckpt;
+    }
+  } else if (!(await isFile(path))) {
+    const inDir = ["model.safetensors", "cascade.safetensors"].map((f) => join(path!, f));
+    const found = [];
+    for (const f of inDir) if (await isFile(f)) found.push(f);
+    if (found.length === 0) {
+      throw new RangeError(
+        `Cannot load the base model as '${path}' is neither a checkpoint file nor a folder holding model.safetensors or cascade.safetensors`,
+      );
+    }
+    path = found[0];
+  }
+  // A pretraining run checkpoint (format dreambooth-ts-run) or a cascade checkpoint.
+  try {
+    const run = await readRunCheckpoint(path);
+    if (run.metadata.stage !== "base" || !run.metadata.config) {
+      throw new RangeError(
+        `Cannot load the base model from '${path}' as it is a '${run.metadata.stage}' run checkpoint, not a base-stage one`,
+      );
+    }
+    const config = createCascadeConfig(JSON.parse(run.metadata.config) as CascadeConfig);
+    const tokenizer = await tokenizerFromDescription(config.tokenizer);
+    const cascade = buildCascadeSync(config, tokenizer, 0);
+    cascade.textEncoder.loadWeights(run.tensors, { prefix: "text_encoder." });
+    cascade.stages[0].unet.loadWeights(run.tensors, { prefix: "stages.0." });
+    return { cascade, source: path, kind: "pretrain-checkpoint" };
+  } catch (e) {
+    if (!(e instanceof RangeError) || !/as a run checkpoint/.test(e.message)) throw e;
+  }
+  const loaded = await loadCheckpoint(path);
+  if (loaded.kind !== "cascade") {
+    loaded.model.dispose();
+    throw new RangeError(
+      `Cannot load the base model as '${path}' holds a ${loaded.kind}, not a cascade`,
+    );
+  }
+  return { cascade: loaded.model, source: path, kind: "model" };
+}
+
+/**
+ * What superres/ plugs in to fine-tune the SR stages on the subject after the base stage
+ * (exported from `superres/mod.ts` as `dreamboothSuperRes`): it receives the personalised cascade
+ * (fine-tuned base stage in place), may fine-tune its SR stages in place, and returns metrics to
+ * merge into `dreambooth.json` (the model folder is rewritten after it returns).
+ */
+export type SuperResHook = (context: {
+  /** The personalised cascade (borrowed; fine-tune `stages[1..]` in place). */
+  cascade: Cascade;
+  /** The output model folder (a run folder for SR may go in `<out>/superres/`). */
+  out: string;
+  /** The instance image folder. */
+  instanceDir: string;
+  /** The instance prompt ("a [V] dog"). */
+  instancePrompt: string;
+  /** Continue an interrupted SR run. */
+  resume: boolean;
+  /** Seed. */
+  seed: number;
+  /** Progress lines. */
+  log: (line: string) => void;
+  /** Stop early (checkpoint, then return). */
+  signal?: AbortSignal;
+}) => Promise<Record<string, unknown> | void>;
+
+/** Options of {@link trainDreamBooth}. */
+export interface TrainDreamBoothOptions {
+  /** The base model (see {@link resolveBaseModel}). Default: the default chain. */
+  model?: string | null;
+  /** Folder of instance images. Default: the built-in dog (`defaultSubject()`). */
+  instanceDir?: string;
+  /** The class noun ("" = ablation). Default: the built-in subject's ("dog"). */
+  classNoun?: string;
+  /** The identifier; drawn by the paper's rule when absent. */
+  identifier?: string | null;
+  /** Seed of the identifier draw, data, class images and trainer. Default 0. */
+  seed?: number;
+  /** Output model folder. Default `runs/dreambooth/<subject folder name>`. */
+  out?: string;
+  /** "dreambooth" (default) or "textual-inversion". */
+  method?: "dreambooth" | "textual-inversion";
+  /** Total steps. Default 200. */
+  steps?: number;
+  /** Learning rate. Default 1e-4. */
+  learningRate?: number;
+  /** Instance examples per step. Default 4. */
+  instanceBatch?: number;
+  /** Prior preservation. Default true. */
+  priorPreservation?: boolean;
+  /** λ. Default 1. */
+  priorLossWeight?: number;
+  /** Class-prior images. Default 64. */
+  numClassImages?: number;
+  /** Ancestral sampler steps for class images. Default 25. */
+  classSteps?: number;
+  /** Class-image cache folder. Default `runs/cache/class_images`. */
+  cacheDir?: string;
+  /** Train the text encoder too. Default false. */
+  trainTextEncoder?: boolean;
+  /** Flip augmentation. Default true. */
+  flip?: boolean;
+  /** Continue the run in `out`. Default false. */
+  resume?: boolean;
+  /** Checkpoint every N steps. Default 50. */
+  checkpointEverySteps?: number;
+  /** Validation grid every N steps. Default 100. */
+  sampleEverySteps?: number;
+  /** Progress line every N steps. Default 10. */
+  logEverySteps?: number;
+  /** Time budget of the training loop in minutes. Default ∞. */
+  timeBudgetMinutes?: number;
+  /** Render the final DreamBench samples. Default true. */
+  finalSamples?: boolean;
+  /** Run the SR hook when superres/ provides one. Default true. */
+  superRes?: boolean | SuperResHook;
+  /** Command-line arguments for `args.json`. */
+  args?: readonly string[];
+  /** Stops after the current step (with a checkpoint). */
+  signal?: AbortSignal;
+  /** Called after every step. */
+  onProgress?: (p: { step: number; total: number; loss: number }) => void;
+  /** Progress lines. Default `console.log`. */
+  log?: (line: string) => void;
+  /** Warnings and notices. Default `console.warn`. */
+  warn?: (line: string) => void;
+}
+
+/** What {@link trainDreamBooth} returns (also in `dreambooth.json`). */
+export interface DreamBoothResult {
+  /** The output folder. */
+  out: string;
+  /** `model.safetensors` in it (null when training stopped early on a non-finite loss). */
+  model: string | null;
+  /** The identifier. */
+  identifier: string;
+  /** The class noun. */
+  classNoun: string;
+  /** The run's summary. */
+  summary: TrainingSummary;
+  /** Figures: seconds per phase, class images generated/reused, loss. */
+  metrics: Record<string, unknown>;
+  /** Final sample files. */
+  samples: string[];
+}
+
+function checkNumber(
+  name: string,
+  v: number | undefined,
+  opts: { int?: boolean; min?: number; open?: boolean } = {},
+) {
+  if (v === undefined) return;
+  const min = opts.min ?? 0;
+  if (
+    typeof v !== "number" || !Number.isFinite(v) || v < min || (opts.open && v === min) ||
+    (opts.int && !Number.isInteger(v))
+  ) {
+    throw new RangeError(
+      `Cannot train as '${name}' must be ${opts.int ? "an integer" : "a finite number"} ${
+        opts.open ? ">" : "≥"
+      } ${min}: current value is ${v}`,
+    );
+  }
+}
+
+async function loadSuperResHook(warn: (l: string) => void): Promise<SuperResHook | null> {
+  const url = new URL("../superres/mod.ts", import.meta.url);
+  try {
+    await Deno.stat(url);
+  } catch {
+    return null;
+  }
+  const mod = await import(url.href) as { dreamboothSuperRes?: SuperResHook };
+  if (typeof mod.dreamboothSuperRes !== "function") {
+    warn(
+      `note: superres/ exists but exports no 'dreamboothSuperRes': SR stages are copied unchanged`,
+    );
+    return null;
+  }
+  return mod.dreamboothSuperRes;
+}
+
+/**
+ * Runs the whole DreamBooth pipeline (see the module doc). Every input check runs before any
+ * compute.
+ *
+ * @param options See {@link TrainDreamBoothOptions}.
+ * @returns The {@link DreamBoothResult}.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./deps.ts";
+ * import { trainDreamBooth } from "./dreambooth_train.ts";
+ * await initBackend({ quiet: true });
+ * const out = await Deno.makeTempDir(), cacheDir = await Deno.makeTempDir();
+ * const r = await trainDreamBooth({
+ *   model: "preset:tiny", out, cacheDir, steps: 1, numClassImages: 1, classSteps: 1, instanceBatch: 1,
+ *   sampleEverySteps: 0, finalSamples: false, superRes: false, log: () => {}, warn: () => {},
+ * });
+ * console.log(r.summary.step, r.identifier); // 1 "sks"
+ * await Deno.remove(out, { recursive: true });
+ * await Deno.remove(cacheDir, { recursive: true });
+ * ```
+ */
+export async function trainDreamBooth(
+  options: TrainDreamBoothOptions = {},
+): Promise<DreamBoothResult> {
+  const log = options.log ?? console.log;
+  const warn = options.warn ?? ((l: string) => console.warn(l));
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  // 1. Every check that needs no model.
+  const method = options.method ?? "dreambooth";
+  if (method !== "dreambooth" && method !== "textual-inversion") {
+    throw new RangeError(
+      `Cannot train as 'method' must be dreambooth or textual-inversion: current value is ${
+        JSON.stringify(method)
+      }`,
+    );
+  }
+  if (method === "textual-inversion") {
+    throw new RangeError(
+      `Cannot train with method 'textual-inversion' yet: it is not implemented (see training/README.md)`,
+    );
+  }
+  const steps = options.steps ?? 200;
+  checkNumber("steps", steps, { int: true, min: 1 });
+  checkNumber("learningRate", options.learningRate, { open: true });
+  checkNumber("instanceBatch", options.instanceBatch, { int: true, min: 1 });
+  checkNumber("priorLossWeight", options.priorLossWeight);
+  checkNumber("numClassImages", options.numClassImages, { int: true });
+  checkNumber("classSteps", options.classSteps, { int: true, min: 1 });
+  checkNumber("seed", options.seed, { int: true });
+  checkNumber("checkpointEverySteps", options.checkpointEverySteps, { int: true });
+  checkNumber("sampleEverySteps", options.sampleEverySteps, { int: true });
+  checkNumber("logEverySteps", options.logEverySteps, { int: true, min: 1 });
+  if (options.timeBudgetMinutes !== undefined && !(options.timeBudgetMinutes > 0)) {
+    throw new RangeError(
+      `Cannot train as 'timeBudgetMinutes' must be > 0: current value is ${options.timeBudgetMinutes}`,
+    );
+  }
+  const seed = options.seed ?? 0;
+  const subject = defaultSubject();
+  const instanceDir = options.instanceDir ?? subject.dir;
+  let classNoun = options.classNoun;
+  if (classNoun === undefined) {
+    if (options.instanceDir === undefined) classNoun = subject.classNoun;
+    else {
+      try {
+        classNoun =
+          JSON.parse(await Deno.readTextFile(join(instanceDir, "subject.json"))).classNoun;
+      } catch {
+        // no subject.json
+      }
+      if (typeof classNoun !== "string") {
+        throw new RangeError(
+          `Cannot train as 'classNoun' (--class-noun) is required for '${instanceDir}' (it has no subject.json naming one)`,
+        );
+      }
+    }
+  }
+  const out = options.out ??
+    join("runs", "dreambooth", instanceDir.replace(/\/+$/, "").split(/[\\/]/).pop() || "subject");
+
+  // 2. The model (loading weights is not compute), then the checks that need it.
+  const base = await resolveBaseModel(options.model ?? null, { log: warn });
+  const cascade = base.cascade;
+  try {
+    const size = cascade.stages[0].imageSize;
+    const identifier = await resolveIdentifier(cascade.tokenizer.describe(), {
+      identifier: options.identifier ?? null,
+      classNoun,
+      seed,
+    });
+    const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
+      seed,
+      ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+    };
+    const config: DreamBoothConfig = createDreamBoothConfig({
+      identifier: identifier.text,
+      classNoun,
+      priorPreservation: options.priorPreservation ?? true,
+      ...(options.priorLossWeight !== undefined
+        ? { priorLossWeight: options.priorLossWeight }
+        : {}),
+      ...(options.numClassImages !== undefined ? { numClassImages: options.numClassImages } : {}),
+      ...(options.instanceBatch !== undefined ? { instanceBatch: options.instanceBatch } : {}),
+      trainTextEncoder: options.trainTextEncoder ?? false,
+      trainer,
+    });
+    const instance = await loadInstanceData(instanceDir, {
+      size,
+      flip: options.flip ?? true,
+      onWarning: (m) => warn(`warning: ${m}`),
+    });
+    log(
+      `DreamBooth: base model ${base.source} (${size}×${size} base, ${cascade.stages.length} stages); subject '${instanceDir}' (${instance.images.length} images${
+        options.flip ?? true ? ", + flips" : ""
+      }); identifier ${JSON.stringify(identifier.text)} (${identifier.source}, ids [${
+        identifier.ids.join(", ")
+      }]); class noun ${JSON.stringify(classNoun)}; prior preservation ${
+        config.priorPreservation
+          ? `on (λ = ${config.priorLossWeight}, ${config.numClassImages} class images)`
+          : "off"
+      }; text encoder ${
+        config.trainTextEncoder ? "trained" : "frozen"
+      }; ${steps} steps at lr ${config.trainer.learningRate}; out '${out}'`,
+    );
+
+    // 3. Class images (cached).
+    const modelHash = await hashBaseModel(cascade);
+    let prior: FloatImage[] = [];
+    const metrics: Record<string, unknown> = { baseModel: base.source, baseModelHash: modelHash };
+    if (config.priorPreservation) {
+      const ci = await classImages(cascade, {
+        prompt: config.classPrompt,
+        count: config.numClassImages,
+        seed,
+        steps: options.classSteps ?? 25,
+        cacheDir: options.cacheDir ?? DEFAULT_CLASS_IMAGE_CACHE,
+        modelHash,
+        log,
+      });
+      prior = ci.images;
+      metrics.classImages = {
+        key: ci.key,
+        dir: ci.dir,
+        generated: ci.generated,
+        reused: ci.images.length - ci.generated,
+        seconds: +ci.seconds.toFixed(2),
+      };
+      log(
+        `class images: ${ci.images.length} of "${config.classPrompt}" (${ci.generated} generated, ${
+          ci.images.length - ci.generated
+        } reused from ${ci.dir}) in ${ci.seconds.toFixed(1)} s`,
+      );
+    }
+
+    // 4. Fine-tuning through the shared run machinery.
+    using job = createDreamBoothJob(cascade, {
+      config,
+      instanceImages: instance.pool,
+      classImages: prior,
+    });
+    const train = job.trainStep.bind(job);
+    const tracked = Object.create(job);
+    Object.defineProperty(tracked, "step", { get: () => job.step });
+    tracked.trainStep = async () => {
+      const r = await train();
+      options.onProgress?.({ step: r.step, total: steps, loss: r.loss });
+      return r;
+    };
+    const t1 = performance.now();
+    const summary = await runTraining(tracked, {
+      runDir: out,
+      totalSteps: steps,
+      config: { ...config, baseModelHash: modelHash, instanceDir, steps },
+      args: options.args ?? [],
+      resume: options.resume ?? false,
+      checkpointEverySteps: options.checkpointEverySteps ?? 50,
+      sampleEverySteps: options.sampleEverySteps ?? 100,
+      logEverySteps: options.logEverySteps ?? 10,
+      timeBudgetMinutes: options.timeBudgetMinutes ?? Infinity,
+      title: `DreamBooth loss (${config.instancePrompt})`,
+      signal: options.signal,
+      log,
+    });
+    metrics.trainingSeconds = +((performance.now() - t1) / 1000).toFixed(2);
+    metrics.lossEma = summary.lossEma;
+    metrics.steps = summary.step;
+    metrics.stopReason = summary.reason;
+    const info = {
+      identifier: identifier.text,
+      identifierIds: identifier.ids,
+      identifierSource: identifier.source,
+      classNoun,
+      instancePrompt: config.instancePrompt,
+      classPrompt: config.classPrompt,
+      method,
+      instanceDir,
+      baseModel: base.source,
+      config,
+      args: options.args ?? [],
+      metrics,
+    };
+    const result: DreamBoothResult = {
+      out,
+      model: null,
+      identifier: identifier.text,
+      classNoun,
+      summary,
+      metrics,
+      samples: [],
+    };
+    if (summary.reason !== "done") {
+      await writeJsonAtomic(join(out, "dreambooth.json"), info);
+      return result;
+    }
+
+    // 5. The personalised model folder (SR stages as in the base model).
+    const modelPath = join(out, "model.safetensors");
+    const writeModel = () =>
+      saveCheckpoint(modelPath, cascade, {
+        metadata: { identifier: identifier.text, classNoun, instancePrompt: config.instancePrompt },
+      });
+    await writeModel();
+    result.model = modelPath;
+
+    // 6. SR fine-tuning when superres/ provides it.
+    const hook = typeof options.superRes === "function"
+      ? options.superRes
+      : options.superRes === false
+      ? null
+      : await loadSuperResHook(warn);
+    if (hook && cascade.stages.length > 1) {
+      const t2 = performance.now();
+      const m = await hook({
+        cascade,
+        out,
+        instanceDir,
+        instancePrompt: config.instancePrompt,
+        resume: options.resume ?? false,
+        seed,
+        log,
+        signal: options.signal,
+      });
+      metrics.superRes = { ...(m ?? {}), seconds: +((performance.now() - t2) / 1000).toFixed(2) };
+      await writeModel();
+    } else if (cascade.stages.length > 1) {
+      metrics.superRes =
+        "not run (superres/ provides no dreamboothSuperRes): SR stages copied from the base model";
+    }
+
+    // 7. Samples of DreamBench prompts through the whole cascade.
+    if (options.finalSamples ?? true) {
+      const t3 = performance.now();
+      const prompts = dreamboothPrompts(identifier.text, classNoun);
+      const { images } = await cascade.sample({ prompt: prompts, seed: 1 });
+      await Deno.mkdir(join(out, "final"), { recursive: true });
+      const floats: FloatImage[] = [];
+      for (const [i, im] of images.entries()) {
+        const data = new Float32Array(im.data.length);
+        for (let p = 0; p < data.length; p++) data[p] = im.data[p] / 127.5 - 1;
+        const f = { data, width: im.width, height: im.height };
+        floats.push(f);
+        const file = join(out, "final", `${String(i).padStart(2, "0")}.png`);
+        await savePng(file, f);
+        result.samples.push(file);
+      }
+      const grid = join(out, "final", "grid.png");
+      await saveImageGrid(grid, floats, {
+        labels: prompts,
+        columns: 4,
+        scale: Math.max(1, Math.round(128 / images[0].width)),
+      });
+      result.samples.push(grid);
+      metrics.sampleSeconds = +((performance.now() - t3) / 1000).toFixed(2);
+      log(`samples of ${prompts.length} DreamBench prompts → ${grid}`);
+    }
+    metrics.totalSeconds = +seconds().toFixed(2);
+    await writeJsonAtomic(join(out, "dreambooth.json"), info);
+    log(
+      `personalised model → ${modelPath} (identifier ${JSON.stringify(identifier.text)}, class ${
+        JSON.stringify(classNoun)
+      }); ${metrics.totalSeconds} s in all. Sample it: deno task sample --model ${out} --prompt "${config.instancePrompt} on the beach"`,
+    );
+    return result;
+  } finally {
+    cascade.dispose();
+  }
+}

@@ -9,3 +9,4 @@ export * from "./data/mod.ts";
 export * from "./eval/mod.ts";
 export * from "./diffusion/mod.ts";
 export * from "./training/mod.ts";
+export * from "./superres/mod.ts";

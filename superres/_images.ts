@@ -1,0 +1,38 @@
+/**
+ * Private: conversions between `[B, H, W, 3]` tensors and data/'s float images.
+ *
+ * @module
+ */
+import { type Rgb8Image, type RgbImage, tf } from "./deps.ts";
+
+/** Reads `[B, H, W, 3]` (borrowed) into float images in [−1, 1] (clipped). */
+export async function imagesFromTensor(t: tf.Tensor4D): Promise<RgbImage[]> {
+  const [b, h, w] = t.shape;
+  const data = await t.data() as Float32Array;
+  const px = h * w * 3;
+  return Array.from({ length: b }, (_, k) => ({
+    data: Float32Array.from(
+      data.subarray(k * px, (k + 1) * px),
+      (v) => Math.max(-1, Math.min(1, v)),
+    ),
+    width: w,
+    height: h,
+  }));
+}
+
+/** 8-bit images (e.g. `Cascade.sample`'s) as float images in [−1, 1]. */
+export function floatImage(im: Rgb8Image): RgbImage {
+  return {
+    data: Float32Array.from(im.data, (v) => v / 127.5 - 1),
+    width: im.width,
+    height: im.height,
+  };
+}
+
+/** Float images (same size) as one `[B, H, W, 3]` tensor, owned by the caller. */
+export function tensorFromImages(images: readonly RgbImage[]): tf.Tensor4D {
+  const { width: w, height: h } = images[0];
+  const data = new Float32Array(images.length * w * h * 3);
+  images.forEach((im, i) => data.set(im.data, i * w * h * 3));
+  return tf.tensor4d(data, [images.length, h, w, 3]);
+}

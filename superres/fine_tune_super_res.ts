@@ -1,0 +1,285 @@
+/**
+ * Instance-specific super-resolution fine-tuning (DreamBooth §4.3): fine-tunes a cascade's SR
+ * stages on (low-res, high-res) pairs of the subject's own images with the noise-conditioning
+ * augmentation pinned to a low level t_aug (default 1e-5; t_aug is the augmentation's own
+ * diffusion time, σ_aug = sin(π t_aug / 2) under the cosine schedule, see DESIGN.md), then saves
+ * the personalised cascade with those stages' sampling `augLevel` set to the same low level, so
+ * that `cascade.sample` (or `deno task sample --model …`) uses it at inference.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  Cascade,
+  defaultSubject,
+  formatDuration,
+  loadSubjectFolder,
+  type RgbImage,
+  runTraining,
+  saveCheckpoint,
+  type TrainingSummary,
+} from "./deps.ts";
+import { createSrFineTuneConfig, type SrFineTuneConfig } from "./sr_fine_tune_config.ts";
+import { makeSrPairs } from "./sr_pairs.ts";
+import { createSrFineTuneJob } from "./sr_fine_tune_job.ts";
+import { loadSrCascade } from "./load_sr_cascade.ts";
+
+/** Progress of {@link fineTuneSuperRes}, after every step. */
+export interface SrProgress {
+  /** The cascade stage being trained (1 = first SR stage). */
+  stage: number;
+  /** Step reached in this stage. */
+  step: number;
+  /** Steps of this stage. */
+  steps: number;
+  /** The step's loss. */
+  loss: number;
+  /** Seconds since the call started. */
+  elapsedSeconds: number;
+  /** Estimated seconds left for every remaining stage (from this call's step rate). */
+  etaSeconds: number;
+}
+
+/** Options of {@link fineTuneSuperRes}: any field of `SrFineTuneConfig`, plus the following. */
+export interface FineTuneSuperResOptions extends Partial<SrFineTuneConfig> {
+  /** The subject's images (square, side a multiple of the cascade's largest size). Default: loaded from `subjectDir`. */
+  images?: readonly RgbImage[];
+  /** A subject folder (images centre-cropped and resized to the cascade's largest size). Default: the default built-in subject. */
+  subjectDir?: string;
+  /** One SR stage to fine-tune (1 or 2), instead of `stages`. Default: `stages` (default [1]). */
+  stage?: number;
+  /** Fine-tune every SR stage. Default false. */
+  allStages?: boolean;
+  /** Alias of `learningRate`. */
+  lr?: number;
+  /** The run folder (one sub-folder `stage<i>` per stage, and `cascade.safetensors`). Default `runs/superres/<subject>`. */
+  runDir?: string;
+  /** Continue the runs in `runDir` from their checkpoints. Default false (a folder with a checkpoint is refused). */
+  resume?: boolean;
+  /** Stop cleanly (checkpointed, resumable) after this many minutes per stage. Default ∞. */
+  timeBudgetMinutes?: number;
+  /** Checkpoint every N steps. Default 50. */
+  checkpointEverySteps?: number;
+  /** Sample grid every N steps (0: only at the end). Default 0. */
+  sampleEverySteps?: number;
+  /** Sampler steps of the sample grid (0: no grid). Default 10. */
+  sampleSteps?: number;
+  /** Save the personalised cascade (`<runDir>/cascade.safetensors`, float32). Default true. */
+  save?: boolean;
+  /** Called after every step. */
+  onProgress?: (p: SrProgress) => void;
+  /** Stops after the current step (checkpointed). */
+  signal?: AbortSignal;
+  /** Where progress lines go. Default `console.log`. */
+  log?: (line: string) => void;
+}
+
+/** What {@link fineTuneSuperRes} returns. */
+export interface FineTuneSuperResResult {
+  /** The personalised cascade file, or null when not saved (`save: false`, or a stage did not finish). */
+  cascadePath: string | null;
+  /** Whether every stage reached its steps. */
+  done: boolean;
+  /** t_aug per cascade stage for sampling the personalised cascade (`cascade.sample({ augLevel })`). */
+  augLevels: number[];
+  /** The merged settings. */
+  config: SrFineTuneConfig;
+  /** Per fine-tuned stage: its run folder and the run summary. */
+  stages: { stage: number; runDir: string; summary: TrainingSummary }[];
+  /** Seconds of the whole call. */
+  seconds: number;
+  /** Where the cascade came from (a path, `preset:NAME`, `pretrain:…`, or "in-memory"). */
+  source: string;
+}
+
+/**
+ * Fine-tunes the SR stages of a cascade on a subject (see the module docs). Resumable: rerun with
+ * `resume: true` and the same settings to continue after a stop.
+ *
+ * @param cascadeOrPath A {@link Cascade} (borrowed; its SR stages are trained in place), a cascade
+ * checkpoint path, `preset:NAME`, or undefined for the default model (`loadSrCascade`).
+ * @param options See {@link FineTuneSuperResOptions} (defaults: first SR stage, t_aug 1e-5, 60
+ * steps, lr 2e-4, batch 4, prompt "a sks dog" from the default subject).
+ * @returns The {@link FineTuneSuperResResult}.
+ * @throws {RangeError} When a setting is invalid, a stage does not exist, or `runDir` holds a
+ * checkpoint and `resume` is false.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./deps.ts";
+ * import { fineTuneSuperRes } from "./fine_tune_super_res.ts";
+ * await initBackend({ quiet: true });
+ * const runDir = await Deno.makeTempDir();
+ * const im = { data: new Float32Array(128 * 128 * 3), width: 128, height: 128 };
+ * const r = await fineTuneSuperRes("preset:tiny", {
+ *   images: [im], steps: 1, batchSize: 1, cropSize: { "1": 32 }, runDir, sampleSteps: 0, log: () => {},
+ * });
+ * console.log(r.done, r.augLevels); // true [ 0, 0.00001 ]
+ * await Deno.remove(runDir, { recursive: true });
+ * ```
+ */
+export async function fineTuneSuperRes(
+  cascadeOrPath: Cascade | string | undefined,
+  options: FineTuneSuperResOptions = {},
+): Promise<FineTuneSuperResResult> {
+  const t0 = performance.now();
+  const {
+    images,
+    subjectDir,
+    stage,
+    allStages = false,
+    lr,
+    runDir: runDirOpt,
+    resume = false,
+    timeBudgetMinutes,
+    checkpointEverySteps = 50,
+    sampleEverySteps = 0,
+    sampleSteps = 10,
+    save = true,
+    onProgress,
+    signal,
+    log = console.log,
+    ...configInput
+  } = options;
+  const subject = subjectDir === undefined && images === undefined ? defaultSubject() : null;
+  const owned = !(cascadeOrPath instanceof Cascade);
+  const { cascade, source } = owned
+    ? await loadSrCascade(cascadeOrPath, { warn: log })
+    : { cascade: cascadeOrPath, source: "in-memory" };
+  try {
+    const srCount = cascade.stages.length - 1;
+    if (srCount < 1) {
+      throw new RangeError(`Cannot fine-tune super-resolution as the cascade has no SR stage`);
+    }
+    if (stage !== undefined && (!Number.isInteger(stage) || stage < 1 || stage > srCount)) {
+      throw new RangeError(
+        `Cannot fine-tune super-resolution as 'stage' must be an integer in [1, ${srCount}]: current value is ${stage}`,
+      );
+    }
+    const config = createSrFineTuneConfig({
+      ...(subject ? { classNoun: subject.classNoun } : {}),
+      ...configInput,
+      ...(lr !== undefined ? { learningRate: lr } : {}),
+      ...(allStages
+        ? { stages: Array.from({ length: srCount }, (_, k) => k + 1) }
+        : stage !== undefined
+        ? { stages: [stage] }
+        : {}),
+    });
+    for (const s of config.stages) {
+      if (s > srCount) {
+        throw new RangeError(
+          `Cannot fine-tune SR stage ${s} as the cascade has ${srCount} SR stage${
+            srCount === 1 ? "" : "s"
+          }`,
+        );
+      }
+    }
+    const largest = cascade.stages[cascade.stages.length - 1].imageSize;
+    const dir = subjectDir ?? subject?.dir;
+    const pics = images ??
+      (await loadSubjectFolder(dir!, { size: largest, onWarning: (m) => log(m) })).images;
+    const runDir = runDirOpt ??
+      join(
+        "runs",
+        "superres",
+        subject?.name ?? (dir ? dir.replace(/\/+$/, "").split("/").pop()! : "images"),
+      );
+    const sampleAug = config.sampleAugLevel ?? config.augLevel;
+    const totalSteps = config.steps * config.stages.length;
+    let stepsBefore = 0;
+    const stages: FineTuneSuperResResult["stages"] = [];
+    let done = true;
+    for (const i of config.stages) {
+      const stageDir = join(runDir, `stage${i}`);
+      using pairs = makeSrPairs(pics, {
+        highSize: cascade.stages[i].imageSize,
+        lowSize: cascade.stages[i - 1].imageSize,
+      });
+      using job = createSrFineTuneJob(cascade, pairs, { config, stage: i, sampleSteps });
+      const tStage = performance.now();
+      let firstStep = -1;
+      const wrapped = {
+        get step() {
+          return job.step;
+        },
+        checkpoint: () => job.checkpoint(),
+        restore: (c: Parameters<typeof job.restore>[0]) => job.restore(c),
+        ...(sampleSteps > 0 ? { samples: () => job.samples!() } : {}),
+        trainStep: async () => {
+          const r = await job.trainStep();
+          if (firstStep < 0) firstStep = r.step - 1;
+          const secs = (performance.now() - tStage) / 1000;
+          const rate = (r.step - firstStep) / Math.max(secs, 1e-9);
+          const done = stepsBefore + r.step;
+          onProgress?.({
+            stage: i,
+            step: r.step,
+            steps: config.steps,
+            loss: r.loss,
+            elapsedSeconds: (performance.now() - t0) / 1000,
+            etaSeconds: (totalSteps - done) / rate,
+          });
+          return r;
+        },
+      };
+      log(
+        `SR fine-tuning stage ${i} (${cascade.stages[i - 1].imageSize}→${
+          cascade.stages[i].imageSize
+        } px) of ${source} on ${pics.length} images, t_aug ${config.augLevel}, ${config.steps} steps → ${stageDir}`,
+      );
+      const summary = await runTraining(wrapped, {
+        runDir: stageDir,
+        totalSteps: config.steps,
+        config: { superres: config, stage: i, source },
+        args: Deno.args,
+        resume,
+        checkpointEverySteps,
+        sampleEverySteps,
+        logEverySteps: Math.max(1, Math.min(10, Math.floor(config.steps / 10))),
+        ...(timeBudgetMinutes !== undefined ? { timeBudgetMinutes } : {}),
+        title: `SR stage ${i} fine-tuning loss (t_aug ${config.augLevel})`,
+        signal,
+        log,
+      });
+      stages.push({ stage: i, runDir: stageDir, summary });
+      stepsBefore += config.steps;
+      if (summary.reason !== "done") {
+        done = false;
+        break;
+      }
+    }
+    const augLevels = cascade.stages.map((s, k) =>
+      config.stages.includes(k) ? sampleAug : k === 0 ? 0 : s.augLevel
+    );
+    let cascadePath: string | null = null;
+    if (done && save) {
+      cascadePath = join(runDir, "cascade.safetensors");
+      // A view sharing the models, with the personalised stages' sampling t_aug (never disposed).
+      const view = new Cascade({
+        textEncoder: cascade.textEncoder,
+        tokenizer: cascade.tokenizer,
+        stages: cascade.stages.map((s, k) => ({ ...s, augLevel: augLevels[k] })),
+      });
+      await saveCheckpoint(cascadePath, view, {
+        metadata: { superres: JSON.stringify({ ...config, source }) },
+      });
+      log(
+        `personalised cascade → ${cascadePath} (SR stages ${
+          config.stages.join(", ")
+        } sample at t_aug ${sampleAug}) in ${formatDuration((performance.now() - t0) / 1000)}`,
+      );
+    }
+    return {
+      cascadePath,
+      done,
+      augLevels,
+      config,
+      stages,
+      seconds: (performance.now() - t0) / 1000,
+      source,
+    };
+  } finally {
+    if (owned) cascade.dispose();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Fine-tuning of one SR stage of a cascade on a subject's image pairs, as a `TrainingJob` for
+ * training/'s run machinery (`runTraining`: run folder, atomic checkpoints, resume, loss log and
+ * curve, sample grids, time budget, NaN guard). The step is diffusion/'s `DiffusionTrainer` with
+ * the noise-conditioning augmentation pinned to one level (`minAugLevel = maxAugLevel = t_aug`),
+ * so the low-res input is α(t_aug)·up(x_low) + σ(t_aug)·ε and the UNet is conditioned on
+ * log-SNR(t_aug) at every step.
+ *
+ * @module
+ */
+import {
+  type Cascade,
+  DiffusionTrainer,
+  type NamedTensor,
+  NonFiniteLossError,
+  type RunCheckpoint,
+  type SampleGrid,
+  type StepResult,
+  type TextEmbedding,
+  tf,
+  type TrainingJob,
+  upsampleNearest,
+} from "./deps.ts";
+import type { SrPairs } from "./sr_pairs.ts";
+import { type SrFineTuneConfig, srPrompt } from "./sr_fine_tune_config.ts";
+import { floatImage, imagesFromTensor } from "./_images.ts";
+
+/** A fine-tuning job for one SR stage; owns its trainer and text condition (`dispose()`). */
+export interface SrFineTuneJob extends TrainingJob {
+  /** The cascade stage index being trained (1 = first SR stage). */
+  readonly stage: number;
+  /** The trainer (its UNet is the cascade's stage, trained in place). */
+  readonly trainer: DiffusionTrainer;
+  /** Frees the trainer and the text condition (not the cascade, not the pairs). */
+  dispose(): void;
+  /** Frees the trainer and the text condition (`using`). */
+  [Symbol.dispose](): void;
+}
+
+/** Options of {@link createSrFineTuneJob}. */
+export interface SrFineTuneJobOptions {
+  /** The settings (see `createSrFineTuneConfig`). */
+  config: SrFineTuneConfig;
+  /** The cascade stage to fine-tune (1 = first SR stage). */
+  stage: number;
+  /** Sampler steps of the sample grid. Default 10. */
+  sampleSteps?: number;
+}
+
+/**
+ * Builds the job. The cascade and the pairs are borrowed (the stage's UNet is updated in place).
+ *
+ * @param cascade The cascade (borrowed).
+ * @param pairs The stage's {@link SrPairs} (borrowed; `high` at the stage's size, `low` at the
+ * previous stage's).
+ * @param options See {@link SrFineTuneJobOptions}.
+ * @returns The job, owned by the caller.
+ * @throws {RangeError} When the stage is not an SR stage or the pairs have the wrong sizes.
+ *
+ * @example
+ * ```ts
+ * import { createPreset, initBackend } from "./deps.ts";
+ * import { createSrFineTuneConfig } from "./sr_fine_tune_config.ts";
+ * import { createSrFineTuneJob } from "./sr_fine_tune_job.ts";
+ * import { makeSrPairs } from "./sr_pairs.ts";
+ * await initBackend({ quiet: true });
+ * using cascade = await createPreset("tiny");
+ * const im = { data: new Float32Array(128 * 128 * 3), width: 128, height: 128 };
+ * using pairs = makeSrPairs([im], { highSize: 128, lowSize: 32 });
+ * const config = createSrFineTuneConfig({ batchSize: 1, cropSize: { "1": 32 } });
+ * using job = createSrFineTuneJob(cascade, pairs, { config, stage: 1 });
+ * console.log((await job.trainStep()).step); // 1
+ * ```
+ */
+export function createSrFineTuneJob(
+  cascade: Cascade,
+  pairs: SrPairs,
+  options: SrFineTuneJobOptions,
+): SrFineTuneJob {
+  const { config: c, stage: i, sampleSteps = 10 } = options;
+  if (!Number.isInteger(i) || i < 1 || i >= cascade.stages.length) {
+    throw new RangeError(
+      `Cannot fine-tune SR stage ${i} as the cascade has SR stages 1…${cascade.stages.length - 1}`,
+    );
+  }
+  const stage = cascade.stages[i];
+  const lowSize = cascade.stages[i - 1].imageSize;
+  if (pairs.high.shape[1] !== stage.imageSize || pairs.low.shape[1] !== lowSize) {
+    throw new RangeError(
+      `Cannot fine-tune SR stage ${i} as its pairs must be ${stage.imageSize} px over ${lowSize} px: current sizes are ${
+        pairs.high.shape[1]
+      } over ${pairs.low.shape[1]}`,
+    );
+  }
+  const crop = Math.min(c.cropSize[String(i)] ?? 0, stage.imageSize);
+  const cropSize = crop === stage.imageSize ? 0 : crop;
+  const trainer = new DiffusionTrainer(stage.unet, {
+    schedule: stage.schedule,
+    learningRate: c.learningRate,
+    weighting: c.weighting,
+    condDropout: c.condDropout,
+    minAugLevel: c.augLevel, // a fixed t_aug: U[t_aug, t_aug]
+    maxAugLevel: c.augLevel,
+    cropSize,
+    seed: (c.seed + i) >>> 0,
+  });
+  const n = pairs.high.shape[0];
+  const b = c.batchSize;
+  const prompt = srPrompt(c);
+  const text: TextEmbedding | null = stage.unet.config.textDim > 0
+    ? cascade.textEncoder.encodePrompts(cascade.tokenizer, Array(b).fill(prompt))
+    : null;
+  const sampleAug = c.sampleAugLevel ?? c.augLevel;
+
+  const job: SrFineTuneJob = {
+    stage: i,
+    trainer,
+    get step() {
+      return trainer.steps;
+    },
+    trainStep(): Promise<StepResult> {
+      const stepNo = trainer.steps + 1;
+      // Step n takes examples (n − 1)·B … n·B − 1 of the cycled image list: a function of the step.
+      const idx = Array.from({ length: b }, (_, k) => ((stepNo - 1) * b + k) % n);
+      const [xStart, lowRes] = tf.tidy(() => [
+        tf.gather(pairs.high, idx) as tf.Tensor4D,
+        tf.gather(pairs.low, idx) as tf.Tensor4D,
+      ]);
+      try {
+        const loss = trainer.step({ xStart, lowRes, text });
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(stepNo, loss, NaN);
+        // DiffusionTrainer does not measure the gradient norm: reported as 0.
+        return Promise.resolve({ loss, gradNorm: 0, step: trainer.steps });
+      } catch (e) {
+        return Promise.reject(e);
+      } finally {
+        xStart.dispose();
+        lowRes.dispose();
+      }
+    },
+    async checkpoint(): Promise<RunCheckpoint> {
+      const tensors = new Map<string, NamedTensor>();
+      for (const [k, v] of await stage.unet.exportWeights({ prefix: `stages.${i}.` })) {
+        tensors.set(k, v);
+      }
+      const st = trainer.getState();
+      for (const [name, m] of Object.entries(st.optimizer.moments)) {
+        tensors.set(`optimizer.m.${name}`, { shape: [m.m.length], data: m.m });
+        tensors.set(`optimizer.v.${name}`, { shape: [m.v.length], data: m.v });
+      }
+      return {
+        tensors,
+        state: { step: st.step, iterations: st.optimizer.iterations },
+        metadata: { kind: "superres", stageIndex: String(i), augLevel: String(c.augLevel) },
+      };
+    },
+    restore(ckpt: RunCheckpoint): Promise<void> {
+      const st = ckpt.state as { step: number; iterations: number };
+      stage.unet.loadWeights(ckpt.tensors, { prefix: `stages.${i}.` });
+      const moments: Record<string, { m: Float32Array; v: Float32Array }> = {};
+      for (const [name, t] of ckpt.tensors) {
+        if (!name.startsWith("optimizer.m.")) continue;
+        const key = name.slice("optimizer.m.".length);
+        const v = ckpt.tensors.get(`optimizer.v.${key}`);
+        if (!v) throw new RangeError(`Cannot restore as the checkpoint lacks 'optimizer.v.${key}'`);
+        moments[key] = {
+          m: Float32Array.from(t.data as Float32Array),
+          v: Float32Array.from(v.data as Float32Array),
+        };
+      }
+      trainer.setState({ step: st.step, optimizer: { iterations: st.iterations, moments } });
+      return Promise.resolve();
+    },
+    async samples(): Promise<SampleGrid> {
+      // Per image (up to 4): the upsampled low-res input, the SR output at the sampling t_aug, the truth.
+      const k = Math.min(4, n);
+      const idx = Array.from({ length: k }, (_, j) => j);
+      const [low, high, up] = tf.tidy(() => {
+        const l = tf.gather(pairs.low, idx) as tf.Tensor4D;
+        return [
+          l,
+          tf.gather(pairs.high, idx) as tf.Tensor4D,
+          upsampleNearest(l, stage.imageSize / lowSize),
+        ];
+      });
+      try {
+        const { images } = await cascade.sample({
+          prompt: Array(k).fill(prompt),
+          seed: 1,
+          steps: sampleSteps,
+          stages: i + 1,
+          startStage: i,
+          lowRes: low,
+          augLevel: sampleAug,
+        });
+        const ups = await imagesFromTensor(up), truths = await imagesFromTensor(high);
+        const out = images.map(floatImage);
+        const grid: SampleGrid = { images: [], labels: [], columns: 3 };
+        for (let j = 0; j < k; j++) {
+          grid.images.push(ups[j], out[j], truths[j]);
+          grid.labels!.push("input", `t_aug ${sampleAug} (step ${trainer.steps})`, "truth");
+        }
+        return grid;
+      } finally {
+        tf.dispose([low, high, up]);
+      }
+    },
+    dispose() {
+      trainer.dispose();
+      if (text) tf.dispose([text.tokens, text.pooled, text.mask]);
+    },
+    [Symbol.dispose]() {
+      this.dispose();
+    },
+  };
+  return job;
+}

@@ -62,3 +62,8 @@ export {
   type PretrainJob,
   type PretrainStage,
 } from "./pretrain_job.ts";
+export {
+  exportCascade,
+  type ExportCascadeOptions,
+  type ExportedCascade,
+} from "./export_cascade.ts";

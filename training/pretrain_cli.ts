@@ -5,6 +5,7 @@
  * ```sh
  * deno task pretrain --stage base|sr1|sr2 [--steps N] [--batch B] [--lr X] [--resume] [--run DIR]
  *   [--backend NAME] [--time-budget-min M] [--preset small|tiny] [--base-run DIR] [--crop N]
+ *   [--init-from FILE]
  *   [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
  * ```
  *
@@ -31,7 +32,7 @@ export const DEFAULT_PRETRAIN_STEPS: Readonly<Record<PretrainStage, number>> = O
 /** Default random-crop side of each SR stage (0 = whole image). */
 export const DEFAULT_PRETRAIN_CROP: Readonly<Record<PretrainStage, number>> = Object.freeze({
   base: 0,
-  sr1: 0,
+  sr1: 64,
   sr2: 128,
 });
 
@@ -51,7 +52,8 @@ Options:
   --run DIR                 run folder (default runs/pretrain/<stage>)
   --preset NAME             cascade preset: small (default) or tiny
   --base-run DIR            SR stages: the base run folder (default runs/pretrain/base)
-  --crop N                  SR stages: random crop side (default sr1 none, sr2 ${DEFAULT_PRETRAIN_CROP.sr2})
+  --crop N                  SR stages: random crop side, 0 = none (default sr1 ${DEFAULT_PRETRAIN_CROP.sr1}, sr2 ${DEFAULT_PRETRAIN_CROP.sr2})
+  --init-from FILE          start a fresh run from an exported cascade (e.g. models/default/cascade.safetensors)
   --time-budget-min M       stop cleanly, with a checkpoint, before M minutes
   --checkpoint-every N      checkpoint every N steps (default 250)
   --checkpoint-minutes M    and at least every M minutes (default 10)
@@ -104,6 +106,7 @@ export async function main(
         run: { type: "string" },
         preset: { type: "string" },
         "base-run": { type: "string" },
+        "init-from": { type: "string" },
         crop: { type: "string" },
         "time-budget-min": { type: "string" },
         "checkpoint-every": { type: "string" },
@@ -162,6 +165,7 @@ export async function main(
       ...(batchSize !== undefined ? { batchSize } : {}),
       trainer: { ...(lr !== undefined ? { learningRate: lr } : {}), cropSize: crop },
       baseCheckpoint: stage === "base" ? null : join(baseRun, "checkpoint.safetensors"),
+      initFrom: values["init-from"] ?? null,
     });
     await initBackend({ prefer });
     using job = await createPretrainJob(config);

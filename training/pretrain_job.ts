@@ -23,6 +23,7 @@ import {
   type EmojiScenes,
   type FloatImage,
   type NamedTensor,
+  readSafetensors,
   sampleImages,
   scheduleAt,
   type TextTokenizer,
@@ -67,6 +68,12 @@ export interface PretrainConfig {
   readonly modelSeed: number;
   /** SR stages: the base run's checkpoint that provides the frozen text encoder. */
   readonly baseCheckpoint: string | null;
+  /**
+   * Start from an exported cascade (`models/default/cascade.safetensors`) instead of fresh weights:
+   * its text encoder and this stage's UNet, when it has them (e.g. to go on after `runs/` was lost).
+   * Default null.
+   */
+  readonly initFrom: string | null;
   /** Prompts of the base stage's sample grid. */
   readonly samplePrompts: readonly string[];
   /** Sampler steps of the sample grid. Default 25. */
@@ -158,6 +165,7 @@ export function createPretrainConfig(
     dataSeed: input.dataSeed ?? PRETRAIN_SEEDS.data + i,
     modelSeed: input.modelSeed ?? 0,
     baseCheckpoint: input.baseCheckpoint ?? null,
+    initFrom: input.initFrom ?? null,
     samplePrompts: Object.freeze([...(input.samplePrompts ?? DEFAULT_SAMPLE_PROMPTS)]),
     sampleSteps: input.sampleSteps ?? 25,
     sampleGuidance: input.sampleGuidance ?? null,
@@ -261,6 +269,18 @@ export async function createPretrainJob(
         );
       }
       cascade.textEncoder.loadWeights(base.tensors, { prefix: "text_encoder." });
+    }
+    if (c.initFrom !== null) {
+      const { tensors, metadata } = await readSafetensors(c.initFrom);
+      if (metadata.kind !== "cascade") {
+        throw new RangeError(
+          `Cannot pretrain from 'initFrom' ('${c.initFrom}') as it is not a cascade checkpoint`,
+        );
+      }
+      cascade.textEncoder.loadWeights(tensors, { prefix: "text_encoder." });
+      if ([...tensors.keys()].some((k) => k.startsWith(`stages.${i}.`))) {
+        cascade.stages[i].unet.loadWeights(tensors, { prefix: `stages.${i}.` });
+      }
     }
     const stage = cascade.stages[i];
     trainer = new StageTrainer(stage.unet, {

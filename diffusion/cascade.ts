@@ -259,6 +259,37 @@ export class Cascade {
     }
   }
 
+  /**
+   * Sets an SR stage's sampling t_aug (e.g. after fine-tuning it at a low level, DreamBooth §4.3):
+   * later `sample` calls and checkpoints use it.
+   *
+   * @param stage The stage index (≥ 1).
+   * @param augLevel t_aug in [0, 1] (the augmentation's own diffusion time).
+   * @returns Nothing.
+   * @throws {RangeError} When the stage is not an SR stage or the level is outside [0, 1].
+   *
+   * @example
+   * ```ts
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
+   * import { createPreset } from "./presets.ts";
+   * using cascade = await createPreset("tiny");
+   * cascade.setAugLevel(1, 1e-5);
+   * console.log(cascade.stages[1].augLevel); // 0.00001
+   * ```
+   */
+  setAugLevel(stage: number, augLevel: number): void {
+    if (!Number.isInteger(stage) || stage < 1 || stage >= this.stages.length) {
+      throw new RangeError(
+        `Cannot set the augmentation level as 'stage' must be an SR stage in [1, ${
+          this.stages.length - 1
+        }]: current value is ${stage}`,
+      );
+    }
+    inRange("set the augmentation level", "augLevel", augLevel, 0, 1);
+    (this.stages[stage] as CascadeStage).augLevel = augLevel;
+  }
+
   /** Total scalar parameters (text encoder + stages). */
   get numParams(): number {
     return this.textEncoder.numParams + this.stages.reduce((a, s) => a + s.unet.numParams, 0);

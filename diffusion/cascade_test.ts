@@ -106,3 +106,11 @@ Deno.test("Cascade: augLevel override reaches the SR stage; startStage + lowRes 
   await assert.rejects(() => cascade.sample({ prompt: "a dog", startStage: 2 }), /'startStage'/);
   low.dispose();
 });
+
+Deno.test("Cascade.setAugLevel sets an SR stage's sampling t_aug and validates", async () => {
+  using cascade = await createPreset("tiny");
+  cascade.setAugLevel(1, 1e-3);
+  assert.equal(cascade.stages[1].augLevel, 1e-3);
+  assert.throws(() => cascade.setAugLevel(0, 0.1), /'stage' must be an SR stage/);
+  assert.throws(() => cascade.setAugLevel(1, 2), /augLevel/);
+});

@@ -45,3 +45,4 @@ export {
   type FineTuneSuperResResult,
   type SrProgress,
 } from "./fine_tune_super_res.ts";
+export { dreamboothSuperRes, type DreamBoothSuperResContext } from "./dreambooth_super_res.ts";

@@ -1,0 +1,63 @@
+/**
+ * Time of SR fine-tuning (superres/) on the default cascade's architecture: runs
+ * `fineTuneSuperRes` with the default settings (first SR stage, t_aug 1e-5, batch 4, whole 128²
+ * images of the built-in dog) for `--steps` steps and prints seconds per step, the projected time of
+ * the default step count (acceptance: ≤ 5 min for the first SR stage), the wall time including
+ * loading and saving, and the load average (a busy machine is slower: rerun when it is quiet).
+ * Weights do not change the speed, so a preset stands in for the pretrained model.
+ *
+ * ```sh
+ * deno run -A bench/superres_bench.ts [--model preset:small|PATH] [--stage 1|2] [--steps N]
+ * deno task bench superres
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { initBackend } from "../backend/mod.ts";
+import { DEFAULT_SR_FINE_TUNE_CONFIG, fineTuneSuperRes } from "../superres/mod.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    model: { type: "string", default: "preset:small" },
+    stage: { type: "string", default: "1" },
+    steps: { type: "string", default: "6" },
+  },
+});
+await initBackend();
+const steps = Number(values.steps);
+const stage = Number(values.stage);
+const runDir = await Deno.makeTempDir({ prefix: "superres-bench-" });
+const times: number[] = [];
+let last = performance.now();
+try {
+  const r = await fineTuneSuperRes(values.model, {
+    stage,
+    steps,
+    runDir,
+    sampleSteps: 0,
+    log: () => {},
+    onProgress: () => {
+      const now = performance.now();
+      times.push((now - last) / 1000);
+      last = now;
+    },
+  });
+  const timed = times.slice(1).sort((a, b) => a - b); // the first step warms up
+  const median = timed[Math.floor(timed.length / 2)] ?? times[0];
+  const projected = median * DEFAULT_SR_FINE_TUNE_CONFIG.steps;
+  console.log(
+    `[superres] ${r.source} stage ${stage}: ${
+      median.toFixed(2)
+    } s/step (median of ${timed.length}, min ${(timed[0] ?? times[0]).toFixed(2)}, first ${
+      times[0].toFixed(2)
+    }), batch ${r.config.batchSize}; default ${DEFAULT_SR_FINE_TUNE_CONFIG.steps} steps ≈ ${
+      (projected / 60).toFixed(1)
+    } min (limit 5 min: ${projected <= 300 ? "within" : "OVER"}); this run ${
+      r.seconds.toFixed(1)
+    } s wall incl. load+save; load average ${Deno.loadavg()[0].toFixed(1)}`,
+  );
+} finally {
+  await Deno.remove(runDir, { recursive: true });
+}

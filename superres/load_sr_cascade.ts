@@ -1,7 +1,8 @@
 /**
  * Finds and loads the cascade to personalise: a checkpoint path, `preset:NAME`, or (no model
  * given) the default model. The default model is `models/default/cascade.safetensors`; until it
- * ships, the newest pretraining run under `runs/pretrain/` that has SR stages (exported with
+ * ships, the pretraining run under `runs/pretrain/` with SR stages that trained the most steps
+ * (newest on ties; its base run is the one its `config.json` names; exported with
  * training/'s `exportCascade` into `runs/superres/pretrain_export/`), else the `tiny` preset with a
  * loud one-line notice (its SR stage is untrained: figures from it say nothing about quality).
  *
@@ -46,7 +47,8 @@ async function isFile(p: string): Promise<boolean> {
 /** Newest pretraining runs with SR stages: [base, sr1(, sr2)] run folders, or null. */
 async function pretrainRuns(root: string): Promise<string[] | null> {
   const dir = join(root, "runs", "pretrain");
-  const runs: { dir: string; stage: string; base: string | null; mtime: number }[] = [];
+  const runs: { dir: string; stage: string; base: string | null; steps: number; mtime: number }[] =
+    [];
   try {
     for await (const e of Deno.readDir(dir)) {
       if (!e.isDirectory) continue;
@@ -55,10 +57,12 @@ async function pretrainRuns(root: string): Promise<string[] | null> {
       if (!(await isFile(ckpt)) || !(await isFile(join(d, "config.json")))) continue;
       const cfg = JSON.parse(await Deno.readTextFile(join(d, "config.json")));
       if (cfg?.stage !== "sr1" && cfg?.stage !== "sr2") continue;
+      const summary = await Deno.readTextFile(join(d, "summary.json")).then(JSON.parse, () => ({}));
       runs.push({
         dir: d,
         stage: cfg.stage,
         base: typeof cfg.baseCheckpoint === "string" ? cfg.baseCheckpoint : null,
+        steps: Number.isInteger(summary?.step) ? summary.step : 0,
         mtime: (await Deno.stat(ckpt)).mtime?.getTime() ?? 0,
       });
     }
@@ -66,12 +70,14 @@ async function pretrainRuns(root: string): Promise<string[] | null> {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
-  const sr1 = runs.filter((r) => r.stage === "sr1" && r.base).sort((a, b) => b.mtime - a.mtime)[0];
+  // The most-trained SR run (a scratch run of a few steps loses to the real one), newest on ties.
+  const rank = (a: typeof runs[0], b: typeof runs[0]) => b.steps - a.steps || b.mtime - a.mtime;
+  const sr1 = runs.filter((r) => r.stage === "sr1" && r.base).sort(rank)[0];
   if (!sr1) return null;
   const baseCkpt = sr1.base!.startsWith("/") ? sr1.base! : join(root, sr1.base!);
   const baseDir = baseCkpt.replace(/\/checkpoint\.safetensors$/, "");
   const sr2 = runs.filter((r) => r.stage === "sr2" && r.base === sr1.base)
-    .sort((a, b) => b.mtime - a.mtime)[0];
+    .sort(rank)[0];
   return [baseDir, sr1.dir, ...(sr2 ? [sr2.dir] : [])];
 }
 
@@ -129,7 +135,11 @@ export async function loadSrCascade(
     } else if (runs) {
       const out = join(root, "runs", "superres", "pretrain_export");
       const { path } = await exportCascade(runs, out, { dtype: "F32", warn, maxBytes: 1 << 30 });
-      warn(`notice: no models/default yet; using the newest pretraining runs ${runs.join(", ")}`);
+      warn(
+        `NOTICE: no default model (models/default/cascade.safetensors) yet: using the pretraining runs ${
+          runs.join(" + ")
+        } (base + SR stages, exported to ${path})`,
+      );
       loaded = { ...(await loadSrCascade(path, options)), source: `pretrain:${runs.join(",")}` };
     } else {
       warn(

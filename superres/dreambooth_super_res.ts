@@ -6,28 +6,16 @@
  * @module
  */
 import { join } from "node:path";
-import type { Cascade } from "./deps.ts";
+import type { SuperResHook } from "../training/dreambooth_train.ts";
 import { fineTuneSuperRes, type FineTuneSuperResOptions } from "./fine_tune_super_res.ts";
 
-/** What training/'s DreamBooth job passes to its SR hook. */
-export interface DreamBoothSuperResContext {
-  /** The personalised cascade (borrowed; its SR stages are fine-tuned in place). */
-  cascade: Cascade;
-  /** The output model folder (the SR runs go in `<out>/superres/`). */
-  out: string;
-  /** The instance image folder. */
-  instanceDir: string;
-  /** The instance prompt ("a [V] dog"), used as the SR prompt. */
-  instancePrompt: string;
-  /** Continue an interrupted SR run. */
-  resume: boolean;
-  /** Seed. */
-  seed: number;
-  /** Progress lines. */
-  log: (line: string) => void;
-  /** Stop early (checkpoint, then return). */
-  signal?: AbortSignal;
-}
+/**
+ * What training/'s DreamBooth job passes to its SR hook (`SuperResHook`): the personalised cascade
+ * (borrowed; SR stages fine-tuned in place), the output model folder (SR runs go in
+ * `<out>/superres/`), the instance image folder and prompt, `resume`, `seed`, `log`, `signal`.
+ * A type-only import: no runtime dependency on training/'s DreamBooth module.
+ */
+export type DreamBoothSuperResContext = Parameters<SuperResHook>[0];
 
 /**
  * Fine-tunes the first SR stage (or `overrides.stages`/`allStages`) of a DreamBooth-personalised

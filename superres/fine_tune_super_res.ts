@@ -14,6 +14,7 @@ import {
   defaultSubject,
   formatDuration,
   loadSubjectFolder,
+  readRunCheckpoint,
   type RgbImage,
   runTraining,
   saveCheckpoint,
@@ -228,6 +229,8 @@ export async function fineTuneSuperRes(
           cascade.stages[i].imageSize
         } px) of ${source} on ${pics.length} images, t_aug ${config.augLevel}, ${config.steps} steps → ${stageDir}`,
       );
+      const unet = cascade.stages[i].unet;
+      const initial = await unet.exportWeights({ prefix: `stages.${i}.` });
       const summary = await runTraining(wrapped, {
         runDir: stageDir,
         totalSteps: config.steps,
@@ -243,6 +246,15 @@ export async function fineTuneSuperRes(
         log,
       });
       stages.push({ stage: i, runDir: stageDir, summary });
+      if (summary.reason === "non-finite loss") {
+        // The failed update reached the weights in memory: back to the last good checkpoint
+        // (or the weights this stage started from), so a borrowed cascade is never left broken.
+        const good = summary.step > 0
+          ? (await readRunCheckpoint(summary.files.checkpoint)).tensors
+          : initial;
+        unet.loadWeights(good, { prefix: `stages.${i}.` });
+        log(`stage ${i}: weights restored to step ${summary.step} after the non-finite loss`);
+      }
       stepsBefore += config.steps;
       if (summary.reason !== "done") {
         done = false;

@@ -145,3 +145,29 @@ Deno.test("superres: a stopped run resumes to the same weights as an uninterrupt
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("superres: a non-finite loss stops the run, keeps no new checkpoint and saves no cascade (NaN guard)", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    using cascade = await createPreset("tiny", { seed: 1 });
+    const bad = { ...IMAGES[0], data: IMAGES[0].data.map((v, i) => (i === 5 ? NaN : v)) };
+    const lines: string[] = [];
+    const r = await fineTuneSuperRes(cascade, {
+      ...FAST,
+      images: [bad],
+      runDir: `${root}/nan`,
+      cropSize: { "1": 0 },
+      log: (l) => lines.push(l),
+    });
+    assert.equal(r.done, false);
+    assert.equal(r.cascadePath, null);
+    assert.equal(r.stages[0].summary.reason, "non-finite loss");
+    assert.ok(lines.some((l) => /loss is not finite/.test(l)));
+    // The borrowed cascade is left with finite weights (restored after the failed update).
+    for (const v of cascade.stages[1].unet.variables) {
+      assert.ok(v.dataSync().every(Number.isFinite), `${v.name} is not finite`);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -49,7 +49,7 @@ Options:
   --resume                  continue the runs in --run-dir
   --time-budget-min M       stop cleanly (checkpoint) after M minutes per stage
   --checkpoint-every N      checkpoint every N steps (default 50)
-  --sample-every N          sample grid every N steps (default 0 = end only)
+  --sample-every N          sample grid every N steps (default: --steps, i.e. before and after; 0 = none)
   --sample-steps N          sampler steps of the sample grid (default 10; 0 = none)
   --seed S                  seed (default 0)
   --backend NAME            auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)

@@ -61,7 +61,7 @@ export interface FineTuneSuperResOptions extends Partial<SrFineTuneConfig> {
   timeBudgetMinutes?: number;
   /** Checkpoint every N steps. Default 50. */
   checkpointEverySteps?: number;
-  /** Sample grid every N steps (0: only at the end). Default 0. */
+  /** Sample grid (input, output, truth) every N steps, also at step 0 and at the end (0: none). Default: `steps` (before and after). */
   sampleEverySteps?: number;
   /** Sampler steps of the sample grid (0: no grid). Default 10. */
   sampleSteps?: number;
@@ -134,7 +134,7 @@ export async function fineTuneSuperRes(
     resume = false,
     timeBudgetMinutes,
     checkpointEverySteps = 50,
-    sampleEverySteps = 0,
+    sampleEverySteps,
     sampleSteps = 10,
     save = true,
     onProgress,
@@ -238,7 +238,7 @@ export async function fineTuneSuperRes(
         args: Deno.args,
         resume,
         checkpointEverySteps,
-        sampleEverySteps,
+        sampleEverySteps: sampleEverySteps ?? config.steps,
         logEverySteps: Math.max(1, Math.min(10, Math.floor(config.steps / 10))),
         ...(timeBudgetMinutes !== undefined ? { timeBudgetMinutes } : {}),
         title: `SR stage ${i} fine-tuning loss (t_aug ${config.augLevel})`,

@@ -2,6 +2,8 @@
 // checks the wiring to diffusion's cascade, not the quality).
 import assert from "assert";
 import { join } from "node:path";
+import { initBackend } from "../backend/mod.ts";
+import { createPreset, saveCheckpoint } from "../diffusion/mod.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const cli = (args: string[]) =>
@@ -23,14 +25,20 @@ Deno.test("eval CLI: --help and a missing --model", async () => {
 });
 
 Deno.test({
-  name: "eval CLI: the tiny preset through the cascade writes the report",
+  name: "eval CLI: a cascade checkpoint folder (tiny preset) through the cascade writes the report",
   sanitizeResources: false,
   fn: async () => {
     const out = await Deno.makeTempDir();
+    const model = await Deno.makeTempDir();
     try {
+      await initBackend({ quiet: true });
+      {
+        using cascade = await createPreset("tiny");
+        await saveCheckpoint(join(model, "cascade.safetensors"), cascade);
+      }
       const run = await cli([
         "--model",
-        "preset:tiny",
+        model,
         "--prompts",
         "1",
         "--samples",
@@ -48,10 +56,14 @@ Deno.test({
       assert.ok(text(run.stdout).includes("ETA"));
       const json = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
       assert.equal(json.prompts.length, 1);
-      assert.equal(json.info.model, "preset:tiny");
+      assert.equal(json.info.model, model);
       await Deno.stat(join(out, "grids", "prompt-00.png"));
+      const preset = await cli(["--model", "preset:nope", "--out", out]);
+      assert.notEqual(preset.code, 0);
+      assert.ok(text(preset.stderr).includes("preset 'nope'"));
     } finally {
       await Deno.remove(out, { recursive: true });
+      await Deno.remove(model, { recursive: true });
     }
   },
 });

@@ -50,6 +50,7 @@ Options:
   --batch N                 examples per step (default 4)
   --crop N                  random crop side while fine-tuning (default 0 = whole 1st-SR-stage image)
   --sample-steps N          SR sampler steps (default: the stage's sampler)
+  --base-steps N            base-stage sampler steps of the beach samples (default: the stage's sampler)
   --identifier V            identifier (default sks)
   --out DIR                 output folder (default runs/superres/experiment)
   --no-beach                skip the "a [V] [class] on the beach" samples
@@ -95,6 +96,7 @@ export async function main(args: string[]): Promise<number> {
       batch: { type: "string" },
       crop: { type: "string" },
       "sample-steps": { type: "string" },
+      "base-steps": { type: "string" },
       identifier: { type: "string" },
       out: { type: "string" },
       "no-beach": { type: "boolean" },
@@ -222,6 +224,12 @@ export async function main(args: string[]): Promise<number> {
         const { images: [b8] } = await cascade.sample({
           prompt: `${prompt} on the beach`,
           seed: 7,
+          steps: [
+            values["base-steps"] !== undefined
+              ? Number(values["base-steps"])
+              : cascade.stages[0].sampler.steps,
+            sampleSteps,
+          ],
           stages: 2,
           augLevel: level,
         });

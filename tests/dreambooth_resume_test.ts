@@ -1,0 +1,118 @@
+/**
+ * Acceptance 3 of issue 6: `deno task train` killed with SIGKILL after its first checkpoint, then
+ * resumed with `--resume`, continues from the last checkpoint; the loss log is continuous and no
+ * file in the output folder is corrupt (tiny preset).
+ */
+import assert from "assert";
+import { join } from "node:path";
+import { readLossLog } from "../training/training_run.ts";
+import { readRunCheckpoint } from "../training/run_checkpoint.ts";
+import { loadCheckpoint } from "../diffusion/mod.ts";
+import { loadImage } from "../data/mod.ts";
+import { initBackend } from "../backend/mod.ts";
+
+await initBackend({ quiet: true });
+
+const cli = new URL("../training/train_cli.ts", import.meta.url).pathname;
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) out.push(...await walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishes; loss log continuous, no corrupt file", async () => {
+  const out = await Deno.makeTempDir();
+  const cacheDir = await Deno.makeTempDir();
+  const steps = 12;
+  const args = [
+    "run",
+    "-A",
+    cli,
+    "--model",
+    "preset:tiny",
+    "--out",
+    out,
+    "--cache-dir",
+    cacheDir,
+    "--steps",
+    String(steps),
+    "--checkpoint-every",
+    "3",
+    "--sample-every",
+    "6",
+    "--log-every",
+    "4",
+    "--num-class-images",
+    "2",
+    "--class-steps",
+    "2",
+    "--batch",
+    "1",
+    "--no-samples",
+    "--no-superres",
+  ];
+  try {
+    const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
+      .spawn();
+    const ckpt = join(out, "checkpoint.safetensors");
+    const deadline = Date.now() + 60_000;
+    let killedAt = -1;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      const log = await readLossLog(join(out, "loss.jsonl"));
+      const hasCkpt = await Deno.stat(ckpt).then(() => true, () => false);
+      if (hasCkpt && log.length >= 4) {
+        child.kill("SIGKILL");
+        killedAt = log.length;
+        break;
+      }
+    }
+    const status = await child.status;
+    assert.ok(killedAt > 0, "the child never reached its first checkpoint");
+    assert.equal(status.signal, "SIGKILL");
+    const mid = await readRunCheckpoint(ckpt);
+    const midStep = (mid.state as { run: { step: number } }).run.step;
+    assert.ok(midStep >= 3 && midStep < steps, `checkpoint at step ${midStep}`);
+
+    const resumed = await new Deno.Command(Deno.execPath(), {
+      args: [...args, "--resume"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(resumed.stdout) +
+      new TextDecoder().decode(resumed.stderr);
+    assert.equal(resumed.code, 0, text);
+    assert.match(text, new RegExp(`resuming '.*' from step ${midStep}`));
+
+    const log = await readLossLog(join(out, "loss.jsonl"));
+    assert.deepEqual(log.map((p) => p.step), Array.from({ length: steps }, (_, i) => i + 1));
+    assert.ok(log.every((p) => Number.isFinite(p.loss)));
+    // Every file parses: JSON, safetensors, PNG; no temporary file is left behind.
+    for (const f of await walk(out)) {
+      assert.ok(!f.endsWith(".tmp"), `leftover ${f}`);
+      if (f.endsWith(".json")) JSON.parse(await Deno.readTextFile(f));
+      if (f.endsWith(".png")) await loadImage(f);
+      if (f.endsWith(".jsonl")) {
+        for (const l of (await Deno.readTextFile(f)).split("\n").filter(Boolean)) JSON.parse(l);
+      }
+    }
+    assert.equal((await readRunCheckpoint(ckpt)).state && true, true);
+    const model = await loadCheckpoint(join(out, "model.safetensors"));
+    assert.equal(model.kind, "cascade");
+    model.model.dispose();
+    const info = JSON.parse(await Deno.readTextFile(join(out, "dreambooth.json")));
+    assert.equal(info.identifier, "sks");
+    assert.equal(info.classNoun, "dog");
+    const args2 = JSON.parse(await Deno.readTextFile(join(out, "args.json")));
+    assert.equal(args2.length, 2);
+    assert.equal(args2[1].fromStep, midStep);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});

@@ -1,0 +1,89 @@
+import assert from "assert";
+import { join } from "node:path";
+import { defaultSubject } from "../data/mod.ts";
+
+const cli = new URL("./train_cli.ts", import.meta.url).pathname;
+
+/** Runs the CLI in a subprocess (tiny preset); bad inputs must fail before any compute. */
+async function run(args: string[]): Promise<{ code: number; text: string; seconds: number }> {
+  const t0 = performance.now();
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "--model", "preset:tiny", "--no-samples", "--no-superres", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+  return { code: r.code, text, seconds: (performance.now() - t0) / 1000 };
+}
+
+Deno.test("deno task train: bad inputs give clear errors before any compute", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const empty = join(tmp, "empty");
+    await Deno.mkdir(empty);
+    const notImages = join(tmp, "notes");
+    await Deno.mkdir(notImages);
+    await Deno.copyFile(join(defaultSubject().dir, "00.png"), join(notImages, "00.png"));
+    await Deno.writeTextFile(join(notImages, "notes.txt"), "hello");
+    const out = join(tmp, "out");
+    const cases: [string[], RegExp][] = [
+      [["--instance-dir", empty, "--class-noun", "dog"], /holds no images/],
+      [["--instance-dir", notImages, "--class-noun", "dog"], /'notes.txt'/],
+      [["--instance-dir", empty], /'classNoun' \(--class-noun\) is required/],
+      [["--lr=-1"], /'--lr' must be a finite number ≥ 0: current value is "-1"/],
+      [["--lr", "NaN"], /'--lr' must be a finite number ≥ 0: current value is "NaN"/],
+      [["--prior-weight", "Infinity"], /'--prior-weight' must be a finite number/],
+      [["--steps", "2.5"], /'steps' must be an integer ≥ 1: current value is 2.5/],
+      [["--identifier", "zwx"], /identifier "zwx" as it does not round-trip/],
+      [["--class-noun", ""], /prior preservation needs a class noun/],
+      [["--method", "lora"], /'--method' must be dreambooth or textual-inversion/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await run([...args, "--out", out]);
+      assert.notEqual(r.code, 0, `${args.join(" ")}: ${r.text}`);
+      assert.match(r.text, pattern, `${args.join(" ")}: ${r.text}`);
+      assert.doesNotMatch(r.text, /class images:|step \d+\//, "no compute before the error");
+      assert.ok(!(await Deno.stat(join(out, "loss.jsonl")).catch(() => null)), "no run started");
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("deno task train: a single image warns and continues; greyscale/alpha PNGs are handled", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const one = join(tmp, "one");
+    await Deno.mkdir(one);
+    // A greyscale + alpha PNG (sharp writes it): data/ flattens alpha onto white and expands grey.
+    const sharp = (await import("npm:sharp@0.35.5")).default;
+    const ga = new Uint8Array(40 * 30 * 2).map((_, k) => (k % 2 ? 128 : 90));
+    await sharp(ga, { raw: { width: 40, height: 30, channels: 2 } })
+      .png().toFile(join(one, "grey_alpha.png"));
+    const r = await run([
+      "--instance-dir",
+      one,
+      "--class-noun",
+      "dog",
+      "--out",
+      join(tmp, "out"),
+      "--cache-dir",
+      join(tmp, "cache"),
+      "--steps",
+      "1",
+      "--num-class-images",
+      "1",
+      "--class-steps",
+      "1",
+      "--batch",
+      "1",
+      "--sample-every",
+      "0",
+    ]);
+    assert.equal(r.code, 0, r.text);
+    assert.match(r.text, /warning: .*single image/);
+    assert.match(r.text, /summary: done at step 1\/1/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -203,6 +203,7 @@ export async function main(
           250,
         checkpointEveryMinutes: num("checkpoint-minutes", values["checkpoint-minutes"]) ?? 10,
         sampleEverySteps: num("sample-every", values["sample-every"], { int: true }) ?? 250,
+        sampleAtStart: stage === "base", // an untrained SR stage draws noise: not worth minutes
         logEverySteps: num("log-every", values["log-every"], { int: true, min: 1 }) ?? 10,
         timeBudgetMinutes: budget ?? Infinity,
         title: `pretraining loss, stage ${stage} (${preset})`,

@@ -431,7 +431,7 @@ export async function createPretrainJob(
 
   // SR grid: fixed held-out scenes; per scene the upsampled low-res input, the SR output and the truth.
   const srSamples = async (): Promise<SampleGrid> => {
-    const n = 4;
+    const n = 3;
     const low: FloatImage[] = [], high: FloatImage[] = [], captions: string[] = [];
     for await (
       const s of world.scenes({ seed: PRETRAIN_SEEDS.samples + i, count: n, sizes })
@@ -440,12 +440,7 @@ export async function createPretrainJob(
       high.push(s.images[1]);
       captions.push(s.caption);
     }
-    const view = new Cascade({
-      textEncoder: cascade.textEncoder,
-      tokenizer,
-      stages: [cascade.stages[i - 1], stage],
-    });
-    const out = await srOnly(view, low, captions);
+    const out = await srOnly(low, captions);
     const factor = stage.imageSize / cascade.stages[i - 1].imageSize;
     const images: FloatImage[] = [], labels: string[] = [];
     for (let k = 0; k < n; k++) {
@@ -455,9 +450,9 @@ export async function createPretrainJob(
     return { images, labels, columns: 3, scale: 1 };
   };
 
-  const srOnly = async (view: Cascade, low: FloatImage[], captions: string[]) => {
+  const srOnly = async (low: FloatImage[], captions: string[]) => {
     // Runs only the SR stage on given low-res images (as the cascade would, at its augLevel).
-    const s = view.stages[1];
+    const s = stage;
     const text = cascade.textEncoder.encodePrompts(tokenizer, captions);
     const b = low.length;
     const lowT = toTensor(low);
@@ -474,13 +469,17 @@ export async function createPretrainJob(
     ) as tf.Tensor4D;
     try {
       const out = await sampleImages(
-        unetDenoiser(s.unet, { text, lowRes, augLogSnr: aug.logSnr }),
+        unetDenoiser(s.unet, {
+          text: s.unet.config.textDim > 0 ? text : null,
+          lowRes,
+          augLogSnr: aug.logSnr,
+        }),
         {
           shape: [b, s.imageSize, s.imageSize, 3],
           schedule: s.schedule,
           sampler: {
             ...s.sampler,
-            steps: c.sampleSteps,
+            steps: Math.min(c.sampleSteps, s.sampler.steps),
             guidance: c.sampleGuidance ?? s.sampler.guidance,
           },
           seed: 1,

@@ -71,6 +71,8 @@ export interface TrainingRunOptions {
   checkpointEveryMinutes?: number;
   /** Sample grid + loss curve every N steps (0 = only at the end). Default 500. */
   sampleEverySteps?: number;
+  /** Also draw a sample grid before the first step of a fresh run (what the untrained model draws). Default true. */
+  sampleAtStart?: boolean;
   /** A progress line every N steps. Default 10. */
   logEverySteps?: number;
   /** Stop cleanly (with a checkpoint) before this many minutes of this invocation. Default ∞. */
@@ -221,6 +223,7 @@ export async function runTraining(
     checkpointEverySteps = 500,
     checkpointEveryMinutes = 10,
     sampleEverySteps = 500,
+    sampleAtStart = true,
     logEverySteps = 10,
     timeBudgetMinutes = Infinity,
     emaDecay = 0.98,
@@ -346,7 +349,7 @@ export async function runTraining(
   };
 
   try {
-    if (run.step === 0 && job.samples && sampleEverySteps > 0) {
+    if (run.step === 0 && job.samples && sampleEverySteps > 0 && sampleAtStart) {
       await sample(); // step 0: what the untrained model draws
     }
     while (run.step < totalSteps) {

@@ -30,7 +30,7 @@ export interface ClassImageKeyParts {
 }
 
 /** Default folder of the class-image cache. */
-export const DEFAULT_CLASS_IMAGE_CACHE = join("runs", "cache", "class_images");
+export const DEFAULT_CLASS_IMAGE_CACHE: string = join("runs", "cache", "class_images");
 
 /**
  * The cache key: a short hex sha256 of the canonical JSON of every part (changes when any part
@@ -72,7 +72,8 @@ export async function classImageCacheKey(parts: ClassImageKeyParts): Promise<str
  *
  * @example
  * ```ts
- * import { createPreset, initBackend } from "../diffusion/mod.ts";
+ * import { initBackend } from "./deps.ts";
+ * import { createPreset } from "../diffusion/mod.ts";
  * import { hashBaseModel } from "./class_images.ts";
  * await initBackend({ quiet: true });
  * using c = await createPreset("tiny", { seed: 0 });
@@ -152,7 +153,8 @@ export interface ClassImages {
  *
  * @example
  * ```ts
- * import { createPreset, initBackend } from "../diffusion/mod.ts";
+ * import { initBackend } from "./deps.ts";
+ * import { createPreset } from "../diffusion/mod.ts";
  * import { classImages } from "./class_images.ts";
  * await initBackend({ quiet: true });
  * using c = await createPreset("tiny", { seed: 0 });

@@ -135,7 +135,7 @@ export async function resolveBaseModel(
       const ckpt = await newestPretrainBase(pretrainDir);
       if (ckpt === null) {
         log(
-          `NOTICE: no default model in '${modelsDir}' and no pretraining checkpoint under '${pretrainDir}': personalising the UNTRAINED 'tiny' preset (results are noise; see training/README.md)`,
+          `NOTICE: no default model in '${modelsDir}' and no pretraining checkpoint under '${pretrainDir}': personalising the UNTRAINED 'tiny' preset (results are noise; pass --model to choose)`,
         );
         return {
           cascade: await createPreset("tiny", { seed: 0 }),
@@ -144,7 +144,7 @@ export async function resolveBaseModel(
         };
       }
       log(
-        `NOTICE: no default model in '${modelsDir}' yet: personalising the newest pretraining checkpoint '${ckpt}' (partly trained; see training/README.md)`,
+        `NOTICE: no default model in '${modelsDir}' yet: personalising the newest pretraining checkpoint '${ckpt}' (partly trained; pass --model to choose)`,
       );
       path = ckpt;
     }
@@ -367,7 +367,7 @@ export async function trainDreamBooth(
   }
   if (method === "textual-inversion") {
     throw new RangeError(
-      `Cannot train with method 'textual-inversion' yet: it is not implemented (see training/README.md)`,
+      `Cannot train with method 'textual-inversion' yet: it is not implemented yet (issue 6 leaves it open)`,
     );
   }
   const steps = options.steps ?? 200;
@@ -582,7 +582,8 @@ export async function trainDreamBooth(
     if (options.finalSamples ?? true) {
       const t3 = performance.now();
       const prompts = dreamboothPrompts(identifier.text, classNoun);
-      const { images } = await cascade.sample({ prompt: prompts, seed: 1 });
+      // 25 base-stage steps (as the validation grid); SR stages use their own.
+      const { images } = await cascade.sample({ prompt: prompts, seed: 1, steps: [25] });
       await Deno.mkdir(join(out, "final"), { recursive: true });
       const floats: FloatImage[] = [];
       for (const [i, im] of images.entries()) {

@@ -67,3 +67,38 @@ export {
   type ExportCascadeOptions,
   type ExportedCascade,
 } from "./export_cascade.ts";
+export {
+  createDreamBoothConfig,
+  createDreamBoothJob,
+  DEFAULT_DREAMBOOTH_TRAINER,
+  type DreamBoothConfig,
+  type DreamBoothJob,
+  dreamboothPrompts,
+} from "./dreambooth_job.ts";
+export {
+  type DreamBoothLoss,
+  dreamboothLoss,
+  priorPreservationWeights,
+} from "./dreambooth_loss.ts";
+export {
+  type DreamBoothIdentifier,
+  IdentifierError,
+  resolveIdentifier,
+} from "./dreambooth_identifier.ts";
+export {
+  type BaseModel,
+  type DreamBoothResult,
+  resolveBaseModel,
+  type SuperResHook,
+  trainDreamBooth,
+  type TrainDreamBoothOptions,
+} from "./dreambooth_train.ts";
+export {
+  classImageCacheKey,
+  type ClassImageKeyParts,
+  classImages,
+  type ClassImagesOptions,
+  DEFAULT_CLASS_IMAGE_CACHE,
+  hashBaseModel,
+} from "./class_images.ts";
+export { flipImage, type InstanceData, loadInstanceData } from "./instance_data.ts";

@@ -113,7 +113,20 @@ export function lossCurveSvg(points: readonly LossPoint[], options: LossCurveOpt
       }" text-anchor="middle" font-family="sans-serif" font-size="11" fill="#444">${fmt(s)}</text>`,
     );
   }
-  const yTicks = positive ? niceTicks(yLo, yHi, 5).map((e) => 10 ** e) : niceTicks(yLo, yHi, 5);
+  // Log axis: 1-2-5 ticks (or 1-1.5-2-3-5-7 when the range is under a decade).
+  const logTicks = (mults: number[]) => {
+    const out: number[] = [];
+    for (let k = Math.floor(yLo); k <= Math.ceil(yHi); k++) {
+      for (const m of mults) {
+        const v = m * 10 ** k;
+        if (Math.log10(v) >= yLo && Math.log10(v) <= yHi) out.push(v);
+      }
+    }
+    return out;
+  };
+  let yTicks = positive ? logTicks([1, 2, 5]) : niceTicks(yLo, yHi, 5);
+  if (positive && yTicks.length < 3) yTicks = logTicks([1, 1.5, 2, 3, 5, 7]);
+  if (positive && yTicks.length < 2) yTicks = niceTicks(yLo, yHi, 5).map((e) => 10 ** e);
   for (const v of yTicks) {
     const y = Y(v).toFixed(1);
     parts.push(

@@ -2,7 +2,7 @@
 // an SR run trains on the base run's frozen encoder, and the export loads as a cascade that samples.
 import assert from "assert";
 import { join } from "node:path";
-import { initBackend, loadCheckpoint, presetConfig, readSafetensors } from "../mod.ts";
+import { initBackend, loadCheckpoint, presetConfig, readSafetensors, tf } from "../mod.ts";
 import { createEmojiScenes } from "../data/mod.ts";
 import {
   createPretrainConfig,
@@ -32,7 +32,9 @@ async function train(runDir: string, stage: "base" | "sr1", steps: number, extra
 Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR stage; export", async () => {
   const dir = await Deno.makeTempDir();
   try {
+    const before = tf.memory().numTensors;
     await train(join(dir, "a"), "base", 6);
+    assert.equal(tf.memory().numTensors, before); // the job and its trainer free everything
     const s1 = await train(join(dir, "b"), "base", 3); // "interrupted" at step 3
     assert.equal(s1.step, 3);
     const s2 = await train(join(dir, "b"), "base", 6, { resume: true });

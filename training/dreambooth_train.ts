@@ -48,6 +48,7 @@ import {
   dreamboothPrompts,
 } from "./dreambooth_job.ts";
 import type { StageTrainerConfig } from "./stage_trainer.ts";
+import { createTextualInversionJob } from "./textual_inversion.ts";
 
 /** A loaded base model and where it came from. */
 export interface BaseModel {
@@ -365,11 +366,6 @@ export async function trainDreamBooth(
       }`,
     );
   }
-  if (method === "textual-inversion") {
-    throw new RangeError(
-      `Cannot train with method 'textual-inversion' yet: it is not implemented yet (issue 6 leaves it open)`,
-    );
-  }
   const steps = options.steps ?? 200;
   checkNumber("steps", steps, { int: true, min: 1 });
   checkNumber("learningRate", options.learningRate, { open: true });
@@ -426,7 +422,8 @@ export async function trainDreamBooth(
     const config: DreamBoothConfig = createDreamBoothConfig({
       identifier: identifier.text,
       classNoun,
-      priorPreservation: options.priorPreservation ?? true,
+      // Textual inversion has no prior term (Gal et al.).
+      priorPreservation: method === "textual-inversion" ? false : options.priorPreservation ?? true,
       ...(options.priorLossWeight !== undefined
         ? { priorLossWeight: options.priorLossWeight }
         : {}),
@@ -449,9 +446,9 @@ export async function trainDreamBooth(
         config.priorPreservation
           ? `on (λ = ${config.priorLossWeight}, ${config.numClassImages} class images)`
           : "off"
-      }; text encoder ${
-        config.trainTextEncoder ? "trained" : "frozen"
-      }; ${steps} steps at lr ${config.trainer.learningRate}; out '${out}'`,
+      }; text encoder ${config.trainTextEncoder ? "trained" : "frozen"}; ${steps} steps at lr ${
+        method === "textual-inversion" ? options.learningRate ?? 5e-3 : config.trainer.learningRate
+      } (${method}); out '${out}'`,
     );
 
     // 3. Class images (cached).
@@ -484,11 +481,22 @@ export async function trainDreamBooth(
     }
 
     // 4. Fine-tuning through the shared run machinery.
-    using job = createDreamBoothJob(cascade, {
+    using dbJob = createDreamBoothJob(cascade, {
       config,
       instanceImages: instance.pool,
       classImages: prior,
     });
+    using tiJob = method === "textual-inversion"
+      ? createTextualInversionJob(cascade, {
+        identifierIds: identifier.ids,
+        prompt: config.instancePrompt,
+        instanceImages: instance.pool,
+        batchSize: config.instanceBatch,
+        seed,
+        ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+      })
+      : null;
+    const job = tiJob ? Object.assign(tiJob, { samples: dbJob.samples }) : dbJob;
     const train = job.trainStep.bind(job);
     const tracked = Object.create(job);
     Object.defineProperty(tracked, "step", { get: () => job.step });
@@ -501,7 +509,7 @@ export async function trainDreamBooth(
     const summary = await runTraining(tracked, {
       runDir: out,
       totalSteps: steps,
-      config: { ...config, baseModelHash: modelHash, instanceDir, steps },
+      config: { ...config, method, baseModelHash: modelHash, instanceDir, steps },
       args: options.args ?? [],
       resume: options.resume ?? false,
       checkpointEverySteps: options.checkpointEverySteps ?? 50,

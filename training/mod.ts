@@ -102,3 +102,8 @@ export {
   hashBaseModel,
 } from "./class_images.ts";
 export { flipImage, type InstanceData, loadInstanceData } from "./instance_data.ts";
+export {
+  createTextualInversionJob,
+  type TextualInversionJob,
+  type TextualInversionOptions,
+} from "./textual_inversion.ts";

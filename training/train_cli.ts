@@ -38,7 +38,8 @@ Options:
   --num-class-images N      class-prior images (default 64; cached in --cache-dir)
   --class-steps N           ancestral sampler steps for class images (default 25)
   --train-text-encoder      fine-tune the text encoder too (default frozen)
-  --method NAME             dreambooth (default) or textual-inversion (not implemented yet)
+  --method NAME             dreambooth (default) or textual-inversion (only the identifier's
+                            embedding rows are trained; default lr 5e-3; no prior term)
   --resume                  continue the run in --out from its last checkpoint
   --checkpoint-every N      checkpoint every N steps (default 50)
   --sample-every N          validation grid every N steps (default 100; 0 = end only)

@@ -24,9 +24,9 @@ import { runTraining } from "./training_run.ts";
 
 /** Default total steps per stage (see models/README.md for how they were chosen). */
 export const DEFAULT_PRETRAIN_STEPS: Readonly<Record<PretrainStage, number>> = Object.freeze({
-  base: 8000,
-  sr1: 3000,
-  sr2: 2000,
+  base: 5000,
+  sr1: 1500,
+  sr2: 800,
 });
 
 /** Default random-crop side of each SR stage (0 = whole image). */

@@ -165,7 +165,7 @@ export async function main(
       ...(batchSize !== undefined ? { batchSize } : {}),
       trainer: { ...(lr !== undefined ? { learningRate: lr } : {}), cropSize: crop },
       baseCheckpoint: stage === "base" ? null : join(baseRun, "checkpoint.safetensors"),
-      initFrom: values["init-from"] ?? null,
+      ...(values["init-from"] !== undefined ? { initFrom: values["init-from"] } : {}),
     });
     await initBackend({ prefer });
     using job = await createPretrainJob(config);

@@ -71,9 +71,9 @@ export interface PretrainConfig {
   /**
    * Start from an exported cascade (`models/default/cascade.safetensors`) instead of fresh weights:
    * its text encoder and this stage's UNet, when it has them (e.g. to go on after `runs/` was lost).
-   * Default null.
+   * Default: none (the key is left out, so that runs started before it existed resume).
    */
-  readonly initFrom: string | null;
+  readonly initFrom?: string;
   /** Prompts of the base stage's sample grid. */
   readonly samplePrompts: readonly string[];
   /** Sampler steps of the sample grid. Default 25. */
@@ -165,7 +165,7 @@ export function createPretrainConfig(
     dataSeed: input.dataSeed ?? PRETRAIN_SEEDS.data + i,
     modelSeed: input.modelSeed ?? 0,
     baseCheckpoint: input.baseCheckpoint ?? null,
-    initFrom: input.initFrom ?? null,
+    ...(input.initFrom ? { initFrom: input.initFrom } : {}),
     samplePrompts: Object.freeze([...(input.samplePrompts ?? DEFAULT_SAMPLE_PROMPTS)]),
     sampleSteps: input.sampleSteps ?? 25,
     sampleGuidance: input.sampleGuidance ?? null,
@@ -270,7 +270,7 @@ export async function createPretrainJob(
       }
       cascade.textEncoder.loadWeights(base.tensors, { prefix: "text_encoder." });
     }
-    if (c.initFrom !== null) {
+    if (c.initFrom !== undefined) {
       const { tensors, metadata } = await readSafetensors(c.initFrom);
       if (metadata.kind !== "cascade") {
         throw new RangeError(

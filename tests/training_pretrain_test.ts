@@ -73,6 +73,23 @@ Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR st
       assert.equal(images[0].width, 128);
     }
     model.dispose();
+    // --init-from: a fresh run starts from the exported (float16) weights.
+    const warm = createPretrainConfig({
+      cascade: presetConfig("tiny"),
+      stage: "base",
+      batchSize: 2,
+      initFrom: r.path,
+    });
+    {
+      using job = await createPretrainJob(warm, { world });
+      const got = await job.cascade.textEncoder.exportWeights();
+      const want = wa.tensors.get(enc)!.data as Float32Array;
+      const have = got.get("shared.weight")!.data as Float32Array;
+      assert.ok(
+        have.every((v, k) => Math.abs(v - want[k]) <= 1e-3 * Math.max(1, Math.abs(want[k]))),
+      );
+      assert.equal(job.step, 0);
+    }
     const meta = JSON.parse(await Deno.readTextFile(join(out, "model.json")));
     assert.equal(meta.dtype, "F16");
     await assert.rejects(() => exportCascade([join(dir, "sr")], out), /is not stage 0/);

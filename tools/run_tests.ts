@@ -6,6 +6,8 @@
  * from the JUnit report that `deno test` writes. Extra arguments are passed to `deno test`
  * (e.g. `deno task test tokenizer/`).
  *
+ * (Not named `test.ts`: Deno's test discovery would run it as a test module, recursively.)
+ *
  * @module
  */
 

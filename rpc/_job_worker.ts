@@ -27,16 +27,30 @@ const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "ab
 const throwIfAborted = AbortSignal.prototype.throwIfAborted;
 let flag: Int32Array | undefined;
 
-function checkFlag(): void {
-  if (!abortedGetter.call(signal) && flag !== undefined && Atomics.load(flag, 0) === 1) {
-    controller.abort("cancelled");
+let aborting = false;
+
+/**
+ * Aborts the signal once. Deno's `abort()` reads `signal.aborted`, which (patched below) calls
+ * `checkFlag()` again: the guard stops that re-entry from recursing without end.
+ */
+function abortOnce(reason: string): void {
+  if (aborting || abortedGetter.call(signal)) return;
+  aborting = true;
+  try {
+    controller.abort(reason);
+  } finally {
+    aborting = false;
   }
+}
+
+function checkFlag(): void {
+  if (flag !== undefined && Atomics.load(flag, 0) === 1) abortOnce("cancelled");
 }
 
 self.onmessage = (e: MessageEvent<Start | { type: "abort"; reason: string }>) => {
   const msg = e.data;
   if (msg.type === "abort") {
-    if (!abortedGetter.call(signal)) controller.abort(msg.reason);
+    abortOnce(msg.reason);
     return;
   }
   flag = msg.flag;

@@ -12,6 +12,8 @@ import { modelLoad } from "./methods/model_load.ts";
 import { modelUnload } from "./methods/model_unload.ts";
 import type { ModelHost } from "./model_host.ts";
 import { sampleJobKind, sampleMethod } from "./methods/sample.ts";
+import { trainJobKind } from "./methods/train.ts";
+import { superResJobKind } from "./methods/superres.ts";
 
 /**
  * What `deno task serve` offers: the plug-in point for compute.
@@ -53,6 +55,10 @@ export function servedMethods(
     modelUnload,
     sampleMethod,
   ];
-  const jobKinds: JobKind[] = [sampleJobKind(options)];
+  const jobKinds: JobKind[] = [
+    sampleJobKind(options),
+    trainJobKind(options),
+    superResJobKind(options),
+  ];
   return { methods, jobKinds };
 }

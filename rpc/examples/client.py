@@ -276,7 +276,13 @@ def demo(rpc, out_dir):
 
     step("a job with progress events")
     if "train.start" in methods:
-        started = rpc.call("train.start", {"preset": "tiny"})
+        # The tiny preset, sized to take seconds: 3 steps, 1 class image drawn in 2 sampler
+        # steps, no SR fine-tuning, no final or validation samples.
+        started = rpc.call("train.start", {
+            "preset": "tiny", "steps": 3, "numClassImages": 1, "classSteps": 2,
+            "superRes": False, "finalSamples": False, "sampleEverySteps": 0, "seed": 0,
+        })
+        print("train.start ->", started["id"])
     elif "debug.sleep.start" in methods:
         print("(train.start not served yet: using the debug.sleep test fixture)")
         started = rpc.call("debug.sleep.start", {"steps": 5, "stepMs": 50})
@@ -298,6 +304,8 @@ def demo(rpc, out_dir):
         if job["status"] != "succeeded":
             failures += 1
         result = job.get("result") or {}
+        if isinstance(result, dict) and isinstance(result.get("model"), str):
+            print("trained model:", result["model"], "identifier", result.get("identifier"))
         if isinstance(result, dict) and isinstance(result.get("file"), str):
             dest = os.path.join(out_dir, os.path.basename(result["file"]))
             print(f"downloaded {rpc.download(result['file'], dest)} bytes to {dest}")
@@ -306,9 +314,13 @@ def demo(rpc, out_dir):
         step("sample")
         model = {"preset": "tiny"}
         if "model.list" in methods:
-            checkpoints = rpc.call("model.list")["checkpoints"]
-            if checkpoints:
-                model = {"model": checkpoints[-1]["path"]}
+            checkpoints = [c["path"] for c in rpc.call("model.list")["checkpoints"]]
+            print("model.list ->", checkpoints)
+            trained = [c for c in checkpoints if c.endswith("/model.safetensors")]
+            if trained:
+                model = {"model": trained[-1]}
+            elif checkpoints:
+                model = {"model": checkpoints[-1]}
         print("sampling with", model)
         sample = rpc.call("sample", {"prompt": prompt, "seed": 0, "steps": 4, **model})
         png = base64.b64decode(sample["png"])

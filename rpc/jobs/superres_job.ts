@@ -1,0 +1,95 @@
+/**
+ * The worker side of `superres.start`: a thin adapter over superres/'s `fineTuneSuperRes` (run
+ * folder = the job's model folder, progress per step across stages, cancellation through the
+ * signal, resume from the folder's checkpoints).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { initBackend, parseBackendName } from "../../backend/mod.ts";
+import { fineTuneSuperRes } from "../../superres/mod.ts";
+import type { WorkerJobContext } from "../worker_job_kind.ts";
+
+/** The params the adapter receives (path params already absolute). */
+export interface SuperResJobParams {
+  /** A fresh preset instead of `model`. */
+  preset?: "tiny" | "small";
+  /** A cascade checkpoint, or a folder holding cascade.safetensors / model.safetensors. */
+  model?: string;
+  /** Subject image folder (default: the built-in dog). */
+  subject?: string;
+  /** One SR stage (1 or 2). */
+  stage?: number;
+  /** Every SR stage. */
+  allStages?: boolean;
+  /** Steps per stage. */
+  steps?: number;
+  /** Learning rate. */
+  learningRate?: number;
+  /** Batch size. */
+  batchSize?: number;
+  /** t_aug. */
+  augLevel?: number;
+  /** Identifier of the prompt. */
+  identifier?: string;
+  /** Class noun of the prompt. */
+  classNoun?: string;
+  /** Seed. */
+  seed?: number;
+  /** Sampler steps of the sample grid (0: none). */
+  sampleSteps?: number;
+}
+
+async function cascadeFile(path: string): Promise<string> {
+  const stat = await Deno.stat(path);
+  if (stat.isFile) return path;
+  for (const f of ["cascade.safetensors", "model.safetensors"]) {
+    if (await Deno.stat(join(path, f)).then((s) => s.isFile, () => false)) return join(path, f);
+  }
+  throw new RangeError(
+    `Cannot fine-tune as 'model' is a folder without cascade.safetensors or model.safetensors`,
+  );
+}
+
+/**
+ * Runs one SR fine-tuning job.
+ *
+ * @param params The validated params (paths resolved in the server).
+ * @param ctx The job context; `dir` is the run folder (`cascade.safetensors` lands there).
+ * @returns The cascade file, whether every stage finished, t_aug per stage, seconds.
+ */
+export async function run(
+  params: SuperResJobParams,
+  ctx: WorkerJobContext,
+): Promise<{ cascadePath: string | null; done: boolean; augLevels: number[]; seconds: number }> {
+  await initBackend({
+    prefer: parseBackendName((ctx.data as { backend?: string } | null)?.backend),
+    quiet: true,
+  });
+  ctx.signal.throwIfAborted();
+  const { preset, model, subject, stage, allStages, sampleSteps, ...config } = params;
+  const source = model !== undefined ? await cascadeFile(model) : `preset:${preset ?? "tiny"}`;
+  const seen: number[] = [];
+  const r = await fineTuneSuperRes(source, {
+    ...config,
+    ...(subject !== undefined ? { subjectDir: subject } : {}),
+    ...(stage !== undefined ? { stage } : {}),
+    ...(allStages !== undefined ? { allStages } : {}),
+    ...(sampleSteps !== undefined ? { sampleSteps } : {}),
+    runDir: ctx.dir,
+    resume: ctx.resume,
+    signal: ctx.signal,
+    log: () => {},
+    onProgress: (p) => {
+      if (!seen.includes(p.stage)) seen.push(p.stage);
+      const before = (seen.length - 1) * p.steps;
+      const stages = allStages ? Math.max(seen.length, 2) : 1;
+      ctx.progress({
+        step: before + p.step,
+        total: stages * p.steps,
+        message: `stage ${p.stage} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}`,
+      });
+    },
+  });
+  return { cascadePath: r.cascadePath, done: r.done, augLevels: r.augLevels, seconds: r.seconds };
+}

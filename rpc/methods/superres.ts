@@ -1,0 +1,93 @@
+import type { JobKind } from "../job_kind.ts";
+import { invalidParams } from "../rpc_error.ts";
+import { s, type Schema } from "../schema.ts";
+import { workerJobKind } from "../worker_job_kind.ts";
+import type { SuperResJobParams } from "../jobs/superres_job.ts";
+import { inModelFolder } from "./_model_folder_kind.ts";
+
+/** The validated params of `superres.start` (paths relative to the data root). */
+export type SuperResParams = SuperResJobParams;
+
+/** The params of `superres.start`. */
+export const superResParams: Schema<SuperResParams> = s.object({
+  preset: s.optional(s.enum(["tiny", "small"] as const, {
+    description: "A fresh preset cascade instead of `model` (default tiny when neither is given).",
+  })),
+  model: s.optional(s.string({
+    minLength: 1,
+    maxLength: 4096,
+    description: "Cascade relative to the data root: a .safetensors file, or a folder holding " +
+      "cascade.safetensors or model.safetensors (e.g. a train job's models/<id>).",
+  })),
+  subject: s.optional(s.string({
+    minLength: 1,
+    maxLength: 4096,
+    description: "Subject image folder relative to the data root (default: the built-in dog).",
+  })),
+  stage: s.optional(
+    s.integer({ minimum: 1, maximum: 2, description: "One SR stage (default 1)." }),
+  ),
+  allStages: s.optional(s.boolean({ description: "Fine-tune every SR stage." })),
+  steps: s.optional(s.integer({ minimum: 1, maximum: 1_000_000, description: "Default 60." })),
+  learningRate: s.optional(s.number({
+    exclusiveMinimum: 0,
+    maximum: 1,
+    description: "Default 2e-4.",
+  })),
+  batchSize: s.optional(s.integer({ minimum: 1, maximum: 256, description: "Default 4." })),
+  augLevel: s.optional(s.number({
+    minimum: 0,
+    maximum: 1,
+    description: "Noise-conditioning augmentation level t_aug (default 1e-5).",
+  })),
+  identifier: s.optional(s.string({ minLength: 1, maxLength: 100, description: "Default sks." })),
+  classNoun: s.optional(s.string({ minLength: 1, maxLength: 100, description: "Default dog." })),
+  seed: s.optional(s.integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+  sampleSteps: s.optional(s.integer({
+    minimum: 0,
+    maximum: 1000,
+    description: "Sampler steps of the before/after sample grid, 0 = none (default 10).",
+  })),
+});
+
+/**
+ * The `superres` job kind (served as `superres.start`): instance-specific SR fine-tuning
+ * (superres/'s `fineTuneSuperRes`) in a Worker, through the adapter rpc/jobs/superres_job.ts. The
+ * run folder is `<data root>/models/<job id>/`; the personalised cascade
+ * (`cascade.safetensors`) lands there, where `model.list` and `sample {model}` find it.
+ * Resumable: cancellation checkpoints, `jobs.resume` continues.
+ *
+ * @param options `backend`: the server's `--backend` (default automatic).
+ * @returns The job kind.
+ *
+ * @example
+ * ```ts
+ * import { superResJobKind } from "./superres.ts";
+ * console.log(superResJobKind().name); // superres
+ * ```
+ */
+export function superResJobKind(
+  options: { backend?: string } = {},
+): JobKind<SuperResParams, unknown> {
+  const kind = workerJobKind({
+    name: "superres",
+    summary: "Fine-tunes a cascade's SR stages on the subject; cascade in models/<job id>/.",
+    params: superResParams,
+    resumable: true,
+    module: new URL("../jobs/superres_job.ts", import.meta.url),
+    data: { backend: options.backend },
+    prepare: async (params, { dataRoot }) => {
+      if (params.preset !== undefined && params.model !== undefined) {
+        throw invalidParams("model", "must not be given together with 'preset'");
+      }
+      if (params.stage !== undefined && params.allStages) {
+        throw invalidParams("allStages", "must not be given together with 'stage'");
+      }
+      if (params.model !== undefined) await dataRoot.resolve(params.model, { field: "model" });
+      if (params.subject !== undefined) {
+        await dataRoot.resolve(params.subject, { field: "subject" });
+      }
+    },
+  });
+  return inModelFolder(kind, ["model", "subject"]);
+}

@@ -16,6 +16,7 @@
  * | `loss_curve.png` | the loss curve, redrawn with every sample grid and checkpoint |
  * | `samples/step_NNNNNN.png` | sample grids (and `samples/latest.png`) |
  * | `summary.json` | the last invocation's summary |
+ * | `run.lock` | the pid of the process training there (a second run is refused while it lives) |
  *
  * @module
  */
@@ -262,199 +263,238 @@ export async function runTraining(
   const argsPath = join(runDir, "args.json");
   await Deno.mkdir(join(runDir, "samples"), { recursive: true });
   const configJson = JSON.stringify(config);
-
-  // 1. Resume or start.
-  const hasCheckpoint = await exists(files.checkpoint);
-  if (hasCheckpoint && !resume) {
-    throw new RangeError(
-      `Cannot start a run in '${runDir}' as it already has a checkpoint: pass resume (--resume) to continue it, or choose another folder`,
-    );
-  }
-  if (await exists(configPath)) {
-    const stored = JSON.stringify(JSON.parse(await Deno.readTextFile(configPath)));
-    if (hasCheckpoint && stored !== configJson) {
-      throw new RangeError(
-        `Cannot resume the run in '${runDir}' as its config.json differs from this job's config (resume with the same settings, or start another folder)`,
-      );
-    }
-  }
-  let run: RunState = { step: 0, lossEma: 0, emaWeight: 0, totalSeconds: 0 };
-  if (hasCheckpoint) {
-    const ckpt = await readRunCheckpoint(files.checkpoint);
-    const state = ckpt.state as { run: RunState; job: unknown };
-    await job.restore({ tensors: ckpt.tensors, state: state.job, metadata: ckpt.metadata });
-    run = { ...state.run };
-    if (job.step !== run.step) {
-      throw new RangeError(
-        `Cannot resume the run in '${runDir}' as the job restored step ${job.step}, the checkpoint says ${run.step}`,
-      );
-    }
-    log(`resuming '${runDir}' from step ${run.step} (checkpoint ${files.checkpoint})`);
-  } else {
-    if (resume) log(`nothing to resume in '${runDir}': starting at step 0`);
-    // A fresh run: no stale log from an earlier attempt that never checkpointed.
-    await Deno.remove(files.lossLog).catch(() => {});
-  }
-  await writeFileAtomic(
-    configPath,
-    new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"),
-  );
-  const history: { time: string; args: readonly string[]; fromStep: number; pid: number }[] =
-    (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
-  history.push({ time: new Date().toISOString(), args, fromStep: run.step, pid: Deno.pid });
-  await writeJsonAtomic(argsPath, history);
-
-  // The loss log keeps exactly the steps up to the checkpoint (later ones are redone).
-  const points = (await readLossLog(files.lossLog)).filter((p) => p.step <= run.step);
-  await writeFileAtomic(
-    files.lossLog,
-    new TextEncoder().encode(points.map((p) => JSON.stringify(p) + "\n").join("")),
-  );
-  const logFile = await Deno.open(files.lossLog, { append: true, create: true });
-
-  const startStep = run.step;
-  const t0 = performance.now();
-  let lastCheckpoint = t0;
-  let checkpointedStep = run.step;
-  const recent: number[] = []; // seconds of the last steps, for the rate
-  const stepRate = () =>
-    recent.length === 0 ? NaN : recent.length / recent.reduce((a, b) => a + b, 0);
-  const elapsed = () => (performance.now() - t0) / 1000;
-  let reason: StopReason = "done";
-  let error: string | undefined;
-  let sampledStep = -1;
-
-  const checkpoint = async () => {
-    const c = await job.checkpoint();
-    await writeRunCheckpoint(files.checkpoint, {
-      tensors: c.tensors,
-      state: { run, job: c.state },
-      metadata: c.metadata,
-    });
-    checkpointedStep = run.step;
-    lastCheckpoint = performance.now();
-  };
-  const plot = async () => {
-    await saveLossCurve(files.lossCurve, points, { title });
-  };
-  const sample = async () => {
-    if (!job.samples) return;
-    const grid = await job.samples();
-    const name = join(runDir, "samples", `step_${String(run.step).padStart(6, "0")}.png`);
-    const opts = { labels: grid.labels, scale: grid.scale ?? 1, columns: grid.columns };
-    await saveImageGrid(name, grid.images, opts);
-    await Deno.copyFile(name, join(runDir, "samples", "latest.png"));
-    files.samples = name;
-    sampledStep = run.step;
-  };
-
+  const lockPath = await lockRun(runDir);
   try {
-    if (run.step === 0 && job.samples && sampleEverySteps > 0 && sampleAtStart) {
-      await sample(); // step 0: what the untrained model draws
+    return await runLocked();
+  } finally {
+    await Deno.remove(lockPath).catch(() => {});
+  }
+
+  async function runLocked(): Promise<TrainingSummary> {
+    // 1. Resume or start.
+    const hasCheckpoint = await exists(files.checkpoint);
+    if (hasCheckpoint && !resume) {
+      throw new RangeError(
+        `Cannot start a run in '${runDir}' as it already has a checkpoint: pass resume (--resume) to continue it, or choose another folder`,
+      );
     }
-    while (run.step < totalSteps) {
-      if (signal?.aborted) {
-        reason = "interrupted";
-        break;
-      }
-      // Stop when another step (and the final checkpoint) would not fit in the budget.
-      const perStep = 1 / (stepRate() || Infinity);
-      if (elapsed() + 2 * (Number.isFinite(perStep) ? perStep : 0) > timeBudgetMinutes * 60) {
-        reason = "time budget";
-        break;
-      }
-      const s0 = performance.now();
-      let r: StepResult;
-      try {
-        r = await job.trainStep();
-      } catch (e) {
-        if (e instanceof NonFiniteLossError) {
-          reason = "non-finite loss";
-          error = e.message;
-          log(
-            `error: ${e.message}. The last good checkpoint (step ${checkpointedStep}) is kept in '${files.checkpoint}'; ` +
-              `lower the learning rate or check the data, then resume.`,
-          );
-          break;
-        }
-        throw e;
-      }
-      const dt = (performance.now() - s0) / 1000;
-      recent.push(dt);
-      if (recent.length > 50) recent.shift();
-      run.step = r.step;
-      run.totalSeconds += dt;
-      run.emaWeight = emaDecay * run.emaWeight + (1 - emaDecay);
-      run.lossEma = emaDecay * run.lossEma + (1 - emaDecay) * r.loss;
-      const ema = run.lossEma / run.emaWeight; // bias-corrected
-      const point = {
-        step: r.step,
-        loss: r.loss,
-        lossEma: ema,
-        gradNorm: r.gradNorm,
-        seconds: +dt.toFixed(4),
-      };
-      points.push(point);
-      await logFile.write(new TextEncoder().encode(JSON.stringify(point) + "\n"));
-      if (r.step % logEverySteps === 0 || r.step === totalSteps) {
-        const rate = stepRate();
-        const left = (totalSteps - r.step) / rate;
-        const budgetLeft = timeBudgetMinutes * 60 - elapsed();
-        log(
-          `step ${r.step}/${totalSteps} | loss ${r.loss.toFixed(4)} (EMA ${ema.toFixed(4)}) | ` +
-            `grad ${r.gradNorm.toFixed(3)} | ${rate.toFixed(3)} step/s | elapsed ${
-              formatDuration(elapsed())
-            } | ETA ${formatDuration(left)}${
-              Number.isFinite(budgetLeft) ? ` | budget left ${formatDuration(budgetLeft)}` : ""
-            }`,
+    if (await exists(configPath)) {
+      const stored = JSON.stringify(JSON.parse(await Deno.readTextFile(configPath)));
+      if (hasCheckpoint && stored !== configJson) {
+        throw new RangeError(
+          `Cannot resume the run in '${runDir}' as its config.json differs from this job's config (resume with the same settings, or start another folder)`,
         );
       }
-      const dueSample = sampleEverySteps > 0 && r.step % sampleEverySteps === 0;
-      const dueCkpt = (checkpointEverySteps > 0 && r.step % checkpointEverySteps === 0) ||
-        performance.now() - lastCheckpoint > checkpointEveryMinutes * 60_000;
-      if (dueCkpt) {
-        await checkpoint();
-        log(`checkpoint at step ${r.step} → ${files.checkpoint}`);
-      }
-      if (dueSample) {
-        await plot();
-        await sample();
-        log(`samples at step ${r.step} → ${files.samples}; loss curve → ${files.lossCurve}`);
-      }
     }
-    if (reason !== "non-finite loss" && run.step !== checkpointedStep) await checkpoint();
-    await plot();
-    if (
-      reason !== "non-finite loss" && sampleEverySteps > 0 && sampledStep !== run.step &&
-      job.samples
-    ) await sample();
-  } finally {
-    logFile.close();
+    let run: RunState = { step: 0, lossEma: 0, emaWeight: 0, totalSeconds: 0 };
+    if (hasCheckpoint) {
+      const ckpt = await readRunCheckpoint(files.checkpoint);
+      const state = ckpt.state as { run: RunState; job: unknown };
+      await job.restore({ tensors: ckpt.tensors, state: state.job, metadata: ckpt.metadata });
+      run = { ...state.run };
+      if (job.step !== run.step) {
+        throw new RangeError(
+          `Cannot resume the run in '${runDir}' as the job restored step ${job.step}, the checkpoint says ${run.step}`,
+        );
+      }
+      log(`resuming '${runDir}' from step ${run.step} (checkpoint ${files.checkpoint})`);
+    } else {
+      if (resume) log(`nothing to resume in '${runDir}': starting at step 0`);
+      // A fresh run: no stale log from an earlier attempt that never checkpointed.
+      await Deno.remove(files.lossLog).catch(() => {});
+    }
+    await writeFileAtomic(
+      configPath,
+      new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"),
+    );
+    const history: { time: string; args: readonly string[]; fromStep: number; pid: number }[] =
+      (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
+    history.push({ time: new Date().toISOString(), args, fromStep: run.step, pid: Deno.pid });
+    await writeJsonAtomic(argsPath, history);
+
+    // The loss log keeps exactly the steps up to the checkpoint (later ones are redone).
+    const points = (await readLossLog(files.lossLog)).filter((p) => p.step <= run.step);
+    await writeFileAtomic(
+      files.lossLog,
+      new TextEncoder().encode(points.map((p) => JSON.stringify(p) + "\n").join("")),
+    );
+    const logFile = await Deno.open(files.lossLog, { append: true, create: true });
+
+    const startStep = run.step;
+    const t0 = performance.now();
+    let lastCheckpoint = t0;
+    let checkpointedStep = run.step;
+    const recent: number[] = []; // seconds of the last steps, for the rate
+    const stepRate = () =>
+      recent.length === 0 ? NaN : recent.length / recent.reduce((a, b) => a + b, 0);
+    const elapsed = () => (performance.now() - t0) / 1000;
+    let reason: StopReason = "done";
+    let error: string | undefined;
+    let sampledStep = -1;
+
+    const checkpoint = async () => {
+      const c = await job.checkpoint();
+      await writeRunCheckpoint(files.checkpoint, {
+        tensors: c.tensors,
+        state: { run, job: c.state },
+        metadata: c.metadata,
+      });
+      checkpointedStep = run.step;
+      lastCheckpoint = performance.now();
+    };
+    const plot = async () => {
+      await saveLossCurve(files.lossCurve, points, { title });
+    };
+    const sample = async () => {
+      if (!job.samples) return;
+      const grid = await job.samples();
+      const name = join(runDir, "samples", `step_${String(run.step).padStart(6, "0")}.png`);
+      const opts = { labels: grid.labels, scale: grid.scale ?? 1, columns: grid.columns };
+      await saveImageGrid(name, grid.images, opts);
+      await Deno.copyFile(name, join(runDir, "samples", "latest.png"));
+      files.samples = name;
+      sampledStep = run.step;
+    };
+
+    try {
+      if (run.step === 0 && job.samples && sampleEverySteps > 0 && sampleAtStart) {
+        await sample(); // step 0: what the untrained model draws
+      }
+      while (run.step < totalSteps) {
+        if (signal?.aborted) {
+          reason = "interrupted";
+          break;
+        }
+        // Stop when another step (and the final checkpoint) would not fit in the budget.
+        const perStep = 1 / (stepRate() || Infinity);
+        if (elapsed() + 2 * (Number.isFinite(perStep) ? perStep : 0) > timeBudgetMinutes * 60) {
+          reason = "time budget";
+          break;
+        }
+        const s0 = performance.now();
+        let r: StepResult;
+        try {
+          r = await job.trainStep();
+        } catch (e) {
+          if (e instanceof NonFiniteLossError) {
+            reason = "non-finite loss";
+            error = e.message;
+            log(
+              `error: ${e.message}. The last good checkpoint (step ${checkpointedStep}) is kept in '${files.checkpoint}'; ` +
+                `lower the learning rate or check the data, then resume.`,
+            );
+            break;
+          }
+          throw e;
+        }
+        const dt = (performance.now() - s0) / 1000;
+        recent.push(dt);
+        if (recent.length > 50) recent.shift();
+        run.step = r.step;
+        run.totalSeconds += dt;
+        run.emaWeight = emaDecay * run.emaWeight + (1 - emaDecay);
+        run.lossEma = emaDecay * run.lossEma + (1 - emaDecay) * r.loss;
+        const ema = run.lossEma / run.emaWeight; // bias-corrected
+        const point = {
+          step: r.step,
+          loss: r.loss,
+          lossEma: ema,
+          gradNorm: r.gradNorm,
+          seconds: +dt.toFixed(4),
+        };
+        points.push(point);
+        await logFile.write(new TextEncoder().encode(JSON.stringify(point) + "\n"));
+        if (r.step % logEverySteps === 0 || r.step === totalSteps) {
+          const rate = stepRate();
+          const left = (totalSteps - r.step) / rate;
+          const budgetLeft = timeBudgetMinutes * 60 - elapsed();
+          log(
+            `step ${r.step}/${totalSteps} | loss ${r.loss.toFixed(4)} (EMA ${ema.toFixed(4)}) | ` +
+              `grad ${r.gradNorm.toFixed(3)} | ${rate.toFixed(3)} step/s | elapsed ${
+                formatDuration(elapsed())
+              } | ETA ${formatDuration(left)}${
+                Number.isFinite(budgetLeft) ? ` | budget left ${formatDuration(budgetLeft)}` : ""
+              }`,
+          );
+        }
+        const dueSample = sampleEverySteps > 0 && r.step % sampleEverySteps === 0;
+        const dueCkpt = (checkpointEverySteps > 0 && r.step % checkpointEverySteps === 0) ||
+          performance.now() - lastCheckpoint > checkpointEveryMinutes * 60_000;
+        if (dueCkpt) {
+          await checkpoint();
+          log(`checkpoint at step ${r.step} → ${files.checkpoint}`);
+        }
+        if (dueSample) {
+          await plot();
+          await sample();
+          log(`samples at step ${r.step} → ${files.samples}; loss curve → ${files.lossCurve}`);
+        }
+      }
+      if (reason !== "non-finite loss" && run.step !== checkpointedStep) await checkpoint();
+      await plot();
+      if (
+        reason !== "non-finite loss" && sampleEverySteps > 0 && sampledStep !== run.step &&
+        job.samples
+      ) await sample();
+    } finally {
+      logFile.close();
+    }
+    const seconds = elapsed();
+    const summary: TrainingSummary = {
+      reason,
+      step: reason === "non-finite loss" ? checkpointedStep : run.step,
+      startStep,
+      totalSteps,
+      stepsPerSecond: (run.step - startStep) / Math.max(seconds, 1e-9),
+      seconds,
+      totalSeconds: run.totalSeconds,
+      lossEma: run.emaWeight > 0 ? run.lossEma / run.emaWeight : null,
+      ...(error ? { error } : {}),
+      files,
+    };
+    await writeJsonAtomic(join(runDir, "summary.json"), summary);
+    log(
+      `summary: ${reason} at step ${summary.step}/${totalSteps} (this run: ${
+        run.step - startStep
+      } steps in ${formatDuration(seconds)}, ${
+        summary.stepsPerSecond.toFixed(3)
+      } step/s; all runs: ${formatDuration(run.totalSeconds)} of training) | loss EMA ${
+        summary.lossEma?.toFixed(4) ?? "–"
+      } | checkpoint ${files.checkpoint} | loss curve ${files.lossCurve}${
+        files.samples ? ` | samples ${files.samples}` : ""
+      }`,
+    );
+    return summary;
   }
-  const seconds = elapsed();
-  const summary: TrainingSummary = {
-    reason,
-    step: reason === "non-finite loss" ? checkpointedStep : run.step,
-    startStep,
-    totalSteps,
-    stepsPerSecond: (run.step - startStep) / Math.max(seconds, 1e-9),
-    seconds,
-    totalSeconds: run.totalSeconds,
-    lossEma: run.emaWeight > 0 ? run.lossEma / run.emaWeight : null,
-    ...(error ? { error } : {}),
-    files,
-  };
-  await writeJsonAtomic(join(runDir, "summary.json"), summary);
-  log(
-    `summary: ${reason} at step ${summary.step}/${totalSteps} (this run: ${
-      run.step - startStep
-    } steps in ${formatDuration(seconds)}, ${summary.stepsPerSecond.toFixed(3)} step/s; all runs: ${
-      formatDuration(run.totalSeconds)
-    } of training) | loss EMA ${
-      summary.lossEma?.toFixed(4) ?? "–"
-    } | checkpoint ${files.checkpoint} | loss curve ${files.lossCurve}${
-      files.samples ? ` | samples ${files.samples}` : ""
-    }`,
-  );
-  return summary;
+}
+
+/** Takes the run folder's lock (`run.lock` holding the pid); a live holder is an error. */
+async function lockRun(runDir: string): Promise<string> {
+  const path = join(runDir, "run.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const f = await Deno.open(path, { write: true, createNew: true });
+      await f.write(new TextEncoder().encode(`${Deno.pid}\n`));
+      f.close();
+      return path;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      const pid = Number((await Deno.readTextFile(path).catch(() => "")).trim());
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0 && pid !== Deno.pid) {
+        try {
+          alive = (await Deno.stat(`/proc/${pid}`)).isDirectory;
+        } catch {
+          alive = false; // no such process (or no /proc: assume a stale lock)
+        }
+      }
+      if (alive) {
+        throw new RangeError(
+          `Cannot run in '${runDir}' as process ${pid} is training there (run.lock); wait for it or stop it`,
+        );
+      }
+      await Deno.remove(path).catch(() => {}); // stale: its process is gone
+    }
+  }
+  throw new RangeError(`Cannot take the lock of '${runDir}' (run.lock)`);
 }

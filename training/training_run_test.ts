@@ -191,3 +191,20 @@ Deno.test("runTraining: refuses to overwrite a run or resume with another config
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runTraining: a live process's run.lock refuses a second run; a stale one is taken over", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "run.lock"), "1\n"); // pid 1 is always alive
+    await assert.rejects(
+      () => runTraining(fakeJob(), { runDir: dir, totalSteps: 2, config: {}, ...quiet }),
+      /process 1 is training there/,
+    );
+    await Deno.writeTextFile(join(dir, "run.lock"), "4194303\n"); // no such process
+    const s = await runTraining(fakeJob(), { runDir: dir, totalSteps: 2, config: {}, ...quiet });
+    assert.equal(s.step, 2);
+    await assert.rejects(() => Deno.stat(join(dir, "run.lock")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -27,7 +27,6 @@ import {
   loadSubjectFolder,
   type RgbImage,
   saveImageGrid,
-  tf,
   upsampleNearest,
 } from "./deps.ts";
 import { loadSrCascade } from "./load_sr_cascade.ts";

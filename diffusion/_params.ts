@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "./deps.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "./rng.ts";
 import type { NamedTensor } from "./safetensors.ts";
 
 /** How a parameter starts. */

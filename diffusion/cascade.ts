@@ -10,7 +10,7 @@
  * @module
  */
 import { tf, upsampleNearest } from "./deps.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "./rng.ts";
 import type { UNet } from "./unet.ts";
 import type { T5Encoder } from "./t5_encoder.ts";
 import type { TextTokenizer } from "./text_tokenizer.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Adam, type AdamState, createAdam, tf, upsampleNearest } from "./deps.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "./rng.ts";
 import { type Schedule, scheduleAt } from "./schedule.ts";
 import { diffusionLoss, LOSS_WEIGHTINGS, type LossWeighting } from "./diffusion_loss.ts";
 import type { UNet } from "./unet.ts";

@@ -128,3 +128,4 @@ export {
 } from "./presets.ts";
 export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./png.ts";
 export { downsampleImages } from "./downsample.ts";
+export { hashInts, Rng } from "./rng.ts";

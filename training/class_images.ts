@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { type Cascade, type FloatImage, savePng } from "./deps.ts";
 import { loadImage } from "../data/mod.ts";
 import { writeJsonAtomic } from "./_atomic.ts";
-import { hashInts } from "./_rng.ts";
+import { hashInts } from "./deps.ts";
 
 /** What identifies a set of class images. */
 export interface ClassImageKeyParts {

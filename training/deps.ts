@@ -44,6 +44,7 @@ export {
   unetDenoiser,
   writeSafetensors,
 } from "../diffusion/mod.ts";
+export { hashInts, Rng } from "../diffusion/mod.ts";
 export {
   createEmojiScenes,
   type EmojiScenes,

@@ -15,7 +15,7 @@
  * @module
  */
 import { Cascade, type FloatImage, type NamedTensor, tf } from "./deps.ts";
-import { hashInts, Rng } from "./_rng.ts";
+import { hashInts, Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig, type StepResult } from "./stage_trainer.ts";
 import type { RunCheckpoint } from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";

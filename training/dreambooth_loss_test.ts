@@ -2,7 +2,7 @@ import assert from "assert";
 import { DEFAULT_SCHEDULE, diffusionLoss, initBackend, scheduleAt, tf, UNet } from "./deps.ts";
 import { dreamboothLoss, priorPreservationWeights } from "./dreambooth_loss.ts";
 import { StageTrainer } from "./stage_trainer.ts";
-import { hashInts, Rng } from "./_rng.ts";
+import { hashInts, Rng } from "./deps.ts";
 
 await initBackend({ quiet: true });
 

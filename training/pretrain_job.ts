@@ -32,7 +32,7 @@ import {
   unetDenoiser,
   upsampleNearest,
 } from "./deps.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig } from "./stage_trainer.ts";
 import type { RunCheckpoint } from "./run_checkpoint.ts";
 import { readRunCheckpoint } from "./run_checkpoint.ts";

@@ -25,7 +25,7 @@ import {
   type UNet,
   upsampleNearest,
 } from "./deps.ts";
-import { hashInts, Rng } from "./_rng.ts";
+import { hashInts, Rng } from "./deps.ts";
 import "./_segment_sum_kernel.ts";
 
 /** Settings of a {@link StageTrainer}: typed data. */

@@ -16,7 +16,7 @@ import {
   scheduleAt,
   tf,
 } from "./deps.ts";
-import { hashInts, Rng } from "./_rng.ts";
+import { hashInts, Rng } from "./deps.ts";
 import { NonFiniteLossError, type StepResult } from "./stage_trainer.ts";
 import type { RunCheckpoint } from "./run_checkpoint.ts";
 import type { TrainingJob } from "./training_run.ts";

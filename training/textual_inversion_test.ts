@@ -2,7 +2,7 @@ import assert from "assert";
 import { initBackend } from "./deps.ts";
 import { createPreset } from "../diffusion/mod.ts";
 import { createTextualInversionJob } from "./textual_inversion.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "./deps.ts";
 
 await initBackend({ quiet: true });
 

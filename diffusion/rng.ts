@@ -1,13 +1,23 @@
 /**
- * Private: a small seeded PRNG (splitmix32 seeding + xoshiro128**), the same algorithm as
- * diffusion/'s private one (a package never reaches into another's private files), so that
- * training's random draws are the same bits on every backend and a step's draws depend only on
- * (seed, step): resuming at step n redraws exactly what an uninterrupted run would have.
+ * A small seeded PRNG (splitmix32 seeding + xoshiro128**) used for everything random in
+ * diffusion/, so that the same seed gives the same bits on every backend (tfjs's own random ops
+ * depend on the backend).
  *
  * @module
  */
 
-/** Deterministic random numbers from a 32-bit seed. */
+/**
+ * Deterministic random numbers from a 32-bit seed: the same seed gives the same bits on every
+ * backend and platform. training/ and superres/ use it too, so that a training step's random
+ * draws depend only on (seed, step).
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "./rng.ts";
+ * const a = new Rng(7), b = new Rng(7);
+ * console.log(a.nextUint32() === b.nextUint32()); // true
+ * ```
+ */
 export class Rng {
   #s = new Uint32Array(4);
   #spare: number | null = null;
@@ -81,7 +91,19 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** A 32-bit hash of integers (for per-step seeds). */
+/**
+ * A 32-bit hash of integers (FNV-1a style with extra mixing), for deriving per-step or per-item
+ * seeds such as `new Rng(hashInts(seed, step))`.
+ *
+ * @param values Integers (truncated, taken modulo 2³²).
+ * @returns An unsigned 32-bit integer.
+ *
+ * @example
+ * ```ts
+ * import { hashInts } from "./rng.ts";
+ * console.log(hashInts(1, 2) === hashInts(1, 2), hashInts(1, 2) !== hashInts(2, 1)); // true true
+ * ```
+ */
 export function hashInts(...values: number[]): number {
   let h = 0x811c9dc5;
   for (const v of values) {

@@ -12,6 +12,8 @@
  *
  * @module
  */
+// Registers UnsortedSegmentSum for wasm (the gradient of tf.gather, e.g. embedding lookups).
+import "./_segment_sum_kernel.ts";
 export { tf } from "./deps.ts";
 export { upsampleNearest } from "./upsample.ts";
 export {

@@ -26,7 +26,6 @@ import {
   upsampleNearest,
 } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
-import "./_segment_sum_kernel.ts";
 
 /** Settings of a {@link StageTrainer}: typed data. */
 export interface StageTrainerConfig {

@@ -2,7 +2,7 @@
  * Private: an `UnsortedSegmentSum` kernel for tfjs's wasm backend, which lacks one. The gradient
  * of `tf.gather` (the text encoder's embedding lookup) needs it, so training the text encoder on
  * wasm fails without it. Registered once, on import, only where no kernel exists (a later
- * backend/ version that ships one wins). Works in place on the wasm heap (zero-filled output,
+ * tfjs version that ships one wins). Works in place on the wasm heap (zero-filled output,
  * then one row add per segment id).
  *
  * @module
@@ -26,7 +26,7 @@ export function ensureSegmentSumKernel(): boolean {
       const wasm = backend as unknown as WasmLike;
       if (x.dtype !== "float32") {
         throw new TypeError(
-          `UnsortedSegmentSum (training/ wasm kernel) supports float32 only: current dtype is ${x.dtype}`,
+          `UnsortedSegmentSum (backend/ wasm kernel) supports float32 only: current dtype is ${x.dtype}`,
         );
       }
       const n = segmentIds.shape.reduce((a, b) => a * b, 1);

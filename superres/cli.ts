@@ -12,7 +12,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { builtInSubjects, formatDuration, initBackend, parseBackendName } from "./deps.ts";
+import {
+  builtInSubjects,
+  formatDuration,
+  initBackend,
+  numberOption,
+  parseBackendName,
+  UsageError,
+} from "./deps.ts";
 import { fineTuneSuperRes } from "./fine_tune_super_res.ts";
 
 const USAGE = `Usage: deno task train-sr [options]
@@ -55,16 +62,7 @@ Options:
   --backend NAME            auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
   --help                    show this help`;
 
-class UsageError extends Error {}
-
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n)) {
-    throw new UsageError(`Cannot parse '--${name}' as a number: current value is ${v}`);
-  }
-  return n;
-}
+const num = (name: string, v: string | undefined) => numberOption("fine-tune", name, v);
 
 /**
  * Runs the command.

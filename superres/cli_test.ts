@@ -11,7 +11,10 @@ Deno.test("train-sr CLI: --help is 0, bad usage is 2 and names the option", asyn
     assert.equal(await main(["--stage", "2", "--all-stages"]), 2);
     assert.match(errors.pop()!, /'--stage' together with '--all-stages'/);
     assert.equal(await main(["--steps", "x"]), 2);
-    assert.match(errors.pop()!, /'--steps' as a number: current value is x/);
+    assert.match(
+      errors.pop()!,
+      /Cannot fine-tune as '--steps' must be a finite number: current value is "x"/,
+    );
     assert.equal(await main(["--nope"]), 2);
   } finally {
     console.log = log;

@@ -107,3 +107,4 @@ export {
   type TextualInversionJob,
   type TextualInversionOptions,
 } from "./textual_inversion.ts";
+export { numberOption, UsageError } from "./cli_options.ts";

@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { numberOption, UsageError } from "./cli_options.ts";
 import { initBackend, parseBackendName, presetConfig, type PresetName } from "./deps.ts";
 import {
   createPretrainConfig,
@@ -62,20 +63,8 @@ Options:
   --backend NAME            auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
   --help                    show this help`;
 
-class UsageError extends Error {}
-
-function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}) {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || n < (opts.min ?? 0)) {
-    throw new UsageError(
-      `Cannot pretrain as '--${name}' must be ${opts.int ? "an integer" : "a number"} ≥ ${
-        opts.min ?? 0
-      }: current value is ${JSON.stringify(v)}`,
-    );
-  }
-  return n;
-}
+const num = (name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}) =>
+  numberOption("pretrain", name, v, { integer: opts.int, min: opts.min ?? 0 });
 
 /**
  * Runs the command line.

@@ -24,7 +24,7 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
   assert.match(r.text, /'--stage' must be one of base, sr1, sr2: current value is undefined/);
   r = await capture(() => main(["--stage", "base", "--lr=-1"]));
   assert.equal(r.code, 2);
-  assert.match(r.text, /'--lr' must be a number ≥ 0: current value is "-1"/);
+  assert.match(r.text, /'--lr' must be a finite number ≥ 0: current value is "-1"/);
   r = await capture(() => main(["--stage", "base", "--steps", "1.5"]));
   assert.match(r.text, /'--steps' must be an integer ≥ 1/);
   r = await capture(() => main(["--stage", "base", "--preset", "paper"]));

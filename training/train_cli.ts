@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { initBackend, parseBackendName } from "./deps.ts";
 import { trainDreamBooth } from "./dreambooth_train.ts";
+import { numberOption, UsageError } from "./cli_options.ts";
 
 const USAGE = `Usage: deno task train [options]
 
@@ -53,20 +54,7 @@ Options:
   --backend NAME            auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
   --help                    show this help`;
 
-class UsageError extends Error {}
-
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new UsageError(
-      `Cannot train as '--${name}' must be a finite number ≥ 0: current value is ${
-        JSON.stringify(v)
-      }`,
-    );
-  }
-  return n;
-}
+const num = (name: string, v: string | undefined) => numberOption("train", name, v, { min: 0 });
 
 /**
  * Runs the command line.

@@ -23,3 +23,22 @@ export function rgbImageToUint8(image: RgbImage): Uint8Array {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * An 8-bit RGB image (such as diffusion's `Cascade.sample` output) as a float image in [-1, 1].
+ *
+ * @param image `{ data: Uint8Array /* [H, W, 3] *\/, width, height }` (borrowed).
+ * @returns A new {@link RgbImage}.
+ *
+ * @example
+ * ```ts
+ * import { rgbImageFromUint8 } from "./mod.ts";
+ * const im = rgbImageFromUint8({ data: new Uint8Array([0, 255, 255]), width: 1, height: 1 });
+ * console.log(Array.from(im.data)); // [-1, 1, 1]
+ * ```
+ */
+export function rgbImageFromUint8(
+  image: { data: Uint8Array; width: number; height: number },
+): RgbImage {
+  return uint8ToRgbImage(image.data, image.width, image.height);
+}

@@ -45,3 +45,4 @@ export {
   writeSceneCache,
   type WriteSceneCacheOptions,
 } from "./scene_cache.ts";
+export { rgbImageFromUint8 } from "./_pixels.ts";

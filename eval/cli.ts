@@ -23,6 +23,7 @@ import { WorldClassifier } from "./world_classifier.ts";
 import { SubjectEmbedder } from "./subject_embedder.ts";
 import { ForegroundColorEmbedder } from "./foreground_color_embedder.ts";
 import { dreambenchPrompts } from "./dreambench_prompts.ts";
+import { rgbImageFromUint8 } from "./deps.ts";
 
 const HELP = `deno task eval --model PATH [options]
 
@@ -159,11 +160,7 @@ if (import.meta.main) {
         ...(guidance !== undefined ? { guidance } : {}),
       });
       // diffusion's images are 8-bit; eval/ works on data/'s Float32 [-1, 1] images.
-      return images.map((im): RgbImage => ({
-        width: im.width,
-        height: im.height,
-        data: Float32Array.from(im.data, (v) => v / 127.5 - 1),
-      }));
+      return images.map((im): RgbImage => rgbImageFromUint8(im));
     };
   }
   try {

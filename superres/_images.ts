@@ -4,6 +4,7 @@
  * @module
  */
 import { type Rgb8Image, type RgbImage, tf } from "./deps.ts";
+import { rgbImageFromUint8 } from "./deps.ts";
 
 /** Reads `[B, H, W, 3]` (borrowed) into float images in [−1, 1] (clipped). */
 export async function imagesFromTensor(t: tf.Tensor4D): Promise<RgbImage[]> {
@@ -22,11 +23,7 @@ export async function imagesFromTensor(t: tf.Tensor4D): Promise<RgbImage[]> {
 
 /** 8-bit images (e.g. `Cascade.sample`'s) as float images in [−1, 1]. */
 export function floatImage(im: Rgb8Image): RgbImage {
-  return {
-    data: Float32Array.from(im.data, (v) => v / 127.5 - 1),
-    width: im.width,
-    height: im.height,
-  };
+  return rgbImageFromUint8(im);
 }
 
 /** Float images (same size) as one `[B, H, W, 3]` tensor, owned by the caller. */

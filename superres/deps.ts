@@ -38,6 +38,7 @@ export {
   type RgbImage,
   saveImageGrid,
 } from "../data/mod.ts";
+export { rgbImageFromUint8 } from "../data/mod.ts";
 export {
   formatDuration,
   runTraining,

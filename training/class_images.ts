@@ -14,6 +14,7 @@ import { type Cascade, type FloatImage, savePng } from "./deps.ts";
 import { loadImage } from "../data/mod.ts";
 import { writeJsonAtomic } from "./_atomic.ts";
 import { hashInts } from "./deps.ts";
+import { rgbImageFromUint8 } from "./deps.ts";
 
 /** What identifies a set of class images. */
 export interface ClassImageKeyParts {
@@ -224,8 +225,7 @@ export async function classImages(
     });
     for (let k = 0; k < images.length; k++) {
       const im = images[k];
-      const data = new Float32Array(im.data.length);
-      for (let p = 0; p < data.length; p++) data[p] = im.data[p] / 127.5 - 1;
+      const { data } = rgbImageFromUint8(im);
       // Written whole then renamed: a killed run leaves no torn PNG behind.
       const tmp = `${file(j * batchSize + k)}.${Deno.pid}.tmp.png`;
       await savePng(tmp, { data, width: im.width, height: im.height });

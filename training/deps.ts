@@ -52,3 +52,4 @@ export {
   saveImageGrid,
   savePng,
 } from "../data/mod.ts";
+export { rgbImageFromUint8 } from "../data/mod.ts";

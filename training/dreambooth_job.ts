@@ -14,12 +14,14 @@
  *
  * @module
  */
-import { Cascade, type FloatImage, type NamedTensor, tf } from "./deps.ts";
+import { imagesToTensor } from "./_images.ts";
+import { Cascade, type FloatImage, type NamedTensor } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig, type StepResult } from "./stage_trainer.ts";
 import type { RunCheckpoint } from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
 import { priorPreservationWeights } from "./dreambooth_loss.ts";
+import { rgbImageFromUint8 } from "./deps.ts";
 
 /** Settings of a DreamBooth run: typed data, stored in the run's `config.json`. */
 export interface DreamBoothConfig {
@@ -200,19 +202,6 @@ export interface DreamBoothJob extends TrainingJob {
   [Symbol.dispose](): void;
 }
 
-function toTensor(images: FloatImage[]): tf.Tensor4D {
-  const { width: w, height: h } = images[0];
-  const data = new Float32Array(images.length * w * h * 3);
-  images.forEach((im, i) => data.set(im.data, i * w * h * 3));
-  return tf.tensor4d(data, [images.length, h, w, 3]);
-}
-
-function fromUint8(im: { width: number; height: number; data: Uint8Array }): FloatImage {
-  const data = new Float32Array(im.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = im.data[i] / 127.5 - 1;
-  return { data, width: im.width, height: im.height };
-}
-
 /**
  * Builds a DreamBooth job on a loaded cascade.
  *
@@ -321,7 +310,7 @@ export function createDreamBoothJob(
     },
     trainStep(): Promise<StepResult> {
       const b = batchAt(trainer.step + 1);
-      const xStart = toTensor(b.images);
+      const xStart = imagesToTensor(b.images);
       try {
         return Promise.resolve(trainer.trainStep({ xStart, tokens, exampleWeights: weights }));
       } finally {
@@ -373,7 +362,7 @@ export function createDreamBoothJob(
         steps: c.sampleSteps,
       });
       return {
-        images: images.map(fromUint8),
+        images: images.map((im) => rgbImageFromUint8(im)),
         labels: [...c.validationPrompts],
         scale: Math.max(1, Math.round(128 / size)),
         columns: 4,

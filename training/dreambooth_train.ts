@@ -49,6 +49,7 @@ import {
 } from "./dreambooth_job.ts";
 import type { StageTrainerConfig } from "./stage_trainer.ts";
 import { createTextualInversionJob } from "./textual_inversion.ts";
+import { rgbImageFromUint8 } from "./deps.ts";
 
 /** A loaded base model and where it came from. */
 export interface BaseModel {
@@ -595,9 +596,7 @@ export async function trainDreamBooth(
       await Deno.mkdir(join(out, "final"), { recursive: true });
       const floats: FloatImage[] = [];
       for (const [i, im] of images.entries()) {
-        const data = new Float32Array(im.data.length);
-        for (let p = 0; p < data.length; p++) data[p] = im.data[p] / 127.5 - 1;
-        const f = { data, width: im.width, height: im.height };
+        const f = rgbImageFromUint8(im);
         floats.push(f);
         const file = join(out, "final", `${String(i).padStart(2, "0")}.png`);
         await savePng(file, f);

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { imagesToTensor } from "./_images.ts";
 import {
   buildCascadeSync,
   Cascade,
@@ -38,6 +39,7 @@ import type { RunCheckpoint } from "./run_checkpoint.ts";
 import { readRunCheckpoint } from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
 import type { StepResult } from "./stage_trainer.ts";
+import { rgbImageFromUint8 } from "./deps.ts";
 
 /** Stage names of {@link PretrainConfig}. */
 export const PRETRAIN_STAGES = Object.freeze(["base", "sr1", "sr2"] as const);
@@ -210,19 +212,6 @@ export interface PretrainJob extends TrainingJob {
   [Symbol.dispose](): void;
 }
 
-function toTensor(images: FloatImage[]): tf.Tensor4D {
-  const { width: w, height: h } = images[0];
-  const data = new Float32Array(images.length * w * h * 3);
-  images.forEach((im, i) => data.set(im.data, i * w * h * 3));
-  return tf.tensor4d(data, [images.length, h, w, 3]);
-}
-
-function fromUint8(im: { width: number; height: number; data: Uint8Array }): FloatImage {
-  const data = new Float32Array(im.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = im.data[i] / 127.5 - 1;
-  return { data, width: im.width, height: im.height };
-}
-
 async function exportWithPrefix(
   source: { exportWeights(o: { prefix: string }): Promise<Map<string, NamedTensor>> },
   prefix: string,
@@ -346,8 +335,8 @@ export async function createPretrainJob(
     },
     async trainStep(): Promise<StepResult> {
       const b = await take(trainer.step + 1);
-      const xStart = toTensor(b.images[sr ? 1 : 0]);
-      const lowRes = sr ? toTensor(b.images[0]) : null;
+      const xStart = imagesToTensor(b.images[sr ? 1 : 0]);
+      const lowRes = sr ? imagesToTensor(b.images[0]) : null;
       try {
         return trainer.trainStep({ xStart, lowRes, tokens: { ids: b.ids, mask: b.mask } });
       } finally {
@@ -412,7 +401,7 @@ export async function createPretrainJob(
           guidance,
         });
         return {
-          images: images.map(fromUint8),
+          images: images.map((im) => rgbImageFromUint8(im)),
           labels: [...c.samplePrompts],
           scale: Math.max(1, Math.round(128 / stage.imageSize)),
           columns: 4,
@@ -455,7 +444,7 @@ export async function createPretrainJob(
     const s = stage;
     const text = cascade.textEncoder.encodePrompts(tokenizer, captions);
     const b = low.length;
-    const lowT = toTensor(low);
+    const lowT = imagesToTensor(low);
     const factor = s.imageSize / low[0].width;
     const aug = scheduleAt(s.schedule, s.augLevel);
     const noise = tf.tensor4d(new Rng(7).normals(b * s.imageSize * s.imageSize * 3), [

@@ -40,11 +40,17 @@ export interface ServedCheckout {
 export async function withServedCheckout(
   body: (checkout: ServedCheckout) => Promise<void>,
 ): Promise<void> {
+  // Deno caches remote modules by URL in DENO_DIR, which outlives this run (and may be shared with
+  // earlier checkouts): a port reused by a later run would otherwise be answered from that cache
+  // with an older checkout's files. A fresh path prefix per run makes every URL new.
+  const prefix = `/${crypto.randomUUID()}/`;
   const ac = new AbortController();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
     async (req) => {
-      const path = decodeURIComponent(new URL(req.url).pathname).replace(/^\/+/, "");
+      const full = decodeURIComponent(new URL(req.url).pathname);
+      if (!full.startsWith(prefix)) return new Response("not found", { status: 404 });
+      const path = full.slice(prefix.length);
       if (path.split("/").includes("..")) return new Response("bad path", { status: 400 });
       try {
         const data = await Deno.readFile(new URL(path, root));
@@ -54,7 +60,7 @@ export async function withServedCheckout(
       }
     },
   );
-  const base = `http://127.0.0.1:${server.addr.port}/`;
+  const base = `http://127.0.0.1:${server.addr.port}${prefix}`;
   const scratch = await Deno.makeTempDir({ prefix: "url-import-" });
   let n = 0;
   const run = async (source: string, { timeoutMs = 180_000 } = {}): Promise<UrlRunResult> => {

@@ -60,3 +60,10 @@ export {
   writeEvalReport,
   type WriteEvalReportOptions,
 } from "./write_eval_report.ts";
+export {
+  type EvalProgress,
+  runEval,
+  type RunEvalHooks,
+  type RunEvalOptions,
+  type RunEvalResult,
+} from "./run_eval.ts";

@@ -1,0 +1,301 @@
+import { join } from "node:path";
+import {
+  builtInSubjects,
+  type Cascade,
+  createPreset,
+  loadCheckpoint,
+  loadSubjectFolder,
+  PRESET_NAMES,
+  type RgbImage,
+  rgbImageFromUint8,
+  tf,
+} from "./deps.ts";
+import { evaluateSubject, type GenerateFn, type SubjectEvaluation } from "./evaluate_subject.ts";
+import { type EvalReportFiles, writeEvalReport } from "./write_eval_report.ts";
+import { WorldClassifier } from "./world_classifier.ts";
+import { SubjectEmbedder } from "./subject_embedder.ts";
+import { ForegroundColorEmbedder } from "./foreground_color_embedder.ts";
+import { dreambenchPrompts } from "./dreambench_prompts.ts";
+
+/** Options of {@linkcode runEval}: what `deno task eval` takes, typed. */
+export interface RunEvalOptions {
+  /**
+   * The model: a cascade checkpoint (`.safetensors`), a folder holding `cascade.safetensors` (or
+   * exactly one `.safetensors` file), `preset:NAME` for an untrained preset, or `real` to score the
+   * subject's own images as if generated (the paper's "real images" row). Required.
+   */
+  model: string;
+  /** Output folder for `metrics.json`, `index.html` and `grids/*.png`. Required. */
+  out: string;
+  /** A built-in subject's name (`dog`, `cat`, …) or a folder of images (default `dog`). */
+  subject?: string;
+  /** Class noun (default: the built-in subject's; required with a folder). */
+  classNoun?: string;
+  /** Rare-token identifier in the prompts (default `sks`). */
+  identifier?: string;
+  /** Images per prompt (default 4). */
+  samples?: number;
+  /** Images of the bare class prompt for PRES (default 8). */
+  pres?: number;
+  /** Use only the first N prompts (default all 24). */
+  prompts?: number;
+  /** Sampler steps per stage (default: the cascade's). */
+  steps?: number;
+  /** Run only the first N stages (default all). */
+  stages?: number;
+  /** Guidance weight (default: the cascade's). */
+  guidance?: number;
+  /** Generation and bootstrap seed (default 0). */
+  seed?: number;
+  /** The backend's name for the report (default `tf.getBackend()`; the caller initialises it). */
+  backendName?: string;
+}
+
+/** One progress report of {@linkcode runEval}: after each prompt's images (PRES counts as one). */
+export interface EvalProgress {
+  /** Prompts done. */
+  done: number;
+  /** Prompts in all. */
+  total: number;
+  /** The prompt just generated. */
+  prompt: string;
+  /** Seconds since generation began. */
+  elapsedS: number;
+  /** Estimated seconds left. */
+  etaS: number;
+}
+
+/** Hooks of {@linkcode runEval}. */
+export interface RunEvalHooks {
+  /** Called after each prompt's images. */
+  onProgress?: (progress: EvalProgress) => void;
+  /** Cancels the run before the next generation (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** What {@linkcode runEval} returns. */
+export interface RunEvalResult {
+  /** The files written (absolute or relative as `out` was given). */
+  files: EvalReportFiles;
+  /** The summary metrics with their bootstrap intervals (also in `metrics.json`). */
+  summary: SubjectEvaluation["summary"];
+  /** The model as given. */
+  model: string;
+  /** The subject's name (built-in) or folder. */
+  subject: string;
+  /** Prompts evaluated (PRES not counted). */
+  prompts: number;
+  /** Wall-clock seconds of the whole run. */
+  seconds: number;
+}
+
+/**
+ * Resolves a `model` path to a cascade checkpoint file: the file itself, or a folder's
+ * `cascade.safetensors`, or its only `.safetensors` file.
+ *
+ * @param path A file or folder.
+ * @returns The checkpoint file.
+ */
+async function findCascade(path: string): Promise<string> {
+  const stat = await Deno.stat(path).catch(() => null);
+  if (stat === null) throw new Error(`Cannot evaluate as model '${path}' does not exist`);
+  if (stat.isFile) return path;
+  const preferred = join(path, "cascade.safetensors");
+  if (await Deno.stat(preferred).then(() => true, () => false)) return preferred;
+  const files: string[] = [];
+  for await (const e of Deno.readDir(path)) {
+    if (e.isFile && e.name.endsWith(".safetensors")) files.push(e.name);
+  }
+  if (files.length !== 1) {
+    throw new Error(
+      `Cannot evaluate as model '${path}' must hold cascade.safetensors or exactly one .safetensors file: found ${files.length}`,
+    );
+  }
+  return join(path, files[0]);
+}
+
+function checkInteger(name: string, value: number | undefined, min: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(
+      `Cannot evaluate as '${name}' must be an integer ≥ ${min}: current value is ${value}`,
+    );
+  }
+}
+
+async function loadCascade(model: string): Promise<Cascade> {
+  if (model.startsWith("preset:")) {
+    const name = model.slice(7);
+    if (!(PRESET_NAMES as readonly string[]).includes(name)) {
+      throw new RangeError(
+        `Cannot evaluate as preset '${name}' is not one of ${PRESET_NAMES.join(", ")}`,
+      );
+    }
+    return await createPreset(name as (typeof PRESET_NAMES)[number]);
+  }
+  const file = await findCascade(model);
+  const loaded = await loadCheckpoint(file);
+  if (loaded.kind !== "cascade") {
+    loaded.model.dispose();
+    throw new Error(`Cannot evaluate as '${file}' holds a ${loaded.kind}, not a cascade`);
+  }
+  return loaded.model as Cascade;
+}
+
+/**
+ * Evaluates a model on a subject the way `deno task eval` does: loads the cascade (or a preset,
+ * or takes the subject's real images), generates the DreamBench-style prompts and the bare class
+ * prompt for PRES, scores them with the world classifier, the subject embedder and the
+ * foreground-colour measure, and writes `metrics.json`, an offline `index.html` and PNG grids to
+ * `out`. Initialise the tfjs backend first (`initBackend`). Cancellation through `signal` takes
+ * effect before the next generation; the cascade is disposed either way.
+ *
+ * @param options See {@linkcode RunEvalOptions}; `model` and `out` are required.
+ * @param hooks `onProgress` after each prompt (done/total, elapsed, ETA), `signal` to cancel.
+ * @returns The files written and the summary metrics.
+ * @throws {RangeError} When a number is out of range, the preset unknown or the class noun missing.
+ *
+ * @example
+ * ```ts ignore
+ * import { initBackend } from "../backend/mod.ts";
+ * import { runEval } from "./run_eval.ts";
+ * await initBackend({ quiet: true });
+ * const r = await runEval(
+ *   { model: "preset:tiny", out: "runs/eval/tiny", samples: 1, pres: 2, prompts: 2, steps: 2 },
+ *   { onProgress: (p) => console.log(`${p.done}/${p.total} ${p.prompt}, ETA ${p.etaS} s`) },
+ * );
+ * console.log(r.files.json, r.summary.subjectFidelity.estimate);
+ * ```
+ */
+export async function runEval(
+  options: RunEvalOptions,
+  hooks: RunEvalHooks = {},
+): Promise<RunEvalResult> {
+  const t0 = performance.now();
+  const {
+    model,
+    out,
+    subject = "dog",
+    identifier = "sks",
+    samples = 4,
+    pres = 8,
+    seed = 0,
+    steps,
+    stages,
+    guidance,
+  } = options ?? {} as RunEvalOptions;
+  const { onProgress, signal } = hooks;
+  if (typeof model !== "string" || model === "") {
+    throw new TypeError(
+      `Cannot evaluate as 'model' must be a non-empty string: current value is ${model}`,
+    );
+  }
+  if (typeof out !== "string" || out === "") {
+    throw new TypeError(
+      `Cannot evaluate as 'out' must be a non-empty path: current value is ${out}`,
+    );
+  }
+  for (
+    const [name, v] of [["samples", samples], ["pres", pres], ["prompts", options.prompts]] as const
+  ) {
+    checkInteger(name, v, 1);
+  }
+  checkInteger("steps", steps, 1);
+  checkInteger("stages", stages, 1);
+  checkInteger("seed", seed, 0);
+  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
+    throw new RangeError(
+      `Cannot evaluate as 'guidance' must be a finite number ≥ 0: current value is ${guidance}`,
+    );
+  }
+  const builtIn = builtInSubjects().find((s) => s.name === subject);
+  const subjectDir = builtIn?.dir ?? subject;
+  const classNoun = options.classNoun ?? builtIn?.classNoun;
+  if (classNoun === undefined) {
+    throw new RangeError(
+      `Cannot evaluate as 'classNoun' is required with a subject folder ('${subjectDir}')`,
+    );
+  }
+  signal?.throwIfAborted();
+  const real = (await loadSubjectFolder(subjectDir, { size: 128 })).images;
+  using classifier = await WorldClassifier.load();
+  using embedder = await SubjectEmbedder.load();
+  const pixel = new ForegroundColorEmbedder();
+
+  let cascade: Cascade | null = null;
+  try {
+    let generateImages: GenerateFn;
+    if (model === "real") {
+      generateImages = (_p, seeds) => Promise.resolve(seeds.map((_, i) => real[i % real.length]));
+    } else {
+      const c = cascade = await loadCascade(model);
+      generateImages = async (prompt, seeds) => {
+        // One batch per prompt: the images differ by their noise; the first seed seeds the batch.
+        const { images } = await c.sample({
+          prompt: seeds.map(() => prompt),
+          seed: seeds[0],
+          ...(steps !== undefined ? { steps } : {}),
+          ...(stages !== undefined ? { stages } : {}),
+          ...(guidance !== undefined ? { guidance } : {}),
+        });
+        // diffusion's images are 8-bit; eval/ works on data/'s Float32 [-1, 1] images.
+        return images.map((im): RgbImage => rgbImageFromUint8(im));
+      };
+    }
+    const generate: GenerateFn = (prompt, seeds) => {
+      signal?.throwIfAborted();
+      return generateImages(prompt, seeds);
+    };
+    let prompts = dreambenchPrompts(identifier, classNoun);
+    if (options.prompts !== undefined) prompts = prompts.slice(0, options.prompts);
+    const tGen = performance.now();
+    const result = await evaluateSubject(
+      { name: builtIn?.name ?? subjectDir, classNoun, images: real },
+      {
+        generate,
+        identifier,
+        classifier,
+        embedder,
+        pixelEmbedder: pixel,
+        samplesPerPrompt: samples,
+        presSamples: pres,
+        prompts,
+        seed,
+        onProgress: (done, total, prompt) => {
+          const elapsedS = (performance.now() - tGen) / 1000;
+          onProgress?.({ done, total, prompt, elapsedS, etaS: elapsedS / done * (total - done) });
+        },
+      },
+    );
+    signal?.throwIfAborted();
+    const measures: Record<string, string> = {};
+    if (classifier.metadata.heldOutAccuracy) {
+      measures["world classifier held-out accuracy"] = classifier.metadata.heldOutAccuracy;
+    }
+    if (embedder.metadata.heldOutAuc) {
+      measures["subject embedder held-out ROC AUC"] = embedder.metadata.heldOutAuc;
+    }
+    const files = await writeEvalReport(out, result, {
+      realImages: real,
+      info: {
+        model,
+        subject: builtIn?.name ?? subjectDir,
+        backend: options.backendName ?? tf.getBackend(),
+        "images per prompt": samples,
+        "seconds": Math.round((performance.now() - t0) / 1000),
+        date: new Date().toISOString(),
+      },
+      measures,
+    });
+    return {
+      files,
+      summary: result.summary,
+      model,
+      subject: builtIn?.name ?? subjectDir,
+      prompts: prompts.length,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    cascade?.dispose();
+  }
+}

@@ -11,6 +11,7 @@
  * | `classifierTest` | held-out scenes: the reported accuracies and ROC AUC |
  * | `pairs` | scenes of the embedder's ROC AUC pairs (held-out drawings) |
  * | `fixtures` | scenes of the tests' fixtures |
+ * | `prior` | prompts and sampling seeds of `deno task measure-prior` (a pretrained prior's quality) |
  *
  * @example
  * ```ts
@@ -23,6 +24,7 @@ export const EVAL_SEEDS = Object.freeze({
   classifierTest: 0x0e7a0000 + 2,
   pairs: 0x0e7a0000 + 3,
   fixtures: 0x0e7a0000 + 4,
+  prior: 0x0e7a0000 + 5,
 });
 
 /** The first stream seed of eval/ (all eval streams are in `[EVAL_SEED_BASE, EVAL_SEED_BASE + 255]`).

@@ -1,0 +1,319 @@
+/**
+ * `deno task measure-prior --model DIR`: measures a pretrained cascade's prior with eval/'s nets,
+ * the figures the default model's card reports (issue 4, acceptance 3–4):
+ *
+ * 1. Quality: `--n` prompts "a [property] <class> <context>" drawn from the eval seed stream
+ *    `EVAL_SEEDS.prior` (class and context uniform, a colour property on a quarter of them),
+ *    generated through the first `--stages` stages, classified by the world classifier: how often
+ *    the class, the context and the property are the prompt's, with bootstrap 95 % intervals and
+ *    the classifier's own held-out accuracy beside them (on drawings it saw in training, which is
+ *    what a generator that learned the same drawings draws, and on unseen ones).
+ * 2. Variety: "a teapot" (`--variety-prompt`) with 16 seeds → `variety.png` and its DIV.
+ * 3. Held-out subjects: for each built-in subject, `--pres` samples of "a <class>" and their
+ *    subject similarity to the subject's images (the PRES of the untrained prior), beside the
+ *    subject's images' similarity to each other (what "reproduced" would score).
+ *
+ * Writes `prior.json` and PNG grids to `--out` (default runs/prior_eval) and prints a Markdown
+ * table for the model card.
+ *
+ * ```sh
+ * deno task measure-prior --model models/default --n 208 --stages 2
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import {
+  builtInSubjects,
+  type Cascade,
+  createPreset,
+  initBackend,
+  loadCheckpoint,
+  loadSubjectFolder,
+  parseBackendName,
+  PRESET_NAMES,
+  type RgbImage,
+  rgbImageFromUint8,
+  saveImageGrid,
+  SCENE_PROPERTIES,
+  sceneCaption,
+} from "./deps.ts";
+import { bootstrapCi, type ConfidenceInterval } from "./bootstrap_ci.ts";
+import { diversity } from "./diversity.ts";
+import { priorPreservation } from "./subject_fidelity.ts";
+import { similarityMatrix } from "./image_embedder.ts";
+import { SubjectEmbedder } from "./subject_embedder.ts";
+import { WorldClassifier } from "./world_classifier.ts";
+import { EVAL_SEEDS } from "./eval_seeds.ts";
+
+const HELP = `deno task measure-prior --model PATH [options]
+
+Measures a cascade's prior with eval/'s world classifier and subject embedder (class / context /
+property accuracy of generated images, variety of "a teapot", similarity of "a <class>" samples to
+the held-out built-in subjects). Writes prior.json and PNG grids to --out.
+
+  --model PATH          cascade .safetensors, a folder holding cascade.safetensors, or preset:NAME
+                        (${PRESET_NAMES.join(", ")}) (default models/default)
+  --n N                 prompts for the quality figures (default 208)
+  --batch N             prompts per sampling batch (default 16)
+  --stages N            stages to run (default 2: 32 → 128, the classifier reads 64²)
+  --steps N             sampler steps per stage (default: the cascade's)
+  --guidance W          guidance weight (default: the cascade's)
+  --variety-prompt TEXT prompt of the variety grid (default "a teapot")
+  --variety-stages N    stages for the variety grid (default: all)
+  --pres N              "a <class>" samples per held-out subject (default 16)
+  --out DIR             output folder (default runs/prior_eval)
+  --backend NAME        auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
+  --help                this text`;
+
+/** One quality prompt and what the classifier said of its image. */
+interface QualityRow {
+  prompt: string;
+  classNoun: string;
+  context: string;
+  property: string | null;
+  predicted: { classNoun: string; context: string; property: string | null };
+}
+
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function loadCascade(model: string): Promise<Cascade> {
+  if (model.startsWith("preset:")) {
+    const name = model.slice(7) as (typeof PRESET_NAMES)[number];
+    if (!PRESET_NAMES.includes(name)) {
+      throw new RangeError(`Cannot measure as preset '${name}' is not one of ${PRESET_NAMES}`);
+    }
+    return await createPreset(name);
+  }
+  const stat = await Deno.stat(model).catch(() => null);
+  if (stat === null) throw new Error(`Cannot measure as --model '${model}' does not exist`);
+  const file = stat.isFile ? model : join(model, "cascade.safetensors");
+  const loaded = await loadCheckpoint(file);
+  if (loaded.kind !== "cascade") {
+    loaded.model.dispose();
+    throw new Error(`Cannot measure as '${file}' holds a ${loaded.kind}, not a cascade`);
+  }
+  return loaded.model as Cascade;
+}
+
+const pct = (c: ConfidenceInterval) =>
+  `${(100 * c.estimate).toFixed(1)} % [${(100 * c.low).toFixed(1)}, ${(100 * c.high).toFixed(1)}]`;
+
+function int(name: string, v: string | undefined, dflt: number, min = 1): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(`Cannot measure as '--${name}' must be an integer ≥ ${min}: got '${v}'`);
+  }
+  return n;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      model: { type: "string", default: "models/default" },
+      n: { type: "string" },
+      batch: { type: "string" },
+      stages: { type: "string" },
+      steps: { type: "string" },
+      guidance: { type: "string" },
+      "variety-prompt": { type: "string", default: "a teapot" },
+      "variety-stages": { type: "string" },
+      pres: { type: "string" },
+      out: { type: "string", default: join("runs", "prior_eval") },
+      backend: { type: "string", default: "auto" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  const n = int("n", values.n, 208), batch = int("batch", values.batch, 16);
+  const stages = int("stages", values.stages, 2);
+  const steps = values.steps === undefined ? undefined : int("steps", values.steps, 0);
+  const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
+    throw new RangeError(`Cannot measure as '--guidance' must be a finite number ≥ 0`);
+  }
+  const presN = int("pres", values.pres, 16, 2);
+  const out = values.out!;
+  await initBackend({ prefer: parseBackendName(values.backend!) });
+  await Deno.mkdir(out, { recursive: true });
+  const t0 = performance.now();
+  const elapsed = () => `${((performance.now() - t0) / 1e3).toFixed(0)} s`;
+
+  using classifier = await WorldClassifier.load();
+  using embedder = await SubjectEmbedder.load();
+  const cascade = await loadCascade(values.model!);
+  try {
+    const varietyStages = int("variety-stages", values["variety-stages"], cascade.stages.length);
+    const gen = async (prompts: string[], seed: number, s = stages): Promise<RgbImage[]> => {
+      const { images } = await cascade.sample({
+        prompt: prompts,
+        seed,
+        stages: s,
+        ...(steps !== undefined ? { steps } : {}),
+        ...(guidance !== undefined ? { guidance } : {}),
+      });
+      return images.map((im) => rgbImageFromUint8(im));
+    };
+
+    // 1. Quality over drawn prompts.
+    const rand = mulberry(EVAL_SEEDS.prior);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+    const specs = Array.from({ length: n }, () => {
+      const classNoun = pick(classifier.classes);
+      const context = pick(classifier.contexts);
+      const property = rand() < 0.25 ? pick(SCENE_PROPERTIES).name : null;
+      return {
+        classNoun,
+        context,
+        property,
+        prompt: sceneCaption(classNoun, { context, property }),
+      };
+    });
+    const images: RgbImage[] = [];
+    for (let s = 0; s < n; s += batch) {
+      const part = specs.slice(s, s + batch);
+      images.push(...await gen(part.map((p) => p.prompt), EVAL_SEEDS.prior + s));
+      const done = Math.min(n, s + batch), secs = (performance.now() - t0) / 1e3;
+      console.log(
+        `quality: ${done}/${n} images | ${elapsed()} | ETA ${
+          (secs / done * (n - done)).toFixed(0)
+        } s`,
+      );
+    }
+    const cls = classifier.classify(images);
+    const rows: QualityRow[] = specs.map((p, i) => ({
+      ...p,
+      predicted: {
+        classNoun: cls.classNoun[i],
+        context: cls.context[i],
+        property: cls.property[i],
+      },
+    }));
+    const hit = (f: (r: QualityRow) => boolean, only: (r: QualityRow) => boolean = () => true) =>
+      bootstrapCi(rows.filter(only).map((r) => f(r) ? 1 : 0), { seed: 1 });
+    const quality = {
+      classAccuracy: hit((r) => r.predicted.classNoun === r.classNoun),
+      contextAccuracy: hit((r) => r.predicted.context === r.context),
+      propertyAccuracy: hit((r) => r.predicted.property === r.property, (r) => r.property !== null),
+      classChance: 1 / classifier.classes.length,
+    };
+    const show = rows.slice(0, 64);
+    await saveImageGrid(join(out, "quality.png"), images.slice(0, 64), {
+      columns: 8,
+      labels: show.map((r) =>
+        `${r.prompt} → ${
+          r.predicted.property ? r.predicted.property + " " : ""
+        }${r.predicted.classNoun}, ${r.predicted.context}`
+      ),
+    });
+
+    // 2. Variety of one prompt.
+    const varietyPrompt = values["variety-prompt"]!;
+    const variety: RgbImage[] = [];
+    for (let s = 0; s < 16; s += batch) {
+      const k = Math.min(batch, 16 - s);
+      variety.push(...await gen(Array(k).fill(varietyPrompt), 1000 + s, varietyStages));
+    }
+    await saveImageGrid(join(out, "variety.png"), variety, { columns: 8 });
+    const varietyDiv = diversity(variety, { embedder, seed: 2 });
+    const varietyCls = classifier.classify(variety);
+    console.log(`variety: 16 × "${varietyPrompt}" | ${elapsed()}`);
+
+    // 3. Held-out subjects vs the prior's "a <class>".
+    const subjects = [];
+    for (const sub of builtInSubjects()) {
+      const real = (await loadSubjectFolder(sub.dir, { size: 128 })).images;
+      const samples: RgbImage[] = [];
+      for (let s = 0; s < presN; s += batch) {
+        const k = Math.min(batch, presN - s);
+        samples.push(...await gen(Array(k).fill(sceneCaption(sub.classNoun)), 2000 + s));
+      }
+      await saveImageGrid(join(out, `class_${sub.name}.png`), [...real, ...samples], {
+        columns: 8,
+      });
+      const pres = priorPreservation(samples, real, { embedder, seed: 3 });
+      // The subject's images against each other: what a reproduction of the subject scores.
+      const e = embedder.embed(real);
+      const sim = similarityMatrix(e, e, e.length / real.length);
+      const selfSims: number[] = [];
+      for (let i = 0; i < real.length; i++) {
+        for (let j = 0; j < real.length; j++) if (i !== j) selfSims.push(sim[i * real.length + j]);
+      }
+      const selfSim = selfSims.reduce((a, b) => a + b, 0) / selfSims.length;
+      subjects.push({
+        name: sub.name,
+        classNoun: sub.classNoun,
+        pres,
+        subjectSelfSimilarity: selfSim,
+      });
+      console.log(`held-out ${sub.name}: ${presN} samples | ${elapsed()}`);
+    }
+
+    const heldOut = JSON.parse(classifier.metadata.heldOutAccuracy ?? "{}");
+    const report = {
+      model: values.model,
+      stages,
+      steps: steps ?? "cascade default",
+      guidance: guidance ?? "cascade default",
+      n,
+      quality,
+      classifierHeldOutAccuracy: heldOut,
+      variety: {
+        prompt: varietyPrompt,
+        stages: varietyStages,
+        div: varietyDiv,
+        classNoun: varietyCls.classNoun,
+      },
+      heldOutSubjects: subjects,
+      seconds: (performance.now() - t0) / 1e3,
+      rows,
+    };
+    await Deno.writeTextFile(join(out, "prior.json"), JSON.stringify(report, null, 2) + "\n");
+    const f = (x: number | undefined) => x === undefined ? "?" : `${(100 * x).toFixed(1)} %`;
+    console.log(
+      [
+        ``,
+        `| measure (${n} prompts, ${stages} stage(s)) | generated images | classifier on held-out real scenes (seen / unseen drawings) |`,
+        `| --- | --- | --- |`,
+        `| class right (chance ${f(quality.classChance)}) | ${pct(quality.classAccuracy)} | ${
+          f(heldOut.classNoun)
+        } (${f(heldOut.classNounSeenDrawings)} / ${f(heldOut.classNounUnseenDrawings)}) |`,
+        `| context right | ${pct(quality.contextAccuracy)} | ${f(heldOut.context)} |`,
+        `| property right (${quality.propertyAccuracy.n} prompts with one) | ${
+          pct(quality.propertyAccuracy)
+        } | ${f(heldOut.property)} |`,
+        ``,
+        `variety: DIV of 16 × "${varietyPrompt}" = ${varietyDiv.estimate.toFixed(3)} [${
+          varietyDiv.low.toFixed(3)
+        }, ${varietyDiv.high.toFixed(3)}]`,
+        ``,
+        `| held-out subject | similarity of "a <class>" samples to it (PRES) | its own images to each other |`,
+        `| --- | --- | --- |`,
+        ...subjects.map((s) =>
+          `| ${s.name} (${s.classNoun}) | ${s.pres.estimate.toFixed(3)} [${
+            s.pres.low.toFixed(3)
+          }, ${s.pres.high.toFixed(3)}] | ${s.subjectSelfSimilarity.toFixed(3)} |`
+        ),
+        ``,
+        `wrote ${join(out, "prior.json")}, quality.png, variety.png, class_*.png in ${elapsed()}`,
+      ].join("\n"),
+    );
+  } finally {
+    cascade.dispose();
+  }
+}

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { initBackend, parseBackendName } from "./deps.ts";
+import { initBackend } from "./deps.ts";
+import { backendOption, runCli, UsageError } from "./cli_options.ts";
 import type { Cascade } from "./cascade.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { createPreset, PRESET_NAMES, type PresetName } from "./presets.ts";
@@ -35,8 +35,6 @@ Options:
   --out FILE         output PNG (default sample.png)
   --backend NAME     auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
   --help             show this help`;
-
-class UsageError extends Error {}
 
 function int(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -76,29 +74,24 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  try {
+  // An unknown command is reported before its options are read (so nothing is parsed for it).
+  return await runCli(command === "sample" ? rest : [], {
+    usage: USAGE,
+    options: {
+      model: { type: "string" },
+      preset: { type: "string" },
+      prompt: { type: "string" },
+      seed: { type: "string" },
+      steps: { type: "string" },
+      guidance: { type: "string" },
+      sampler: { type: "string" },
+      stages: { type: "string" },
+      out: { type: "string" },
+      backend: { type: "string" },
+    },
+    stackOnError: false,
+  }, async (values) => {
     if (command !== "sample") throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        model: { type: "string" },
-        preset: { type: "string" },
-        prompt: { type: "string" },
-        seed: { type: "string" },
-        steps: { type: "string" },
-        guidance: { type: "string" },
-        sampler: { type: "string" },
-        stages: { type: "string" },
-        out: { type: "string" },
-        backend: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
     if (values.prompt === undefined) {
       throw new UsageError("Cannot sample as '--prompt' is required");
     }
@@ -132,12 +125,7 @@ export async function main(args: string[]): Promise<number> {
         }`,
       );
     }
-    let prefer;
-    try {
-      prefer = parseBackendName(values.backend);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const prefer = backendOption(values.backend);
     const out = values.out ?? "sample.png";
     await initBackend({ prefer });
     let cascade: Cascade;
@@ -193,14 +181,7 @@ export async function main(args: string[]): Promise<number> {
       cascade.dispose();
     }
     return 0;
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) {
-      console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    console.error(`error: ${(e as Error).message}`);
-    return 1;
-  }
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -7,6 +7,7 @@
 export {
   type Adam,
   type AdamState,
+  type BackendName,
   createAdam,
   groupNorm,
   initBackend,

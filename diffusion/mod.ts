@@ -129,3 +129,11 @@ export {
 export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./png.ts";
 export { downsampleImages } from "./downsample.ts";
 export { hashInts, Rng } from "./rng.ts";
+export {
+  backendOption,
+  type CliOptionSpecs,
+  type CliValues,
+  runCli,
+  type RunCliOptions,
+  UsageError,
+} from "./cli_options.ts";

@@ -11,13 +11,14 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
+  backendOption,
   builtInSubjects,
   formatDuration,
   initBackend,
   numberOption,
-  parseBackendName,
+  runCli,
+  runStoppable,
   UsageError,
 } from "./deps.ts";
 import { fineTuneSuperRes } from "./fine_tune_super_res.ts";
@@ -81,40 +82,33 @@ export async function main(
   args: string[],
   options: { signal?: AbortSignal } = {},
 ): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        model: { type: "string" },
-        subject: { type: "string" },
-        stage: { type: "string" },
-        "all-stages": { type: "boolean" },
-        "aug-level": { type: "string" },
-        "sample-aug-level": { type: "string" },
-        steps: { type: "string" },
-        lr: { type: "string" },
-        batch: { type: "string" },
-        crop: { type: "string" },
-        identifier: { type: "string" },
-        "class-noun": { type: "string" },
-        prompt: { type: "string" },
-        "drop-identifier": { type: "boolean" },
-        "run-dir": { type: "string" },
-        resume: { type: "boolean" },
-        "time-budget-min": { type: "string" },
-        "checkpoint-every": { type: "string" },
-        "sample-every": { type: "string" },
-        "sample-steps": { type: "string" },
-        seed: { type: "string" },
-        backend: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+  return await runCli(args, {
+    usage: USAGE,
+    options: {
+      model: { type: "string" },
+      subject: { type: "string" },
+      stage: { type: "string" },
+      "all-stages": { type: "boolean" },
+      "aug-level": { type: "string" },
+      "sample-aug-level": { type: "string" },
+      steps: { type: "string" },
+      lr: { type: "string" },
+      batch: { type: "string" },
+      crop: { type: "string" },
+      identifier: { type: "string" },
+      "class-noun": { type: "string" },
+      prompt: { type: "string" },
+      "drop-identifier": { type: "boolean" },
+      "run-dir": { type: "string" },
+      resume: { type: "boolean" },
+      "time-budget-min": { type: "string" },
+      "checkpoint-every": { type: "string" },
+      "sample-every": { type: "string" },
+      "sample-steps": { type: "string" },
+      seed: { type: "string" },
+      backend: { type: "string" },
+    },
+  }, async (values) => {
     if (values.stage !== undefined && values["all-stages"]) {
       throw new UsageError(`Cannot use '--stage' together with '--all-stages'`);
     }
@@ -123,21 +117,9 @@ export async function main(
     const subjectDir = builtIn?.dir ?? subjectArg;
     const crop = num("crop", values.crop);
     const stage = num("stage", values.stage);
-    await initBackend(
-      values.backend !== undefined && values.backend !== "auto"
-        ? { prefer: parseBackendName(values.backend) }
-        : {},
-    );
-    const controller = new AbortController();
-    const stop = () => {
-      console.log("stopping after this step (checkpoint follows)…");
-      controller.abort();
-    };
-    options.signal?.addEventListener("abort", stop);
-    const signals: Deno.Signal[] = options.signal ? [] : ["SIGINT", "SIGTERM"];
-    for (const s of signals) Deno.addSignalListener(s, stop);
-    try {
-      const r = await fineTuneSuperRes(values.model, {
+    await initBackend({ prefer: backendOption(values.backend) });
+    const r = await runStoppable(options.signal, (signal) =>
+      fineTuneSuperRes(values.model, {
         subjectDir,
         ...(builtIn ? { classNoun: builtIn.classNoun } : {}),
         ...(stage !== undefined ? { stage } : {}),
@@ -182,29 +164,19 @@ export async function main(
           ? { sampleSteps: num("sample-steps", values["sample-steps"]) }
           : {}),
         ...(values.seed !== undefined ? { seed: num("seed", values.seed) } : {}),
-        signal: controller.signal,
-      });
-      console.log(
-        `SR fine-tuning ${r.done ? "done" : "stopped"} in ${formatDuration(r.seconds)} (${
-          r.stages.map((s) =>
-            `stage ${s.stage}: ${s.summary.reason} at ${s.summary.step}/${s.summary.totalSteps}, ${
-              formatDuration(s.summary.seconds)
-            }`
-          ).join("; ")
-        })${r.cascadePath ? ` → ${r.cascadePath}` : ""}`,
-      );
-      return r.stages.some((s) => s.summary.reason === "non-finite loss") ? 1 : 0;
-    } finally {
-      for (const s of signals) Deno.removeSignalListener(s, stop);
-    }
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) {
-      console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    console.error(`error: ${(e as Error).stack ?? e}`);
-    return 1;
-  }
+        signal,
+      }));
+    console.log(
+      `SR fine-tuning ${r.done ? "done" : "stopped"} in ${formatDuration(r.seconds)} (${
+        r.stages.map((s) =>
+          `stage ${s.stage}: ${s.summary.reason} at ${s.summary.step}/${s.summary.totalSteps}, ${
+            formatDuration(s.summary.seconds)
+          }`
+        ).join("; ")
+      })${r.cascadePath ? ` → ${r.cascadePath}` : ""}`,
+    );
+    return r.stages.some((s) => s.summary.reason === "non-finite loss") ? 1 : 0;
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -49,4 +49,10 @@ export {
 export { NonFiniteLossError, type StepResult } from "../training/stage_trainer.ts";
 export { readRunCheckpoint, type RunCheckpoint } from "../training/run_checkpoint.ts";
 export { exportCascade } from "../training/export_cascade.ts";
-export { numberOption, UsageError } from "../training/cli_options.ts";
+export {
+  backendOption,
+  numberOption,
+  runCli,
+  runStoppable,
+  UsageError,
+} from "../training/cli_options.ts";

@@ -1,13 +1,14 @@
 /**
- * Shared command-line helpers of the training CLIs (`deno task pretrain`, `train`, `train-sr`).
+ * Shared command-line helpers of the training CLIs (`deno task pretrain`, `train`, `train-sr`,
+ * `export`): numeric options, stopping cleanly on SIGINT/SIGTERM, and (re-exported from
+ * diffusion/, the lowest package every CLI uses) the frame {@link runCli}, {@link backendOption}
+ * and {@link UsageError}.
  *
  * @module
  */
+import { UsageError } from "./deps.ts";
 
-/** A bad command line: the CLIs print its message and exit with code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { backendOption, runCli, UsageError } from "./deps.ts";
 
 /**
  * Parses a numeric `--name` option.
@@ -45,4 +46,46 @@ export function numberOption(
     );
   }
   return n;
+}
+
+/**
+ * Runs a training job that stops cleanly: SIGINT, SIGTERM or `signal` abort the signal handed to
+ * `run` (once, with the note "stopping after this step (checkpoint follows)…"), so that the job
+ * finishes its step and writes a checkpoint. The signal listeners are removed when `run` settles.
+ *
+ * @param signal An extra signal that stops the job (optional).
+ * @param run The job: gets the stop signal, returns its result.
+ * @returns What `run` returns.
+ *
+ * @example
+ * ```ts
+ * import { runStoppable } from "./cli_options.ts";
+ * const controller = new AbortController();
+ * const stopped = await runStoppable(controller.signal, (stop) => {
+ *   controller.abort();
+ *   return Promise.resolve(stop.aborted);
+ * });
+ * console.log(stopped); // true
+ * ```
+ */
+export async function runStoppable<T>(
+  signal: AbortSignal | undefined,
+  run: (stop: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => {
+    if (!controller.signal.aborted) {
+      console.log("stopping after this step (checkpoint follows)…");
+      controller.abort();
+    }
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, stop);
+  signal?.addEventListener("abort", stop);
+  try {
+    return await run(controller.signal);
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, stop);
+    signal?.removeEventListener("abort", stop);
+  }
 }

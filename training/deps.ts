@@ -45,6 +45,7 @@ export {
   writeSafetensors,
 } from "../diffusion/mod.ts";
 export { hashInts, Rng } from "../diffusion/mod.ts";
+export { backendOption, runCli, UsageError } from "../diffusion/mod.ts";
 export {
   createEmojiScenes,
   type EmojiScenes,

@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { runCli } from "./cli_options.ts";
 import { initBackend } from "./deps.ts";
 import { exportCascade } from "./export_cascade.ts";
 import { PRETRAIN_STAGES, type PretrainStage } from "./pretrain_job.ts";
@@ -43,23 +43,16 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        runs: { type: "string" },
-        stages: { type: "string" },
-        out: { type: "string" },
-        dtype: { type: "string" },
-        "max-mb": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+  return await runCli(args, {
+    usage: USAGE,
+    options: {
+      runs: { type: "string" },
+      stages: { type: "string" },
+      out: { type: "string" },
+      dtype: { type: "string" },
+      "max-mb": { type: "string" },
+    },
+  }, async (values) => {
     const runs = values.runs ?? join("runs", "pretrain");
     const dtype = (values.dtype ?? "F16").toUpperCase();
     if (dtype !== "F16" && dtype !== "F32") {
@@ -107,14 +100,7 @@ export async function main(args: string[]): Promise<number> {
       }`,
     );
     return 0;
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) {
-      console.error(`error: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    console.error(`error: ${(e as Error).stack ?? e}`);
-    return 1;
-  }
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

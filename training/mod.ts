@@ -107,4 +107,4 @@ export {
   type TextualInversionJob,
   type TextualInversionOptions,
 } from "./textual_inversion.ts";
-export { numberOption, UsageError } from "./cli_options.ts";
+export { numberOption, runStoppable, UsageError } from "./cli_options.ts";

@@ -11,10 +11,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { numberOption, UsageError } from "./cli_options.ts";
-import { initBackend, parseBackendName, presetConfig, type PresetName } from "./deps.ts";
+import { backendOption, numberOption, runCli, runStoppable, UsageError } from "./cli_options.ts";
+import { initBackend, presetConfig, type PresetName } from "./deps.ts";
 import {
   createPretrainConfig,
   createPretrainJob,
@@ -83,34 +82,27 @@ export async function main(
   args: string[],
   options: { signal?: AbortSignal } = {},
 ): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        stage: { type: "string" },
-        steps: { type: "string" },
-        batch: { type: "string" },
-        lr: { type: "string" },
-        resume: { type: "boolean" },
-        run: { type: "string" },
-        preset: { type: "string" },
-        "base-run": { type: "string" },
-        "init-from": { type: "string" },
-        crop: { type: "string" },
-        "time-budget-min": { type: "string" },
-        "checkpoint-every": { type: "string" },
-        "checkpoint-minutes": { type: "string" },
-        "sample-every": { type: "string" },
-        "log-every": { type: "string" },
-        backend: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+  return await runCli(args, {
+    usage: USAGE,
+    options: {
+      stage: { type: "string" },
+      steps: { type: "string" },
+      batch: { type: "string" },
+      lr: { type: "string" },
+      resume: { type: "boolean" },
+      run: { type: "string" },
+      preset: { type: "string" },
+      "base-run": { type: "string" },
+      "init-from": { type: "string" },
+      crop: { type: "string" },
+      "time-budget-min": { type: "string" },
+      "checkpoint-every": { type: "string" },
+      "checkpoint-minutes": { type: "string" },
+      "sample-every": { type: "string" },
+      "log-every": { type: "string" },
+      backend: { type: "string" },
+    },
+  }, async (values) => {
     const stage = values.stage as PretrainStage;
     if (!PRETRAIN_STAGES.includes(stage)) {
       throw new UsageError(
@@ -127,12 +119,7 @@ export async function main(
         }`,
       );
     }
-    let prefer;
-    try {
-      prefer = parseBackendName(values.backend);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const prefer = backendOption(values.backend);
     const steps = num("steps", values.steps, { int: true, min: 1 }) ??
       DEFAULT_PRETRAIN_STEPS[stage];
     const batchSize = num("batch", values.batch, { int: true, min: 1 });
@@ -171,18 +158,8 @@ export async function main(
           : ", text encoder frozen"
       }; batch ${config.batchSize}, lr ${config.trainer.learningRate}, data stream seed ${config.dataSeed}; run '${runDir}'`,
     );
-    const controller = new AbortController();
-    const stop = () => {
-      if (!controller.signal.aborted) {
-        console.log("stopping after this step (checkpoint follows)…");
-        controller.abort();
-      }
-    };
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    for (const s of signals) Deno.addSignalListener(s, stop);
-    options.signal?.addEventListener("abort", stop);
-    try {
-      const summary = await runTraining(job, {
+    const summary = await runStoppable(options.signal, (signal) =>
+      runTraining(job, {
         runDir,
         totalSteps: steps,
         config,
@@ -196,20 +173,10 @@ export async function main(
         logEverySteps: num("log-every", values["log-every"], { int: true, min: 1 }) ?? 10,
         timeBudgetMinutes: budget ?? Infinity,
         title: `pretraining loss, stage ${stage} (${preset})`,
-        signal: controller.signal,
-      });
-      return summary.reason === "non-finite loss" ? 1 : 0;
-    } finally {
-      for (const s of signals) Deno.removeSignalListener(s, stop);
-    }
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) {
-      console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    console.error(`error: ${(e as Error).stack ?? e}`);
-    return 1;
-  }
+        signal,
+      }));
+    return summary.reason === "non-finite loss" ? 1 : 0;
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -11,10 +11,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { initBackend, parseBackendName } from "./deps.ts";
+import { initBackend } from "./deps.ts";
 import { trainDreamBooth } from "./dreambooth_train.ts";
-import { numberOption, UsageError } from "./cli_options.ts";
+import { backendOption, numberOption, runCli, runStoppable, UsageError } from "./cli_options.ts";
 
 const USAGE = `Usage: deno task train [options]
 
@@ -73,49 +72,39 @@ export async function main(
   args: string[],
   options: { signal?: AbortSignal } = {},
 ): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        "instance-dir": { type: "string" },
-        "class-noun": { type: "string" },
-        identifier: { type: "string" },
-        model: { type: "string" },
-        out: { type: "string" },
-        steps: { type: "string" },
-        lr: { type: "string" },
-        batch: { type: "string" },
-        "no-prior-preservation": { type: "boolean" },
-        "prior-weight": { type: "string" },
-        "num-class-images": { type: "string" },
-        "class-steps": { type: "string" },
-        "train-text-encoder": { type: "boolean" },
-        method: { type: "string" },
-        resume: { type: "boolean" },
-        "checkpoint-every": { type: "string" },
-        "sample-every": { type: "string" },
-        "log-every": { type: "string" },
-        "time-budget-min": { type: "string" },
-        "cache-dir": { type: "string" },
-        seed: { type: "string" },
-        "no-flip": { type: "boolean" },
-        "no-samples": { type: "boolean" },
-        "no-superres": { type: "boolean" },
-        backend: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    let prefer;
-    try {
-      prefer = parseBackendName(values.backend);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+  return await runCli(args, {
+    usage: USAGE,
+    options: {
+      "instance-dir": { type: "string" },
+      "class-noun": { type: "string" },
+      identifier: { type: "string" },
+      model: { type: "string" },
+      out: { type: "string" },
+      steps: { type: "string" },
+      lr: { type: "string" },
+      batch: { type: "string" },
+      "no-prior-preservation": { type: "boolean" },
+      "prior-weight": { type: "string" },
+      "num-class-images": { type: "string" },
+      "class-steps": { type: "string" },
+      "train-text-encoder": { type: "boolean" },
+      method: { type: "string" },
+      resume: { type: "boolean" },
+      "checkpoint-every": { type: "string" },
+      "sample-every": { type: "string" },
+      "log-every": { type: "string" },
+      "time-budget-min": { type: "string" },
+      "cache-dir": { type: "string" },
+      seed: { type: "string" },
+      "no-flip": { type: "boolean" },
+      "no-samples": { type: "boolean" },
+      "no-superres": { type: "boolean" },
+      backend: { type: "string" },
+    },
+    usageOnError: false,
+    stackOnError: false,
+  }, async (values) => {
+    const prefer = backendOption(values.backend);
     const method = values.method ?? "dreambooth";
     if (method !== "dreambooth" && method !== "textual-inversion") {
       throw new UsageError(
@@ -158,30 +147,9 @@ export async function main(
       args,
     };
     await initBackend({ prefer });
-    const controller = new AbortController();
-    const stop = () => {
-      if (!controller.signal.aborted) {
-        console.log("stopping after this step (checkpoint follows)…");
-        controller.abort();
-      }
-    };
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    for (const s of signals) Deno.addSignalListener(s, stop);
-    options.signal?.addEventListener("abort", stop);
-    try {
-      const r = await trainDreamBooth({ ...opts, signal: controller.signal });
-      return r.summary.reason === "non-finite loss" ? 1 : 0;
-    } finally {
-      for (const s of signals) Deno.removeSignalListener(s, stop);
-    }
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof RangeError || e instanceof TypeError) {
-      console.error(`error: ${(e as Error).message}`);
-      return 2;
-    }
-    console.error(`error: ${(e as Error).message}`);
-    return 1;
-  }
+    const r = await runStoppable(options.signal, (signal) => trainDreamBooth({ ...opts, signal }));
+    return r.summary.reason === "non-finite loss" ? 1 : 0;
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

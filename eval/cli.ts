@@ -16,7 +16,7 @@ PRES with a cascade, scores them with eval/'s world classifier and subject embed
 metrics.json, index.html and grids/*.png to --out.
 
   --model PATH        cascade checkpoint (.safetensors written by diffusion's saveCheckpoint), or a
-                      folder holding cascade.safetensors (or one cascade checkpoint); preset:NAME for
+                      folder holding cascade.safetensors, model.safetensors or one checkpoint; preset:NAME for
                       an untrained preset (${
   PRESET_NAMES.join(", ")
 }); "real" to score the subject's

@@ -20,8 +20,8 @@ import { dreambenchPrompts } from "./dreambench_prompts.ts";
 /** Options of {@linkcode runEval}: what `deno task eval` takes, typed. */
 export interface RunEvalOptions {
   /**
-   * The model: a cascade checkpoint (`.safetensors`), a folder holding `cascade.safetensors` (or
-   * exactly one `.safetensors` file), `preset:NAME` for an untrained preset, or `real` to score the
+   * The model: a cascade checkpoint (`.safetensors`), a folder holding `cascade.safetensors`,
+   * `model.safetensors` (a `deno task train` or `train.start` folder) or exactly one `.safetensors` file, `preset:NAME` for an untrained preset, or `real` to score the
    * subject's own images as if generated (the paper's "real images" row). Required.
    */
   model: string;
@@ -91,7 +91,7 @@ export interface RunEvalResult {
 
 /**
  * Resolves a `model` path to a cascade checkpoint file: the file itself, or a folder's
- * `cascade.safetensors`, or its only `.safetensors` file.
+ * `cascade.safetensors`, else its `model.safetensors`, else its only `.safetensors` file.
  *
  * @param path A file or folder.
  * @returns The checkpoint file.
@@ -100,15 +100,18 @@ async function findCascade(path: string): Promise<string> {
   const stat = await Deno.stat(path).catch(() => null);
   if (stat === null) throw new Error(`Cannot evaluate as model '${path}' does not exist`);
   if (stat.isFile) return path;
-  const preferred = join(path, "cascade.safetensors");
-  if (await Deno.stat(preferred).then(() => true, () => false)) return preferred;
+  // cascade.safetensors (superres/, export), then model.safetensors (a DreamBooth model folder).
+  for (const name of ["cascade.safetensors", "model.safetensors"]) {
+    const preferred = join(path, name);
+    if (await Deno.stat(preferred).then((s) => s.isFile, () => false)) return preferred;
+  }
   const files: string[] = [];
   for await (const e of Deno.readDir(path)) {
     if (e.isFile && e.name.endsWith(".safetensors")) files.push(e.name);
   }
   if (files.length !== 1) {
     throw new Error(
-      `Cannot evaluate as model '${path}' must hold cascade.safetensors or exactly one .safetensors file: found ${files.length}`,
+      `Cannot evaluate as model '${path}' must hold cascade.safetensors, model.safetensors or exactly one .safetensors file: found ${files.length}`,
     );
   }
   return join(path, files[0]);

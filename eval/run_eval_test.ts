@@ -1,6 +1,7 @@
 import assert from "assert";
 import { join } from "node:path";
-import { initBackend, tf } from "./deps.ts";
+import { createPreset, initBackend, tf } from "./deps.ts";
+import { saveCheckpoint } from "../diffusion/mod.ts";
 import { type EvalProgress, runEval } from "./run_eval.ts";
 
 await initBackend({ quiet: true });
@@ -60,4 +61,32 @@ Deno.test("runEval: cancellation and bad options are refused with clear errors",
   } finally {
     await Deno.remove(join(out, ".."), { recursive: true });
   }
+});
+
+Deno.test({
+  name: "runEval: a DreamBooth model folder (model.safetensors beside checkpoint.safetensors)",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      {
+        using cascade = await createPreset("tiny");
+        await saveCheckpoint(join(dir, "model.safetensors"), cascade);
+      }
+      await Deno.writeTextFile(join(dir, "checkpoint.safetensors"), "not read");
+      const r = await runEval({
+        model: dir,
+        out: join(dir, "report"),
+        samples: 1,
+        pres: 1,
+        prompts: 1,
+        steps: 1,
+      });
+      const json = JSON.parse(await Deno.readTextFile(r.files.json));
+      assert.equal(json.prompts.length, 1);
+      assert.equal(json.info.model, dir);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -42,6 +42,7 @@ export interface RpcMethods {
   "model.unload": { params: { name: string }; result: { unloaded: boolean } };
   "sample": { params: SampleCallParams & { png?: boolean }; result: SampleCallResult };
   "sample.start": { params: SampleCallParams; result: { id: string; status: JobStatus } };
+  "eval.start": { params: EvalCallParams; result: { id: string; status: JobStatus } };
   "rpc.discover": { params: Record<never, never>; result: OpenRpcDocument };
 }
 
@@ -65,6 +66,57 @@ export interface SampleCallParams {
   sampler?: "ddim" | "ancestral";
   /** Run only the first N stages. */
   stages?: number;
+}
+
+/**
+ * Params of `eval.start`: exactly one of `preset`, `model`, `real`. Paths are relative to the data
+ * root. The job's result is an {@linkcode EvalJobOutcome}.
+ */
+export interface EvalCallParams {
+  /** A fresh, untrained preset cascade. */
+  preset?: "tiny" | "small";
+  /** A cascade file, or a folder holding cascade.safetensors / model.safetensors (`models/<id>`). */
+  model?: string;
+  /** Score the subject's own images (the "real images" row). */
+  real?: boolean;
+  /** Subject image folder (needs `classNoun`). */
+  subject?: string;
+  /** A built-in subject instead (default `dog`). */
+  builtInSubject?: "dog" | "cat" | "teapot" | "backpack" | "sneaker";
+  /** Class noun (default: the built-in subject's). */
+  classNoun?: string;
+  /** Identifier in the prompts (default `sks`). */
+  identifier?: string;
+  /** Images per prompt (default 4). */
+  samples?: number;
+  /** Images of the class prompt for PRES (default 8). */
+  pres?: number;
+  /** Only the first N of the 24 prompts. */
+  prompts?: number;
+  /** Sampler steps per stage. */
+  steps?: number;
+  /** Only the first N stages. */
+  stages?: number;
+  /** Guidance weight. */
+  guidance?: number;
+  /** Seed (default 0). */
+  seed?: number;
+}
+
+/** The `result` of a finished `eval` job (`jobs.get`, `waitForJob`). */
+export interface EvalJobOutcome {
+  /** `jobs/<id>/metrics.json`, relative to the data root (`client.fileUrl(metrics)`). */
+  metrics: string;
+  /** `jobs/<id>/index.html`. */
+  report: string;
+  /** The PNG grids. */
+  grids: string[];
+  /** The summary metrics (each `{ estimate, low, high }` or null), as in metrics.json. */
+  summary: Record<string, unknown>;
+  /** Prompts evaluated. */
+  prompts: number;
+  /** Wall-clock seconds. */
+  seconds: number;
 }
 
 /** Result of `sample`. */

@@ -14,6 +14,7 @@ import type { ModelHost } from "./model_host.ts";
 import { sampleJobKind, sampleMethod } from "./methods/sample.ts";
 import { trainJobKind } from "./methods/train.ts";
 import { superResJobKind } from "./methods/superres.ts";
+import { evalJobKind } from "./methods/eval.ts";
 
 /**
  * What `deno task serve` offers: the plug-in point for compute.
@@ -22,8 +23,8 @@ import { superResJobKind } from "./methods/superres.ts";
  *   own): tokenizer, jobs, `model.list`/`model.load`/`model.unload` (models kept loaded in a
  *   worker, see `ModelHost`) and `sample` (waits for a `sample` job).
  * - `jobKinds`: long-running jobs; each kind `x` is served as `x.start` and runs on the job
- *   queue (use `workerJobKind` for compute so the server stays responsive). `sample` is here;
- *   add `train` (training/), `superres` (superres/) and `eval` (eval/) when those packages exist.
+ *   queue (use `workerJobKind` for compute so the server stays responsive): `sample`, `train`
+ *   (training/), `superres` (superres/) and `eval` (eval/).
  *
  * A method whose module is not there yet is left out rather than stubbed, so `rpc.discover`
  * tells a client exactly what this server can do.
@@ -59,6 +60,7 @@ export function servedMethods(
     sampleJobKind(options),
     trainJobKind(options),
     superResJobKind(options),
+    evalJobKind(options),
   ];
   return { methods, jobKinds };
 }

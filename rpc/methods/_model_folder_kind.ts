@@ -2,20 +2,31 @@ import { join } from "node:path";
 import { DataRoot } from "../data_root.ts";
 import type { JobKind } from "../job_kind.ts";
 
+/** Options of {@linkcode withDataRootPaths}. */
+export interface DataRootPathsOptions {
+  /**
+   * Run in `<data root>/models/<job id>/` (where `model.list` finds checkpoints) instead of the
+   * job's own `jobs/<job id>/` (default false).
+   */
+  modelFolder?: boolean;
+}
+
 /**
- * Wraps a worker job kind that writes a model so that (1) its path params (relative to the data
- * root, already checked by `prepare`) reach the worker as absolute paths, (2) its folder is
- * `<data root>/models/<job id>/` instead of `jobs/<job id>/`, where `model.list` finds the
- * checkpoints it writes (the same folder again on `jobs.resume`), and (3) absolute paths under the
- * data root in its result come back relative to it.
+ * Wraps a worker job kind so that (1) its path params (relative to the data root, already
+ * checked by `prepare`) reach the worker as absolute paths, (2) with `modelFolder`, its folder is
+ * `<data root>/models/<job id>/` instead of `jobs/<job id>/` (the same folder again on
+ * `jobs.resume`), and (3) absolute paths under the data root in its result (top-level strings and
+ * arrays of strings) come back relative to it.
  *
  * @param kind The job kind (usually from `workerJobKind`).
  * @param pathFields The params holding paths relative to the data root.
+ * @param options `modelFolder`: run in `models/<job id>/`.
  * @returns The wrapped kind.
  */
-export function inModelFolder<P extends object>(
+export function withDataRootPaths<P extends object>(
   kind: JobKind<P, unknown>,
   pathFields: readonly (keyof P & string)[],
+  options: DataRootPathsOptions = {},
 ): JobKind<P, unknown> {
   return {
     ...kind,
@@ -26,13 +37,16 @@ export function inModelFolder<P extends object>(
         const value = resolved[field];
         if (value !== undefined) resolved[field] = await root.resolve(value, { field });
       }
-      const dir = join(root.path, "models", ctx.id);
-      await Deno.mkdir(dir, { recursive: true });
+      let dir = ctx.dir;
+      if (options.modelFolder) {
+        dir = join(root.path, "models", ctx.id);
+        await Deno.mkdir(dir, { recursive: true });
+      }
       const result = await kind.run(resolved as P, {
         id: ctx.id,
         signal: ctx.signal,
         dir,
-        relDir: root.relative(dir),
+        relDir: options.modelFolder ? root.relative(dir) : ctx.relDir,
         dataRoot: ctx.dataRoot,
         resume: ctx.resume,
         progress: (u) => ctx.progress(u),
@@ -45,4 +59,20 @@ export function inModelFolder<P extends object>(
       );
     },
   };
+}
+
+/**
+ * Wraps a worker job kind that writes a model: {@linkcode withDataRootPaths} with
+ * `modelFolder: true`, so its folder is `<data root>/models/<job id>/`, where `model.list` finds
+ * the checkpoints it writes.
+ *
+ * @param kind The job kind (usually from `workerJobKind`).
+ * @param pathFields The params holding paths relative to the data root.
+ * @returns The wrapped kind.
+ */
+export function inModelFolder<P extends object>(
+  kind: JobKind<P, unknown>,
+  pathFields: readonly (keyof P & string)[],
+): JobKind<P, unknown> {
+  return withDataRootPaths(kind, pathFields, { modelFolder: true });
 }

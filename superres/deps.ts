@@ -47,7 +47,12 @@ export {
   type TrainingSummary,
 } from "../training/training_run.ts";
 export { NonFiniteLossError, type StepResult } from "../training/stage_trainer.ts";
-export { readRunCheckpoint, type RunCheckpoint } from "../training/run_checkpoint.ts";
+export {
+  loadTrainerState,
+  readRunCheckpoint,
+  type RunCheckpoint,
+  saveTrainerState,
+} from "../training/run_checkpoint.ts";
 export { exportCascade } from "../training/export_cascade.ts";
 export {
   backendOption,

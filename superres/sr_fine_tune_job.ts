@@ -11,10 +11,12 @@
 import {
   type Cascade,
   DiffusionTrainer,
+  loadTrainerState,
   type NamedTensor,
   NonFiniteLossError,
   type RunCheckpoint,
   type SampleGrid,
+  saveTrainerState,
   type StepResult,
   type TextEmbedding,
   tf,
@@ -143,32 +145,15 @@ export function createSrFineTuneJob(
       for (const [k, v] of await stage.unet.exportWeights({ prefix: `stages.${i}.` })) {
         tensors.set(k, v);
       }
-      const st = trainer.getState();
-      for (const [name, m] of Object.entries(st.optimizer.moments)) {
-        tensors.set(`optimizer.m.${name}`, { shape: [m.m.length], data: m.m });
-        tensors.set(`optimizer.v.${name}`, { shape: [m.v.length], data: m.v });
-      }
       return {
         tensors,
-        state: { step: st.step, iterations: st.optimizer.iterations },
+        state: saveTrainerState(tensors, trainer.getState()),
         metadata: { kind: "superres", stageIndex: String(i), augLevel: String(c.augLevel) },
       };
     },
     restore(ckpt: RunCheckpoint): Promise<void> {
-      const st = ckpt.state as { step: number; iterations: number };
       stage.unet.loadWeights(ckpt.tensors, { prefix: `stages.${i}.` });
-      const moments: Record<string, { m: Float32Array; v: Float32Array }> = {};
-      for (const [name, t] of ckpt.tensors) {
-        if (!name.startsWith("optimizer.m.")) continue;
-        const key = name.slice("optimizer.m.".length);
-        const v = ckpt.tensors.get(`optimizer.v.${key}`);
-        if (!v) throw new RangeError(`Cannot restore as the checkpoint lacks 'optimizer.v.${key}'`);
-        moments[key] = {
-          m: Float32Array.from(t.data as Float32Array),
-          v: Float32Array.from(v.data as Float32Array),
-        };
-      }
-      trainer.setState({ step: st.step, optimizer: { iterations: st.iterations, moments } });
+      trainer.setState(loadTrainerState(ckpt));
       return Promise.resolve();
     },
     async samples(): Promise<SampleGrid> {

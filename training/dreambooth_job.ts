@@ -18,7 +18,7 @@ import { imagesToTensor } from "./_images.ts";
 import { Cascade, type FloatImage, type NamedTensor } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig, type StepResult } from "./stage_trainer.ts";
-import type { RunCheckpoint } from "./run_checkpoint.ts";
+import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
 import { priorPreservationWeights } from "./dreambooth_loss.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
@@ -319,35 +319,18 @@ export function createDreamBoothJob(
     },
     async checkpoint(): Promise<RunCheckpoint> {
       const tensors = await trainedTensors();
-      const st = trainer.getState();
-      for (const [name, m] of Object.entries(st.optimizer.moments)) {
-        tensors.set(`optimizer.m.${name}`, { shape: [m.m.length], data: m.m });
-        tensors.set(`optimizer.v.${name}`, { shape: [m.v.length], data: m.v });
-      }
       return {
         tensors,
-        state: { step: st.step, iterations: st.optimizer.iterations },
+        state: saveTrainerState(tensors, trainer.getState()),
         metadata: { stage: "dreambooth", identifier: c.identifier, classNoun: c.classNoun },
       };
     },
     restore(ckpt: RunCheckpoint): Promise<void> {
-      const st = ckpt.state as { step: number; iterations: number };
       stage.unet.loadWeights(ckpt.tensors, { prefix: "stages.0." });
       if (c.trainTextEncoder) {
         cascade.textEncoder.loadWeights(ckpt.tensors, { prefix: "text_encoder." });
       }
-      const moments: Record<string, { m: Float32Array; v: Float32Array }> = {};
-      for (const [name, t] of ckpt.tensors) {
-        if (!name.startsWith("optimizer.m.")) continue;
-        const key = name.slice("optimizer.m.".length);
-        const v = ckpt.tensors.get(`optimizer.v.${key}`);
-        if (!v) throw new RangeError(`Cannot restore as the checkpoint lacks 'optimizer.v.${key}'`);
-        moments[key] = {
-          m: Float32Array.from(t.data as Float32Array),
-          v: Float32Array.from(v.data as Float32Array),
-        };
-      }
-      trainer.setState({ step: st.step, optimizer: { iterations: st.iterations, moments } });
+      trainer.setState(loadTrainerState(ckpt));
       return Promise.resolve();
     },
     async samples(): Promise<SampleGrid> {

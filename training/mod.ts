@@ -41,9 +41,12 @@ export {
   type TrainingSummary,
 } from "./training_run.ts";
 export {
+  loadTrainerState,
   readRunCheckpoint,
   RUN_CHECKPOINT_FORMAT,
   type RunCheckpoint,
+  saveTrainerState,
+  type TrainerState,
   writeRunCheckpoint,
 } from "./run_checkpoint.ts";
 export {

@@ -35,8 +35,12 @@ import {
 } from "./deps.ts";
 import { Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig } from "./stage_trainer.ts";
-import type { RunCheckpoint } from "./run_checkpoint.ts";
-import { readRunCheckpoint } from "./run_checkpoint.ts";
+import {
+  loadTrainerState,
+  readRunCheckpoint,
+  type RunCheckpoint,
+  saveTrainerState,
+} from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
 import type { StepResult } from "./stage_trainer.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
@@ -351,15 +355,10 @@ export async function createPretrainJob(
       await exportWithPrefix(cascade.textEncoder, "text_encoder.", tensors);
       await exportWithPrefix(stage.unet, `stages.${i}.`, tensors);
       const st = trainer.getState();
-      for (const [name, m] of Object.entries(st.optimizer.moments)) {
-        tensors.set(`optimizer.m.${name}`, { shape: [m.m.length], data: m.m });
-        tensors.set(`optimizer.v.${name}`, { shape: [m.v.length], data: m.v });
-      }
       return {
         tensors,
         state: {
-          step: st.step,
-          iterations: st.optimizer.iterations,
+          ...saveTrainerState(tensors, st),
           dataSeed: c.dataSeed,
           nextScene: st.step * c.batchSize,
         },
@@ -367,22 +366,10 @@ export async function createPretrainJob(
       };
     },
     restore(ckpt: RunCheckpoint): Promise<void> {
-      const st = ckpt.state as { step: number; iterations: number };
       cascade.textEncoder.loadWeights(ckpt.tensors, { prefix: "text_encoder." });
       // Only this stage's tensors (the text encoder's and optimizer's are not under the prefix).
       stage.unet.loadWeights(ckpt.tensors, { prefix: `stages.${i}.` });
-      const moments: Record<string, { m: Float32Array; v: Float32Array }> = {};
-      for (const [name, t] of ckpt.tensors) {
-        if (!name.startsWith("optimizer.m.")) continue;
-        const key = name.slice("optimizer.m.".length);
-        const v = ckpt.tensors.get(`optimizer.v.${key}`);
-        if (!v) throw new RangeError(`Cannot restore as the checkpoint lacks 'optimizer.v.${key}'`);
-        moments[key] = {
-          m: Float32Array.from(t.data as Float32Array),
-          v: Float32Array.from(v.data as Float32Array),
-        };
-      }
-      trainer.setState({ step: st.step, optimizer: { iterations: st.iterations, moments } });
+      trainer.setState(loadTrainerState(ckpt));
       prefetch = null;
       return Promise.resolve();
     },

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { encodeSafetensors, type NamedTensor, readSafetensors } from "./deps.ts";
+import { type AdamState, encodeSafetensors, type NamedTensor, readSafetensors } from "./deps.ts";
 import { writeFileAtomic } from "./_atomic.ts";
 
 /** The `format` metadata value of a run checkpoint. */
@@ -82,4 +82,81 @@ export async function readRunCheckpoint(
   }
   const { format: _f, state, ...rest } = metadata;
   return { tensors, state: JSON.parse(state), metadata: rest };
+}
+
+/** A trainer's resumable state (a `StageTrainer`'s or a `DiffusionTrainer`'s). */
+export interface TrainerState {
+  /** Steps taken. */
+  step: number;
+  /** Adam's iterations and moments by (stable) variable name. */
+  optimizer: AdamState;
+}
+
+const MOMENT_M = "optimizer.m.";
+const MOMENT_V = "optimizer.v.";
+
+/**
+ * Puts a trainer's state into a run checkpoint: each Adam moment pair becomes the 1-D tensors
+ * `optimizer.m.<name>` and `optimizer.v.<name>` of `tensors`; the counters are returned for the
+ * checkpoint's JSON state. {@link loadTrainerState} reads both back.
+ *
+ * @param tensors The checkpoint's tensors (written to; the moments are shared, not copied).
+ * @param state The trainer's state (e.g. `trainer.getState()`).
+ * @returns `{ step, iterations }`, to begin the checkpoint's `state` with.
+ *
+ * @example
+ * ```ts
+ * import { saveTrainerState } from "./run_checkpoint.ts";
+ * import type { NamedTensor } from "./deps.ts";
+ * const tensors = new Map<string, NamedTensor>();
+ * const m = new Float32Array([0.1, 0.2]), v = new Float32Array([0.01, 0.04]);
+ * const state = saveTrainerState(tensors, { step: 3, optimizer: { iterations: 3, moments: { w: { m, v } } } });
+ * console.log(state, [...tensors.keys()]); // { step: 3, iterations: 3 } [ "optimizer.m.w", "optimizer.v.w" ]
+ * ```
+ */
+export function saveTrainerState(
+  tensors: Map<string, NamedTensor>,
+  state: TrainerState,
+): { step: number; iterations: number } {
+  for (const [name, m] of Object.entries(state.optimizer.moments)) {
+    tensors.set(`${MOMENT_M}${name}`, { shape: [m.m.length], data: m.m });
+    tensors.set(`${MOMENT_V}${name}`, { shape: [m.v.length], data: m.v });
+  }
+  return { step: state.step, iterations: state.optimizer.iterations };
+}
+
+/**
+ * Reads a trainer's state back from a run checkpoint that {@link saveTrainerState} filled: `step`
+ * and `iterations` from its JSON state, the Adam moments (copied) from its `optimizer.m.*` and
+ * `optimizer.v.*` tensors.
+ *
+ * @param checkpoint The checkpoint (e.g. from {@link readRunCheckpoint}).
+ * @returns The state, for the trainer's `setState`.
+ * @throws {RangeError} When an `optimizer.m.<name>` tensor has no `optimizer.v.<name>` partner.
+ *
+ * @example
+ * ```ts
+ * import { loadTrainerState } from "./run_checkpoint.ts";
+ * const tensors = new Map([
+ *   ["optimizer.m.w", { shape: [1], data: new Float32Array([0.5]) }],
+ *   ["optimizer.v.w", { shape: [1], data: new Float32Array([0.25]) }],
+ * ]);
+ * const state = loadTrainerState({ tensors, state: { step: 7, iterations: 7 } });
+ * console.log(state.step, state.optimizer.moments.w.v[0]); // 7 0.25
+ * ```
+ */
+export function loadTrainerState(checkpoint: RunCheckpoint): TrainerState {
+  const st = checkpoint.state as { step: number; iterations: number };
+  const moments: AdamState["moments"] = {};
+  for (const [name, t] of checkpoint.tensors) {
+    if (!name.startsWith(MOMENT_M)) continue;
+    const key = name.slice(MOMENT_M.length);
+    const v = checkpoint.tensors.get(`${MOMENT_V}${key}`);
+    if (!v) throw new RangeError(`Cannot restore as the checkpoint lacks '${MOMENT_V}${key}'`);
+    moments[key] = {
+      m: Float32Array.from(t.data as Float32Array),
+      v: Float32Array.from(v.data as Float32Array),
+    };
+  }
+  return { step: st.step, optimizer: { iterations: st.iterations, moments } };
 }

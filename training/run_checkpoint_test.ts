@@ -1,6 +1,11 @@
 import assert from "assert";
 import { join } from "node:path";
-import { readRunCheckpoint, writeRunCheckpoint } from "./run_checkpoint.ts";
+import {
+  loadTrainerState,
+  readRunCheckpoint,
+  saveTrainerState,
+  writeRunCheckpoint,
+} from "./run_checkpoint.ts";
 
 const big = (v: number) =>
   new Map([["w", { shape: [1 << 20], data: new Float32Array(1 << 20).fill(v) }]]);
@@ -68,6 +73,56 @@ Deno.test("writeRunCheckpoint: a process killed (SIGKILL) while writing leaves a
     assert.ok(step >= 1);
     const w = c.tensors.get("w")!.data as Float32Array;
     assert.ok(w.every((v) => v === step), "every value belongs to the same write");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("saveTrainerState/loadTrainerState: the optimizer.m/v.<name> format of existing run checkpoints", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A checkpoint as the jobs wrote it before these helpers existed (names, shapes and state by hand).
+    const path = join(dir, "old.safetensors");
+    const f = (...x: number[]) => new Float32Array(x);
+    await writeRunCheckpoint(path, {
+      tensors: new Map([
+        ["stages.0.unet.w", { shape: [2], data: f(1, 2) }],
+        ["optimizer.m.unet.w", { shape: [2], data: f(0.1, 0.2) }],
+        ["optimizer.v.unet.w", { shape: [2], data: f(0.01, 0.04) }],
+        ["optimizer.m.text_encoder.e", { shape: [1], data: f(0.5) }],
+        ["optimizer.v.text_encoder.e", { shape: [1], data: f(0.25) }],
+      ]),
+      state: { step: 7, iterations: 6, dataSeed: 1, nextScene: 14 },
+    });
+    const ckpt = await readRunCheckpoint(path);
+    const state = loadTrainerState(ckpt);
+    assert.deepEqual(state, {
+      step: 7,
+      optimizer: {
+        iterations: 6,
+        moments: {
+          "unet.w": { m: f(0.1, 0.2), v: f(0.01, 0.04) },
+          "text_encoder.e": { m: f(0.5), v: f(0.25) },
+        },
+      },
+    });
+    assert.notEqual(
+      state.optimizer.moments["unet.w"].m,
+      ckpt.tensors.get("optimizer.m.unet.w")!.data,
+    );
+
+    // Saving that state gives back the same tensors and the same state counters.
+    const tensors = new Map([["stages.0.unet.w", { shape: [2], data: f(1, 2) }]]);
+    const counters = saveTrainerState(tensors, state);
+    assert.deepEqual(counters, { step: 7, iterations: 6 });
+    assert.deepEqual(new Set(tensors.keys()), new Set(ckpt.tensors.keys()));
+    for (const [k, t] of ckpt.tensors) {
+      assert.deepEqual(tensors.get(k)!.shape, t.shape, k);
+      assert.deepEqual(Array.from(tensors.get(k)!.data), Array.from(t.data), k);
+    }
+
+    ckpt.tensors.delete("optimizer.v.unet.w");
+    assert.throws(() => loadTrainerState(ckpt), /lacks 'optimizer\.v\.unet\.w'/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,12 +2,13 @@
  * Command line of diffusion/ (`deno task sample …`):
  *
  * ```sh
- * deno run -A diffusion/cli.ts sample (--model FILE | --preset NAME) --prompt TEXT [--seed N]
+ * deno run -A diffusion/cli.ts sample [--model FILE | --preset NAME] --prompt TEXT [--seed N]
  *   [--steps N] [--guidance W] [--sampler ddim|ancestral] [--stages N] [--out FILE] [--backend NAME]
  * ```
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { initBackend } from "./deps.ts";
 import { backendOption, runCli, UsageError } from "./cli_options.ts";
 import type { Cascade } from "./cascade.ts";
@@ -16,13 +17,21 @@ import { createPreset, PRESET_NAMES, type PresetName } from "./presets.ts";
 import { writePng } from "./png.ts";
 import type { SamplerKind } from "./sampler.ts";
 
+/** The shipped default model: a path in a checkout (its URL when this file is imported by URL). */
+const DEFAULT_MODEL_URL = new URL("../models/default/cascade.safetensors", import.meta.url);
+const DEFAULT_MODEL = DEFAULT_MODEL_URL.protocol === "file:"
+  ? fileURLToPath(DEFAULT_MODEL_URL)
+  : DEFAULT_MODEL_URL.href;
+
 const USAGE = `Usage: diffusion/cli.ts sample [options]
 
 Samples an image from a text prompt through every stage of a cascade and writes a PNG.
 
 Options:
-  --model FILE|DIR   cascade checkpoint (.safetensors written by saveCheckpoint), or a
-                     personalised model folder of deno task train (its model.safetensors)
+  --model FILE|DIR   cascade checkpoint (.safetensors written by saveCheckpoint), or a folder
+                     holding cascade.safetensors (models/default) or model.safetensors (a
+                     personalised model of deno task train) (default: the shipped default model,
+                     models/default/cascade.safetensors)
   --preset NAME      fresh (untrained) preset instead of a checkpoint: ${
   PRESET_NAMES.filter((n) => n !== "paper").join(", ")
 }
@@ -95,10 +104,16 @@ export async function main(args: string[]): Promise<number> {
     if (values.prompt === undefined) {
       throw new UsageError("Cannot sample as '--prompt' is required");
     }
-    if ((values.model === undefined) === (values.preset === undefined)) {
-      throw new UsageError(
-        "Cannot sample as exactly one of '--model' and '--preset' must be given",
-      );
+    if (values.model !== undefined && values.preset !== undefined) {
+      throw new UsageError("Cannot sample as '--model' and '--preset' exclude each other");
+    }
+    if (values.model === undefined && values.preset === undefined) {
+      values.model = DEFAULT_MODEL;
+      if ((await Deno.stat(DEFAULT_MODEL).catch(() => null)) === null) {
+        throw new UsageError(
+          `Cannot sample as the default model '${DEFAULT_MODEL}' is missing: give '--model' or '--preset'`,
+        );
+      }
     }
     if (values.preset !== undefined && !["tiny", "small"].includes(values.preset)) {
       throw new UsageError(
@@ -130,10 +145,15 @@ export async function main(args: string[]): Promise<number> {
     await initBackend({ prefer });
     let cascade: Cascade;
     if (values.model !== undefined) {
-      // A personalised model folder (deno task train) holds model.safetensors.
-      const path = (await Deno.stat(values.model).catch(() => null))?.isDirectory
-        ? `${values.model}/model.safetensors`
-        : values.model;
+      // A model folder: models/default holds cascade.safetensors, a personalised model of deno
+      // task train model.safetensors.
+      let path = values.model;
+      if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
+        const cascadeFile = `${path}/cascade.safetensors`;
+        path = (await Deno.stat(cascadeFile).catch(() => null)) !== null
+          ? cascadeFile
+          : `${path}/model.safetensors`;
+      }
       const loaded = await loadCheckpoint(path);
       if (loaded.kind !== "cascade") {
         loaded.model.dispose();

@@ -13,6 +13,7 @@ Deno.test("cli sample: --help, bad arguments exit 2, a checkpoint samples to a P
   assert.equal(await main(["sample", "--preset", "tiny", "--prompt", "a", "--steps", "0"]), 2);
   assert.equal(await main(["sample", "--preset", "tiny", "--prompt", "a", "--backend", "tpu"]), 2);
   assert.equal(await main(["paint"]), 2);
+  assert.equal(await main(["sample", "--preset", "tiny", "--model", "x", "--prompt", "a"]), 2);
   const dir = await Deno.makeTempDir();
   try {
     {
@@ -46,6 +47,12 @@ Deno.test("cli sample: --help, bad arguments exit 2, a checkpoint samples to a P
     const png = await Deno.readFile(out);
     assert.deepEqual(Array.from(png.subarray(1, 4)), [80, 78, 71]);
     assert.equal(new DataView(png.buffer).getUint32(16), 32); // IHDR width
+    // A folder holding cascade.safetensors (the layout of models/default) is a model too.
+    await Deno.rename(`${dir}/m.safetensors`, `${dir}/cascade.safetensors`);
+    const out2 = `${dir}/out2.png`;
+    const folderArgs = ["sample", "--model", dir, "--prompt", "a", "--steps", "2", "--stages", "1"];
+    assert.equal(await main([...folderArgs, "--out", out2]), 0);
+    assert.equal(new DataView((await Deno.readFile(out2)).buffer).getUint32(16), 32);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

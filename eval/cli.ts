@@ -31,7 +31,8 @@ metrics.json, index.html and grids/*.png to --out.
   --pres N            images of the class prompt for PRES (default 8)
   --prompts N         use only the first N prompts (default all 24)
   --steps N           sampler steps per stage (default: the cascade's)
-  --stages N          run only the first N stages (default all)
+  --stages N          run only the first N stages (default: up to the first stage at ≥ 128², the
+                      eval nets read 64²; all stages of a smaller cascade)
   --guidance W        guidance weight (default: the cascade's)
   --seed N            generation and bootstrap seed (default 0)
   --backend NAME      auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)

@@ -16,6 +16,7 @@ import { WorldClassifier } from "./world_classifier.ts";
 import { SubjectEmbedder } from "./subject_embedder.ts";
 import { ForegroundColorEmbedder } from "./foreground_color_embedder.ts";
 import { dreambenchPrompts } from "./dreambench_prompts.ts";
+import { EVAL_NET_SIZE } from "./_nets.ts";
 
 /** Options of {@linkcode runEval}: what `deno task eval` takes, typed. */
 export interface RunEvalOptions {
@@ -41,7 +42,12 @@ export interface RunEvalOptions {
   prompts?: number;
   /** Sampler steps per stage (default: the cascade's). */
   steps?: number;
-  /** Run only the first N stages (default all). */
+  /**
+   * Run only the first N stages. Default: up to the first stage whose output is at least twice
+   * the eval nets' 64² input (128², the 2nd stage of the default cascade; all stages of a cascade
+   * that never gets there): later stages cannot change what the nets read, and the 512² stage
+   * would make an evaluation several times slower.
+   */
   stages?: number;
   /** Guidance weight (default: the cascade's). */
   guidance?: number;
@@ -226,19 +232,23 @@ export async function runEval(
   const pixel = new ForegroundColorEmbedder();
 
   let cascade: Cascade | null = null;
+  let stagesUsed: number | null = null;
   try {
     let generateImages: GenerateFn;
     if (model === "real") {
       generateImages = (_p, seeds) => Promise.resolve(seeds.map((_, i) => real[i % real.length]));
     } else {
       const c = cascade = await loadCascade(model);
+      const enough = c.stages.findIndex((s) => s.imageSize >= 2 * EVAL_NET_SIZE);
+      const used = stages ?? (enough < 0 ? c.stages.length : enough + 1);
+      stagesUsed = used;
       generateImages = async (prompt, seeds) => {
         // One batch per prompt: the images differ by their noise; the first seed seeds the batch.
         const { images } = await c.sample({
           prompt: seeds.map(() => prompt),
           seed: seeds[0],
           ...(steps !== undefined ? { steps } : {}),
-          ...(stages !== undefined ? { stages } : {}),
+          stages: used,
           ...(guidance !== undefined ? { guidance } : {}),
         });
         // diffusion's images are 8-bit; eval/ works on data/'s Float32 [-1, 1] images.
@@ -285,6 +295,7 @@ export async function runEval(
         subject: builtIn?.name ?? subjectDir,
         backend: options.backendName ?? tf.getBackend(),
         "images per prompt": samples,
+        ...(stagesUsed !== null ? { "stages sampled": stagesUsed } : {}),
         "seconds": Math.round((performance.now() - t0) / 1000),
         date: new Date().toISOString(),
       },

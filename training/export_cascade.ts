@@ -133,8 +133,10 @@ export async function exportCascade(
   ckpts.forEach((c, i) =>
     cascade.stages[i].unet.loadWeights(c.tensors, { prefix: `stages.${i}.` })
   );
-  // SR runs train on the text encoder they copied at their start: it should be the final base one.
-  for (const c of ckpts.slice(1)) {
+  // SR runs train on the text encoder they copied at their start: it should be the final base one
+  // (stages that do not read text, textDim 0, do not care).
+  for (const [i, c] of ckpts.entries()) {
+    if (i === 0 || cascade.stages[i].unet.config.textDim === 0) continue;
     let maxDiff = 0;
     for (const [name, t] of base.tensors) {
       if (!name.startsWith("text_encoder.")) continue;

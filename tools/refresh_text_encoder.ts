@@ -43,6 +43,7 @@ if (base.metadata.stage !== "base") {
 if (sr.metadata.stage === "base") {
   throw new RangeError(`Cannot refresh as '${values.run}' is the base run itself`);
 }
+const stepOf = (state: unknown) => (state as { run?: { step?: number } }).run?.step ?? "?";
 let n = 0, maxDiff = 0;
 for (const [name, t] of base.tensors) {
   if (!name.startsWith("text_encoder.")) continue;
@@ -64,6 +65,6 @@ for (const [name, t] of base.tensors) {
 await writeRunCheckpoint(srPath, { tensors: sr.tensors, state: sr.state, metadata: sr.metadata });
 console.log(
   `refreshed ${n} text-encoder tensors of '${srPath}' from base step ${
-    (base.state as { step?: number }).step
-  } (max |Δ| ${maxDiff.toExponential(2)}); SR step ${(sr.state as { step?: number }).step} kept`,
+    stepOf(base.state)
+  } (max |Δ| ${maxDiff.toExponential(2)}); SR step ${stepOf(sr.state)} kept`,
 );

@@ -131,8 +131,9 @@ export function createSrFineTuneJob(
       try {
         const loss = trainer.step({ xStart, lowRes, text });
         if (!Number.isFinite(loss)) throw new NonFiniteLossError(stepNo, loss, NaN);
-        // DiffusionTrainer does not measure the gradient norm: reported as 0.
-        return Promise.resolve({ loss, gradNorm: 0, step: trainer.steps });
+        // DiffusionTrainer does not measure the gradient norm: NaN (printed "grad —", null in
+        // loss.jsonl), not a 0 that reads like a vanished gradient.
+        return Promise.resolve({ loss, gradNorm: NaN, step: trainer.steps });
       } catch (e) {
         return Promise.reject(e);
       } finally {

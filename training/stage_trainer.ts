@@ -91,7 +91,7 @@ export interface StageBatch {
 export interface StepResult {
   /** The loss before the update. */
   loss: number;
-  /** The global gradient norm before clipping. */
+  /** The global gradient norm before clipping (NaN: not measured by this trainer). */
   gradNorm: number;
   /** The step number just taken (1-based). */
   step: number;

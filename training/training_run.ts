@@ -410,9 +410,9 @@ export async function runTraining(
           const budgetLeft = timeBudgetMinutes * 60 - elapsed();
           log(
             `step ${r.step}/${totalSteps} | loss ${r.loss.toFixed(4)} (EMA ${ema.toFixed(4)}) | ` +
-              `grad ${r.gradNorm.toFixed(3)} | ${rate.toFixed(3)} step/s | elapsed ${
-                formatDuration(elapsed())
-              } | ETA ${formatDuration(left)}${
+              `grad ${Number.isNaN(r.gradNorm) ? "—" : r.gradNorm.toFixed(3)} | ${
+                rate.toFixed(3)
+              } step/s | elapsed ${formatDuration(elapsed())} | ETA ${formatDuration(left)}${
                 Number.isFinite(budgetLeft) ? ` | budget left ${formatDuration(budgetLeft)}` : ""
               }`,
           );

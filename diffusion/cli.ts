@@ -168,10 +168,17 @@ export async function main(args: string[]): Promise<number> {
     }
     try {
       const count = stagesToRun ?? cascade.stages.length;
+      // The ETA weighs each step by its stage's pixel count (a 512² step costs ~16 128² steps).
+      const work = (i: number) => cascade.stages[i].imageSize ** 2;
       const totalSteps = cascade.stages.slice(0, count).reduce(
         (a, s) => a + (steps ?? s.sampler.steps),
         0,
       );
+      const totalWork = cascade.stages.slice(0, count).reduce(
+        (a, s, i) => a + (steps ?? s.sampler.steps) * work(i),
+        0,
+      );
+      let doneWork = 0;
       let done = 0;
       const t0 = performance.now();
       const { images } = await cascade.sample({
@@ -183,8 +190,9 @@ export async function main(args: string[]): Promise<number> {
         stages: stagesToRun,
         onProgress: ({ stage, stages, step, steps: n }) => {
           done++;
+          doneWork += work(stage);
           const elapsed = (performance.now() - t0) / 1000;
-          const eta = (elapsed / done) * (totalSteps - done);
+          const eta = (elapsed / doneWork) * (totalWork - doneWork);
           const size = cascade.stages[stage].imageSize;
           Deno.stderr.writeSync(
             new TextEncoder().encode(

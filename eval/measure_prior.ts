@@ -154,8 +154,10 @@ if (import.meta.main) {
   const t0 = performance.now();
   const elapsed = () => `${((performance.now() - t0) / 1e3).toFixed(0)} s`;
 
-  using classifier = await WorldClassifier.load();
-  using embedder = await SubjectEmbedder.load();
+  // Disposed explicitly (not with `using`): a failure inside must surface as itself, not as a
+  // SuppressedError of a disposal that failed after it.
+  const classifier = await WorldClassifier.load();
+  const embedder = await SubjectEmbedder.load();
   const cascade = await loadCascade(values.model!);
   try {
     const varietyStages = int("variety-stages", values["variety-stages"], cascade.stages.length);
@@ -314,6 +316,12 @@ if (import.meta.main) {
       ].join("\n"),
     );
   } finally {
-    cascade.dispose();
+    for (const d of [cascade, embedder, classifier]) {
+      try {
+        d.dispose();
+      } catch (e) {
+        console.error(`(while disposing: ${e})`);
+      }
+    }
   }
 }

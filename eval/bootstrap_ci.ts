@@ -1,3 +1,4 @@
+import { mulberry32 } from "./_mulberry32.ts";
 /** A point estimate with a bootstrap confidence interval. */
 export interface ConfidenceInterval {
   /** The statistic on the full sample. */
@@ -25,18 +26,6 @@ export interface BootstrapOptions {
    * the values at those indices). Used for statistics of pairs, e.g. DIV.
    */
   statistic?: (indices: readonly number[]) => number;
-}
-
-/** sfc32-free tiny PRNG (mulberry32), private to the bootstrap. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

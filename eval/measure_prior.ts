@@ -46,6 +46,7 @@ import { similarityMatrix } from "./image_embedder.ts";
 import { SubjectEmbedder } from "./subject_embedder.ts";
 import { WorldClassifier } from "./world_classifier.ts";
 import { EVAL_SEEDS } from "./eval_seeds.ts";
+import { mulberry32 } from "./_mulberry32.ts";
 
 const HELP = `deno task measure-prior --model PATH [options]
 
@@ -74,17 +75,6 @@ interface QualityRow {
   context: string;
   property: string | null;
   predicted: { classNoun: string; context: string; property: string | null };
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function loadCascade(model: string): Promise<Cascade> {
@@ -173,7 +163,7 @@ if (import.meta.main) {
     };
 
     // 1. Quality over drawn prompts.
-    const rand = mulberry(EVAL_SEEDS.prior);
+    const rand = mulberry32(EVAL_SEEDS.prior);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
     const specs = Array.from({ length: n }, () => {
       const classNoun = pick(classifier.classes);

@@ -24,6 +24,7 @@ import { trainLoop } from "./_train.ts";
 import { EMBEDDING_DIM, EVAL_NET_SIZE, isEmbedderTrainDrawing, TRUNK } from "./_nets.ts";
 import { evalWorld } from "./_dataset.ts";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "./_mulberry32.ts";
 
 interface Chunk {
   pixels: Uint8Array;
@@ -40,17 +41,6 @@ class Growing {
       this.chunks.push(c);
     }
   }
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WEIGHTS_DIR = fileURLToPath(new URL("./weights/", import.meta.url));
@@ -98,7 +88,7 @@ if (import.meta.main) {
   const propIndex = new Map(PROPERTY_LABELS.map((c, i) => [c, i]));
   const instanceIds = world.drawings.map((d) => d.id).filter(isEmbedderTrainDrawing).sort();
   const instanceIndex = new Map(instanceIds.map((c, i) => [c, i]));
-  const rand = mulberry(11);
+  const rand = mulberry32(11);
 
   // Test set: every test chunk (the classifier's held-out scenes).
   const testPixels = new Uint8Array(test.chunks.reduce((a, c) => a + c.pixels.length, 0));

@@ -248,19 +248,35 @@ export class JsAdam {
   }
 }
 
-/** uint8 pixels of scenes `idx` (from a [N, S, S, 3] array) → float [-1, 1] batch. */
+/**
+ * uint8 pixels of scenes `idx` (from a [N, S, S, 3] array) → float [-1, 1] batch; optionally each
+ * mirrored left-right with probability ½ (`flip`) and blurred to half resolution with probability
+ * `blurFraction`.
+ */
 export function gatherBatch(
   pixels: Uint8Array,
   size: number,
   idx: number[],
-  options: { blurFraction?: number; rand?: () => number } = {},
+  options: { blurFraction?: number; flip?: boolean; rand?: () => number } = {},
 ): Float32Array {
-  const { blurFraction = 0, rand = Math.random } = options;
+  const { blurFraction = 0, flip = false, rand = Math.random } = options;
   const n = size * size * 3;
   const out = new Float32Array(idx.length * n);
   idx.forEach((j, b) => {
     const src = j * n, dst = b * n;
-    for (let i = 0; i < n; i++) out[dst + i] = pixels[src + i] / 127.5 - 1;
+    if (flip && rand() < 0.5) {
+      // Mirrored left-right (augmentation).
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const o = dst + (y * size + x) * 3, i = src + (y * size + size - 1 - x) * 3;
+          out[o] = pixels[i] / 127.5 - 1;
+          out[o + 1] = pixels[i + 1] / 127.5 - 1;
+          out[o + 2] = pixels[i + 2] / 127.5 - 1;
+        }
+      }
+    } else {
+      for (let i = 0; i < n; i++) out[dst + i] = pixels[src + i] / 127.5 - 1;
+    }
     if (rand() < blurFraction) blur2x(out, dst, size);
   });
   return out;

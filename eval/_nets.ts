@@ -15,6 +15,17 @@ export const TRUNK: ConvNetConfig["layers"] = [
   { channels: 192, stride: 2 },
 ];
 
+/** A wider and deeper trunk (~2.6× the compute of {@link TRUNK}), `--trunk wide`. */
+export const WIDE_TRUNK: ConvNetConfig["layers"] = [
+  { channels: 24, stride: 2 },
+  { channels: 48, stride: 1 },
+  { channels: 64, stride: 2 },
+  { channels: 96, stride: 1 },
+  { channels: 128, stride: 2 },
+  { channels: 128, stride: 1 },
+  { channels: 256, stride: 2 },
+];
+
 /** Embedding width of the subject embedder. */
 export const EMBEDDING_DIM = 128;
 
@@ -24,11 +35,16 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
+/** Whether a drawing is a built-in subject's (no eval net ever trains on it). */
+export function isHeldOutSubjectDrawing(drawingId: string): boolean {
+  return Object.values(HELD_OUT_DRAWINGS).some((h) => h.drawingId === drawingId);
+}
+
 /**
  * Whether the subject embedder may train on a drawing: not a held-out subject's drawing, and not
  * one of the ~20% of drawings (FNV-1a hash of the id ≡ 0 mod 5) kept for its ROC AUC.
  */
 export function isEmbedderTrainDrawing(drawingId: string): boolean {
-  if (Object.values(HELD_OUT_DRAWINGS).some((h) => h.drawingId === drawingId)) return false;
+  if (isHeldOutSubjectDrawing(drawingId)) return false;
   return fnv1a(drawingId) % 5 !== 0;
 }

@@ -280,11 +280,11 @@ if (import.meta.main) {
     console.log(
       [
         ``,
-        `| measure (${n} prompts, ${stages} stage(s)) | generated images | classifier on held-out real scenes (seen / unseen drawings) |`,
+        `| measure (${n} prompts, ${stages} stage(s)) | generated images | classifier on held-out real scenes |`,
         `| --- | --- | --- |`,
         `| class right (chance ${f(quality.classChance)}) | ${pct(quality.classAccuracy)} | ${
           f(heldOut.classNoun)
-        } (${f(heldOut.classNounSeenDrawings)} / ${f(heldOut.classNounUnseenDrawings)}) |`,
+        } |`,
         `| context right | ${pct(quality.contextAccuracy)} | ${f(heldOut.context)} |`,
         `| property right (${quality.propertyAccuracy.n} prompts with one) | ${
           pct(quality.propertyAccuracy)

@@ -250,25 +250,31 @@ export class JsAdam {
 
 /**
  * uint8 pixels of scenes `idx` (from a [N, S, S, 3] array) → float [-1, 1] batch; optionally each
- * mirrored left-right with probability ½ (`flip`) and blurred to half resolution with probability
- * `blurFraction`.
+ * mirrored left-right with probability ½ (`flip`), translated by up to ±`shift` px in x and y
+ * (edges replicated), and blurred to half resolution with probability `blurFraction`.
  */
 export function gatherBatch(
   pixels: Uint8Array,
   size: number,
   idx: number[],
-  options: { blurFraction?: number; flip?: boolean; rand?: () => number } = {},
+  options: { blurFraction?: number; flip?: boolean; shift?: number; rand?: () => number } = {},
 ): Float32Array {
-  const { blurFraction = 0, flip = false, rand = Math.random } = options;
+  const { blurFraction = 0, flip = false, shift = 0, rand = Math.random } = options;
   const n = size * size * 3;
   const out = new Float32Array(idx.length * n);
+  const clamp = (v: number) => v < 0 ? 0 : v >= size ? size - 1 : v;
   idx.forEach((j, b) => {
     const src = j * n, dst = b * n;
-    if (flip && rand() < 0.5) {
-      // Mirrored left-right (augmentation).
+    const mirror = flip && rand() < 0.5;
+    const dx = shift > 0 ? Math.floor(rand() * (2 * shift + 1)) - shift : 0;
+    const dy = shift > 0 ? Math.floor(rand() * (2 * shift + 1)) - shift : 0;
+    if (mirror || dx !== 0 || dy !== 0) {
+      // Mirrored left-right and/or translated with edge replication (augmentation).
       for (let y = 0; y < size; y++) {
+        const sy = clamp(y + dy);
         for (let x = 0; x < size; x++) {
-          const o = dst + (y * size + x) * 3, i = src + (y * size + size - 1 - x) * 3;
+          const sx = clamp((mirror ? size - 1 - x : x) + dx);
+          const o = dst + (y * size + x) * 3, i = src + (sy * size + sx) * 3;
           out[o] = pixels[i] / 127.5 - 1;
           out[o + 1] = pixels[i + 1] / 127.5 - 1;
           out[o + 2] = pixels[i + 2] / 127.5 - 1;

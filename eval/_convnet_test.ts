@@ -47,3 +47,10 @@ Deno.test("gatherBatch: blur averages 2×2 blocks", () => {
   // Channel 0 of the 4 pixels: 0, 3, 6, 9 → mean 4.5 everywhere.
   for (let p = 0; p < 4; p++) assert.ok(Math.abs(out[p * 3] - f(4.5)) < 1e-6);
 });
+
+Deno.test("gatherBatch: shift translates with edge replication", () => {
+  // rand() = 1 - ε: dx = dy = +1 → output (x, y) reads source (min(x + 1, 1), min(y + 1, 1)).
+  const out = gatherBatch(pixels, 2, [0], { shift: 1, rand: () => 0.999 });
+  const bytes = Array.from(out, (v) => Math.round((v + 1) * 127.5));
+  for (let p = 0; p < 4; p++) assert.deepEqual(bytes.slice(p * 3, p * 3 + 3), [9, 10, 11]);
+});

@@ -142,7 +142,12 @@ if (import.meta.main) {
     const n = S * S * 3;
     const buf = new Uint8Array(picks.length * n);
     picks.forEach((p, b) => buf.set(p.chunk.pixels.subarray(p.i * n, (p.i + 1) * n), b * n));
-    const x = gatherBatch(buf, S, picks.map((_, b) => b), { blurFraction: 0.3, flip: true, rand });
+    const x = gatherBatch(buf, S, picks.map((_, b) => b), {
+      blurFraction: 0.3,
+      flip: true,
+      shift: 6,
+      rand,
+    });
     return tf.tensor4d(x, [picks.length, S, S, 3]);
   };
 

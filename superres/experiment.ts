@@ -1,6 +1,7 @@
 /**
  * The SR fine-tuning experiment of issue 7 (DreamBooth §4.3, Fig. 15): for every built-in subject,
- * hold one image out, fine-tune the first SR stage on the others (t_aug 1e-3 and 1e-5; plus no
+ * hold one image out, fine-tune the first SR stage on the others (t_aug 1e-3 and 1e-5, or the
+ * levels of `--aug-levels`; plus no
  * fine-tuning), super-resolve the held-out image's downsampled version (the cascade's own area
  * downsampling) at the matching t_aug, and compare with the true image: PSNR, the RMS error on a
  * Laplacian band and the Laplacian energy ratio (1 = the truth's fine detail, < 1 blurred, > 1
@@ -51,15 +52,27 @@ Options:
   --sample-steps N          SR sampler steps (default: the stage's sampler)
   --base-steps N            base-stage sampler steps of the beach samples (default: the stage's sampler)
   --identifier V            identifier (default sks)
+  --aug-levels A,B          fine-tuning t_aug levels compared with no fine-tuning (default 1e-3,1e-5)
   --out DIR                 output folder (default runs/superres/experiment)
   --no-beach                skip the "a [V] [class] on the beach" samples
   --help                    show this help`;
 
-const SETTINGS = [
-  { name: "no SR fine-tuning", augLevel: null },
-  { name: "fine-tuned, t_aug 1e-3", augLevel: 1e-3 },
-  { name: "fine-tuned, t_aug 1e-5", augLevel: 1e-5 },
-] as const;
+/** One column of the experiment: no fine-tuning, or fine-tuning at one t_aug. */
+interface Setting {
+  name: string;
+  augLevel: number | null;
+}
+
+/** The settings for t_aug levels `levels` (the paper's 1e-3 and 1e-5 by default). */
+function settingsFor(levels: number[]): Setting[] {
+  return [
+    { name: "no SR fine-tuning", augLevel: null },
+    ...levels.map((l) => ({
+      name: `fine-tuned, t_aug ${l < 0.01 ? l.toExponential() : l}`,
+      augLevel: l,
+    })),
+  ];
+}
 
 /** One row of the experiment's results. */
 interface Row {
@@ -97,6 +110,7 @@ export async function main(args: string[]): Promise<number> {
       "sample-steps": { type: "string" },
       "base-steps": { type: "string" },
       identifier: { type: "string" },
+      "aug-levels": { type: "string" },
       out: { type: "string" },
       "no-beach": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -120,6 +134,15 @@ export async function main(args: string[]): Promise<number> {
   const batch = Number(values.batch ?? 4);
   const crop = Number(values.crop ?? 0);
   const identifier = values.identifier ?? "sks";
+  const levels = (values["aug-levels"] ?? "1e-3,1e-5").split(",").map(Number);
+  if (levels.some((l) => !(l >= 0 && l < 1))) {
+    throw new RangeError(
+      `Cannot run the experiment as '--aug-levels' must be numbers in [0, 1): current value is ${
+        values["aug-levels"]
+      }`,
+    );
+  }
+  const SETTINGS = settingsFor(levels);
   const out = values.out ?? join("runs", "superres", "experiment");
   await Deno.mkdir(out, { recursive: true });
   await initBackend();

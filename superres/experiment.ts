@@ -1,8 +1,7 @@
 /**
  * The SR fine-tuning experiment of issue 7 (DreamBooth §4.3, Fig. 15): for every built-in subject,
  * hold one image out, fine-tune the first SR stage on the others (t_aug 1e-3 and 1e-5, or the
- * levels of `--aug-levels`; plus no
- * fine-tuning), super-resolve the held-out image's downsampled version (the cascade's own area
+ * levels of `--aug-levels`; plus no fine-tuning), super-resolve the held-out image's downsampled version (the cascade's own area
  * downsampling) at the matching t_aug, and compare with the true image: PSNR, the RMS error on a
  * Laplacian band and the Laplacian energy ratio (1 = the truth's fine detail, < 1 blurred, > 1
  * hallucinated). Also full-cascade samples of "a [V] [class] on the beach" per setting (the base
@@ -11,7 +10,8 @@
  *
  * ```sh
  * deno run -A superres/experiment.ts [--model PATH|preset:NAME] [--subjects dog,cat] [--holdout K]
- *   [--steps N] [--lr X] [--batch N] [--crop N] [--sample-steps N] [--out DIR] [--no-beach]
+ *   [--steps N] [--lr X] [--batch N] [--crop N] [--sample-steps N] [--aug-levels A,B] [--out DIR]
+ *   [--no-beach]
  * ```
  * Writes `<out>/table.md`, `<out>/results.json`, `<out>/loo_grid.png` (input, none, 1e-3, 1e-5,
  * truth per subject) and `<out>/beach_grid.png` (default out: `runs/superres/experiment`).

@@ -2,11 +2,12 @@
  * The SR fine-tuning experiment of issue 7 (DreamBooth §4.3, Fig. 15): for every built-in subject,
  * hold one image out, fine-tune the first SR stage on the others (t_aug 1e-3 and 1e-5, or the
  * levels of `--aug-levels`; plus no fine-tuning), super-resolve the held-out image's downsampled
- * version (the cascade's own area downsampling) at the matching t_aug, and compare with the true image: PSNR, the RMS error on a
- * Laplacian band and the Laplacian energy ratio (1 = the truth's fine detail, < 1 blurred, > 1
- * hallucinated). Also full-cascade samples of "a [V] [class] on the beach" per setting (the base
- * stage is the loaded one: the same seed gives the same 1st-stage image, so the columns differ
- * only by the SR stage).
+ * version (the cascade's own area downsampling) at the matching t_aug, and compare with the true
+ * image: PSNR, the RMS error on a Laplacian band and the Laplacian energy ratio (1 = the truth's
+ * fine detail, < 1 blurred, > 1 hallucinated). Also full-cascade samples of "a [V] [class] on the
+ * beach" per setting (the base stage is the loaded one: the same seed gives the same 1st-stage
+ * image, so the columns differ only by the SR stage; pass a DreamBooth model as `--model` for a
+ * personalised base).
  *
  * ```sh
  * deno run -A superres/experiment.ts [--model PATH|preset:NAME] [--subjects dog,cat] [--holdout K]

@@ -13,7 +13,12 @@
  * step at batch 1 (one step, reported as measured and ×8); `--cpu-full` times one batch-8 step
  * (~3 minutes), `--skip-cpu` leaves cpu out.
  *
- * Flags: `--steps N` (default 5), `--cpu-full`, `--skip-cpu`.
+ * Same-machine baseline: when Debian's PyTorch is installed (`apt-get install python3-torch`;
+ * `/usr/bin/python3 -c "import torch"` works), the run ends by timing the same step in
+ * `bench/torch_reference_step.py` (the PyTorch twin of the reference UNet, same weights count) at
+ * 2 threads and 1 thread, and prints the ratio of the wasm+BLAS step to PyTorch's faster one.
+ *
+ * Flags: `--steps N` (default 5), `--cpu-full`, `--skip-cpu`, `--skip-torch`.
  *
  * @module
  */
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     steps: { type: "string", default: "5" },
     "cpu-full": { type: "boolean", default: false },
     "skip-cpu": { type: "boolean", default: false },
+    "skip-torch": { type: "boolean", default: false },
   },
 });
 const steps = Number(values.steps);
@@ -171,6 +177,46 @@ for (const [row, cells] of Object.entries(rows)) {
 }
 console.log(
   `targets (quiet machine): matMul ≥200, each conv pass ≥80 GFLOP/s, step ≤0.25 s; ` +
-    `PyTorch 1.13 CPU does the step in 0.073 s (DESIGN.md)`,
+    `PyTorch 1.13 CPU did the step in 0.073 s on DESIGN.md's Zen 5 machine`,
 );
+
+/** Median and best seconds of the PyTorch twin's step at `threads`, or null when torch is absent. */
+async function torchStep(threads: number): Promise<{ median: number; best: number } | null> {
+  const script = new URL("./torch_reference_step.py", import.meta.url).pathname;
+  let out;
+  try {
+    out = await new Deno.Command("/usr/bin/python3", {
+      args: [script, "--threads", String(threads), "--steps", String(steps)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch {
+    return null;
+  }
+  const m = new TextDecoder().decode(out.stdout).match(
+    /\(s\): ([0-9.]+) median \(best ([0-9.]+)\)/,
+  );
+  return out.success && m ? { median: Number(m[1]), best: Number(m[2]) } : null;
+}
+if (!values["skip-torch"]) {
+  const two = await torchStep(2);
+  if (two === null) {
+    console.log(
+      "PyTorch twin: skipped (/usr/bin/python3 cannot import torch; apt-get install python3-torch)",
+    );
+  } else {
+    const one = (await torchStep(1))!;
+    const cell = rows["reference UNet step, batch 8 (s)"]?.["wasm+BLAS"];
+    const ours = cell === undefined ? NaN : Number(cell.split(" ")[0]);
+    const fastest = Math.min(two.median, one.median);
+    console.log(
+      `PyTorch 1.13 twin (bench/torch_reference_step.py), same run: step ${
+        two.median.toFixed(3)
+      } s (best ${two.best.toFixed(3)}) at 2 threads, ${one.median.toFixed(3)} s (best ${
+        one.best.toFixed(3)
+      }) at 1 thread; wasm+BLAS / PyTorch's faster = ${(ours / fastest).toFixed(2)}× the time ` +
+        `(load average ${load()})`,
+    );
+  }
+}
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; load average at the end ${load()}`);

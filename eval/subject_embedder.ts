@@ -15,10 +15,11 @@ export interface EmbedOptions {
  * (EmojiScenes drawings) across contexts, poses and scales by instance classification with a
  * cosine-margin softmax (CosFace, s = 16, m = 0.2) whose classifier is dropped afterwards.
  * Embeddings are L2-normalised, so the similarity of two images is the dot product of their
- * embeddings (cosine, in [-1, 1]). The instance loss sees only scenes without property edits, and
- * the whole net only ~80% of the drawings: the built-in subjects' drawings and every drawing whose
- * id hashes (FNV-1a) to 0 mod 5 are never seen, and the ROC AUC is measured on them
- * (`deno task measure-eval-nets`). Colour edits therefore lower the similarity, as DINO's does in
+ * embeddings (cosine, in [-1, 1]). The instance loss sees only scenes without property edits and
+ * only ~80% of the drawings: the built-in subjects' drawings and every drawing whose id hashes
+ * (FNV-1a) to 0 mod 5 are never instances to it, and the ROC AUC is measured on them (`deno task
+ * measure-eval-nets`). The shared trunk does see the latter through the classifier heads (with
+ * their class label only, never their identity); the built-in subjects' drawings it never sees. Colour edits therefore lower the similarity, as DINO's does in
  * the paper ("a red [V] backpack" is not the subject's exact look). Owns its weights: `dispose()`.
  *
  * @example

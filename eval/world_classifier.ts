@@ -26,15 +26,14 @@ export interface ClassifyOptions {
 }
 
 /**
- * The world classifier: a small conv net (six 3×3 conv layers with batch normalisation, global
- * average pooling, dense heads; ~0.4 M weights) that reads an EmojiScenes-style image, resized to
- * 64×64, and tells its object class (155), context (20) and property edit (none or one of 10). It
- * shares its trunk with the {@link SubjectEmbedder} (one net, trained jointly by `deno task
- * train-eval-nets` on eval-seed scenes, `EVAL_SEEDS`, never on the drawings kept for the
- * embedder's ROC AUC nor the built-in subjects' drawings). The shipped float16 weights
- * (`eval/weights/world_nets.safetensors`) carry their held-out accuracy in
- * {@link WorldClassifier.metadata} (`heldOutAccuracy`: on held-out scenes, split into drawings
- * seen in training and unseen ones). Owns its weights: `dispose()`.
+ * The world classifier: a small conv net (six 3×3 conv layers with ReLU, global average pooling,
+ * dense heads; ~0.5 M weights with the embedder's head) that reads an EmojiScenes-style image,
+ * resized to 64×64, and tells its object class (155), context (20) and property edit (none or one
+ * of 10). It shares its trunk with the {@link SubjectEmbedder} (one net, trained jointly by `deno
+ * task train-eval-nets` on 100,000 eval-seed scenes, `EVAL_SEEDS`, never on the built-in subjects'
+ * drawings). The shipped float16 weights (`eval/weights/world_nets.safetensors`) carry their
+ * accuracy on 4,000 held-out scenes in {@link WorldClassifier.metadata} (`heldOutAccuracy`).
+ * Owns its weights: `dispose()`.
  *
  * @example
  * ```ts

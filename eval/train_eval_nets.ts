@@ -4,8 +4,10 @@
  * instance classification with CosFace = the subject embedder) on EmojiScenes scenes rendered by
  * `eval/render_eval_scenes.ts` (eval seeds, see `EVAL_SEEDS`), never on a built-in subject's
  * drawing. The classifier heads see every other drawing (the generator's prior knows them all);
- * the instance loss skips the ~20 % of drawings kept for the embedder's ROC AUC. Resumable: the same command continues from
- * `runs/eval/world.ckpt.safetensors` (checkpoint every minute, atomic). Writes the shipped float16
+ * the instance loss skips the ~20 % of drawings kept for the embedder's ROC AUC. `--grey F` turns
+ * a fraction F of the training scenes grey (their property and instance losses masked) so that the
+ * class head learns shapes rather than colours. Resumable: the same command continues from
+ * `runs/eval/world.ckpt.safetensors` (checkpoint every minute, atomic; `--checkpoint` elsewhere). Writes the shipped float16
  * weights to `eval/weights/world_nets.safetensors` with the held-out accuracies in the metadata.
  * Training starts on the chunks already rendered and picks up new ones as they appear, so it can
  * run beside the renderer.
@@ -65,6 +67,7 @@ if (import.meta.main) {
       backend: { type: "string", default: "auto" },
       norm: { type: "boolean", default: false },
       trunk: { type: "string", default: "default" },
+      grey: { type: "string", default: "0" },
       checkpoint: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -72,7 +75,7 @@ if (import.meta.main) {
   });
   if (values.help) {
     console.log(
-      "deno task train-eval-nets [--net world] [--steps N] [--batch 64] [--lr 0.002] [--dir runs/eval/scenes] [--norm] [--trunk default|wide] [--checkpoint PATH] [--out PATH] [--backend NAME]",
+      "deno task train-eval-nets [--net world] [--steps N] [--batch 64] [--lr 0.002] [--dir runs/eval/scenes] [--norm] [--trunk default|wide] [--grey F] [--checkpoint PATH] [--out PATH] [--backend NAME]",
     );
     Deno.exit(0);
   }
@@ -82,6 +85,12 @@ if (import.meta.main) {
     throw new RangeError(`Cannot train as '--net' must be world: current value is ${kind}`);
   }
   const steps = Number(values.steps ?? 12000);
+  const greyFraction = Number(values.grey);
+  if (!(greyFraction >= 0 && greyFraction <= 1)) {
+    throw new RangeError(
+      `Cannot train as '--grey' must be in [0, 1]: current value is ${values.grey}`,
+    );
+  }
   const trunks: Record<string, ConvNetConfig["layers"]> = { default: TRUNK, wide: WIDE_TRUNK };
   const trunk = trunks[values.trunk!];
   if (trunk === undefined) {
@@ -138,6 +147,9 @@ if (import.meta.main) {
     }
     return out;
   };
+  // Which samples of the last batch were turned grey (`--grey`): their property and instance
+  // losses are masked (a grey object has lost the colour those labels describe).
+  let greyMask: number[] = [];
   const pixelsOf = (picks: { chunk: Chunk; i: number }[]): tf.Tensor4D => {
     const n = S * S * 3;
     const buf = new Uint8Array(picks.length * n);
@@ -147,6 +159,13 @@ if (import.meta.main) {
       flip: true,
       shift: 6,
       rand,
+    });
+    greyMask = picks.map((_, b) => {
+      if (!(greyFraction > 0 && rand() < greyFraction)) return 0;
+      for (let p = b * n; p < (b + 1) * n; p += 3) {
+        x[p] = x[p + 1] = x[p + 2] = 0.299 * x[p] + 0.587 * x[p + 1] + 0.114 * x[p + 2];
+      }
+      return 1;
     });
     return tf.tensor4d(x, [picks.length, S, S, 3]);
   };
@@ -199,8 +218,13 @@ if (import.meta.main) {
     const x = pixelsOf(picks);
     const f = net.features(x, { batchStats: true });
     x.dispose();
-    const ce = (head: string, labels: number[], n: number) =>
-      tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, "int32"), n), net.head(head, f));
+    const colour = tf.tensor1d(greyMask.map((g) => 1 - g));
+    const ce = (head: string, labels: number[], n: number, weights?: tf.Tensor) =>
+      tf.losses.softmaxCrossEntropy(
+        tf.oneHot(tf.tensor1d(labels, "int32"), n),
+        net.head(head, f),
+        weights,
+      );
     // Instance recognition (subject embedder): CosFace, s·(cos θ − m·[y]), on the scenes without
     // a property edit only (a colour edit changes the instance's look).
     const h = net.head("embed", f);
@@ -219,7 +243,7 @@ if (import.meta.main) {
           : 0
       ),
     );
-    const inst = tf.losses.softmaxCrossEntropy(oh, logits, plain);
+    const inst = tf.losses.softmaxCrossEntropy(oh, logits, tf.mul(plain, colour));
     return tf.addN([
       ce(
         "classNoun",
@@ -240,6 +264,7 @@ if (import.meta.main) {
           "property",
           picks.map((p) => propIndex.get(p.chunk.labels.property[p.i] ?? "none")!),
           PROPERTY_LABELS.length,
+          colour,
         ),
       ),
       tf.mul(0.5, inst),
@@ -282,7 +307,9 @@ if (import.meta.main) {
     trainedBy:
       `deno task train-eval-nets --net ${kind} --steps ${steps} --batch ${batch} --lr ${values.lr}${
         values.norm ? " --norm" : ""
-      }${values.trunk === "default" ? "" : ` --trunk ${values.trunk}`}`,
+      }${values.trunk === "default" ? "" : ` --trunk ${values.trunk}`}${
+        greyFraction > 0 ? ` --grey ${greyFraction}` : ""
+      }`,
     steps: String(steps),
     trainScenes: String(train.chunks.reduce((a, c) => a + c.labels.count, 0)),
   };

@@ -17,6 +17,11 @@ const path = Deno.args[0] ?? "eval/weights/world_nets.safetensors";
 using c = await WorldClassifier.load(new URL(path, `file://${Deno.cwd()}/`));
 const ds = await loadChunks("runs/eval/scenes", "test");
 const S = 64, n = ds.classNoun.length;
+if (n === 0) {
+  throw new RangeError(
+    "Cannot measure as 'runs/eval/scenes' has no test chunks: run deno task render-eval-scenes first",
+  );
+}
 const images = Array.from({ length: n }, (_, i) => ({
   data: Float32Array.from(
     ds.pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3),

@@ -7,14 +7,15 @@
  * the instance loss skips the ~20 % of drawings kept for the embedder's ROC AUC. `--grey F` turns
  * a fraction F of the training scenes grey (their property and instance losses masked) so that the
  * class head learns shapes rather than colours. Resumable: the same command continues from
- * `runs/eval/world.ckpt.safetensors` (checkpoint every minute, atomic; `--checkpoint` elsewhere). Writes the shipped float16
- * weights to `eval/weights/world_nets.safetensors` with the held-out accuracies in the metadata.
+ * `runs/eval/world.ckpt.safetensors` (checkpoint every minute, atomic; `--checkpoint` elsewhere).
+ * Writes the shipped float16 weights to `eval/weights/world_nets.safetensors` (`--out`
+ * elsewhere) with the held-out accuracies in the metadata.
  * Training starts on the chunks already rendered and picks up new ones as they appear, so it can
  * run beside the renderer.
  *
  * ```sh
- * deno run -A eval/render_eval_scenes.ts --train 28000   # 64 px scenes under runs/eval/scenes/
- * deno task train-eval-nets --steps 12000                  # then: deno task measure-eval-nets
+ * deno run -A eval/render_eval_scenes.ts --train 100000  # 64 px scenes under runs/eval/scenes/
+ * deno task train-eval-nets --steps 20000                 # then: deno task measure-eval-nets
  * ```
  *
  * @module
@@ -84,7 +85,23 @@ if (import.meta.main) {
   if (kind !== "world") {
     throw new RangeError(`Cannot train as '--net' must be world: current value is ${kind}`);
   }
-  const steps = Number(values.steps ?? 12000);
+  const steps = Number(values.steps ?? 20000);
+  const batch = Number(values.batch), learningRate = Number(values.lr);
+  for (
+    const [name, v, ok] of [
+      ["steps", steps, Number.isInteger(steps) && steps >= 1],
+      ["batch", batch, Number.isInteger(batch) && batch >= 2],
+      ["lr", learningRate, learningRate > 0 && learningRate < 1],
+    ] as const
+  ) {
+    if (!ok) {
+      throw new RangeError(
+        `Cannot train as '--${name}' must be ${
+          name === "lr" ? "a number in (0, 1)" : `an integer ≥ ${name === "batch" ? 2 : 1}`
+        }: current value is ${values[name] ?? v}`,
+      );
+    }
+  }
   const greyFraction = Number(values.grey);
   if (!(greyFraction >= 0 && greyFraction <= 1)) {
     throw new RangeError(
@@ -98,7 +115,6 @@ if (import.meta.main) {
       `Cannot train as '--trunk' must be default or wide: current value is ${values.trunk}`,
     );
   }
-  const batch = Number(values.batch);
   const S = EVAL_NET_SIZE;
   const train = new Growing(values.dir!, "train");
   const test = new Growing(values.dir!, "test");
@@ -274,7 +290,7 @@ if (import.meta.main) {
     config,
     seed: 1,
     steps,
-    learningRate: Number(values.lr),
+    learningRate,
     weightDecay: 1e-4,
     checkpoint: values.checkpoint ?? `runs/eval/${kind}.ckpt.safetensors`,
     prepare: async (step) => {

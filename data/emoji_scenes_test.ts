@@ -1,5 +1,5 @@
 import assert from "assert";
-import { createEmojiScenes, sceneSeedOf } from "./emoji_scenes.ts";
+import { createEmojiScenes, DEFAULT_OBJECT_SCALE, sceneSeedOf } from "./emoji_scenes.ts";
 import { HELD_OUT_DRAWINGS } from "./held_out.ts";
 import { SCENE_CONTEXTS } from "./scene_contexts.ts";
 import { SCENE_PROPERTIES } from "./scene_properties.ts";
@@ -126,4 +126,27 @@ Deno.test("the world can be restricted to some sets (e.g. without the ShareAlike
   assert.ok(world.drawings.every((d) => ["noto", "twemoji", "fluent-emoji-flat"].includes(d.set)));
   assert.ok(world.classes.length >= 100, `${world.classes.length} classes`);
   await assert.rejects(createEmojiScenes({ sets: ["wingdings"] }), /'wingdings' is not one/);
+});
+
+Deno.test("objectScale sets the object's size range; the default is DEFAULT_OBJECT_SCALE; bad ranges are refused", async () => {
+  const plain = await createEmojiScenes();
+  assert.deepEqual(plain.objectScale, DEFAULT_OBJECT_SCALE);
+  const big = await createEmojiScenes({ objectScale: [0.55, 0.75] });
+  for (let i = 0; i < 200; i++) {
+    const a = plain.sample(sceneSeedOf(5, i)), b = big.sample(sceneSeedOf(5, i));
+    assert.ok(a.layout.scale >= 0.4 && a.layout.scale < 0.62, `${a.layout.scale}`);
+    assert.ok(b.layout.scale >= 0.55 && b.layout.scale < 0.75, `${b.layout.scale}`);
+    // Only the size changes: the same class, drawing, context and caption.
+    assert.equal(b.drawingId, a.drawingId);
+    assert.equal(b.caption, a.caption);
+  }
+  // A fixed size is allowed; the rendered object really is larger.
+  const fixed = await createEmojiScenes({ objectScale: [0.7, 0.7] });
+  assert.equal(fixed.sample(1).layout.scale, 0.7);
+  for (const bad of [[0, 0.5], [0.6, 0.5], [0.5, 1.2], [0.5], [NaN, 0.5]]) {
+    await assert.rejects(
+      createEmojiScenes({ objectScale: bad as unknown as [number, number] }),
+      /'objectScale' must be \[min, max\] with 0 < min ≤ max ≤ 1/,
+    );
+  }
 });

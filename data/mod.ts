@@ -24,6 +24,7 @@ export { sceneCaption, type SceneCaptionOptions } from "./scene_caption.ts";
 export { HELD_OUT_DRAWINGS } from "./held_out.ts";
 export {
   createEmojiScenes,
+  DEFAULT_OBJECT_SCALE,
   type EmojiScene,
   EmojiScenes,
   type EmojiScenesOptions,

@@ -5,7 +5,7 @@
  * ```sh
  * deno task pretrain --stage base|sr1|sr2 [--steps N] [--batch B] [--lr X] [--resume] [--run DIR]
  *   [--backend NAME] [--time-budget-min M] [--preset small|tiny] [--base-run DIR] [--crop N]
- *   [--init-from FILE]
+ *   [--init-from FILE] [--object-scale MIN,MAX]
  *   [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
  * ```
  *
@@ -54,6 +54,8 @@ Options:
   --base-run DIR            SR stages: the base run folder (default runs/pretrain/base)
   --crop N                  SR stages: random crop side, 0 = none (default sr1 ${DEFAULT_PRETRAIN_CROP.sr1}, sr2 ${DEFAULT_PRETRAIN_CROP.sr2})
   --init-from FILE          start a fresh run from an exported cascade (e.g. models/default/cascade.safetensors)
+  --object-scale MIN,MAX    object size range in the training scenes, as a fraction of the image side
+                            (default: the world's, 0.4,0.62; larger objects give a 32² base more pixels per shape)
   --time-budget-min M       stop cleanly, with a checkpoint, before M minutes
   --checkpoint-every N      checkpoint every N steps (default 250)
   --checkpoint-minutes M    and at least every M minutes (default 10)
@@ -94,6 +96,7 @@ export async function main(
       preset: { type: "string" },
       "base-run": { type: "string" },
       "init-from": { type: "string" },
+      "object-scale": { type: "string" },
       crop: { type: "string" },
       "time-budget-min": { type: "string" },
       "checkpoint-every": { type: "string" },
@@ -132,6 +135,21 @@ export async function main(
     if (budget !== undefined && budget <= 0) {
       throw new UsageError(`Cannot pretrain as '--time-budget-min' must be > 0`);
     }
+    let objectScale: [number, number] | undefined;
+    if (values["object-scale"] !== undefined) {
+      const parts = values["object-scale"].split(",").map((v) => Number(v.trim()));
+      if (
+        parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] > 0) ||
+        !(parts[1] <= 1) || !(parts[0] <= parts[1])
+      ) {
+        throw new UsageError(
+          `Cannot pretrain as '--object-scale' must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1: current value is ${
+            JSON.stringify(values["object-scale"])
+          }`,
+        );
+      }
+      objectScale = [parts[0], parts[1]];
+    }
     const runDir = values.run ?? join("runs", "pretrain", stage);
     const baseRun = values["base-run"] ?? join("runs", "pretrain", "base");
     const cascade = presetConfig(preset);
@@ -142,6 +160,7 @@ export async function main(
       trainer: { ...(lr !== undefined ? { learningRate: lr } : {}), cropSize: crop },
       baseCheckpoint: stage === "base" ? null : join(baseRun, "checkpoint.safetensors"),
       ...(values["init-from"] !== undefined ? { initFrom: values["init-from"] } : {}),
+      ...(objectScale ? { objectScale } : {}),
     });
     await initBackend({ prefer });
     using job = await createPretrainJob(config);

@@ -31,6 +31,11 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
   assert.match(r.text, /'--preset' must be small or tiny/);
   r = await capture(() => main(["--stage", "base", "--bogus"]));
   assert.equal(r.code, 2);
+  for (const bad of ["0.8,0.5", "0.5", "a,b", "0,0.5", "0.5,1.5"]) {
+    r = await capture(() => main(["--stage", "base", "--object-scale", bad]));
+    assert.equal(r.code, 2, bad);
+    assert.match(r.text, /'--object-scale' must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1/);
+  }
 });
 
 Deno.test("export CLI: help, and a missing run is an error naming it", async () => {

@@ -80,6 +80,11 @@ export interface PretrainConfig {
    * Default: none (the key is left out, so that runs started before it existed resume).
    */
   readonly initFrom?: string;
+  /**
+   * Range of the object's size in the training scenes (`EmojiScenesOptions.objectScale`).
+   * Default: the world's own (the key is left out, so that runs started before it existed resume).
+   */
+  readonly objectScale?: readonly [number, number];
   /** Prompts of the base stage's sample grid. */
   readonly samplePrompts: readonly string[];
   /** Sampler steps of the sample grid. Default 25. */
@@ -172,6 +177,9 @@ export function createPretrainConfig(
     modelSeed: input.modelSeed ?? 0,
     baseCheckpoint: input.baseCheckpoint ?? null,
     ...(input.initFrom ? { initFrom: input.initFrom } : {}),
+    ...(input.objectScale
+      ? { objectScale: Object.freeze([...input.objectScale]) as [number, number] }
+      : {}),
     samplePrompts: Object.freeze([...(input.samplePrompts ?? DEFAULT_SAMPLE_PROMPTS)]),
     sampleSteps: input.sampleSteps ?? 25,
     sampleGuidance: input.sampleGuidance ?? null,
@@ -192,6 +200,16 @@ export function createPretrainConfig(
     throw new RangeError(
       `Cannot ${act} as stage '${c.stage}' needs 'baseCheckpoint' (the base run's checkpoint with the trained text encoder)`,
     );
+  }
+  if (c.objectScale !== undefined) {
+    const [lo, hi] = c.objectScale;
+    if (c.objectScale.length !== 2 || !(lo > 0) || !(hi <= 1) || !(lo <= hi)) {
+      throw new RangeError(
+        `Cannot ${act} as 'objectScale' must be [min, max] with 0 < min ≤ max ≤ 1: current value is ${
+          JSON.stringify(c.objectScale)
+        }`,
+      );
+    }
   }
   const size = cascade.stages[i].imageSize;
   if (c.trainer.cropSize > size) {
@@ -250,7 +268,8 @@ export async function createPretrainJob(
   const i = STAGE_INDEX[c.stage];
   const sr = i > 0;
   const tokenizer = options.tokenizer ?? await tokenizerFromDescription(c.cascade.tokenizer);
-  const world = options.world ?? await createEmojiScenes();
+  const world = options.world ??
+    await createEmojiScenes(c.objectScale ? { objectScale: c.objectScale } : {});
   const cascade = buildCascadeSync(c.cascade, tokenizer, c.modelSeed);
   let trainer: StageTrainer;
   try {

@@ -42,3 +42,24 @@ Deno.test("createPretrainConfig: defaults, the stages kept, and errors that name
     /'batchSize' must be an integer ≥ 1: current value is 0/,
   );
 });
+
+Deno.test("createPretrainConfig: objectScale is kept when given, left out otherwise, and checked", () => {
+  const plain = createPretrainConfig({ cascade: presetConfig("tiny"), stage: "base" });
+  assert.ok(!("objectScale" in plain)); // runs started before the option resume unchanged
+  const big = createPretrainConfig({
+    cascade: presetConfig("tiny"),
+    stage: "base",
+    objectScale: [0.55, 0.75],
+  });
+  assert.deepEqual(big.objectScale, [0.55, 0.75]);
+  assert.deepEqual(JSON.parse(JSON.stringify(big)).objectScale, [0.55, 0.75]); // in config.json
+  assert.throws(
+    () =>
+      createPretrainConfig({
+        cascade: presetConfig("tiny"),
+        stage: "base",
+        objectScale: [0.8, 0.5],
+      }),
+    /'objectScale' must be \[min, max\] with 0 < min ≤ max ≤ 1: current value is \[0.8,0.5\]/,
+  );
+});

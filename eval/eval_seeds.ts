@@ -12,6 +12,7 @@
  * | `pairs` | scenes of the embedder's ROC AUC pairs (held-out drawings) |
  * | `fixtures` | scenes of the tests' fixtures |
  * | `prior` | prompts and sampling seeds of `deno task measure-prior` (a pretrained prior's quality) |
+ * | `classifierConfirm` | a second held-out set, never looked at while choosing the classifier's test-time views |
  *
  * @example
  * ```ts
@@ -25,6 +26,7 @@ export const EVAL_SEEDS = Object.freeze({
   pairs: 0x0e7a0000 + 3,
   fixtures: 0x0e7a0000 + 4,
   prior: 0x0e7a0000 + 5,
+  classifierConfirm: 0x0e7a0000 + 6,
 });
 
 /** The first stream seed of eval/ (all eval streams are in `[EVAL_SEED_BASE, EVAL_SEED_BASE + 255]`).

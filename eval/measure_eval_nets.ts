@@ -19,11 +19,11 @@ import {
   type RgbImage,
   sceneSeedOf,
 } from "./deps.ts";
-import { evalWorld } from "./_dataset.ts";
+import { evalWorld, loadChunks } from "./_dataset.ts";
 import { isEmbedderTrainDrawing } from "./_nets.ts";
 import { EVAL_SEEDS } from "./eval_seeds.ts";
 import { SubjectEmbedder } from "./subject_embedder.ts";
-import { WorldClassifier } from "./world_classifier.ts";
+import { SINGLE_CLASSIFIER_VIEW, WorldClassifier } from "./world_classifier.ts";
 import { ForegroundColorEmbedder } from "./foreground_color_embedder.ts";
 import type { ImageEmbedder } from "./image_embedder.ts";
 import { rocAuc } from "./roc_auc.ts";
@@ -33,6 +33,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       scenes: { type: "string", default: "3" },
+      "scenes-dir": { type: "string", default: "runs/eval/scenes" },
       backend: { type: "string", default: "auto" },
       "dry-run": { type: "boolean", default: false },
     },
@@ -150,6 +151,43 @@ if (import.meta.main) {
   const subjectAcc = { classNoun: classOk / n, context: ctxOk / n, images: n };
   console.log("classifier on built-in subjects' images:", JSON.stringify(subjectAcc));
 
+  // The classifier as eval/ uses it (the default test-time views) on the held-out scenes, and on
+  // the second held-out set that played no part in choosing the views (`render-eval-scenes`).
+  const viewAcc: Record<string, Record<string, number>> = {};
+  for (const split of ["test", "confirm"]) {
+    const ds = await loadChunks(values["scenes-dir"]!, split).catch((e) => {
+      console.warn(`skipping the '${split}' scenes: ${(e as Error).message}`);
+      return null;
+    });
+    if (ds === null) continue;
+    const S = ds.size, m = ds.classNoun.length;
+    const ims = Array.from({ length: m }, (_, i) => ({
+      data: Float32Array.from(
+        ds.pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3),
+        (v) => v / 127.5 - 1,
+      ),
+      width: S,
+      height: S,
+    }));
+    for (
+      const [name, views] of [["single", SINGLE_CLASSIFIER_VIEW], ["views", undefined]] as const
+    ) {
+      const c = classifier.classify(ims, views ? { views } : {});
+      const acc = (a: (string | null)[], b: (string | null)[]) =>
+        a.filter((x, i) => x === b[i]).length / m;
+      viewAcc[`${split}.${name}`] = {
+        classNoun: acc(c.classNoun, ds.classNoun),
+        context: acc(c.context, ds.context),
+        property: acc(c.property, ds.property),
+        scenes: m,
+      };
+      console.log(
+        `classifier on the ${split} scenes, ${name}:`,
+        JSON.stringify(viewAcc[`${split}.${name}`]),
+      );
+    }
+  }
+
   if (!values["dry-run"]) {
     const update = async (file: string, extra: Record<string, string>) => {
       const path = fileURLToPath(new URL(`./weights/${file}`, import.meta.url));
@@ -167,6 +205,18 @@ if (import.meta.main) {
         foregroundColour: figures.foregroundColour,
       }),
       builtInSubjectAccuracy: JSON.stringify(subjectAcc),
+      ...(viewAcc["test.views"]
+        ? {
+          heldOutAccuracyViews: JSON.stringify(viewAcc["test.views"]),
+          heldOutAccuracySingleView: JSON.stringify(viewAcc["test.single"]),
+        }
+        : {}),
+      ...(viewAcc["confirm.views"]
+        ? {
+          confirmAccuracyViews: JSON.stringify(viewAcc["confirm.views"]),
+          confirmAccuracySingleView: JSON.stringify(viewAcc["confirm.single"]),
+        }
+        : {}),
       measuredBy: "deno task measure-eval-nets",
     });
   }

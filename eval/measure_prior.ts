@@ -256,7 +256,9 @@ if (import.meta.main) {
       console.log(`held-out ${sub.name}: ${presN} samples | ${elapsed()}`);
     }
 
-    const heldOut = JSON.parse(classifier.metadata.heldOutAccuracy ?? "{}");
+    const heldOut = JSON.parse(
+      classifier.metadata.heldOutAccuracyViews ?? classifier.metadata.heldOutAccuracy ?? "{}",
+    );
     const report = {
       model: values.model,
       stages,

@@ -19,7 +19,10 @@ export { bootstrapCi, type BootstrapOptions, type ConfidenceInterval } from "./b
 export { rocAuc } from "./roc_auc.ts";
 export { type ImageEmbedder, similarityMatrix } from "./image_embedder.ts";
 export {
+  type ClassifierView,
   type ClassifyOptions,
+  DEFAULT_CLASSIFIER_VIEWS,
+  SINGLE_CLASSIFIER_VIEW,
   type WorldClassification,
   WorldClassifier,
 } from "./world_classifier.ts";

@@ -1,7 +1,9 @@
 /**
  * Renders the scenes the eval nets train and test on (64 px, uint8 chunks under
  * `runs/eval/scenes/`), resumable: run it again after an interruption and it renders only the
- * missing chunks. `deno run -A eval/render_eval_scenes.ts [--train N] [--test N]`.
+ * missing chunks. `deno run -A eval/render_eval_scenes.ts [--train N] [--test N] [--confirm N]`
+ * (`--confirm`: a second held-out set, `runs/eval/scenes/confirm-*`, on which
+ * `deno task measure-eval-nets` confirms the classifier's accuracy).
  *
  * @module
  */
@@ -15,6 +17,7 @@ if (import.meta.main) {
     options: {
       train: { type: "string", default: "40000" },
       test: { type: "string", default: "4000" },
+      confirm: { type: "string", default: "4000" },
       dir: { type: "string", default: "runs/eval/scenes" },
     },
   });
@@ -23,6 +26,12 @@ if (import.meta.main) {
     name: "test",
     streamSeed: EVAL_SEEDS.classifierTest,
     count: Number(values.test),
+    size: 64,
+  });
+  await renderChunks(dir, {
+    name: "confirm",
+    streamSeed: EVAL_SEEDS.classifierConfirm,
+    count: Number(values.confirm),
     size: 64,
   });
   await renderChunks(dir, {

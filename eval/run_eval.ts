@@ -282,8 +282,10 @@ export async function runEval(
     );
     signal?.throwIfAborted();
     const measures: Record<string, string> = {};
-    if (classifier.metadata.heldOutAccuracy) {
-      measures["world classifier held-out accuracy"] = classifier.metadata.heldOutAccuracy;
+    // The figure of the classifier as used here (its default test-time views) when measured.
+    const heldOut = classifier.metadata.heldOutAccuracyViews ?? classifier.metadata.heldOutAccuracy;
+    if (heldOut) {
+      measures["world classifier held-out accuracy"] = heldOut;
     }
     if (embedder.metadata.heldOutAuc) {
       measures["subject embedder held-out ROC AUC"] = embedder.metadata.heldOutAuc;

@@ -1,6 +1,10 @@
 import assert from "assert";
 import { builtInSubjects, initBackend, loadSubjectFolder, tf } from "./deps.ts";
-import { WorldClassifier } from "./world_classifier.ts";
+import {
+  DEFAULT_CLASSIFIER_VIEWS,
+  SINGLE_CLASSIFIER_VIEW,
+  WorldClassifier,
+} from "./world_classifier.ts";
 import { dreambenchPrompts } from "./dreambench_prompts.ts";
 import { promptFidelity } from "./prompt_fidelity.ts";
 
@@ -67,8 +71,57 @@ Deno.test("WorldClassifier validates its inputs", async () => {
     /images\[0\]/,
   );
   assert.throws(() => c.classify([], { batchSize: 0 }), /'batchSize'/);
+  assert.throws(() => c.classify([], { views: [] }), /'views' must be a non-empty array/);
+  assert.throws(
+    () => c.classify([], { views: [{ flip: false, dx: 1.5, dy: 0 }] }),
+    /'views\[0\]\.dx' must be an integer with \|dx\| < 16: current value is 1.5/,
+  );
+  assert.throws(
+    () => c.classify([], { views: [{ flip: false, dx: 0, dy: -16 }] }),
+    /'views\[0\]\.dy' must be an integer with \|dy\| < 16/,
+  );
   await assert.rejects(
     () => WorldClassifier.load("/nonexistent/x.safetensors"),
     /No such file|NotFound|not found/i,
   );
+});
+
+Deno.test("WorldClassifier test-time views: each view is the mirrored / moved image, and their log-probabilities are averaged", async () => {
+  const before = tf.memory().numTensors;
+  {
+    using c = await WorldClassifier.load();
+    const S = 64;
+    // A real scene-like image: a built-in subject's photo at the classifier's own size.
+    const [im] = (await loadSubjectFolder(builtInSubjects()[0].dir, { size: S })).images;
+    const px = (d: Float32Array, x: number, y: number) =>
+      d.subarray((y * S + x) * 3, (y * S + x) * 3 + 3);
+    const mirrored = new Float32Array(im.data.length), moved = new Float32Array(im.data.length);
+    const clamp = (v: number) => Math.max(0, Math.min(S - 1, v));
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        px(mirrored, x, y).set(px(im.data, S - 1 - x, y));
+        px(moved, x, y).set(px(im.data, clamp(x - 3), clamp(y + 2))); // right 3, up 2
+      }
+    }
+    const one = (data: Float32Array, views = SINGLE_CLASSIFIER_VIEW) =>
+      c.classify([{ data, width: S, height: S }], { views }).classProbs;
+    const close = (a: Float32Array, b: Float32Array, what: string) => {
+      for (let j = 0; j < a.length; j++) assert.ok(Math.abs(a[j] - b[j]) < 1e-5, `${what}[${j}]`);
+    };
+    const flipView = [{ flip: true, dx: 0, dy: 0 }], moveView = [{ flip: false, dx: 3, dy: -2 }];
+    close(one(im.data, flipView), one(mirrored), "flip view vs the mirrored image");
+    close(one(im.data, moveView), one(moved), "shift view vs the moved image");
+    // Two views: the normalised geometric mean of their probabilities.
+    const a = one(im.data), b = one(mirrored);
+    const both = one(im.data, [SINGLE_CLASSIFIER_VIEW[0], flipView[0]]);
+    let z = 0;
+    const g = a.map((v, j) => Math.sqrt(v * b[j]));
+    g.forEach((v) => z += v);
+    close(both, g.map((v) => v / z), "two views");
+    // A repeated view changes nothing; the default is the 8 documented views.
+    close(one(im.data, [...SINGLE_CLASSIFIER_VIEW, ...SINGLE_CLASSIFIER_VIEW]), a, "repeated view");
+    assert.equal(DEFAULT_CLASSIFIER_VIEWS.length, 8);
+    close(c.classify([im]).classProbs, one(im.data, DEFAULT_CLASSIFIER_VIEWS), "default views");
+  }
+  assert.equal(tf.memory().numTensors, before);
 });

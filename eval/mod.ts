@@ -22,6 +22,7 @@ export {
   type ClassifierView,
   type ClassifyOptions,
   DEFAULT_CLASSIFIER_VIEWS,
+  DEFAULT_WORLD_CLASSIFIER_WEIGHTS,
   SINGLE_CLASSIFIER_VIEW,
   type WorldClassification,
   WorldClassifier,

@@ -3,6 +3,13 @@ import { ConvNet } from "./_convnet.ts";
 import { checkImage, resizeInto } from "./_resize.ts";
 import { readWeights } from "./_weights.ts";
 
+/**
+ * The shipped weights {@link WorldClassifier.load} reads by default (file names in `eval/weights/`).
+ */
+export const DEFAULT_WORLD_CLASSIFIER_WEIGHTS: readonly string[] = Object.freeze([
+  "world_nets.safetensors",
+]);
+
 /** What {@link WorldClassifier.classify} returns: one entry per image, in order. */
 export interface WorldClassification {
   /** Most likely class noun per image. */
@@ -117,28 +124,46 @@ export class WorldClassifier {
   readonly contexts: readonly string[];
   /** Property labels, in head order ("none" first). */
   readonly properties: readonly string[];
-  /** Metadata of the weights file (`heldOutAccuracy`, `trainedBy`, …). */
+  /** Metadata of the (first) weights file (`heldOutAccuracyViews`, `trainedBy`, …). */
   readonly metadata: Readonly<Record<string, string>>;
-  readonly #net: ConvNet;
+  readonly #nets: ConvNet[];
 
-  private constructor(net: ConvNet, metadata: Record<string, string>) {
-    this.#net = net;
-    this.metadata = metadata;
-    const parse = (k: string) => {
-      if (metadata[k] === undefined) {
+  private constructor(nets: ConvNet[], metadata: Record<string, string>[]) {
+    this.#nets = nets;
+    this.metadata = metadata[0];
+    const parse = (m: Record<string, string>, k: string) => {
+      if (m[k] === undefined) {
         throw new RangeError(`Cannot load world classifier as its metadata has no '${k}'`);
       }
-      return JSON.parse(metadata[k]) as string[];
+      return JSON.parse(m[k]) as string[];
     };
-    this.classes = parse("classes");
-    this.contexts = parse("contexts");
-    this.properties = parse("properties");
+    this.classes = parse(metadata[0], "classes");
+    this.contexts = parse(metadata[0], "contexts");
+    this.properties = parse(metadata[0], "properties");
+    metadata.forEach((m, i) => {
+      for (const k of ["classes", "contexts", "properties"] as const) {
+        if (JSON.stringify(parse(m, k)) !== JSON.stringify(this[k])) {
+          throw new RangeError(
+            `Cannot load world classifier as net ${i} has other '${k}' than net 0 (an ensemble must share its labels)`,
+          );
+        }
+      }
+      if (nets[i].config.inputSize !== nets[0].config.inputSize) {
+        throw new RangeError(
+          `Cannot load world classifier as net ${i} reads ${nets[i].config.inputSize}² and net 0 ${
+            nets[0].config.inputSize
+          }²`,
+        );
+      }
+    });
   }
 
   /**
-   * Loads weights written by `deno task train-eval-nets`.
+   * Loads weights written by `deno task train-eval-nets`: one net, or several whose
+   * log-probabilities are averaged (an ensemble; the first one's metadata is kept).
    *
-   * @param path A file path or URL (default: the shipped `eval/weights/world_nets.safetensors`).
+   * @param path A file path or URL, or a non-empty array of them (default:
+   * {@link DEFAULT_WORLD_CLASSIFIER_WEIGHTS}, the shipped files in `eval/weights/`).
    * @returns The classifier (dispose it).
    *
    * @example
@@ -150,15 +175,36 @@ export class WorldClassifier {
    * console.log(c.classes.length, c.contexts.length); // 155 20
    * ```
    */
-  static async load(path?: string | URL): Promise<WorldClassifier> {
-    const { bytes, source } = await readWeights(path ?? "world_nets.safetensors");
-    const { net, metadata } = ConvNet.decode(bytes, source);
-    return new WorldClassifier(net, metadata);
+  static async load(
+    path: string | URL | readonly (string | URL)[] = DEFAULT_WORLD_CLASSIFIER_WEIGHTS,
+  ): Promise<WorldClassifier> {
+    const paths = Array.isArray(path) ? path : [path as string | URL];
+    if (paths.length === 0) {
+      throw new RangeError(`Cannot load world classifier as 'path' is an empty array`);
+    }
+    const nets: ConvNet[] = [], metadata: Record<string, string>[] = [];
+    try {
+      for (const p of paths) {
+        const { bytes, source } = await readWeights(p);
+        const decoded = ConvNet.decode(bytes, source);
+        nets.push(decoded.net);
+        metadata.push(decoded.metadata);
+      }
+      return new WorldClassifier(nets, metadata);
+    } catch (e) {
+      for (const n of nets) n.dispose();
+      throw e;
+    }
+  }
+
+  /** Number of nets whose readings are averaged (1 unless an ensemble was loaded). */
+  get numNets(): number {
+    return this.#nets.length;
   }
 
   /** Input side (images of any size are resized to it). */
   get inputSize(): number {
-    return this.#net.config.inputSize;
+    return this.#nets[0].config.inputSize;
   }
 
   /**
@@ -228,13 +274,16 @@ export class WorldClassifier {
         let sums: tf.Tensor2D[] | null = null;
         for (const v of views) {
           if (view) { for (let i = 0; i < b; i++) viewInto(buf, view, i * S * S * 3, S, v); }
-          const f = this.#net.features(tf.tensor4d(view ?? buf, [b, S, S, 3]));
-          const logs = ["classNoun", "context", "property"].map((h) =>
-            tf.logSoftmax(this.#net.head(h, f))
-          );
-          sums = sums === null ? logs : sums.map((a, k) => tf.add(a, logs[k]));
+          const x = tf.tensor4d(view ?? buf, [b, S, S, 3]);
+          for (const net of this.#nets) {
+            const f = net.features(x);
+            const logs = ["classNoun", "context", "property"].map((h) =>
+              tf.logSoftmax(net.head(h, f))
+            );
+            sums = sums === null ? logs : sums.map((a, k) => tf.add(a, logs[k]));
+          }
         }
-        return sums!.map((t) => tf.softmax(tf.div(t, views.length)));
+        return sums!.map((t) => tf.softmax(tf.div(t, views.length * this.#nets.length)));
       });
       out.classProbs.set(pc.dataSync(), s * nc);
       out.contextProbs.set(px.dataSync(), s * nx);
@@ -257,7 +306,7 @@ export class WorldClassifier {
 
   /** Frees the weights. */
   dispose(): void {
-    this.#net.dispose();
+    for (const n of this.#nets) n.dispose();
   }
 
   /** Frees the weights (`using`). */

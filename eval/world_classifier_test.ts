@@ -125,3 +125,22 @@ Deno.test("WorldClassifier test-time views: each view is the mirrored / moved im
   }
   assert.equal(tf.memory().numTensors, before);
 });
+
+Deno.test("WorldClassifier ensembles: nets' log-probabilities are averaged; an empty list is refused", async () => {
+  const before = tf.memory().numTensors;
+  {
+    using one = await WorldClassifier.load("world_nets.safetensors");
+    using two = await WorldClassifier.load(["world_nets.safetensors", "world_nets.safetensors"]);
+    assert.equal(one.numNets, 1);
+    assert.equal(two.numNets, 2);
+    const [im] = (await loadSubjectFolder(builtInSubjects()[1].dir, { size: 64 })).images;
+    const a = one.classify([im]), b = two.classify([im]);
+    // The same net twice: the geometric mean of equal probabilities is that probability.
+    for (let j = 0; j < a.classProbs.length; j++) {
+      assert.ok(Math.abs(a.classProbs[j] - b.classProbs[j]) < 1e-5, `class ${j}`);
+    }
+    assert.deepEqual(b.context, a.context);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  await assert.rejects(() => WorldClassifier.load([]), /'path' is an empty array/);
+});

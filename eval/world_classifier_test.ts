@@ -20,6 +20,14 @@ Deno.test("WorldClassifier: shipped weights load, labels and held-out figures pr
     assert.equal(c.inputSize, 64);
     const acc = JSON.parse(c.metadata.heldOutAccuracy);
     for (const k of ["classNoun", "context", "property"]) assert.ok(acc[k] > 0 && acc[k] <= 1);
+    // The default reading (both shipped nets, 8 views) as measured by measure-eval-nets on the
+    // held-out scenes and on the second held-out stream: the eval issue's ≥ 90 % for each head.
+    assert.equal(c.numNets, 2);
+    for (const key of ["heldOutAccuracyViews", "confirmAccuracyViews"]) {
+      const v = JSON.parse(c.metadata[key]);
+      assert.equal(v.scenes, 4000);
+      for (const k of ["classNoun", "context", "property"]) assert.ok(v[k] >= 0.9, `${key}.${k}`);
+    }
     const im = { data: new Float32Array(128 * 128 * 3).fill(0.3), width: 128, height: 128 };
     const out = c.classify([im, im, im], { batchSize: 2 });
     assert.equal(out.classNoun.length, 3);

@@ -24,3 +24,9 @@ export {
 export { rgbImageFromUint8 } from "../data/mod.ts";
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../diffusion/mod.ts";
 export { type Cascade, createPreset, loadCheckpoint, PRESET_NAMES } from "../diffusion/mod.ts";
+export {
+  diffusionLoss,
+  disposeTextEmbedding,
+  scheduleAt,
+  type TextEmbedding,
+} from "../diffusion/mod.ts";

@@ -1,6 +1,12 @@
 // Private: renders EmojiScenes into uint8 chunks on disk (resumable) and loads them back.
 import { join } from "node:path";
-import { createEmojiScenes, type EmojiScenes, SCENE_CONTEXTS, SCENE_PROPERTIES } from "./deps.ts";
+import {
+  createEmojiScenes,
+  type EmojiScenes,
+  type RgbImage,
+  SCENE_CONTEXTS,
+  SCENE_PROPERTIES,
+} from "./deps.ts";
 
 /** Labels of one chunk of scenes. */
 export interface ChunkLabels {
@@ -157,3 +163,13 @@ export async function loadChunks(dir: string, name: string): Promise<Dataset> {
 export const CONTEXT_LABELS: readonly string[] = SCENE_CONTEXTS.map((c) => c.name);
 /** Property labels: "none" first, then `SCENE_PROPERTIES`. */
 export const PROPERTY_LABELS: readonly string[] = ["none", ...SCENE_PROPERTIES.map((p) => p.name)];
+
+/** The scenes of a {@link Dataset} as images in [−1, 1] (the uint8 pixels rescaled). */
+export function datasetImages(ds: Dataset): RgbImage[] {
+  const S = ds.size, n = S * S * 3;
+  return Array.from({ length: ds.classNoun.length }, (_, i) => ({
+    data: Float32Array.from(ds.pixels.subarray(i * n, (i + 1) * n), (v) => v / 127.5 - 1),
+    width: S,
+    height: S,
+  }));
+}

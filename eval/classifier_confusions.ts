@@ -11,25 +11,18 @@
  */
 import { initBackend } from "./deps.ts";
 import { WorldClassifier } from "./world_classifier.ts";
-import { loadChunks } from "./_dataset.ts";
+import { datasetImages, loadChunks } from "./_dataset.ts";
 await initBackend({ quiet: true });
 const path = Deno.args[0] ?? "eval/weights/world_nets.safetensors";
 using c = await WorldClassifier.load(new URL(path, `file://${Deno.cwd()}/`));
 const ds = await loadChunks("runs/eval/scenes", "test");
-const S = 64, n = ds.classNoun.length;
+const n = ds.classNoun.length;
 if (n === 0) {
   throw new RangeError(
     "Cannot measure as 'runs/eval/scenes' has no test chunks: run deno task render-eval-scenes first",
   );
 }
-const images = Array.from({ length: n }, (_, i) => ({
-  data: Float32Array.from(
-    ds.pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3),
-    (v) => v / 127.5 - 1,
-  ),
-  width: S,
-  height: S,
-}));
+const images = datasetImages(ds);
 const out = c.classify(images);
 const count = (a: string[], b: string[]) => {
   const m = new Map<string, number>();

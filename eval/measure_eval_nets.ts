@@ -19,7 +19,7 @@ import {
   type RgbImage,
   sceneSeedOf,
 } from "./deps.ts";
-import { evalWorld, loadChunks } from "./_dataset.ts";
+import { datasetImages, evalWorld, loadChunks } from "./_dataset.ts";
 import { isEmbedderTrainDrawing } from "./_nets.ts";
 import { EVAL_SEEDS } from "./eval_seeds.ts";
 import { SubjectEmbedder } from "./subject_embedder.ts";
@@ -160,15 +160,7 @@ if (import.meta.main) {
       return null;
     });
     if (ds === null) continue;
-    const S = ds.size, m = ds.classNoun.length;
-    const ims = Array.from({ length: m }, (_, i) => ({
-      data: Float32Array.from(
-        ds.pixels.subarray(i * S * S * 3, (i + 1) * S * S * 3),
-        (v) => v / 127.5 - 1,
-      ),
-      width: S,
-      height: S,
-    }));
+    const m = ds.classNoun.length, ims = datasetImages(ds);
     for (
       const [name, views] of [["single", SINGLE_CLASSIFIER_VIEW], ["views", undefined]] as const
     ) {

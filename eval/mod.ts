@@ -65,6 +65,7 @@ export {
   type WriteEvalReportOptions,
 } from "./write_eval_report.ts";
 export {
+  EVAL_SR_STEPS,
   type EvalProgress,
   runEval,
   type RunEvalHooks,

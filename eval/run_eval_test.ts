@@ -90,3 +90,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "runEval: the base keeps its sampler steps, super-resolution stages take srSteps",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const common = { model: "preset:tiny", samples: 1, pres: 1, prompts: 1 } as const;
+      const r = await runEval({ ...common, out: join(dir, "a"), srSteps: 2 });
+      const json = JSON.parse(await Deno.readTextFile(r.files.json));
+      assert.equal(json.info["sampler steps per stage"], "20, 2");
+      // `steps` sets every stage; a stage's own count caps srSteps.
+      const s = await runEval({ ...common, out: join(dir, "b"), steps: 1 });
+      assert.equal(
+        JSON.parse(await Deno.readTextFile(s.files.json)).info["sampler steps per stage"],
+        "1, 1",
+      );
+      const t = await runEval({ ...common, out: join(dir, "c"), srSteps: 50, stages: 2 });
+      assert.equal(
+        JSON.parse(await Deno.readTextFile(t.files.json)).info["sampler steps per stage"],
+        "20, 10",
+      );
+      await assert.rejects(
+        runEval({ ...common, out: join(dir, "d"), srSteps: 0 }),
+        /'srSteps' must be an integer ≥ 1/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -49,6 +49,8 @@ export interface EmojiScene {
   image: RgbImage;
   /** The same scene at every requested size, in the order of `sizes`. */
   images: RgbImage[];
+  /** With `masks: true`: the object's coverage `[size, size]` in [0, 1] at every size. */
+  masks?: Float32Array[];
   /** Caption in the DreamBench prompt grammar. */
   caption: string;
   /** Class noun. */
@@ -108,6 +110,8 @@ export interface SceneStreamOptions {
   size?: number;
   /** Render each scene at several sizes (e.g. `[32, 128, 512]` for a cascade). */
   sizes?: number[];
+  /** Also yield the object's coverage at each size (see {@link EmojiScenes.renderWithMask}). */
+  masks?: boolean;
 }
 
 function checkSize(size: number, what: string): void {
@@ -281,7 +285,40 @@ export class EmojiScenes {
    * @returns The image, `[size, size, 3]` in [-1, 1].
    */
   async render(spec: SceneSpec, options: { size?: number } = {}): Promise<RgbImage> {
-    const { size = 64 } = options;
+    return (await this.#render(spec, options.size ?? 64, false)).image;
+  }
+
+  /**
+   * Renders a scene as {@link EmojiScenes.render} does (the same bytes) and the object's coverage:
+   * per pixel, how much of it is the object (its alpha as composited, less what a floating
+   * context's liquid covers; shadows and mirror reflections are background). For losses that
+   * weight the object's pixels.
+   *
+   * @param spec From {@link EmojiScenes.sample}.
+   * @param options `size`: side in pixels (default 64).
+   * @returns The image and the mask, `[size, size]` row-major in [0, 1].
+   *
+   * @example
+   * ```ts
+   * import { createEmojiScenes } from "./mod.ts";
+   * const world = await createEmojiScenes();
+   * const { mask } = await world.renderWithMask(world.sample(7), { size: 32 });
+   * console.log(mask.length, Math.max(...mask) > 0.9); // 1024 true
+   * ```
+   */
+  async renderWithMask(
+    spec: SceneSpec,
+    options: { size?: number } = {},
+  ): Promise<{ image: RgbImage; mask: Float32Array }> {
+    const r = await this.#render(spec, options.size ?? 64, true);
+    return { image: r.image, mask: r.mask! };
+  }
+
+  async #render(
+    spec: SceneSpec,
+    size: number,
+    withMask: boolean,
+  ): Promise<{ image: RgbImage; mask: Float32Array | null }> {
     checkSize(size, "render scene");
     const ctx = SCENE_CONTEXTS.find((c) => c.name === spec.context);
     const drawBackground = BACKGROUNDS[spec.context];
@@ -349,6 +386,27 @@ export class EmojiScenes {
       );
     }
     composite(canvas, raster, place);
+    let mask: Float32Array | null = null;
+    if (withMask) {
+      // The object's coverage: a white copy of the raster (premultiplied: rgb = alpha) on black.
+      const white = new Float32Array(raster.rgba.length);
+      for (let i = 3; i < white.length; i += 4) {
+        white[i - 3] =
+          white[i - 2] =
+          white[i - 1] =
+          white[i] =
+            raster.rgba[i];
+      }
+      const m = new Canvas(size, size);
+      composite(m, { rgba: white, w: raster.w, h: raster.h }, {
+        ...place,
+        tint: null,
+        shiny: false,
+        wet: false,
+      });
+      mask = new Float32Array(size * size);
+      for (let i = 0; i < mask.length; i++) mask[i] = Math.min(1, Math.max(0, m.data[i * 3]));
+    }
     if (background !== null) {
       // Floating: the liquid covers the lowest part of the object, with a wavy waterline.
       const d = canvas.data, top = bottom - oh * 0.22;
@@ -360,6 +418,7 @@ export class EmojiScenes {
           const t = Math.min(1, Math.max(0, (v - line) * size / 1.5)) * 0.8;
           if (t <= 0) continue;
           const i = (py * size + px) * 3;
+          if (mask !== null) mask[py * size + px] *= 1 - t;
           d[i] += (background[i] - d[i]) * t;
           d[i + 1] += (background[i + 1] - d[i + 1]) * t;
           d[i + 2] += (background[i + 2] - d[i + 2]) * t;
@@ -372,7 +431,7 @@ export class EmojiScenes {
       const v = d[i] * 2 - 1;
       out[i] = v < -1 ? -1 : v > 1 ? 1 : v;
     }
-    return { data: out, width: size, height: size };
+    return { image: { data: out, width: size, height: size }, mask };
   }
 
   /**
@@ -396,10 +455,16 @@ export class EmojiScenes {
       const sceneSeed = sceneSeedOf(seed, i);
       const spec = this.sample(sceneSeed);
       const images: RgbImage[] = [];
-      for (const s of sizes) images.push(await this.render(spec, { size: s }));
+      const masks: Float32Array[] = [];
+      for (const s of sizes) {
+        const r = await this.#render(spec, s, options.masks === true);
+        images.push(r.image);
+        if (r.mask) masks.push(r.mask);
+      }
       yield {
         image: images[0],
         images,
+        ...(options.masks === true ? { masks } : {}),
         caption: spec.caption,
         classNoun: spec.classNoun,
         context: spec.context,

@@ -150,3 +150,31 @@ Deno.test("objectScale sets the object's size range; the default is DEFAULT_OBJE
     );
   }
 });
+
+Deno.test("renderWithMask: the same image as render, and the object's coverage (none on the background)", async () => {
+  const world = await createEmojiScenes();
+  for (let i = 0; i < 12; i++) {
+    // Every placement kind: ground, surface, floating (the liquid covers part of the object).
+    const ctx = SCENE_CONTEXTS[i % SCENE_CONTEXTS.length].name;
+    const spec = world.sample(sceneSeedOf(5, i), { context: ctx, property: i % 3 ? null : "red" });
+    const { image, mask } = await world.renderWithMask(spec, { size: 32 });
+    assert.deepEqual(image.data, (await world.render(spec, { size: 32 })).data);
+    assert.equal(mask.length, 32 * 32);
+    assert.ok(mask.every((v) => v >= 0 && v <= 1));
+    // The object covers a share of its box, scale² (a thin trumpet 0.23 of it, a lion 0.84).
+    const area = mask.reduce((a, b) => a + b, 0) / mask.length;
+    const s = spec.layout.scale;
+    assert.ok(area > 0.15 * s * s && area < s * s, `${ctx}: area ${area}, scale ${s}`);
+    // Outside the object's box nothing is covered: the corners are background.
+    for (const p of [0, 31, 32 * 31, 32 * 32 - 1]) assert.equal(mask[p], 0);
+  }
+  // Streams yield the same masks, at every size.
+  const streamed = [];
+  for await (const s of world.scenes({ seed: 9, count: 2, sizes: [16, 32], masks: true })) {
+    streamed.push(s);
+  }
+  const again = await world.renderWithMask(world.sample(sceneSeedOf(9, 1)), { size: 32 });
+  assert.deepEqual(streamed[1].masks![1], again.mask);
+  assert.equal(streamed[1].masks![0].length, 16 * 16);
+  for await (const s of world.scenes({ seed: 9, count: 1 })) assert.equal(s.masks, undefined);
+});

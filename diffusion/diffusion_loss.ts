@@ -39,6 +39,12 @@ export interface DiffusionLossOptions {
   weighting?: LossWeighting;
   /** γ of Min-SNR-γ. Default 5. */
   gamma?: number;
+  /**
+   * Per-pixel weights `[B, H, W, 1]` (borrowed), e.g. more weight on an object than on its
+   * background. Each example's error becomes Σ w·(x̂ − x)² / Σ w over its pixels, so the loss keeps
+   * its scale. Default: none (the plain mean).
+   */
+  pixelWeights?: tf.Tensor4D | null;
 }
 
 /**
@@ -84,6 +90,18 @@ export function diffusionLoss(prediction: tf.Tensor4D, options: DiffusionLossOpt
     ] as const,
   );
   const b = xStart.shape[0];
+  const pw = options.pixelWeights ?? null;
+  if (
+    pw !== null &&
+    (pw.rank !== 4 || pw.shape[0] !== b || pw.shape[1] !== xStart.shape[1] ||
+      pw.shape[2] !== xStart.shape[2] || pw.shape[3] !== 1)
+  ) {
+    throw new RangeError(
+      `Cannot compute the loss as 'pixelWeights' must have shape [${b}, ${xStart.shape[1]}, ${
+        xStart.shape[2]
+      }, 1]: current shape is [${pw.shape}]`,
+    );
+  }
   if (logSnr.length !== b) {
     throw new RangeError(
       `Cannot compute the loss as 'logSnr' must have one value per example (${b}): current length is ${logSnr.length}`,
@@ -121,7 +139,13 @@ export function diffusionLoss(prediction: tf.Tensor4D, options: DiffusionLossOpt
       const s = tf.tensor4d(sigmas, [b, 1, 1, 1]);
       target = tf.sub(tf.mul(a, noise), tf.mul(s, xStart)); // v = α ε − σ x
     }
-    const perExample = tf.mean(tf.squaredDifference(prediction, target), [1, 2, 3]); // [B]
+    const sq = tf.squaredDifference(prediction, target);
+    const perExample = pw === null
+      ? tf.mean(sq, [1, 2, 3]) // [B]
+      : tf.div(
+        tf.sum(tf.mul(sq, pw), [1, 2, 3]),
+        tf.mul(tf.sum(pw, [1, 2, 3]), xStart.shape[3]),
+      );
     // Eq. 1: w_t ‖x̂ − x‖² = w_t c_t ‖pred − target‖²
     return tf.mean(tf.mul(perExample, tf.tensor1d(factor))) as tf.Scalar;
   });

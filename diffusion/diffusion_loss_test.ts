@@ -69,3 +69,47 @@ Deno.test("loss: wrong logSnr length fails naming it", () => {
   );
   x.dispose();
 });
+
+Deno.test("loss: pixelWeights give Σ w·err / Σ w per example (hand-computed); all-ones is the plain mean", () => {
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    // x-prediction and weighting "x": the loss is the mean over examples of the weighted error.
+    // Example 0: errors 1, 4, 9, 16 (one channel) with weights 1, 1, 3, 5 → (1 + 4 + 27 + 80) / 10.
+    // Example 1: errors 0, 0, 0, 4 with weights 2, 2, 2, 2 → 1.
+    const x = tf.zeros([2, 2, 2, 1]) as tf.Tensor4D;
+    const pred = tf.tensor4d([1, 2, 3, 4, 0, 0, 0, 2], [2, 2, 2, 1]);
+    const pw = tf.tensor4d([1, 1, 3, 5, 2, 2, 2, 2], [2, 2, 2, 1]);
+    const opts = {
+      prediction: "x" as const,
+      xStart: x,
+      noise: x,
+      logSnr: [0, 0],
+      weighting: "x" as const,
+    };
+    const got = diffusionLoss(pred, { ...opts, pixelWeights: pw }).dataSync()[0];
+    assert.ok(Math.abs(got - (112 / 10 + 1) / 2) < 1e-5, `${got}`);
+    const plain = diffusionLoss(pred, opts).dataSync()[0];
+    const ones = diffusionLoss(pred, {
+      ...opts,
+      pixelWeights: tf.ones([2, 2, 2, 1]) as tf.Tensor4D,
+    });
+    assert.ok(Math.abs(ones.dataSync()[0] - plain) < 1e-6);
+    // With 3 channels the weight is shared by the channels of a pixel.
+    const x3 = tf.zeros([1, 1, 2, 3]) as tf.Tensor4D;
+    const p3 = tf.tensor4d([1, 1, 1, 2, 2, 2], [1, 1, 2, 3]);
+    const w3 = tf.tensor4d([1, 3], [1, 1, 2, 1]);
+    const got3 = diffusionLoss(p3, {
+      ...opts,
+      xStart: x3,
+      noise: x3,
+      logSnr: [0],
+      pixelWeights: w3,
+    });
+    assert.ok(Math.abs(got3.dataSync()[0] - (1 * 3 + 3 * 12) / (4 * 3)) < 1e-5);
+    assert.throws(
+      () => diffusionLoss(pred, { ...opts, pixelWeights: tf.ones([2, 2, 2, 3]) as tf.Tensor4D }),
+      /'pixelWeights' must have shape \[2, 2, 2, 1\]/,
+    );
+  });
+  assert.equal(tf.memory().numTensors, before);
+});

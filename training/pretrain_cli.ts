@@ -5,7 +5,7 @@
  * ```sh
  * deno task pretrain --stage base|sr1|sr2 [--steps N] [--batch B] [--lr X] [--resume] [--run DIR]
  *   [--backend NAME] [--time-budget-min M] [--preset small|tiny] [--base-run DIR] [--crop N]
- *   [--init-from FILE] [--object-scale MIN,MAX]
+ *   [--init-from FILE] [--object-scale MIN,MAX] [--object-weight K]
  *   [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
  * ```
  *
@@ -56,6 +56,8 @@ Options:
   --init-from FILE          start a fresh run from an exported cascade (e.g. models/default/cascade.safetensors)
   --object-scale MIN,MAX    object size range in the training scenes, as a fraction of the image side
                             (default: the world's, 0.4,0.62; larger objects give a 32² base more pixels per shape)
+  --object-weight K         loss weight of the object's pixels against the background's (default 1:
+                            the plain loss; K > 1 spends more of the gradient on the objects)
   --time-budget-min M       stop cleanly, with a checkpoint, before M minutes
   --checkpoint-every N      checkpoint every N steps (default 250)
   --checkpoint-minutes M    and at least every M minutes (default 10)
@@ -98,6 +100,7 @@ export async function main(
       "init-from": { type: "string" },
       "object-scale": { type: "string" },
       crop: { type: "string" },
+      "object-weight": { type: "string" },
       "time-budget-min": { type: "string" },
       "checkpoint-every": { type: "string" },
       "checkpoint-minutes": { type: "string" },
@@ -150,6 +153,14 @@ export async function main(
       }
       objectScale = [parts[0], parts[1]];
     }
+    const objectWeight = num("object-weight", values["object-weight"]);
+    if (objectWeight !== undefined && !(objectWeight > 0)) {
+      throw new UsageError(
+        `Cannot pretrain as '--object-weight' must be > 0: current value is ${
+          values["object-weight"]
+        }`,
+      );
+    }
     const runDir = values.run ?? join("runs", "pretrain", stage);
     const baseRun = values["base-run"] ?? join("runs", "pretrain", "base");
     const cascade = presetConfig(preset);
@@ -161,6 +172,7 @@ export async function main(
       baseCheckpoint: stage === "base" ? null : join(baseRun, "checkpoint.safetensors"),
       ...(values["init-from"] !== undefined ? { initFrom: values["init-from"] } : {}),
       ...(objectScale ? { objectScale } : {}),
+      ...(objectWeight !== undefined ? { objectWeight } : {}),
     });
     await initBackend({ prefer });
     using job = await createPretrainJob(config);

@@ -85,6 +85,14 @@ export interface PretrainConfig {
    * Default: the world's own (the key is left out, so that runs started before it existed resume).
    */
   readonly objectScale?: readonly [number, number];
+  /**
+   * Loss weight of the object's pixels relative to the background's (1: the plain loss). The
+   * background fills most of a scene and carries most of the loss; a weight above 1 spends more
+   * of the gradient on the object (`EmojiScenes.renderWithMask` coverage; `pixelWeights` = 1 +
+   * (k − 1)·coverage). Default: 1 (the key is left out, so that runs started before it existed
+   * resume).
+   */
+  readonly objectWeight?: number;
   /** Prompts of the base stage's sample grid. */
   readonly samplePrompts: readonly string[];
   /** Sampler steps of the sample grid. Default 25. */
@@ -180,6 +188,9 @@ export function createPretrainConfig(
     ...(input.objectScale
       ? { objectScale: Object.freeze([...input.objectScale]) as [number, number] }
       : {}),
+    ...(input.objectWeight !== undefined && input.objectWeight !== 1
+      ? { objectWeight: input.objectWeight }
+      : {}),
     samplePrompts: Object.freeze([...(input.samplePrompts ?? DEFAULT_SAMPLE_PROMPTS)]),
     sampleSteps: input.sampleSteps ?? 25,
     sampleGuidance: input.sampleGuidance ?? null,
@@ -210,6 +221,11 @@ export function createPretrainConfig(
         }`,
       );
     }
+  }
+  if (c.objectWeight !== undefined && !(Number.isFinite(c.objectWeight) && c.objectWeight > 0)) {
+    throw new RangeError(
+      `Cannot ${act} as 'objectWeight' must be a finite number > 0: current value is ${c.objectWeight}`,
+    );
   }
   const size = cascade.stages[i].imageSize;
   if (c.trainer.cropSize > size) {
@@ -308,20 +324,24 @@ export async function createPretrainJob(
   const stage = cascade.stages[i];
   const sizes = sr ? [cascade.stages[i - 1].imageSize, stage.imageSize] : [stage.imageSize];
   const maxLength = cascade.textEncoder.config.maxLength;
+  const objectWeight = c.objectWeight ?? 1;
 
   const batchAt = async (step: number) => {
     const images: FloatImage[][] = sizes.map(() => []);
     const captions: string[] = [];
+    const masks: Float32Array[] = [];
     for await (
       const s of world.scenes({
         seed: c.dataSeed,
         start: (step - 1) * c.batchSize,
         count: c.batchSize,
         sizes,
+        masks: objectWeight !== 1,
       })
     ) {
       s.images.forEach((im, k) => images[k].push(im));
       captions.push(s.caption);
+      if (s.masks) masks.push(s.masks[s.masks.length - 1]);
     }
     const ids = new Int32Array(c.batchSize * maxLength);
     const mask = new Uint8Array(c.batchSize * maxLength);
@@ -330,7 +350,7 @@ export async function createPretrainJob(
       ids.set(e.ids, k * maxLength);
       mask.set(e.mask, k * maxLength);
     });
-    return { images, captions, ids, mask };
+    return { images, captions, ids, mask, masks };
   };
 
   // The next batch is rendered while the current step runs its first awaits (sharp works in threads).
@@ -360,11 +380,26 @@ export async function createPretrainJob(
       const b = await take(trainer.step + 1);
       const xStart = imagesToTensor(b.images[sr ? 1 : 0]);
       const lowRes = sr ? imagesToTensor(b.images[0]) : null;
+      let pixelWeights: tf.Tensor4D | null = null;
+      if (b.masks.length > 0) {
+        const [, h, w] = xStart.shape;
+        const pw = new Float32Array(b.masks.length * h * w);
+        b.masks.forEach((m, k) => {
+          for (let p = 0; p < m.length; p++) pw[k * h * w + p] = 1 + (objectWeight - 1) * m[p];
+        });
+        pixelWeights = tf.tensor4d(pw, [b.masks.length, h, w, 1]);
+      }
       try {
-        return trainer.trainStep({ xStart, lowRes, tokens: { ids: b.ids, mask: b.mask } });
+        return trainer.trainStep({
+          xStart,
+          lowRes,
+          tokens: { ids: b.ids, mask: b.mask },
+          pixelWeights,
+        });
       } finally {
         xStart.dispose();
         lowRes?.dispose();
+        pixelWeights?.dispose();
       }
     },
     async checkpoint(): Promise<RunCheckpoint> {

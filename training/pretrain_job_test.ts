@@ -1,6 +1,7 @@
 import assert from "assert";
 import { presetConfig } from "./deps.ts";
-import { createPretrainConfig, PRETRAIN_SEEDS } from "./pretrain_job.ts";
+import { createPretrainConfig, createPretrainJob, PRETRAIN_SEEDS } from "./pretrain_job.ts";
+import { createEmojiScenes, initBackend, tf } from "./deps.ts";
 
 Deno.test("createPretrainConfig: defaults, the stages kept, and errors that name the value", () => {
   const base = createPretrainConfig({ cascade: presetConfig("small"), stage: "base" });
@@ -62,4 +63,44 @@ Deno.test("createPretrainConfig: objectScale is kept when given, left out otherw
       }),
     /'objectScale' must be \[min, max\] with 0 < min ≤ max ≤ 1: current value is \[0.8,0.5\]/,
   );
+});
+
+Deno.test("createPretrainConfig: objectWeight is left out at 1, kept otherwise, and checked", () => {
+  const tiny = presetConfig("tiny");
+  assert.ok(!("objectWeight" in createPretrainConfig({ cascade: tiny, stage: "base" })));
+  assert.ok(
+    !("objectWeight" in createPretrainConfig({ cascade: tiny, stage: "base", objectWeight: 1 })),
+  );
+  const c = createPretrainConfig({ cascade: tiny, stage: "base", objectWeight: 4 });
+  assert.equal(JSON.parse(JSON.stringify(c)).objectWeight, 4); // in config.json
+  assert.throws(
+    () => createPretrainConfig({ cascade: tiny, stage: "base", objectWeight: -1 }),
+    /'objectWeight' must be a finite number > 0: current value is -1/,
+  );
+});
+
+Deno.test({
+  name: "createPretrainJob: objectWeight weights the objects' pixels, without leaks",
+  sanitizeResources: false,
+  fn: async () => {
+    await initBackend({ quiet: true });
+    const world = await createEmojiScenes({ classes: ["dog", "teapot"] });
+    const firstLoss = async (objectWeight?: number) => {
+      const config = createPretrainConfig({
+        cascade: presetConfig("tiny"),
+        stage: "base",
+        batchSize: 2,
+        ...(objectWeight !== undefined ? { objectWeight } : {}),
+      });
+      using job = await createPretrainJob(config, { world });
+      const loss = (await job.trainStep()).loss;
+      const before = tf.memory().numTensors;
+      await job.trainStep();
+      assert.equal(tf.memory().numTensors, before);
+      return loss;
+    };
+    const plain = await firstLoss();
+    assert.equal(await firstLoss(1), plain);
+    assert.notEqual(await firstLoss(8), plain);
+  },
 });

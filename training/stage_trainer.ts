@@ -85,6 +85,11 @@ export interface StageBatch {
   lowRes?: tf.Tensor4D | null;
   /** Per-example loss weights `[B]` (e.g. DreamBooth's λ for the prior half). Default all 1. */
   exampleWeights?: ArrayLike<number> | null;
+  /**
+   * Per-pixel loss weights `[B, H, W, 1]` at `xStart`'s size (borrowed; cropped with it), e.g. more
+   * weight on the object than on its background (`diffusionLoss`'s `pixelWeights`). Default none.
+   */
+  pixelWeights?: tf.Tensor4D | null;
 }
 
 /** What one {@link StageTrainer.trainStep} reports. */
@@ -297,6 +302,12 @@ export class StageTrainer {
         `Cannot train a step as 'exampleWeights' must have ${b} values: current length is ${batch.exampleWeights.length}`,
       );
     }
+    const pws = batch.pixelWeights?.shape;
+    if (pws && (pws.length !== 4 || pws[0] !== b || pws[1] !== h || pws[2] !== w || pws[3] !== 1)) {
+      throw new RangeError(
+        `Cannot train a step as 'pixelWeights' must have shape [${b}, ${h}, ${w}, 1]: current shape is [${pws}]`,
+      );
+    }
     const size = c.cropSize > 0 ? c.cropSize : h;
     if (size > h || size > w) {
       throw new RangeError(
@@ -346,6 +357,10 @@ export class StageTrainer {
         const t4 = (a: Float32Array) => tf.tensor4d(a, [b, 1, 1, 1]);
         let x = batch.xStart;
         if (c.cropSize > 0) x = tf.slice(x, [0, crop[0], crop[1], 0], [b, size, size, ch]);
+        let pw = batch.pixelWeights ?? null;
+        if (pw !== null && c.cropSize > 0) {
+          pw = tf.slice(pw, [0, crop[0], crop[1], 0], [b, size, size, 1]);
+        }
         let lowRes: tf.Tensor4D | null = null;
         if (sr && aug && augNoise) {
           const factor = h / batch.lowRes!.shape[1];
@@ -384,6 +399,7 @@ export class StageTrainer {
               logSnr: idx ? idx.map((i) => lambdas[i]) : lambdas,
               weighting: c.weighting,
               gamma: c.gamma,
+              pixelWeights: pw === null ? null : pick(pw),
             });
           };
           if (!weights || weights.every((v) => v === 1)) return lossOf(null);

@@ -107,6 +107,38 @@ Deno.test("StageTrainer: per-example weights scale each example's loss", () => {
   x.dispose();
 });
 
+Deno.test("StageTrainer: per-pixel weights (all ones: the plain loss; a map weights its pixels; wrong shape refused)", () => {
+  const x = images(2);
+  const [b, h, w] = x.shape;
+  const lossWith = (pw: tf.Tensor4D | null, exampleWeights: number[] | null = null) => {
+    using net = new UNet(netConfig, { seed: 1 });
+    using enc = new T5Encoder(encConfig, { seed: 2 });
+    using tr = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, textEncoder: enc, seed: 4 });
+    return tr.trainStep({ xStart: x, tokens, pixelWeights: pw, exampleWeights }).loss;
+  };
+  const plain = lossWith(null);
+  const ones = tf.ones([b, h, w, 1]) as tf.Tensor4D;
+  assert.ok(Math.abs(lossWith(ones) - plain) < 1e-6 * plain);
+  // Weight only the left half: the loss is the left half's mean error, not the plain mean.
+  const left = tf.tidy(() =>
+    tf.concat([tf.ones([b, h, w / 2, 1]), tf.zeros([b, h, w / 2, 1])], 2) as tf.Tensor4D
+  );
+  const right = tf.tidy(() => tf.sub(1, left) as tf.Tensor4D);
+  const l = lossWith(left), r = lossWith(right);
+  assert.ok(l !== plain && r !== plain);
+  // Halves of equal size: the plain mean is the mean of the two halves' means.
+  assert.ok(Math.abs((l + r) / 2 - plain) < 1e-5 * plain, `${l} ${r} ${plain}`);
+  // With example weights the pixel weights still apply (the gathered groups keep their maps).
+  assert.ok(Math.abs(lossWith(left, [2, 2]) - 2 * l) < 1e-5 * l);
+  const before = tf.memory().numTensors;
+  assert.throws(
+    () => lossWith(tf.ones([b, h, w, 3]) as tf.Tensor4D),
+    /'pixelWeights' must have shape/,
+  );
+  assert.equal(tf.memory().numTensors, before + 1); // only the refused map itself
+  tf.dispose([x, ones, left, right]);
+});
+
 Deno.test("StageTrainer: the text encoder changes only when trained; no tensor leaks", () => {
   const x = images(3);
   for (const train of [false, true]) {

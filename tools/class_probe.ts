@@ -1,0 +1,165 @@
+/**
+ * Can a base stage learn class nouns with a given recipe? Trains the base (from scratch or from a
+ * cascade, `--init`) on a world restricted to a few classes, and every `--every` steps prints
+ * (a) the loss gap of the wrong class noun against the right one on 64 held-out real 32² scenes
+ * (x-space loss, same noise; > 0 means the UNet uses the class noun) at t = 0.5, 0.7, 0.85 and
+ * (b) the class of generated 32² samples ("a <class>", "… on the beach", "… in the snow", "… on
+ * the grass"; 25 DDIM steps, the stage's guidance) as eval/'s world classifier reads them,
+ * restricted to the probe's classes (chance 1/k). Sample grids go to `runs/diag/<tag>_stepN.png`.
+ * A diagnostic for issue 4 (`models/README.md`); nothing is saved but the grids.
+ *
+ * ```sh
+ * deno run -A tools/class_probe.ts --classes dog,cat,teapot,backpack,sneaker,clock,car,vase,candle,bowl \
+ *   --init models/default/cascade.safetensors --object-weight 5 --steps 1000 --every 250 --tag ten_ow5
+ * ```
+ *
+ * Options: `--classes LIST`, `--steps N` (400), `--every N` (100), `--init FILE`, `--object-weight K`,
+ * `--scale MIN,MAX`, `--lr X`, `--weighting minSnr|v|x|epsilon`, `--batch B` (16), `--samples N`
+ * (generated images per measurement, 32), `--tag NAME`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  createEmojiScenes,
+  diffusionLoss,
+  disposeTextEmbedding,
+  initBackend,
+  sceneSeedOf,
+  scheduleAt,
+  type TextEmbedding,
+  tf,
+} from "../eval/deps.ts";
+import { createPretrainConfig, createPretrainJob } from "../training/pretrain_job.ts";
+import { presetConfig, saveImageGrid } from "../training/deps.ts";
+import { WorldClassifier } from "../eval/world_classifier.ts";
+import type { LossWeighting } from "../diffusion/mod.ts";
+import { resizeImage } from "../eval/_resize.ts";
+import { rgbImageFromUint8 } from "../eval/deps.ts";
+
+const { values: a } = parseArgs({
+  args: Deno.args,
+  options: {
+    classes: { type: "string", default: "dog,teapot" },
+    steps: { type: "string", default: "400" },
+    every: { type: "string", default: "100" },
+    scale: { type: "string" },
+    lr: { type: "string" },
+    weighting: { type: "string" },
+    init: { type: "string" },
+    tag: { type: "string", default: "probe" },
+    batch: { type: "string", default: "16" },
+    samples: { type: "string", default: "32" },
+    "object-weight": { type: "string" },
+  },
+});
+const K = a.classes!.split(","), steps = Number(a.steps), every = Number(a.every);
+await initBackend({ quiet: true });
+const scale = a.scale ? a.scale.split(",").map(Number) as [number, number] : undefined;
+const world = await createEmojiScenes({ classes: K, ...(scale ? { objectScale: scale } : {}) });
+const config = createPretrainConfig({
+  cascade: presetConfig("small"),
+  stage: "base",
+  batchSize: Number(a.batch),
+  ...(a.init ? { initFrom: a.init } : {}),
+  dataSeed: 0x00300000,
+  trainer: {
+    ...(a.lr ? { learningRate: Number(a.lr) } : {}),
+    ...(a.weighting ? { weighting: a.weighting as LossWeighting } : {}),
+  },
+  ...(a["object-weight"] ? { objectWeight: Number(a["object-weight"]) } : {}),
+});
+using job = await createPretrainJob(config, { world });
+using clf = await WorldClassifier.load();
+const idx = K.map((c) => clf.classes.indexOf(c));
+const cascade = job.cascade, st = cascade.stages[0], L = cascade.textEncoder.config.maxLength;
+const N = 64;
+const specs = Array.from(
+  { length: N },
+  (_, i) => world.sample(sceneSeedOf(0x0e7a0002 + 99, i), { property: null }),
+);
+const xs = await Promise.all(specs.map(async (s) => (await world.render(s, { size: 32 })).data));
+const x = tf.tensor4d(Float32Array.from(xs.flatMap((v) => Array.from(v))), [N, 32, 32, 3]);
+const encode = (caps: string[]): TextEmbedding => {
+  const ids = new Int32Array(caps.length * L), mask = new Uint8Array(caps.length * L);
+  caps.forEach((c, k) => {
+    const e = cascade.tokenizer.encodeFixed(c, L);
+    ids.set(e.ids, k * L);
+    mask.set(e.mask, k * L);
+  });
+  return cascade.textEncoder.encode(ids, mask, { batch: caps.length });
+};
+
+async function measure(step: number): Promise<void> {
+  const right = encode(specs.map((s) => s.caption));
+  const wrong = encode(
+    specs.map((s, i) =>
+      s.caption.replace(
+        s.classNoun,
+        K[(K.indexOf(s.classNoun) + 1 + (i % (K.length - 1))) % K.length],
+      )
+    ),
+  );
+  const gaps: string[] = [];
+  for (const t of [0.5, 0.7, 0.85]) {
+    const at = scheduleAt(st.schedule, t);
+    const eps = tf.randomNormal([N, 32, 32, 3], 0, 1, "float32", 4) as tf.Tensor4D;
+    const zt = tf.add(tf.mul(at.alpha, x), tf.mul(at.sigma, eps)) as tf.Tensor4D;
+    const logSnr = tf.fill([N], at.logSnr) as tf.Tensor1D, keep = tf.ones([N]) as tf.Tensor1D;
+    const loss = (text: TextEmbedding) =>
+      tf.tidy(() =>
+        diffusionLoss(st.unet.apply(zt, { logSnr, text, keep }), {
+          prediction: st.unet.config.prediction,
+          xStart: x,
+          noise: eps,
+          logSnr: Array(N).fill(at.logSnr),
+          weighting: "x",
+        }).dataSync()[0]
+      );
+    const r = loss(right), w = loss(wrong);
+    gaps.push(`t=${t} ${(100 * (w - r) / r).toFixed(2)}%`);
+    tf.dispose([eps, zt, logSnr, keep]);
+  }
+  disposeTextEmbedding(right);
+  disposeTextEmbedding(wrong);
+  const per = Math.max(2, Math.floor(Number(a.samples) / K.length));
+  const ctx = ["", " on the beach", " in the snow", " on the grass"];
+  const prompts = K.flatMap((c) => Array.from({ length: per }, (_, j) => `a ${c}${ctx[j % 4]}`));
+  const { images } = await cascade.sample({ prompt: prompts, seed: 7, stages: 1, steps: 25 });
+  const out = clf.classify(images.map((im) => resizeImage(rgbImageFromUint8(im), 64)));
+  const C = clf.classes.length;
+  let ok = 0;
+  prompts.forEach((_, i) => {
+    let best = 0;
+    for (let k = 1; k < K.length; k++) {
+      if (out.classProbs[i * C + idx[k]] > out.classProbs[i * C + idx[best]]) best = k;
+    }
+    if (best === Math.floor(i / per)) ok++;
+  });
+  await Deno.mkdir("runs/diag", { recursive: true });
+  await saveImageGrid(
+    `runs/diag/${a.tag}_step${step}.png`,
+    images.map((im) => rgbImageFromUint8(im)),
+    { columns: per, scale: 3 },
+  );
+  console.log(
+    `step ${step}: gap ${gaps.join(", ")} | generated class (${K.length}-way) ${
+      (100 * ok / prompts.length).toFixed(1)
+    }% of ${prompts.length}`,
+  );
+}
+
+await measure(0);
+const t0 = performance.now();
+for (let s = 1; s <= steps; s++) {
+  const r = await job.trainStep();
+  if (s % 50 === 0) {
+    console.log(
+      `step ${s} loss ${r.loss.toFixed(4)} ${
+        ((performance.now() - t0) / 1000 / s).toFixed(2)
+      } s/step`,
+    );
+  }
+  if (s % every === 0) await measure(s);
+}
+x.dispose();

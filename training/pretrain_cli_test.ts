@@ -36,6 +36,14 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
     assert.equal(r.code, 2, bad);
     assert.match(r.text, /'--object-scale' must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1/);
   }
+  r = await capture(() => main(["--stage", "base", "--object-weight", "0"]));
+  assert.equal(r.code, 2);
+  assert.match(r.text, /'--object-weight' must be > 0: current value is 0/);
+  r = await capture(() => main(["--stage", "base", "--object-weight", "x"]));
+  assert.equal(r.code, 2);
+  assert.match(r.text, /'--object-weight' must be a finite number/);
+  r = await capture(() => main(["--help"]));
+  assert.match(r.text, /--object-weight K/);
 });
 
 Deno.test("export CLI: help, and a missing run is an error naming it", async () => {

@@ -20,7 +20,7 @@ import { EVAL_NET_SIZE } from "./_nets.ts";
 
 /**
  * Default DDIM steps of the super-resolution stages in an evaluation: 10 instead of SR 1's 20 halves
- * its share of the time (`deno task eval` on the default model: 608 s → about 450 s) and leaves what
+ * its share of the time (`deno task eval` on the default model: 608 s → 386 s, measured) and leaves what
  * the eval nets read at 64² nearly unchanged (`bench/eval_sr_steps.ts`, 48 images of the default
  * model: context and property verdicts identical, mean |Δ| 2.9 of 255 per 128² pixel).
  */

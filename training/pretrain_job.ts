@@ -381,15 +381,16 @@ export async function createPretrainJob(
       const xStart = imagesToTensor(b.images[sr ? 1 : 0]);
       const lowRes = sr ? imagesToTensor(b.images[0]) : null;
       let pixelWeights: tf.Tensor4D | null = null;
-      if (b.masks.length > 0) {
-        const [, h, w] = xStart.shape;
-        const pw = new Float32Array(b.masks.length * h * w);
-        b.masks.forEach((m, k) => {
-          for (let p = 0; p < m.length; p++) pw[k * h * w + p] = 1 + (objectWeight - 1) * m[p];
-        });
-        pixelWeights = tf.tensor4d(pw, [b.masks.length, h, w, 1]);
-      }
       try {
+        if (b.masks.length > 0) {
+          // 1 on the background, objectWeight on the object, the coverage in between.
+          const [, h, w] = xStart.shape;
+          const pw = new Float32Array(b.masks.length * h * w);
+          b.masks.forEach((m, k) => {
+            for (let p = 0; p < m.length; p++) pw[k * h * w + p] = 1 + (objectWeight - 1) * m[p];
+          });
+          pixelWeights = tf.tensor4d(pw, [b.masks.length, h, w, 1]);
+        }
         return trainer.trainStep({
           xStart,
           lowRes,

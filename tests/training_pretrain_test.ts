@@ -90,6 +90,27 @@ Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR st
       );
       assert.equal(job.step, 0);
     }
+    // An SR run started from the export keeps its UNet but takes the base run's encoder (float32
+    // run 'a'), not the export's float16 copy: the cascade's text encoder is the base run's.
+    {
+      const srWarm = createPretrainConfig({
+        cascade: presetConfig("tiny"),
+        stage: "sr1",
+        batchSize: 2,
+        initFrom: r.path,
+        baseCheckpoint: join(dir, "a", "checkpoint.safetensors"),
+      });
+      using job = await createPretrainJob(srWarm, { world });
+      const got = await job.cascade.textEncoder.exportWeights();
+      assert.deepEqual(got.get("shared.weight")!.data, wa.tensors.get(enc)!.data);
+      const u = await job.cascade.stages[1].unet.exportWeights();
+      const [name, t] = [...u.entries()][0];
+      const want = srCkpt.tensors.get(`stages.1.${name}`)!.data as Float32Array;
+      const have = t.data as Float32Array;
+      assert.ok(
+        have.every((v, k) => Math.abs(v - want[k]) <= 1e-3 * Math.max(1, Math.abs(want[k]))),
+      );
+    }
     const meta = JSON.parse(await Deno.readTextFile(join(out, "model.json")));
     assert.equal(meta.dtype, "F16");
     await assert.rejects(() => exportCascade([join(dir, "sr")], out), /is not stage 0/);

@@ -53,7 +53,8 @@ Options:
   --preset NAME             cascade preset: small (default) or tiny
   --base-run DIR            SR stages: the base run folder (default runs/pretrain/base)
   --crop N                  SR stages: random crop side, 0 = none (default sr1 ${DEFAULT_PRETRAIN_CROP.sr1}, sr2 ${DEFAULT_PRETRAIN_CROP.sr2})
-  --init-from FILE          start a fresh run from an exported cascade (e.g. models/default/cascade.safetensors)
+  --init-from FILE          start a fresh run from an exported cascade (e.g. models/default/cascade.safetensors);
+                            SR stages take only their UNet from it and keep the --base-run's text encoder
   --object-scale MIN,MAX    object size range in the training scenes, as a fraction of the image side
                             (default: the world's, 0.4,0.62; larger objects give a 32² base more pixels per shape)
   --object-weight K         loss weight of the object's pixels against the background's (default 1:

@@ -305,7 +305,8 @@ export async function createPretrainJob(
           `Cannot pretrain from 'initFrom' ('${c.initFrom}') as it is not a cascade checkpoint`,
         );
       }
-      cascade.textEncoder.loadWeights(tensors, { prefix: "text_encoder." });
+      // An SR stage trains on the base run's frozen encoder (loaded above), never the file's.
+      if (!sr) cascade.textEncoder.loadWeights(tensors, { prefix: "text_encoder." });
       if ([...tensors.keys()].some((k) => k.startsWith(`stages.${i}.`))) {
         cascade.stages[i].unet.loadWeights(tensors, { prefix: `stages.${i}.` });
       }

@@ -75,6 +75,8 @@ interface QualityRow {
   context: string;
   property: string | null;
   predicted: { classNoun: string; context: string; property: string | null };
+  /** Rank of the prompted class among the classifier's classes (1 = its top guess). */
+  classRank: number;
 }
 
 async function loadCascade(model: string): Promise<Cascade> {
@@ -94,6 +96,31 @@ async function loadCascade(model: string): Promise<Cascade> {
     throw new Error(`Cannot measure as '${file}' holds a ${loaded.kind}, not a cascade`);
   }
   return loaded.model as Cascade;
+}
+
+/**
+ * Rank (1-based) of class `want` in row `i` of `[N, classes]` softmax probabilities: one plus the
+ * number of classes scored strictly higher.
+ *
+ * @example
+ * ```ts
+ * import { classRankOf } from "./measure_prior.ts";
+ * const probs = new Float32Array([0.1, 0.6, 0.3]);
+ * console.log(classRankOf(probs, ["dog", "cat", "teapot"], 0, "teapot")); // 2
+ * ```
+ */
+export function classRankOf(
+  probs: Float32Array,
+  classes: readonly string[],
+  i: number,
+  want: string,
+): number {
+  const k = classes.indexOf(want);
+  if (k < 0) throw new RangeError(`Cannot rank class '${want}' as the classifier does not know it`);
+  const row = probs.subarray(i * classes.length, (i + 1) * classes.length);
+  let rank = 1;
+  for (const p of row) if (p > row[k]) rank++;
+  return rank;
 }
 
 const pct = (c: ConfidenceInterval) =>
@@ -195,11 +222,14 @@ if (import.meta.main) {
         context: cls.context[i],
         property: cls.property[i],
       },
+      classRank: classRankOf(cls.classProbs, classifier.classes, i, p.classNoun),
     }));
     const hit = (f: (r: QualityRow) => boolean, only: (r: QualityRow) => boolean = () => true) =>
       bootstrapCi(rows.filter(only).map((r) => f(r) ? 1 : 0), { seed: 1 });
     const quality = {
       classAccuracy: hit((r) => r.predicted.classNoun === r.classNoun),
+      // Top-5: a finer signal than top-1 while a prior is learning its classes.
+      classTop5Accuracy: hit((r) => r.classRank <= 5),
       contextAccuracy: hit((r) => r.predicted.context === r.context),
       propertyAccuracy: hit((r) => r.predicted.property === r.property, (r) => r.property !== null),
       classChance: 1 / classifier.classes.length,
@@ -287,6 +317,9 @@ if (import.meta.main) {
         `| class right (chance ${f(quality.classChance)}) | ${pct(quality.classAccuracy)} | ${
           f(heldOut.classNoun)
         } |`,
+        `| class in the top 5 (chance ${f(5 * quality.classChance)}) | ${
+          pct(quality.classTop5Accuracy)
+        } | |`,
         `| context right | ${pct(quality.contextAccuracy)} | ${f(heldOut.context)} |`,
         `| property right (${quality.propertyAccuracy.n} prompts with one) | ${
           pct(quality.propertyAccuracy)

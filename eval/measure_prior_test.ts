@@ -1,0 +1,14 @@
+import assert from "node:assert/strict";
+import { classRankOf } from "./measure_prior.ts";
+
+Deno.test("classRankOf: 1 + the classes scored higher, per row; ties share the better rank", () => {
+  const classes = ["dog", "cat", "teapot"];
+  const probs = new Float32Array([0.1, 0.6, 0.3, 0.5, 0.25, 0.25]);
+  assert.equal(classRankOf(probs, classes, 0, "cat"), 1);
+  assert.equal(classRankOf(probs, classes, 0, "teapot"), 2);
+  assert.equal(classRankOf(probs, classes, 0, "dog"), 3);
+  assert.equal(classRankOf(probs, classes, 1, "dog"), 1);
+  assert.equal(classRankOf(probs, classes, 1, "cat"), 2);
+  assert.equal(classRankOf(probs, classes, 1, "teapot"), 2);
+  assert.throws(() => classRankOf(probs, classes, 0, "vase"), /does not know it/);
+});

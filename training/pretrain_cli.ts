@@ -59,6 +59,8 @@ Options:
                             (default: the world's, 0.4,0.62; larger objects give a 32² base more pixels per shape)
   --object-weight K         loss weight of the object's pixels against the background's (default 1:
                             the plain loss; K > 1 spends more of the gradient on the objects)
+  --data-seed N             EmojiScenes stream seed, an integer below 2^24 (default 1048576 + stage index);
+                            give a run that continues another one (--init-from) fresh scenes
   --time-budget-min M       stop cleanly, with a checkpoint, before M minutes
   --checkpoint-every N      checkpoint every N steps (default 250)
   --checkpoint-minutes M    and at least every M minutes (default 10)
@@ -102,6 +104,7 @@ export async function main(
       "object-scale": { type: "string" },
       crop: { type: "string" },
       "object-weight": { type: "string" },
+      "data-seed": { type: "string" },
       "time-budget-min": { type: "string" },
       "checkpoint-every": { type: "string" },
       "checkpoint-minutes": { type: "string" },
@@ -162,6 +165,12 @@ export async function main(
         }`,
       );
     }
+    const dataSeed = num("data-seed", values["data-seed"], { int: true });
+    if (dataSeed !== undefined && dataSeed >= 2 ** 24) {
+      throw new UsageError(
+        `Cannot pretrain as '--data-seed' must be below 2^24 = 16777216 (eval/ owns the seeds above): current value is ${dataSeed}`,
+      );
+    }
     const runDir = values.run ?? join("runs", "pretrain", stage);
     const baseRun = values["base-run"] ?? join("runs", "pretrain", "base");
     const cascade = presetConfig(preset);
@@ -174,6 +183,7 @@ export async function main(
       ...(values["init-from"] !== undefined ? { initFrom: values["init-from"] } : {}),
       ...(objectScale ? { objectScale } : {}),
       ...(objectWeight !== undefined ? { objectWeight } : {}),
+      ...(dataSeed !== undefined ? { dataSeed } : {}),
     });
     await initBackend({ prefer });
     using job = await createPretrainJob(config);

@@ -44,6 +44,16 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
   assert.match(r.text, /'--object-weight' must be a finite number/);
   r = await capture(() => main(["--help"]));
   assert.match(r.text, /--object-weight K/);
+  assert.match(r.text, /--data-seed N/);
+  r = await capture(() => main(["--stage", "base", "--data-seed", "16777216"]));
+  assert.equal(r.code, 2);
+  assert.match(
+    r.text,
+    /'--data-seed' must be below 2\^24 = 16777216 .*: current value is 16777216/,
+  );
+  r = await capture(() => main(["--stage", "base", "--data-seed", "1.5"]));
+  assert.equal(r.code, 2);
+  assert.match(r.text, /'--data-seed' must be an integer ≥ 0/);
 });
 
 Deno.test("export CLI: help, and a missing run is an error naming it", async () => {
@@ -59,4 +69,39 @@ Deno.test("export CLI: help, and a missing run is an error naming it", async () 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "pretrain CLI: --data-seed reaches the run's config (tiny preset, one step)",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const run = `${dir}/base`;
+      const r = await capture(() =>
+        main([
+          "--stage",
+          "base",
+          "--preset",
+          "tiny",
+          "--steps",
+          "1",
+          "--batch",
+          "2",
+          "--data-seed",
+          "4242",
+          "--sample-every",
+          "0",
+          "--run",
+          run,
+        ])
+      );
+      assert.equal(r.code, 0, r.text);
+      assert.match(r.text, /data stream seed 4242/);
+      const config = JSON.parse(await Deno.readTextFile(`${run}/config.json`));
+      assert.equal(config.dataSeed, 4242);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

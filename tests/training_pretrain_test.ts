@@ -103,13 +103,19 @@ Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR st
       using job = await createPretrainJob(srWarm, { world });
       const got = await job.cascade.textEncoder.exportWeights();
       assert.deepEqual(got.get("shared.weight")!.data, wa.tensors.get(enc)!.data);
+      // Every UNet tensor is the SR run's, up to float16 rounding (relative 2^-11): far tighter
+      // than the ~lr each of its 2 Adam steps moved a weight away from a fresh initialisation.
       const u = await job.cascade.stages[1].unet.exportWeights();
-      const [name, t] = [...u.entries()][0];
-      const want = srCkpt.tensors.get(`stages.1.${name}`)!.data as Float32Array;
-      const have = t.data as Float32Array;
-      assert.ok(
-        have.every((v, k) => Math.abs(v - want[k]) <= 1e-3 * Math.max(1, Math.abs(want[k]))),
-      );
+      assert.ok(u.size > 0);
+      for (const [name, t] of u) {
+        const want = srCkpt.tensors.get(`stages.1.${name}`)!.data as Float32Array;
+        const have = t.data as Float32Array;
+        assert.equal(have.length, want.length, name);
+        assert.ok(
+          have.every((v, k) => Math.abs(v - want[k]) <= 1e-3 * Math.abs(want[k]) + 1e-6),
+          name,
+        );
+      }
     }
     const meta = JSON.parse(await Deno.readTextFile(join(out, "model.json")));
     assert.equal(meta.dtype, "F16");

@@ -31,6 +31,7 @@ export {
   presetConfig,
   type PresetName,
   readSafetensors,
+  type SafetensorsContent,
   sampleImages,
   saveCheckpoint,
   type Schedule,

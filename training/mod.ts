@@ -56,6 +56,11 @@ export {
   saveLossCurve,
 } from "./loss_curve.ts";
 export {
+  averageCascades,
+  type AverageCascadesOptions,
+  type AveragedCascade,
+} from "./average_cascades.ts";
+export {
   createPretrainConfig,
   createPretrainJob,
   DEFAULT_SAMPLE_PROMPTS,

@@ -2,7 +2,7 @@
  * Averages exported cascades (a "model soup", see `average_cascades.ts`):
  *
  * ```sh
- * deno task average-cascades --inputs runs/export_a,runs/export_b --out models/wip/base_ow5 \
+ * deno task average-cascades --inputs runs/export_a,runs/export_b --out models/wip/base \
  *   [--weights 1,1] [--dtype F16|F32]
  * ```
  *

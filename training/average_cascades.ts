@@ -8,7 +8,8 @@
  *
  * The inputs must agree on their cascade config (the `config` metadata), tensor names and shapes;
  * the mean is taken in float32 and written as float16 (or float32) with the first input's metadata
- * plus a `soup` entry naming the inputs and their weights, and a `model.json` beside it.
+ * (less its `steps`) plus a `soup` entry naming the inputs, their weights and steps, and a
+ * `model.json` beside it. Integer tensors are not averaged: they must be equal in every input.
  *
  * @module
  */
@@ -163,8 +164,10 @@ export async function averageCascades(
   }));
   await Deno.mkdir(outDir, { recursive: true });
   const path = join(outDir, fileName);
+  // The first input's `steps` would describe only that input: the `soup` entry names them all.
+  const { steps: _steps, ...kept } = first.metadata;
   await writeSafetensors(path, out, {
-    metadata: { ...first.metadata, soup: JSON.stringify(described) },
+    metadata: { ...kept, soup: JSON.stringify(described) },
     floatDtype: dtype,
   });
   const bytes = (await Deno.stat(path)).size;

@@ -4,10 +4,10 @@ import { buildCascade, loadCheckpoint, presetConfig, saveCheckpoint } from "../d
 import { initBackend } from "../backend/mod.ts";
 import { readSafetensors, writeSafetensors } from "./deps.ts";
 import { averageCascades } from "./average_cascades.ts";
+import { main } from "./average_cli.ts";
 
 const rangeError = (part: string) => (e: unknown) =>
   e instanceof RangeError && e.message.includes(part);
-import { main } from "./average_cli.ts";
 
 Deno.test({
   name: "averageCascades: the weighted mean of two tiny cascades, loadable, with the inputs named",
@@ -44,6 +44,7 @@ Deno.test({
       }
       assert.ok(differing > checked / 4, "the two seeds should give different weights");
       assert.deepEqual(JSON.parse(s.metadata.soup).length, 2);
+      assert.equal(s.metadata.steps, undefined, "one input's steps must not describe the average");
       const loaded = await loadCheckpoint(r.path);
       assert.deepEqual(loaded.kind, "cascade");
       loaded.model.dispose();
@@ -101,6 +102,23 @@ Deno.test({
       await assert.rejects(() => averageCascades([p("a"), p("zz")], out), rangeError("not exist"));
       const ok = await averageCascades([p("a"), p("b")], out, { dtype: "F32" });
       assert.deepEqual([...(await readSafetensors(ok.path)).tensors.get("w")!.data], [2, 3]);
+      // Integer tensors are copied when equal and refused when they differ.
+      const ints = (v: number[], f: number) => ({
+        w: { shape: [1], data: new Float32Array([f]) },
+        n: { shape: [v.length], data: new Int32Array(v), dtype: "I32" as const },
+      });
+      await writeSafetensors(p("i1"), ints([7, 8], 1), { metadata: meta("{}") });
+      await writeSafetensors(p("i2"), ints([7, 8], 3), { metadata: meta("{}") });
+      await writeSafetensors(p("i3"), ints([7, 9], 3), { metadata: meta("{}") });
+      const iok = await readSafetensors(
+        (await averageCascades([p("i1"), p("i2")], join(dir, "int"), { dtype: "F32" })).path,
+      );
+      assert.deepEqual([...iok.tensors.get("n")!.data], [7, 8]);
+      assert.deepEqual([...iok.tensors.get("w")!.data], [2]);
+      await assert.rejects(
+        () => averageCascades([p("i1"), p("i3")], join(dir, "int")),
+        rangeError("integer tensor 'n' differs"),
+      );
       assert.deepEqual(await main(["--out", out, "--inputs", p("a")]), 2);
       assert.deepEqual(
         await main(["--out", out, "--weights", "1", "--inputs", `${p("a")},${p("b")}`]),

@@ -61,6 +61,13 @@ export {
   type AveragedCascade,
 } from "./average_cascades.ts";
 export {
+  CASCADE_PARTS,
+  type CascadePart,
+  composeCascades,
+  type ComposeCascadesOptions,
+  type ComposedCascade,
+} from "./compose_cascades.ts";
+export {
   createPretrainConfig,
   createPretrainJob,
   DEFAULT_SAMPLE_PROMPTS,

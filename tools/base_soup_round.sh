@@ -34,5 +34,17 @@ wait "${pids[@]}"
 for l in l1 l2; do
   $DENO run -A training/export_cli.ts --runs "$ROUND/$l" --stages base --out "$ROUND/export_$l"
 done
+# average-cascades writes a fresh model.json: carry the start's lineage over and add this round
+PREV=$(mktemp)
+cp models/wip/base/model.json "$PREV"
 $DENO task average-cascades --inputs "$ROUND/export_l1,$ROUND/export_l2" --out models/wip/base
+$DENO eval "
+const prev = JSON.parse(Deno.readTextFileSync('$PREV'));
+const path = 'models/wip/base/model.json';
+const out = JSON.parse(Deno.readTextFileSync(path));
+const steps = out.soup.map((s) => JSON.parse(s.steps)[0][1]);
+out.lineage = [...(prev.lineage ?? []), 'round $ROUND: + ' + steps[0] + ' steps weight 5 (seed $S1) and + ' + steps[1] + ' steps weight 20 (seed $S2), $BUDGET min each, averaged'];
+Deno.writeTextFileSync(path, JSON.stringify(out, null, 2) + '\\n');
+"
+rm -f "$PREV"
 $DENO run -A eval/class_signal.ts --model models/wip/base | tee "$ROUND/class_signal.txt"

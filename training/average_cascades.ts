@@ -13,14 +13,9 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import {
-  type NamedTensor,
-  readSafetensors,
-  type SafetensorsContent,
-  writeSafetensors,
-} from "./deps.ts";
-import { writeJsonAtomic } from "./_atomic.ts";
+import { join } from "node:path";
+import { type NamedTensor, readSafetensors, type SafetensorsContent } from "./deps.ts";
+import { writeCascadeFolder } from "./_cascade_folder.ts";
 
 /** Options of {@link averageCascades}. */
 export interface AverageCascadesOptions {
@@ -162,21 +157,11 @@ export async function averageCascades(
     weight: weights[i],
     steps: files[i].metadata.steps ?? null,
   }));
-  await Deno.mkdir(outDir, { recursive: true });
-  const path = join(outDir, fileName);
   // The first input's `steps` would describe only that input: the `soup` entry names them all.
   const { steps: _steps, ...kept } = first.metadata;
-  await writeSafetensors(path, out, {
-    metadata: { ...kept, soup: JSON.stringify(described) },
-    floatDtype: dtype,
-  });
-  const bytes = (await Deno.stat(path)).size;
-  await writeJsonAtomic(join(dirname(path), "model.json"), {
-    file: fileName,
-    dtype,
-    bytes,
+  const metadata = { ...kept, soup: JSON.stringify(described) };
+  const { path, bytes } = await writeCascadeFolder(outDir, fileName, out, metadata, dtype, {
     soup: described,
-    exportedAt: new Date().toISOString(),
   });
   return { path, bytes, inputs: described, tensors: out.size };
 }

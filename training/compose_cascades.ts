@@ -12,9 +12,9 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import { type NamedTensor, readSafetensors, writeSafetensors } from "./deps.ts";
-import { writeJsonAtomic } from "./_atomic.ts";
+import { join } from "node:path";
+import { type NamedTensor, readSafetensors } from "./deps.ts";
+import { writeCascadeFolder } from "./_cascade_folder.ts";
 
 /** A part of a cascade that {@link composeCascades} can take from a donor. */
 export type CascadePart = "base" | "sr1" | "sr2" | "text_encoder";
@@ -179,21 +179,11 @@ export async function composeCascades(
     donorSoup: d.metadata.soup ?? null,
     parts: [...parts],
   };
-  await Deno.mkdir(outDir, { recursive: true });
-  const path = join(outDir, fileName);
   // The target's `steps` would claim its own training for the parts replaced: `composed` says both.
   const { steps: _steps, soup: _soup, ...rest } = t.metadata;
-  await writeSafetensors(path, out, {
-    metadata: { ...rest, composed: JSON.stringify(composed) },
-    floatDtype: dtype,
-  });
-  const bytes = (await Deno.stat(path)).size;
-  await writeJsonAtomic(join(dirname(path), "model.json"), {
-    file: fileName,
-    dtype,
-    bytes,
+  const metadata = { ...rest, composed: JSON.stringify(composed) };
+  const { path, bytes } = await writeCascadeFolder(outDir, fileName, out, metadata, dtype, {
     composed,
-    exportedAt: new Date().toISOString(),
   });
   return { path, bytes, taken, kept };
 }

@@ -5,7 +5,8 @@
 #   1. the first cascade: base 5,000 steps, SR 1 2,000 steps, SR 2 1,400 steps (plain loss);
 #   2. the base continued with the object-weighted loss (weight 5, 7,164 steps);
 #   3. two continuations of it (A: weight 5, 2,921 steps; F: weight 20, 1,200 steps), averaged;
-#   4. rounds: two one-thread continuations (weight 5 and weight 20, fresh data seeds) averaged;
+#   4. rounds: two one-thread continuations (weight 5 and weight 20, fresh data seeds) averaged,
+#      at lr 5e-4 and then, for the last rounds, cooled down (lr 1e-4, 5e-5);
 #   5. the last average's base + text encoder composed with step 1's SR stages.
 #
 #   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 13 h of both cores)
@@ -25,23 +26,24 @@ OUT=${OUT:-$R/default}
 export DREAMBOOTH_BLAS_THREADS=1
 mkdir -p "$R"
 
-# piece NAME INIT OBJECT_WEIGHT DATA_SEED STEPS: one base continuation, exported to $R/export_NAME
+# piece NAME INIT OBJECT_WEIGHT DATA_SEED STEPS [LR]: one base continuation, exported to $R/export_NAME
 piece() {
-  local name=$1 init=$2 weight=$3 seed=$4 steps=$5
+  local name=$1 init=$2 weight=$3 seed=$4 steps=$5 lr=${6:-5e-4}
   if [ -f "$R/export_$name/cascade.safetensors" ]; then return 0; fi
   mkdir -p "$R/$name"
   $DENO task pretrain --stage base --run "$R/$name/base" --init-from "$init" --object-weight "$weight" \
-    --data-seed "$seed" --steps "$steps" --resume >> "$R/$name/base.log" 2>&1
+    --data-seed "$seed" --lr "$lr" --steps "$steps" --resume >> "$R/$name/base.log" 2>&1
   $DENO run -A training/export_cli.ts --runs "$R/$name" --stages base --out "$R/export_$name"
 }
 
-# soup NAME INIT STEPS_A SEED_A STEPS_B SEED_B: weight 5 and weight 20 side by side, averaged into $R/NAME
+# soup NAME INIT STEPS_A SEED_A STEPS_B SEED_B [LR]: weight 5 and weight 20 side by side, averaged
+# into $R/NAME
 soup() {
-  local name=$1 init=$2
+  local name=$1 init=$2 lr=${7:-5e-4}
   if [ -f "$R/$name/cascade.safetensors" ]; then return 0; fi
-  piece "${name}_l1" "$init" 5 "$4" "$3" &
+  piece "${name}_l1" "$init" 5 "$4" "$3" "$lr" &
   local a=$!
-  piece "${name}_l2" "$init" 20 "$6" "$5" &
+  piece "${name}_l2" "$init" 20 "$6" "$5" "$lr" &
   local b=$!
   wait $a
   wait $b
@@ -67,19 +69,22 @@ piece ow5 "$R/first/cascade.safetensors" 5 1048576 7164
 # 3. A and F, averaged
 soup af "$R/export_ow5/cascade.safetensors" 2921 1048592 1200 1048601
 
-# 4. the rounds: steps and seeds of the weight 5 run, then of the weight 20 run
+# 4. the rounds: steps and seeds of the weight 5 run, then of the weight 20 run, then the lr
 prev=$R/af
-while read -r name s1 seed1 s2 seed2; do
-  soup "$name" "$prev/cascade.safetensors" "$s1" "$seed1" "$s2" "$seed2"
+while read -r name s1 seed1 s2 seed2 lr; do
+  soup "$name" "$prev/cascade.safetensors" "$s1" "$seed1" "$s2" "$seed2" "$lr"
   prev=$R/$name
 done <<'ROUNDS'
-round1 1746 1048593 1767 1048594
-round2 1706 1048595 1705 1048596
-round3 2000 1048602 1978 1048603
-round4 2100 1048604 2100 1048605
-round5 2120 1048606 2156 1048607
-round6 2317 1048608 2319 1048609
-round7 2412 1048610 2429 1048611
+round1 1746 1048593 1767 1048594 5e-4
+round2 1706 1048595 1705 1048596 5e-4
+round3 2000 1048602 1978 1048603 5e-4
+round4 2100 1048604 2100 1048605 5e-4
+round5 2120 1048606 2156 1048607 5e-4
+round6 2317 1048608 2319 1048609 5e-4
+round7 2412 1048610 2429 1048611 5e-4
+round8 1723 1048612 1742 1048613 5e-4
+round9 2156 1048614 2180 1048615 1e-4
+round10 2024 1048616 2037 1048617 5e-5
 ROUNDS
 
 # 5. the last base and its text encoder in front of the first cascade's SR stages

@@ -4,7 +4,7 @@
  *
  * ```sh
  * deno task pretrain --stage base|sr1|sr2 [--steps N] [--batch B] [--lr X] [--resume] [--run DIR]
- *   [--backend NAME] [--time-budget-min M] [--preset small|tiny] [--base-run DIR] [--crop N]
+ *   [--backend NAME] [--time-budget-min M] [--preset small|tiny] [--base-run DIR|FILE] [--crop N]
  *   [--init-from FILE] [--object-scale MIN,MAX] [--object-weight K]
  *   [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
  * ```
@@ -51,7 +51,8 @@ Options:
   --resume                  continue the run in --run from its checkpoint (none: start fresh)
   --run DIR                 run folder (default runs/pretrain/<stage>)
   --preset NAME             cascade preset: small (default) or tiny
-  --base-run DIR            SR stages: the base run folder (default runs/pretrain/base)
+  --base-run DIR|FILE       SR stages: the base run folder, or an exported cascade .safetensors, whose
+                            text encoder the stage uses, frozen (default runs/pretrain/base)
   --crop N                  SR stages: random crop side, 0 = none (default sr1 ${DEFAULT_PRETRAIN_CROP.sr1}, sr2 ${DEFAULT_PRETRAIN_CROP.sr2})
   --init-from FILE          start a fresh run from an exported cascade (e.g. models/default/cascade.safetensors);
                             SR stages take only their UNet from it and keep the --base-run's text encoder
@@ -179,7 +180,11 @@ export async function main(
       stage,
       ...(batchSize !== undefined ? { batchSize } : {}),
       trainer: { ...(lr !== undefined ? { learningRate: lr } : {}), cropSize: crop },
-      baseCheckpoint: stage === "base" ? null : join(baseRun, "checkpoint.safetensors"),
+      baseCheckpoint: stage === "base"
+        ? null
+        : baseRun.endsWith(".safetensors")
+        ? baseRun
+        : join(baseRun, "checkpoint.safetensors"),
       ...(values["init-from"] !== undefined ? { initFrom: values["init-from"] } : {}),
       ...(objectScale ? { objectScale } : {}),
       ...(objectWeight !== undefined ? { objectWeight } : {}),

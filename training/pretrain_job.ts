@@ -35,12 +35,7 @@ import {
 } from "./deps.ts";
 import { Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig } from "./stage_trainer.ts";
-import {
-  loadTrainerState,
-  readRunCheckpoint,
-  type RunCheckpoint,
-  saveTrainerState,
-} from "./run_checkpoint.ts";
+import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
 import type { StepResult } from "./stage_trainer.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
@@ -72,7 +67,10 @@ export interface PretrainConfig {
   readonly dataSeed: number;
   /** Seed of the initial weights (stage i: seed + 1 + i, as `buildCascade`). Default 0. */
   readonly modelSeed: number;
-  /** SR stages: the base run's checkpoint that provides the frozen text encoder. */
+  /**
+   * SR stages: the file that provides the frozen text encoder: the base run's checkpoint, or an
+   * exported cascade (`cascade.safetensors`).
+   */
   readonly baseCheckpoint: string | null;
   /**
    * Start from an exported cascade (`models/default/cascade.safetensors`) instead of fresh weights:
@@ -290,10 +288,12 @@ export async function createPretrainJob(
   let trainer: StageTrainer;
   try {
     if (sr) {
-      const base = await readRunCheckpoint(c.baseCheckpoint!);
-      if (base.metadata.stage !== "base") {
+      // A base run's checkpoint, or an exported cascade (e.g. an averaged base whose encoder no
+      // run checkpoint holds): both keep the encoder under "text_encoder.".
+      const base = await readSafetensors(c.baseCheckpoint!);
+      if (base.metadata.kind !== "cascade" && base.metadata.stage !== "base") {
         throw new RangeError(
-          `Cannot pretrain stage '${c.stage}' as '${c.baseCheckpoint}' is not a base-stage run checkpoint`,
+          `Cannot pretrain stage '${c.stage}' as '${c.baseCheckpoint}' is neither a base-stage run checkpoint nor an exported cascade`,
         );
       }
       cascade.textEncoder.loadWeights(base.tensors, { prefix: "text_encoder." });

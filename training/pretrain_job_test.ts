@@ -1,7 +1,9 @@
 import assert from "assert";
 import { presetConfig } from "./deps.ts";
 import { createPretrainConfig, createPretrainJob, PRETRAIN_SEEDS } from "./pretrain_job.ts";
-import { createEmojiScenes, initBackend, tf } from "./deps.ts";
+import { createEmojiScenes, initBackend, readSafetensors, tf, writeSafetensors } from "./deps.ts";
+import { exportCascade } from "./export_cascade.ts";
+import { runTraining } from "./training_run.ts";
 
 Deno.test("createPretrainConfig: defaults, the stages kept, and errors that name the value", () => {
   const base = createPretrainConfig({ cascade: presetConfig("small"), stage: "base" });
@@ -102,5 +104,54 @@ Deno.test({
     const plain = await firstLoss();
     assert.equal(await firstLoss(1), plain);
     assert.notEqual(await firstLoss(8), plain);
+  },
+});
+
+Deno.test({
+  name:
+    "createPretrainJob: an SR stage takes its encoder from a base run's checkpoint or its export",
+  sanitizeResources: false,
+  fn: async () => {
+    await initBackend({ quiet: true });
+    const world = await createEmojiScenes({ classes: ["dog", "teapot"] });
+    const dir = await Deno.makeTempDir();
+    try {
+      const cascade = presetConfig("tiny");
+      const baseConfig = createPretrainConfig({ cascade, stage: "base", batchSize: 1 });
+      {
+        using job = await createPretrainJob(baseConfig, { world });
+        await runTraining(job, {
+          runDir: `${dir}/base`,
+          totalSteps: 2,
+          config: baseConfig,
+          sampleEverySteps: 0,
+          log: () => {},
+        });
+      }
+      await exportCascade([`${dir}/base`], `${dir}/export`, { dtype: "F32" });
+      const srLoss = async (baseCheckpoint: string) => {
+        const config = createPretrainConfig({
+          cascade,
+          stage: "sr1",
+          batchSize: 1,
+          baseCheckpoint,
+        });
+        using job = await createPretrainJob(config, { world });
+        return (await job.trainStep()).loss;
+      };
+      const fromRun = await srLoss(`${dir}/base/checkpoint.safetensors`);
+      const fromExport = await srLoss(`${dir}/export/cascade.safetensors`);
+      assert.ok(Number.isFinite(fromRun));
+      assert.ok(Math.abs(fromRun - fromExport) <= 1e-6 * Math.max(1, Math.abs(fromRun)));
+      // The same tensors under metadata that names neither kind of file are refused.
+      const { tensors } = await readSafetensors(`${dir}/export/cascade.safetensors`);
+      await writeSafetensors(`${dir}/other.safetensors`, tensors, { metadata: { kind: "other" } });
+      await assert.rejects(
+        () => srLoss(`${dir}/other.safetensors`),
+        /neither a base-stage run checkpoint nor an exported cascade/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });

@@ -61,6 +61,8 @@ the held-out built-in subjects). Writes prior.json and PNG grids to --out.
   --stages N            stages to run (default 2: 32 → 128, the classifier reads 64²)
   --steps N             sampler steps per stage (default: the cascade's)
   --guidance W          guidance weight (default: the cascade's)
+  --aug-level T         SR stages' sampling noise-augmentation level t_aug in [0, 1] (default: each
+                        stage's own, 0.05 in the small preset)
   --variety-prompt TEXT prompt of the variety grid (default "a teapot")
   --variety-stages N    stages for the variety grid (default: all)
   --pres N              "a <class>" samples per held-out subject (default 16)
@@ -145,6 +147,7 @@ if (import.meta.main) {
       stages: { type: "string" },
       steps: { type: "string" },
       guidance: { type: "string" },
+      "aug-level": { type: "string" },
       "variety-prompt": { type: "string", default: "a teapot" },
       "variety-stages": { type: "string" },
       pres: { type: "string" },
@@ -163,6 +166,14 @@ if (import.meta.main) {
   const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
   if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
     throw new RangeError(`Cannot measure as '--guidance' must be a finite number ≥ 0`);
+  }
+  const augLevel = values["aug-level"] === undefined ? undefined : Number(values["aug-level"]);
+  if (augLevel !== undefined && !(Number.isFinite(augLevel) && augLevel >= 0 && augLevel <= 1)) {
+    throw new RangeError(
+      `Cannot measure as '--aug-level' must be a number in [0, 1]: current value is ${
+        values["aug-level"]
+      }`,
+    );
   }
   const presN = int("pres", values.pres, 16, 2);
   const out = values.out!;
@@ -185,6 +196,7 @@ if (import.meta.main) {
         stages: s,
         ...(steps !== undefined ? { steps } : {}),
         ...(guidance !== undefined ? { guidance } : {}),
+        ...(augLevel !== undefined ? { augLevel } : {}),
       });
       return images.map((im) => rgbImageFromUint8(im));
     };
@@ -294,6 +306,7 @@ if (import.meta.main) {
       stages,
       steps: steps ?? "cascade default",
       guidance: guidance ?? "cascade default",
+      augLevel: augLevel ?? "cascade default",
       n,
       quality,
       classifierHeldOutAccuracy: heldOut,

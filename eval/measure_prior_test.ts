@@ -12,3 +12,22 @@ Deno.test("classRankOf: 1 + the classes scored higher, per row; ties share the b
   assert.equal(classRankOf(probs, classes, 1, "teapot"), 2);
   assert.throws(() => classRankOf(probs, classes, 0, "vase"), /does not know it/);
 });
+
+Deno.test("measure-prior refuses an --aug-level outside [0, 1] before loading anything", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./measure_prior.ts", import.meta.url).pathname,
+      "--aug-level",
+      "2",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.notEqual(code, 0);
+  assert.match(
+    new TextDecoder().decode(stderr),
+    /'--aug-level' must be a number in \[0, 1\]: current value is 2/,
+  );
+});

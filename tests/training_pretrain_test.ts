@@ -119,6 +119,38 @@ Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR st
     }
     const meta = JSON.parse(await Deno.readTextFile(join(out, "model.json")));
     assert.equal(meta.dtype, "F16");
+    // The base (and text encoder) from an exported cascade instead of a base run: the SR run
+    // exports beside it, its base step is the file's, and the weights are the file's and the run's.
+    {
+      const notes: string[] = [];
+      const out2 = join(dir, "model_from_export");
+      const r2 = await exportCascade([r.path, join(dir, "sr")], out2, {
+        dtype: "F32",
+        warn: (l) => notes.push(l),
+      });
+      assert.deepEqual(r2.stages.map((s) => [s.stage, s.step, s.lossEma]), [
+        ["base", 6, null],
+        ["sr1", 2, r.stages[1].lossEma],
+      ]);
+      // 'sr' trained on run a's float32 encoder, the file holds its float16 copy.
+      assert.equal(notes.length, 1);
+      assert.match(notes[0], /differs from the base run's final one/);
+      const a = await readSafetensors(r.path), b = await readSafetensors(r2.path);
+      for (const name of [enc, ...[...a.tensors.keys()].filter((k) => k.startsWith("stages.0."))]) {
+        assert.deepEqual(b.tensors.get(name)!.data, a.tensors.get(name)!.data, name);
+      }
+      for (const [name, t] of srCkpt.tensors) {
+        if (name.startsWith("stages.1.")) assert.deepEqual(b.tensors.get(name)!.data, t.data, name);
+      }
+      await assert.rejects(
+        () => exportCascade([join(dir, "a", "checkpoint.safetensors"), join(dir, "sr")], out2),
+        /is not an exported cascade \(its metadata kind is 'undefined'\)/,
+      );
+      await assert.rejects(
+        () => exportCascade([join(dir, "nope.safetensors")], out2),
+        /the base cascade '.*nope.safetensors' does not exist/,
+      );
+    }
     await assert.rejects(() => exportCascade([join(dir, "sr")], out), /is not stage 0/);
     await assert.rejects(
       () => exportCascade([join(dir, "a")], out, { maxBytes: 10 }),

@@ -93,17 +93,15 @@ if [ ! -f "$R/composed/cascade.safetensors" ]; then
   $DENO task compose-cascades --target "$R/first" --donor "$prev" --parts base,text_encoder --out "$R/composed"
 fi
 
-# 6. SR 1 fine-tuned against that text encoder (its own fresh data seed), put in front of SR 2.
-#    The exporter wants a base run beside sr1: a 1-step placeholder whose base is not used (only
-#    the sr1 part is taken from that export).
+# 6. SR 1 fine-tuned against that text encoder (its own fresh data seed), put in front of SR 2
+#    (the export takes the base and the encoder from the composed file: --base)
 if [ ! -f "$R/export_sr1ft/cascade.safetensors" ]; then
   mkdir -p "$R/sr1ft"
   $DENO task pretrain --stage sr1 --run "$R/sr1ft/sr1" --base-run "$R/composed/cascade.safetensors" \
     --init-from "$R/composed/cascade.safetensors" --data-seed 1048618 --steps 1500 --resume \
     >> "$R/sr1ft/sr1.log" 2>&1
-  $DENO task pretrain --stage base --run "$R/sr1ft/base" --init-from "$R/composed/cascade.safetensors" \
-    --data-seed 1048619 --steps 2 --sample-every 0 --resume >> "$R/sr1ft/base.log" 2>&1
-  $DENO run -A training/export_cli.ts --runs "$R/sr1ft" --stages base,sr1 --out "$R/export_sr1ft"
+  $DENO run -A training/export_cli.ts --runs "$R/sr1ft" --stages base,sr1 \
+    --base "$R/composed/cascade.safetensors" --out "$R/export_sr1ft"
 fi
 $DENO task compose-cascades --target "$R/composed" --donor "$R/export_sr1ft" --parts sr1 --out "$OUT"
 echo "default cascade rebuilt in $OUT"

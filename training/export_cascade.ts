@@ -12,6 +12,7 @@ import {
   type CascadeConfig,
   createCascadeConfig,
   type NamedTensor,
+  readSafetensors,
   saveCheckpoint,
   tokenizerFromDescription,
 } from "./deps.ts";
@@ -36,18 +37,73 @@ export interface ExportedCascade {
   path: string;
   /** Its size in bytes. */
   bytes: number;
-  /** Stages exported, base first, with their step and loss EMA. */
-  stages: { stage: string; run: string; step: number; imageSize: number; lossEma: number | null }[];
+  /**
+   * Stages exported, base first, with their step and loss EMA (`step` null for a base taken from
+   * an exported cascade that records none, e.g. an average).
+   */
+  stages: {
+    stage: string;
+    run: string;
+    step: number | null;
+    imageSize: number;
+    lossEma: number | null;
+  }[];
   /** Scalar parameters in all. */
   params: number;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+interface Loaded {
+  dir: string;
+  tensors: Map<string, NamedTensor>;
+  /** The run's trainer state; null for an exported cascade. */
+  state: unknown;
+  metadata: Record<string, string>;
+  config: CascadeConfig;
+  /** An exported cascade's recorded base step, if any. */
+  step?: number;
+}
+
+// An exported cascade as the base "run": its config cut to the base stage (what a base run's
+// checkpoint records), so the SR runs' configs are compared with it as with a run's.
+async function loadExportedBase(path: string): Promise<Loaded> {
+  let file;
+  try {
+    file = await readSafetensors(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new RangeError(`Cannot export a cascade as the base cascade '${path}' does not exist`);
+    }
+    throw e;
+  }
+  const { tensors, metadata } = file;
+  if (metadata.kind !== "cascade" || metadata.config === undefined) {
+    throw new RangeError(
+      `Cannot export a cascade as '${path}' is not an exported cascade (its metadata kind is '${metadata.kind}')`,
+    );
+  }
+  const full = JSON.parse(metadata.config);
+  const steps: [string, number][] = metadata.steps ? JSON.parse(metadata.steps) : [];
+  return {
+    dir: path,
+    tensors,
+    state: null,
+    metadata: { ...metadata, stage: "base" },
+    config: createCascadeConfig({ ...full, stages: full.stages.slice(0, 1) }),
+    step: steps.find(([s]) => s === "base")?.[1],
+  };
+}
+
 /**
  * Exports the checkpoints of a base run and optional SR runs (in stage order) as one cascade.
  *
- * @param runDirs Run folders, base first (each holds `checkpoint.safetensors` from `deno task pretrain`).
+ * The first entry may instead be an exported cascade file (`.safetensors`, e.g. an averaged base
+ * that no run checkpoint holds): its base stage and text encoder are taken, so that an SR run
+ * fine-tuned against that encoder (`deno task pretrain --base-run FILE`) exports without a base run.
+ *
+ * @param runDirs Run folders, base first (each holds `checkpoint.safetensors` from `deno task
+ * pretrain`); the first may be an exported cascade file.
  * @param outDir The output folder (created), e.g. `models/default`.
  * @param options See {@link ExportCascadeOptions}.
  * @returns What was written.
@@ -85,15 +141,12 @@ export async function exportCascade(
       `Cannot export a cascade as 'runDirs' must list 1 to 3 run folders (base first): current length is ${runDirs?.length}`,
     );
   }
-  interface Loaded {
-    dir: string;
-    tensors: Map<string, NamedTensor>;
-    state: unknown;
-    metadata: Record<string, string>;
-    config: CascadeConfig;
-  }
   const ckpts: Loaded[] = [];
   for (const [i, dir] of runDirs.entries()) {
+    if (i === 0 && dir.endsWith(".safetensors")) {
+      ckpts.push(await loadExportedBase(dir));
+      continue;
+    }
     const path = join(dir, "checkpoint.safetensors");
     let c;
     try {
@@ -153,8 +206,10 @@ export async function exportCascade(
       );
     }
   }
-  const stepOf = (c: Loaded) => (c.state as { run?: { step?: number } }).run?.step ?? 0;
+  const stepOf = (c: Loaded) =>
+    c.state === null ? c.step ?? null : (c.state as { run?: { step?: number } }).run?.step ?? 0;
   const emaOf = (c: Loaded) => {
+    if (c.state === null) return null;
     const r = (c.state as { run?: { lossEma?: number; emaWeight?: number } }).run;
     return r && r.emaWeight ? r.lossEma! / r.emaWeight : null;
   };

@@ -3,11 +3,13 @@
  *
  * ```sh
  * deno run -A training/export_cli.ts [--runs runs/pretrain] [--stages base,sr1,sr2]
- *   [--out models/default] [--dtype F16|F32] [--max-mb 40]
+ *   [--base FILE] [--out models/default] [--dtype F16|F32] [--max-mb 40]
  * ```
  *
  * By default every stage from `base` on whose run folder (`<runs>/<stage>`) has a checkpoint is
- * exported, stopping at the first missing one.
+ * exported, stopping at the first missing one. `--base FILE` takes the base stage and text encoder
+ * from an exported cascade instead of `<runs>/base` (an SR stage fine-tuned against it with
+ * `deno task pretrain --base-run FILE`).
  *
  * @module
  */
@@ -25,6 +27,9 @@ Writes <out>/cascade.safetensors (+ model.json) from the pretraining runs' check
 Options:
   --runs DIR      folder holding the stage runs base/, sr1/, sr2/ (default runs/pretrain)
   --stages LIST   comma-separated stages, base first (default: base and each next stage that has a checkpoint)
+  --base FILE     take the base stage and text encoder from this exported cascade (.safetensors)
+                  instead of <runs>/base, e.g. the cascade an SR run was fine-tuned against
+                  (deno task pretrain --base-run FILE)
   --out DIR       output folder (default models/default)
   --dtype T       F16 (default) or F32
   --max-mb N      refuse a checkpoint larger than N MiB (default 40)
@@ -48,12 +53,20 @@ export async function main(args: string[]): Promise<number> {
     options: {
       runs: { type: "string" },
       stages: { type: "string" },
+      base: { type: "string" },
       out: { type: "string" },
       dtype: { type: "string" },
       "max-mb": { type: "string" },
     },
   }, async (values) => {
     const runs = values.runs ?? join("runs", "pretrain");
+    const baseFile = values.base;
+    if (baseFile !== undefined && !baseFile.endsWith(".safetensors")) {
+      throw new RangeError(
+        `Cannot export as '--base' must be an exported cascade file (.safetensors): current value is ${baseFile}`,
+      );
+    }
+    const dirOf = (s: PretrainStage) => s === "base" && baseFile ? baseFile : join(runs, s);
     const dtype = (values.dtype ?? "F16").toUpperCase();
     if (dtype !== "F16" && dtype !== "F32") {
       throw new RangeError(
@@ -79,7 +92,11 @@ export async function main(args: string[]): Promise<number> {
     } else {
       stages = [];
       for (const s of PRETRAIN_STAGES) {
-        if (!(await exists(join(runs, s, "checkpoint.safetensors")))) break;
+        if (
+          !(s === "base" && baseFile) && !(await exists(join(runs, s, "checkpoint.safetensors")))
+        ) {
+          break;
+        }
         stages.push(s);
       }
       if (stages.length === 0) {
@@ -88,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
     }
     await initBackend({ prefer: "cpu", quiet: true });
     const out = values.out ?? join("models", "default");
-    const r = await exportCascade(stages.map((s) => join(runs, s)), out, {
+    const r = await exportCascade(stages.map(dirOf), out, {
       dtype,
       maxBytes: maxMb * 2 ** 20,
     });
@@ -96,7 +113,7 @@ export async function main(args: string[]): Promise<number> {
       `wrote ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${
         (r.params / 1e6).toFixed(2)
       } M params, ${dtype}): ${
-        r.stages.map((s) => `${s.stage} ${s.imageSize}px step ${s.step}`).join(", ")
+        r.stages.map((s) => `${s.stage} ${s.imageSize}px step ${s.step ?? "?"}`).join(", ")
       }`,
     );
     return 0;

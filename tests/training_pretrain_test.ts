@@ -134,7 +134,10 @@ Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR st
       ]);
       // 'sr' trained on run a's float32 encoder, the file holds its float16 copy.
       assert.equal(notes.length, 1);
-      assert.match(notes[0], /differs from the base run's final one/);
+      assert.match(
+        notes[0],
+        /differs from the one in '.*cascade.safetensors' .*not trained against this file/,
+      );
       const a = await readSafetensors(r.path), b = await readSafetensors(r2.path);
       for (const name of [enc, ...[...a.tensors.keys()].filter((k) => k.startsWith("stages.0."))]) {
         assert.deepEqual(b.tensors.get(name)!.data, a.tensors.get(name)!.data, name);
@@ -145,6 +148,10 @@ Deno.test("pretraining (tiny): interrupted + resumed equals uninterrupted; SR st
       await assert.rejects(
         () => exportCascade([join(dir, "a", "checkpoint.safetensors"), join(dir, "sr")], out2),
         /is not an exported cascade \(its metadata kind is 'undefined'\)/,
+      );
+      await assert.rejects(
+        () => exportCascade([join(dir, "a"), r.path], out2),
+        /is a file in place of SR stage 1: only the base \(the first entry\)/,
       );
       await assert.rejects(
         () => exportCascade([join(dir, "nope.safetensors")], out2),

@@ -143,7 +143,12 @@ export async function exportCascade(
   }
   const ckpts: Loaded[] = [];
   for (const [i, dir] of runDirs.entries()) {
-    if (i === 0 && dir.endsWith(".safetensors")) {
+    if (dir.endsWith(".safetensors")) {
+      if (i > 0) {
+        throw new RangeError(
+          `Cannot export a cascade as '${dir}' is a file in place of SR stage ${i}: only the base (the first entry) may come from an exported cascade`,
+        );
+      }
       ckpts.push(await loadExportedBase(dir));
       continue;
     }
@@ -199,11 +204,14 @@ export async function exportCascade(
       for (let k = 0; k < a.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a[k] - b[k]));
     }
     if (maxDiff > 0) {
-      warn(
-        `note: run '${c.dir}' trained on a text encoder that differs from the base run's final one (max |Δ| ${
+      const why = base.state === null
+        ? `the one in '${base.dir}' (max |Δ| ${
           maxDiff.toExponential(2)
-        }): the base run went on after this SR run started`,
-      );
+        }): the SR run was not trained against this file`
+        : `the base run's final one (max |Δ| ${
+          maxDiff.toExponential(2)
+        }): the base run went on after this SR run started`;
+      warn(`note: run '${c.dir}' trained on a text encoder that differs from ${why}`);
     }
   }
   const stepOf = (c: Loaded) =>

@@ -17,6 +17,7 @@ import {
   tokenizerFromDescription,
 } from "./deps.ts";
 import { readRunCheckpoint } from "./run_checkpoint.ts";
+import { EMA_PREFIX } from "./weight_ema.ts";
 import { writeJsonAtomic } from "./_atomic.ts";
 
 /** Options of {@link exportCascade}. */
@@ -29,6 +30,12 @@ export interface ExportCascadeOptions {
   fileName?: string;
   /** Where notes go (e.g. a text encoder that differs between runs). Default `console.warn`. */
   warn?: (line: string) => void;
+  /**
+   * Which weights of a run that kept a weight average (`pretrain --ema-decay`) to ship: "ema"
+   * (default: the average, as diffusion models are sampled) or "raw" (the last step's). Runs
+   * without an average always give their raw weights.
+   */
+  weights?: "ema" | "raw";
 }
 
 /** What {@link exportCascade} wrote. */
@@ -47,6 +54,8 @@ export interface ExportedCascade {
     step: number | null;
     imageSize: number;
     lossEma: number | null;
+    /** Which weights were exported: the run's weight average or its last step's. */
+    weights: "ema" | "raw";
   }[];
   /** Scalar parameters in all. */
   params: number;
@@ -135,6 +144,14 @@ export async function exportCascade(
   options: ExportCascadeOptions = {},
 ): Promise<ExportedCascade> {
   const { dtype = "F16", maxBytes = 40 * 2 ** 20, fileName = "cascade.safetensors" } = options;
+  const weights = options.weights ?? "ema";
+  if (weights !== "ema" && weights !== "raw") {
+    throw new RangeError(
+      `Cannot export a cascade as 'weights' must be "ema" or "raw": current value is ${
+        JSON.stringify(weights)
+      }`,
+    );
+  }
   const warn = options.warn ?? console.warn;
   if (!Array.isArray(runDirs) || runDirs.length === 0 || runDirs.length > 3) {
     throw new RangeError(
@@ -187,9 +204,15 @@ export async function exportCascade(
   const tokenizer = await tokenizerFromDescription(final.tokenizer);
   using cascade = buildCascadeSync(final, tokenizer);
   const base = ckpts[0];
-  cascade.textEncoder.loadWeights(base.tensors, { prefix: "text_encoder." });
+  // A run that kept a weight average holds it under "ema." beside its raw weights.
+  const averaged = ckpts.map((c, i) =>
+    weights === "ema" && c.state !== null && c.tensors.has(`${EMA_PREFIX}stages.${i}.input.weight`)
+  );
+  const pre = (i: number) => averaged[i] ? EMA_PREFIX : "";
+  const encoderPrefix = `${pre(0)}text_encoder.`;
+  cascade.textEncoder.loadWeights(base.tensors, { prefix: encoderPrefix });
   ckpts.forEach((c, i) =>
-    cascade.stages[i].unet.loadWeights(c.tensors, { prefix: `stages.${i}.` })
+    cascade.stages[i].unet.loadWeights(c.tensors, { prefix: `${pre(i)}stages.${i}.` })
   );
   // SR runs train on the text encoder they copied at their start: it should be the final base one
   // (stages that do not read text, textDim 0, do not care).
@@ -197,8 +220,8 @@ export async function exportCascade(
     if (i === 0 || cascade.stages[i].unet.config.textDim === 0) continue;
     let maxDiff = 0;
     for (const [name, t] of base.tensors) {
-      if (!name.startsWith("text_encoder.")) continue;
-      const o = c.tensors.get(name);
+      if (!name.startsWith(encoderPrefix)) continue;
+      const o = c.tensors.get(name.slice(pre(0).length));
       if (!o) continue;
       const a = t.data as Float32Array, b = o.data as Float32Array;
       for (let k = 0; k < a.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a[k] - b[k]));
@@ -227,6 +250,7 @@ export async function exportCascade(
     step: stepOf(c),
     imageSize: final.stages[i].imageSize,
     lossEma: emaOf(c),
+    weights: averaged[i] ? "ema" as const : "raw" as const,
   }));
   await Deno.mkdir(outDir, { recursive: true });
   const path = join(outDir, fileName);

@@ -3,13 +3,14 @@
  *
  * ```sh
  * deno run -A training/export_cli.ts [--runs runs/pretrain] [--stages base,sr1,sr2]
- *   [--base FILE] [--out models/default] [--dtype F16|F32] [--max-mb 40]
+ *   [--base FILE] [--out models/default] [--dtype F16|F32] [--max-mb 40] [--raw-weights]
  * ```
  *
  * By default every stage from `base` on whose run folder (`<runs>/<stage>`) has a checkpoint is
  * exported, stopping at the first missing one. `--base FILE` takes the base stage and text encoder
  * from an exported cascade instead of `<runs>/base` (an SR stage fine-tuned against it with
- * `deno task pretrain --base-run FILE`).
+ * `deno task pretrain --base-run FILE`). A run that kept a weight average (`--ema-decay`) gives
+ * the average unless `--raw-weights`.
  *
  * @module
  */
@@ -33,6 +34,8 @@ Options:
   --out DIR       output folder (default models/default)
   --dtype T       F16 (default) or F32
   --max-mb N      refuse a checkpoint larger than N MiB (default 40)
+  --raw-weights   from runs that kept a weight average (pretrain --ema-decay), export the last
+                  step's weights instead of the average
   --help          show this help`;
 
 /**
@@ -57,6 +60,7 @@ export async function main(args: string[]): Promise<number> {
       out: { type: "string" },
       dtype: { type: "string" },
       "max-mb": { type: "string" },
+      "raw-weights": { type: "boolean" },
     },
   }, async (values) => {
     const runs = values.runs ?? join("runs", "pretrain");
@@ -108,12 +112,17 @@ export async function main(args: string[]): Promise<number> {
     const r = await exportCascade(stages.map(dirOf), out, {
       dtype,
       maxBytes: maxMb * 2 ** 20,
+      weights: values["raw-weights"] ? "raw" : "ema",
     });
     console.log(
       `wrote ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${
         (r.params / 1e6).toFixed(2)
       } M params, ${dtype}): ${
-        r.stages.map((s) => `${s.stage} ${s.imageSize}px step ${s.step ?? "?"}`).join(", ")
+        r.stages.map((s) =>
+          `${s.stage} ${s.imageSize}px step ${s.step ?? "?"}${
+            s.weights === "ema" ? " (average)" : ""
+          }`
+        ).join(", ")
       }`,
     );
     return 0;

@@ -123,3 +123,4 @@ export {
   type TextualInversionOptions,
 } from "./textual_inversion.ts";
 export { numberOption, runStoppable, UsageError } from "./cli_options.ts";
+export { EMA_PREFIX, emaDecayAt, WeightEma } from "./weight_ema.ts";

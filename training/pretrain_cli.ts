@@ -60,6 +60,9 @@ Options:
                             (default: the world's, 0.4,0.62; larger objects give a 32² base more pixels per shape)
   --object-weight K         loss weight of the object's pixels against the background's (default 1:
                             the plain loss; K > 1 spends more of the gradient on the objects)
+  --ema-decay D             keep an exponential moving average of the weights with decay D in (0, 1)
+                            (e.g. 0.999: about the last 1,000 steps), which the export ships; the
+                            sample grids show the raw weights (default: none)
   --data-seed N             EmojiScenes stream seed, an integer below 2^24 (default 1048576 + stage index);
                             give a run that continues another one (--init-from) fresh scenes
   --time-budget-min M       stop cleanly, with a checkpoint, before M minutes
@@ -106,6 +109,7 @@ export async function main(
       crop: { type: "string" },
       "object-weight": { type: "string" },
       "data-seed": { type: "string" },
+      "ema-decay": { type: "string" },
       "time-budget-min": { type: "string" },
       "checkpoint-every": { type: "string" },
       "checkpoint-minutes": { type: "string" },
@@ -172,6 +176,14 @@ export async function main(
         `Cannot pretrain as '--data-seed' must be below 2^24 = 16777216 (eval/ owns the seeds above): current value is ${dataSeed}`,
       );
     }
+    const emaDecay = num("ema-decay", values["ema-decay"]);
+    if (emaDecay !== undefined && !(emaDecay > 0 && emaDecay < 1)) {
+      throw new UsageError(
+        `Cannot pretrain as '--ema-decay' must be in (0, 1): current value is ${
+          values["ema-decay"]
+        }`,
+      );
+    }
     const runDir = values.run ?? join("runs", "pretrain", stage);
     const baseRun = values["base-run"] ?? join("runs", "pretrain", "base");
     const cascade = presetConfig(preset);
@@ -189,6 +201,7 @@ export async function main(
       ...(objectScale ? { objectScale } : {}),
       ...(objectWeight !== undefined ? { objectWeight } : {}),
       ...(dataSeed !== undefined ? { dataSeed } : {}),
+      ...(emaDecay !== undefined ? { emaDecay } : {}),
     });
     await initBackend({ prefer });
     using job = await createPretrainJob(config);
@@ -203,7 +216,9 @@ export async function main(
         i === 0
           ? `, text encoder ${(job.cascade.textEncoder.numParams / 1e6).toFixed(2)} M (trained)`
           : ", text encoder frozen"
-      }; batch ${config.batchSize}, lr ${config.trainer.learningRate}, data stream seed ${config.dataSeed}; run '${runDir}'`,
+      }; batch ${config.batchSize}, lr ${config.trainer.learningRate}, data stream seed ${config.dataSeed}${
+        config.emaDecay !== undefined ? `, weight average decay ${config.emaDecay}` : ""
+      }; run '${runDir}'`,
     );
     const summary = await runStoppable(options.signal, (signal) =>
       runTraining(job, {

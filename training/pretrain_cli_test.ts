@@ -42,8 +42,17 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
   r = await capture(() => main(["--stage", "base", "--object-weight", "x"]));
   assert.equal(r.code, 2);
   assert.match(r.text, /'--object-weight' must be a finite number/);
+  for (const bad of ["1", "0"]) {
+    r = await capture(() => main(["--stage", "base", "--ema-decay", bad]));
+    assert.equal(r.code, 2, bad);
+    assert.match(
+      r.text,
+      new RegExp(`'--ema-decay' must be in \\(0, 1\\): current value is ${bad}`),
+    );
+  }
   r = await capture(() => main(["--help"]));
   assert.match(r.text, /--object-weight K/);
+  assert.match(r.text, /--ema-decay D/);
   assert.match(r.text, /--data-seed N/);
   r = await capture(() => main(["--stage", "base", "--data-seed", "16777216"]));
   assert.equal(r.code, 2);

@@ -36,6 +36,7 @@ import {
 import { Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig } from "./stage_trainer.ts";
 import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./run_checkpoint.ts";
+import { EMA_PREFIX, WeightEma } from "./weight_ema.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
 import type { StepResult } from "./stage_trainer.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
@@ -91,6 +92,13 @@ export interface PretrainConfig {
    * resume).
    */
   readonly objectWeight?: number;
+  /**
+   * Keep an exponential moving average of the trained weights with this decay (in (0, 1); the
+   * base stage averages the text encoder too), stored in the run's checkpoint beside the raw
+   * weights; `exportCascade` ships the average (see {@link WeightEma}). Default: none (the key is
+   * left out, so that runs started before it existed resume).
+   */
+  readonly emaDecay?: number;
   /** Prompts of the base stage's sample grid. */
   readonly samplePrompts: readonly string[];
   /** Sampler steps of the sample grid. Default 25. */
@@ -189,6 +197,7 @@ export function createPretrainConfig(
     ...(input.objectWeight !== undefined && input.objectWeight !== 1
       ? { objectWeight: input.objectWeight }
       : {}),
+    ...(input.emaDecay !== undefined ? { emaDecay: input.emaDecay } : {}),
     samplePrompts: Object.freeze([...(input.samplePrompts ?? DEFAULT_SAMPLE_PROMPTS)]),
     sampleSteps: input.sampleSteps ?? 25,
     sampleGuidance: input.sampleGuidance ?? null,
@@ -223,6 +232,11 @@ export function createPretrainConfig(
   if (c.objectWeight !== undefined && !(Number.isFinite(c.objectWeight) && c.objectWeight > 0)) {
     throw new RangeError(
       `Cannot ${act} as 'objectWeight' must be a finite number > 0: current value is ${c.objectWeight}`,
+    );
+  }
+  if (c.emaDecay !== undefined && !(c.emaDecay > 0 && c.emaDecay < 1)) {
+    throw new RangeError(
+      `Cannot ${act} as 'emaDecay' must be a number in (0, 1): current value is ${c.emaDecay}`,
     );
   }
   const size = cascade.stages[i].imageSize;
@@ -296,7 +310,11 @@ export async function createPretrainJob(
           `Cannot pretrain stage '${c.stage}' as '${c.baseCheckpoint}' is neither a base-stage run checkpoint nor an exported cascade`,
         );
       }
-      cascade.textEncoder.loadWeights(base.tensors, { prefix: "text_encoder." });
+      // A base run that kept a weight average ships the averaged encoder (exportCascade): use it.
+      const averaged = base.tensors.has(`${EMA_PREFIX}text_encoder.shared.weight`);
+      cascade.textEncoder.loadWeights(base.tensors, {
+        prefix: `${averaged ? EMA_PREFIX : ""}text_encoder.`,
+      });
     }
     if (c.initFrom !== undefined) {
       const { tensors, metadata } = await readSafetensors(c.initFrom);
@@ -323,6 +341,17 @@ export async function createPretrainJob(
     throw e;
   }
   const stage = cascade.stages[i];
+  // The weight average, under the names of the checkpoint's own weights.
+  const ema = c.emaDecay === undefined ? null : new WeightEma([
+    ...[...stage.unet.params.vars].map(([n, v]) =>
+      [`stages.${i}.${n}`, v] as [string, tf.Variable]
+    ),
+    ...(sr
+      ? []
+      : [...cascade.textEncoder.params.vars].map(([n, v]) =>
+        [`text_encoder.${n}`, v] as [string, tf.Variable]
+      )),
+  ], c.emaDecay);
   const sizes = sr ? [cascade.stages[i - 1].imageSize, stage.imageSize] : [stage.imageSize];
   const maxLength = cascade.textEncoder.config.maxLength;
   const objectWeight = c.objectWeight ?? 1;
@@ -392,12 +421,14 @@ export async function createPretrainJob(
           });
           pixelWeights = tf.tensor4d(pw, [b.masks.length, h, w, 1]);
         }
-        return trainer.trainStep({
+        const r = trainer.trainStep({
           xStart,
           lowRes,
           tokens: { ids: b.ids, mask: b.mask },
           pixelWeights,
         });
+        ema?.update();
+        return r;
       } finally {
         xStart.dispose();
         lowRes?.dispose();
@@ -410,6 +441,7 @@ export async function createPretrainJob(
       // base run that trained on.
       await exportWithPrefix(cascade.textEncoder, "text_encoder.", tensors);
       await exportWithPrefix(stage.unet, `stages.${i}.`, tensors);
+      if (ema) { for (const [k, v] of await ema.export()) tensors.set(k, v); }
       const st = trainer.getState();
       return {
         tensors,
@@ -417,6 +449,7 @@ export async function createPretrainJob(
           ...saveTrainerState(tensors, st),
           dataSeed: c.dataSeed,
           nextScene: st.step * c.batchSize,
+          ...(ema ? { emaUpdates: ema.updates } : {}),
         },
         metadata: metadata(),
       };
@@ -426,6 +459,13 @@ export async function createPretrainJob(
       // Only this stage's tensors (the text encoder's and optimizer's are not under the prefix).
       stage.unet.loadWeights(ckpt.tensors, { prefix: `stages.${i}.` });
       trainer.setState(loadTrainerState(ckpt));
+      if (ema) {
+        const updates = (ckpt.state as { emaUpdates?: number }).emaUpdates;
+        if (updates === undefined) {
+          throw new RangeError(`Cannot restore the weight average as the checkpoint holds none`);
+        }
+        ema.load(ckpt.tensors, updates);
+      }
       prefetch = null;
       return Promise.resolve();
     },
@@ -454,6 +494,7 @@ export async function createPretrainJob(
     },
     dispose() {
       trainer.dispose();
+      ema?.dispose();
       cascade.dispose();
     },
     [Symbol.dispose]() {

@@ -37,8 +37,9 @@ export class WeightEma {
    *
    * @example
    * ```ts
-   * import { tf } from "./deps.ts";
+   * import { initBackend, tf } from "./deps.ts";
    * import { WeightEma } from "./weight_ema.ts";
+   * await initBackend({ quiet: true });
    * const w = tf.variable(tf.tensor1d([0]));
    * using ema = new WeightEma([["w", w]], 0.5);
    * w.assign(tf.tensor1d([1]));

@@ -6,11 +6,16 @@
 #   2. the base continued with the object-weighted loss (weight 5, 7,164 steps);
 #   3. two continuations of it (A: weight 5, 2,921 steps; F: weight 20, 1,200 steps), averaged;
 #   4. rounds: two one-thread continuations (weight 5 and weight 20, fresh data seeds) averaged,
-#      at lr 5e-4 and then, for the last rounds, cooled down (lr 1e-4, 5e-5);
-#   5. the last average's base + text encoder composed with step 1's SR stages;
-#   6. SR 1 fine-tuned 1,500 steps against that text encoder, in place of step 1's SR 1.
+#      at lr 5e-4, then cooled down (lr 1e-4, 5e-5: round 10);
+#   5. round 10's base + text encoder composed with step 1's SR stages;
+#   6. SR 1 fine-tuned 1,500 steps against that text encoder, in place of step 1's SR 1
+#      (the fourth version, session 11);
+#   7. more rounds from round 10 at lr 5e-4, from round 13 on with a weight average of each run
+#      (`pretrain --ema-decay 0.999`; the round averages the runs' averages): round 15;
+#   8. round 15's base + text encoder composed in place of step 6's, and SR 1 fine-tuned another
+#      1,500 steps (with the weight average) against that encoder (the fifth version, session 13).
 #
-#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 14.5 h of both cores)
+#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 17 h of both cores)
 #   OUT=models/default bash tools/reproduce_default.sh   # and replace the shipped model at the end
 #
 # Every piece trains to a fixed step count (the recorded one) with --resume, so the script can be
@@ -27,24 +32,27 @@ OUT=${OUT:-$R/default}
 export DREAMBOOTH_BLAS_THREADS=1
 mkdir -p "$R"
 
-# piece NAME INIT OBJECT_WEIGHT DATA_SEED STEPS [LR]: one base continuation, exported to $R/export_NAME
+# piece NAME INIT OBJECT_WEIGHT DATA_SEED STEPS [LR] [EMA_DECAY]: one base continuation, exported to
+# $R/export_NAME (with EMA_DECAY, the export holds the run's weight average)
 piece() {
-  local name=$1 init=$2 weight=$3 seed=$4 steps=$5 lr=${6:-5e-4}
+  local name=$1 init=$2 weight=$3 seed=$4 steps=$5 lr=${6:-5e-4} ema=${7:--}
+  local ema_args=()
+  [ "$ema" != "-" ] && ema_args=(--ema-decay "$ema")
   if [ -f "$R/export_$name/cascade.safetensors" ]; then return 0; fi
   mkdir -p "$R/$name"
   $DENO task pretrain --stage base --run "$R/$name/base" --init-from "$init" --object-weight "$weight" \
-    --data-seed "$seed" --lr "$lr" --steps "$steps" --resume >> "$R/$name/base.log" 2>&1
+    --data-seed "$seed" --lr "$lr" "${ema_args[@]}" --steps "$steps" --resume >> "$R/$name/base.log" 2>&1
   $DENO run -A training/export_cli.ts --runs "$R/$name" --stages base --out "$R/export_$name"
 }
 
-# soup NAME INIT STEPS_A SEED_A STEPS_B SEED_B [LR]: weight 5 and weight 20 side by side, averaged
-# into $R/NAME
+# soup NAME INIT STEPS_A SEED_A STEPS_B SEED_B [LR] [EMA_DECAY]: weight 5 and weight 20 side by side,
+# averaged into $R/NAME
 soup() {
-  local name=$1 init=$2 lr=${7:-5e-4}
+  local name=$1 init=$2 lr=${7:-5e-4} ema=${8:--}
   if [ -f "$R/$name/cascade.safetensors" ]; then return 0; fi
-  piece "${name}_l1" "$init" 5 "$4" "$3" "$lr" &
+  piece "${name}_l1" "$init" 5 "$4" "$3" "$lr" "$ema" &
   local a=$!
-  piece "${name}_l2" "$init" 20 "$6" "$5" "$lr" &
+  piece "${name}_l2" "$init" 20 "$6" "$5" "$lr" "$ema" &
   local b=$!
   wait $a
   wait $b
@@ -70,22 +78,28 @@ piece ow5 "$R/first/cascade.safetensors" 5 1048576 7164
 # 3. A and F, averaged
 soup af "$R/export_ow5/cascade.safetensors" 2921 1048592 1200 1048601
 
-# 4. the rounds: steps and seeds of the weight 5 run, then of the weight 20 run, then the lr
+# rounds < TABLE: each line NAME, steps and seed of the weight 5 run, of the weight 20 run, the lr
+# and the weight-average decay (- for none); each round starts from the one before ($prev)
+rounds() {
+  while read -r name s1 seed1 s2 seed2 lr ema; do
+    soup "$name" "$prev/cascade.safetensors" "$s1" "$seed1" "$s2" "$seed2" "$lr" "$ema"
+    prev=$R/$name
+  done
+}
+
+# 4. the rounds up to round 10
 prev=$R/af
-while read -r name s1 seed1 s2 seed2 lr; do
-  soup "$name" "$prev/cascade.safetensors" "$s1" "$seed1" "$s2" "$seed2" "$lr"
-  prev=$R/$name
-done <<'ROUNDS'
-round1 1746 1048593 1767 1048594 5e-4
-round2 1706 1048595 1705 1048596 5e-4
-round3 2000 1048602 1978 1048603 5e-4
-round4 2100 1048604 2100 1048605 5e-4
-round5 2120 1048606 2156 1048607 5e-4
-round6 2317 1048608 2319 1048609 5e-4
-round7 2412 1048610 2429 1048611 5e-4
-round8 1723 1048612 1742 1048613 5e-4
-round9 2156 1048614 2180 1048615 1e-4
-round10 2024 1048616 2037 1048617 5e-5
+rounds <<'ROUNDS'
+round1 1746 1048593 1767 1048594 5e-4 -
+round2 1706 1048595 1705 1048596 5e-4 -
+round3 2000 1048602 1978 1048603 5e-4 -
+round4 2100 1048604 2100 1048605 5e-4 -
+round5 2120 1048606 2156 1048607 5e-4 -
+round6 2317 1048608 2319 1048609 5e-4 -
+round7 2412 1048610 2429 1048611 5e-4 -
+round8 1723 1048612 1742 1048613 5e-4 -
+round9 2156 1048614 2180 1048615 1e-4 -
+round10 2024 1048616 2037 1048617 5e-5 -
 ROUNDS
 
 # 5. the last base and its text encoder in front of the first cascade's SR stages
@@ -103,5 +117,29 @@ if [ ! -f "$R/export_sr1ft/cascade.safetensors" ]; then
   $DENO run -A training/export_cli.ts --runs "$R/sr1ft" --stages base,sr1 \
     --base "$R/composed/cascade.safetensors" --out "$R/export_sr1ft"
 fi
-$DENO task compose-cascades --target "$R/composed" --donor "$R/export_sr1ft" --parts sr1 --out "$OUT"
+if [ ! -f "$R/fourth/cascade.safetensors" ]; then
+  $DENO task compose-cascades --target "$R/composed" --donor "$R/export_sr1ft" --parts sr1 --out "$R/fourth"
+fi
+
+# 7. rounds 12-15 from round 10 (round 11, a second cool-down, was not taken)
+rounds <<'ROUNDS'
+round12 1520 1048623 1516 1048624 5e-4 -
+round13 2117 1048625 2159 1048626 5e-4 0.999
+round14 2186 1048627 2215 1048628 5e-4 0.999
+round15 2280 1048629 2288 1048630 5e-4 0.999
+ROUNDS
+
+# 8. round 15's base and encoder in front of the fourth version's SR stages, SR 1 fine-tuned again
+if [ ! -f "$R/composed15/cascade.safetensors" ]; then
+  $DENO task compose-cascades --target "$R/fourth" --donor "$prev" --parts base,text_encoder --out "$R/composed15"
+fi
+if [ ! -f "$R/export_sr1ft2/cascade.safetensors" ]; then
+  mkdir -p "$R/sr1ft2"
+  $DENO task pretrain --stage sr1 --run "$R/sr1ft2/sr1" --base-run "$R/composed15/cascade.safetensors" \
+    --init-from "$R/composed15/cascade.safetensors" --data-seed 1048631 --steps 1500 --ema-decay 0.999 \
+    --resume >> "$R/sr1ft2/sr1.log" 2>&1
+  $DENO run -A training/export_cli.ts --runs "$R/sr1ft2" --stages base,sr1 \
+    --base "$R/composed15/cascade.safetensors" --out "$R/export_sr1ft2"
+fi
+$DENO task compose-cascades --target "$R/composed15" --donor "$R/export_sr1ft2" --parts sr1 --out "$OUT"
 echo "default cascade rebuilt in $OUT"

@@ -61,6 +61,7 @@ the held-out built-in subjects). Writes prior.json and PNG grids to --out.
   --stages N            stages to run (default 2: 32 → 128, the classifier reads 64²)
   --steps N             sampler steps per stage (default: the cascade's)
   --guidance W          guidance weight (default: the cascade's)
+  --sampler KIND        ddim or ancestral, for every stage (default: each stage's own)
   --aug-level T         SR stages' sampling noise-augmentation level t_aug in [0, 1] (default: each
                         stage's own, 0.05 in the small preset)
   --variety-prompt TEXT prompt of the variety grid (default "a teapot")
@@ -147,6 +148,7 @@ if (import.meta.main) {
       stages: { type: "string" },
       steps: { type: "string" },
       guidance: { type: "string" },
+      sampler: { type: "string" },
       "aug-level": { type: "string" },
       "variety-prompt": { type: "string", default: "a teapot" },
       "variety-stages": { type: "string" },
@@ -166,6 +168,14 @@ if (import.meta.main) {
   const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
   if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
     throw new RangeError(`Cannot measure as '--guidance' must be a finite number ≥ 0`);
+  }
+  const sampler = values.sampler;
+  if (sampler !== undefined && sampler !== "ddim" && sampler !== "ancestral") {
+    throw new RangeError(
+      `Cannot measure as '--sampler' must be one of ddim, ancestral: current value is ${
+        JSON.stringify(sampler)
+      }`,
+    );
   }
   const augLevel = values["aug-level"] === undefined ? undefined : Number(values["aug-level"]);
   if (augLevel !== undefined && !(Number.isFinite(augLevel) && augLevel >= 0 && augLevel <= 1)) {
@@ -196,6 +206,7 @@ if (import.meta.main) {
         stages: s,
         ...(steps !== undefined ? { steps } : {}),
         ...(guidance !== undefined ? { guidance } : {}),
+        ...(sampler !== undefined ? { sampler } : {}),
         ...(augLevel !== undefined ? { augLevel } : {}),
       });
       return images.map((im) => rgbImageFromUint8(im));
@@ -306,6 +317,7 @@ if (import.meta.main) {
       stages,
       steps: steps ?? "cascade default",
       guidance: guidance ?? "cascade default",
+      sampler: sampler ?? "cascade default",
       augLevel: augLevel ?? "cascade default",
       n,
       quality,

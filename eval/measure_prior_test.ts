@@ -31,3 +31,22 @@ Deno.test("measure-prior refuses an --aug-level outside [0, 1] before loading an
     /'--aug-level' must be a number in \[0, 1\]: current value is 2/,
   );
 });
+
+Deno.test("measure-prior refuses an unknown --sampler before loading anything", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./measure_prior.ts", import.meta.url).pathname,
+      "--sampler",
+      "euler",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.notEqual(code, 0);
+  assert.match(
+    new TextDecoder().decode(stderr),
+    /'--sampler' must be one of ddim, ancestral: current value is "euler"/,
+  );
+});

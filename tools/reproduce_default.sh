@@ -13,9 +13,11 @@
 #   7. more rounds from round 10 at lr 5e-4, from round 13 on with a weight average of each run
 #      (`pretrain --ema-decay 0.999`; the round averages the runs' averages): round 15;
 #   8. round 15's base + text encoder composed in place of step 6's, and SR 1 fine-tuned another
-#      1,500 steps (with the weight average) against that encoder (the fifth version, session 13).
+#      1,500 steps (with the weight average) against that encoder (the fifth version, session 13);
+#   9. round 16 from round 15, its base + text encoder composed in place of round 15's, and SR 1
+#      fine-tuned another 1,500 steps against it (the sixth version, session 14).
 #
-#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 17 h of both cores)
+#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 18 h of both cores)
 #   OUT=models/default bash tools/reproduce_default.sh   # and replace the shipped model at the end
 #
 # Every piece trains to a fixed step count (the recorded one) with --resume, so the script can be
@@ -141,5 +143,24 @@ if [ ! -f "$R/export_sr1ft2/cascade.safetensors" ]; then
   $DENO run -A training/export_cli.ts --runs "$R/sr1ft2" --stages base,sr1 \
     --base "$R/composed15/cascade.safetensors" --out "$R/export_sr1ft2"
 fi
-$DENO task compose-cascades --target "$R/composed15" --donor "$R/export_sr1ft2" --parts sr1 --out "$OUT"
+if [ ! -f "$R/fifth/cascade.safetensors" ]; then
+  $DENO task compose-cascades --target "$R/composed15" --donor "$R/export_sr1ft2" --parts sr1 --out "$R/fifth"
+fi
+
+# 9. round 16 from round 15, in front of the fifth version's SR stages, SR 1 fine-tuned once more
+rounds <<'ROUNDS'
+round16 2102 1048632 2093 1048633 5e-4 0.999
+ROUNDS
+if [ ! -f "$R/composed16/cascade.safetensors" ]; then
+  $DENO task compose-cascades --target "$R/fifth" --donor "$prev" --parts base,text_encoder --out "$R/composed16"
+fi
+if [ ! -f "$R/export_sr1ft3/cascade.safetensors" ]; then
+  mkdir -p "$R/sr1ft3"
+  $DENO task pretrain --stage sr1 --run "$R/sr1ft3/sr1" --base-run "$R/composed16/cascade.safetensors" \
+    --init-from "$R/composed16/cascade.safetensors" --data-seed 1048634 --steps 1500 --ema-decay 0.999 \
+    --resume >> "$R/sr1ft3/sr1.log" 2>&1
+  $DENO run -A training/export_cli.ts --runs "$R/sr1ft3" --stages base,sr1 \
+    --base "$R/composed16/cascade.safetensors" --out "$R/export_sr1ft3"
+fi
+$DENO task compose-cascades --target "$R/composed16" --donor "$R/export_sr1ft3" --parts sr1 --out "$OUT"
 echo "default cascade rebuilt in $OUT"

@@ -104,24 +104,34 @@ round9 2156 1048614 2180 1048615 1e-4 -
 round10 2024 1048616 2037 1048617 5e-5 -
 ROUNDS
 
-# 5. the last base and its text encoder in front of the first cascade's SR stages
-if [ ! -f "$R/composed/cascade.safetensors" ]; then
-  $DENO task compose-cascades --target "$R/first" --donor "$prev" --parts base,text_encoder --out "$R/composed"
-fi
+# refit TARGET COMPOSED SR1RUN SEED EMA OUT: the current base ($prev) and its text encoder composed in
+# front of TARGET's SR stages into $R/COMPOSED; SR 1 fine-tuned 1,500 steps against that encoder (its
+# own fresh data SEED; EMA: weight-average decay or -) in $R/SR1RUN and exported (the export takes the
+# base and the encoder from the composed file: --base); then composed in place of TARGET's SR 1 into
+# OUT (always rewritten when OUT is the script's $OUT)
+refit() {
+  local target=$1 composed=$R/$2 run=$R/$3 export=$R/export_$3 seed=$4 ema=$5 out=$6
+  local ema_args=()
+  [ "$ema" != "-" ] && ema_args=(--ema-decay "$ema")
+  if [ ! -f "$composed/cascade.safetensors" ]; then
+    $DENO task compose-cascades --target "$target" --donor "$prev" --parts base,text_encoder --out "$composed"
+  fi
+  if [ ! -f "$export/cascade.safetensors" ]; then
+    mkdir -p "$run"
+    $DENO task pretrain --stage sr1 --run "$run/sr1" --base-run "$composed/cascade.safetensors" \
+      --init-from "$composed/cascade.safetensors" --data-seed "$seed" --steps 1500 "${ema_args[@]}" \
+      --resume >> "$run/sr1.log" 2>&1
+    $DENO run -A training/export_cli.ts --runs "$run" --stages base,sr1 \
+      --base "$composed/cascade.safetensors" --out "$export"
+  fi
+  if [ "$out" = "$OUT" ] || [ ! -f "$out/cascade.safetensors" ]; then
+    $DENO task compose-cascades --target "$composed" --donor "$export" --parts sr1 --out "$out"
+  fi
+}
 
-# 6. SR 1 fine-tuned against that text encoder (its own fresh data seed), put in front of SR 2
-#    (the export takes the base and the encoder from the composed file: --base)
-if [ ! -f "$R/export_sr1ft/cascade.safetensors" ]; then
-  mkdir -p "$R/sr1ft"
-  $DENO task pretrain --stage sr1 --run "$R/sr1ft/sr1" --base-run "$R/composed/cascade.safetensors" \
-    --init-from "$R/composed/cascade.safetensors" --data-seed 1048618 --steps 1500 --resume \
-    >> "$R/sr1ft/sr1.log" 2>&1
-  $DENO run -A training/export_cli.ts --runs "$R/sr1ft" --stages base,sr1 \
-    --base "$R/composed/cascade.safetensors" --out "$R/export_sr1ft"
-fi
-if [ ! -f "$R/fourth/cascade.safetensors" ]; then
-  $DENO task compose-cascades --target "$R/composed" --donor "$R/export_sr1ft" --parts sr1 --out "$R/fourth"
-fi
+# 5-6. round 10's base and encoder in front of the first cascade's SR stages, SR 1 fine-tuned against
+#      that encoder: the fourth version
+refit "$R/first" composed sr1ft 1048618 - "$R/fourth"
 
 # 7. rounds 12-15 from round 10 (round 11, a second cool-down, was not taken)
 rounds <<'ROUNDS'
@@ -132,35 +142,13 @@ round15 2280 1048629 2288 1048630 5e-4 0.999
 ROUNDS
 
 # 8. round 15's base and encoder in front of the fourth version's SR stages, SR 1 fine-tuned again
-if [ ! -f "$R/composed15/cascade.safetensors" ]; then
-  $DENO task compose-cascades --target "$R/fourth" --donor "$prev" --parts base,text_encoder --out "$R/composed15"
-fi
-if [ ! -f "$R/export_sr1ft2/cascade.safetensors" ]; then
-  mkdir -p "$R/sr1ft2"
-  $DENO task pretrain --stage sr1 --run "$R/sr1ft2/sr1" --base-run "$R/composed15/cascade.safetensors" \
-    --init-from "$R/composed15/cascade.safetensors" --data-seed 1048631 --steps 1500 --ema-decay 0.999 \
-    --resume >> "$R/sr1ft2/sr1.log" 2>&1
-  $DENO run -A training/export_cli.ts --runs "$R/sr1ft2" --stages base,sr1 \
-    --base "$R/composed15/cascade.safetensors" --out "$R/export_sr1ft2"
-fi
-if [ ! -f "$R/fifth/cascade.safetensors" ]; then
-  $DENO task compose-cascades --target "$R/composed15" --donor "$R/export_sr1ft2" --parts sr1 --out "$R/fifth"
-fi
+#    (with the weight average): the fifth version
+refit "$R/fourth" composed15 sr1ft2 1048631 0.999 "$R/fifth"
 
-# 9. round 16 from round 15, in front of the fifth version's SR stages, SR 1 fine-tuned once more
+# 9. round 16 from round 15, in front of the fifth version's SR stages, SR 1 fine-tuned once more:
+#    the sixth version
 rounds <<'ROUNDS'
 round16 2102 1048632 2093 1048633 5e-4 0.999
 ROUNDS
-if [ ! -f "$R/composed16/cascade.safetensors" ]; then
-  $DENO task compose-cascades --target "$R/fifth" --donor "$prev" --parts base,text_encoder --out "$R/composed16"
-fi
-if [ ! -f "$R/export_sr1ft3/cascade.safetensors" ]; then
-  mkdir -p "$R/sr1ft3"
-  $DENO task pretrain --stage sr1 --run "$R/sr1ft3/sr1" --base-run "$R/composed16/cascade.safetensors" \
-    --init-from "$R/composed16/cascade.safetensors" --data-seed 1048634 --steps 1500 --ema-decay 0.999 \
-    --resume >> "$R/sr1ft3/sr1.log" 2>&1
-  $DENO run -A training/export_cli.ts --runs "$R/sr1ft3" --stages base,sr1 \
-    --base "$R/composed16/cascade.safetensors" --out "$R/export_sr1ft3"
-fi
-$DENO task compose-cascades --target "$R/composed16" --donor "$R/export_sr1ft3" --parts sr1 --out "$OUT"
+refit "$R/fifth" composed16 sr1ft3 1048634 0.999 "$OUT"
 echo "default cascade rebuilt in $OUT"

@@ -15,9 +15,11 @@
 #   8. round 15's base + text encoder composed in place of step 6's, and SR 1 fine-tuned another
 #      1,500 steps (with the weight average) against that encoder (the fifth version, session 13);
 #   9. round 16 from round 15, its base + text encoder composed in place of round 15's, and SR 1
-#      fine-tuned another 1,500 steps against it (the sixth version, session 14).
+#      fine-tuned another 1,500 steps against it (the sixth version, session 14);
+#  10. rounds 17 and 18, their averages averaged, composed in place of round 16's base + text
+#      encoder, and SR 1 fine-tuned another 1,500 steps against it (the seventh version, session 15).
 #
-#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 18 h of both cores)
+#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 20 h of both cores)
 #   OUT=models/default bash tools/reproduce_default.sh   # and replace the shipped model at the end
 #
 # Every piece trains to a fixed step count (the recorded one) with --resume, so the script can be
@@ -150,5 +152,17 @@ refit "$R/fourth" composed15 sr1ft2 1048631 0.999 "$R/fifth"
 rounds <<'ROUNDS'
 round16 2102 1048632 2093 1048633 5e-4 0.999
 ROUNDS
-refit "$R/fifth" composed16 sr1ft3 1048634 0.999 "$OUT"
+refit "$R/fifth" composed16 sr1ft3 1048634 0.999 "$R/sixth"
+
+# 10. rounds 17 and 18 from round 16, the two rounds' averages averaged (equal weights), in front of
+#     the sixth version's SR stages, SR 1 fine-tuned once more: the seventh version
+rounds <<'ROUNDS'
+round17 2057 1048635 2081 1048636 5e-4 0.999
+round18 2058 1048638 2057 1048639 5e-4 0.999
+ROUNDS
+if [ ! -f "$R/r17r18/cascade.safetensors" ]; then
+  $DENO task average-cascades --inputs "$R/round17,$R/round18" --out "$R/r17r18"
+fi
+prev=$R/r17r18
+refit "$R/sixth" composed18 sr1ft4 1048637 0.999 "$OUT"
 echo "default cascade rebuilt in $OUT"

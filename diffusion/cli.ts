@@ -15,6 +15,7 @@ import type { Cascade } from "./cascade.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { createPreset, PRESET_NAMES, type PresetName } from "./presets.ts";
 import { writePng } from "./png.ts";
+import { SamplingProgress } from "./sampling_progress.ts";
 import type { SamplerKind } from "./sampler.ts";
 
 /** The shipped default model: a path in a checkout (its URL when this file is imported by URL). */
@@ -56,13 +57,6 @@ function int(name: string, value: string | undefined, min: number): number | und
     );
   }
   return n;
-}
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return "?";
-  return s >= 60
-    ? `${Math.floor(s / 60)}m${Math.round(s % 60).toString().padStart(2, "0")}s`
-    : `${s.toFixed(1)}s`;
 }
 
 /**
@@ -168,19 +162,13 @@ export async function main(args: string[]): Promise<number> {
     }
     try {
       const count = stagesToRun ?? cascade.stages.length;
-      // The ETA weighs each step by its stage's pixel count (a 512² step costs ~16 128² steps).
-      const work = (i: number) => cascade.stages[i].imageSize ** 2;
       const totalSteps = cascade.stages.slice(0, count).reduce(
         (a, s) => a + (steps ?? s.sampler.steps),
         0,
       );
-      const totalWork = cascade.stages.slice(0, count).reduce(
-        (a, s, i) => a + (steps ?? s.sampler.steps) * work(i),
-        0,
-      );
-      let doneWork = 0;
       let done = 0;
-      const t0 = performance.now();
+      let width = 0; // the longest line so far: a shorter one is padded over it
+      const progress = new SamplingProgress();
       const { images } = await cascade.sample({
         prompt: values.prompt,
         seed,
@@ -190,16 +178,11 @@ export async function main(args: string[]): Promise<number> {
         stages: stagesToRun,
         onProgress: ({ stage, stages, step, steps: n }) => {
           done++;
-          doneWork += work(stage);
-          const elapsed = (performance.now() - t0) / 1000;
-          const eta = (elapsed / doneWork) * (totalWork - doneWork);
           const size = cascade.stages[stage].imageSize;
+          const line = progress.update({ stage, stages, step, steps: n, size });
+          width = Math.max(width, line.length);
           Deno.stderr.writeSync(
-            new TextEncoder().encode(
-              `\rstage ${stage + 1}/${stages} (${size}×${size}) step ${step}/${n}  elapsed ${
-                formatSeconds(elapsed)
-              }  ETA ${formatSeconds(eta)}   ${done === totalSteps ? "\n" : ""}`,
-            ),
+            new TextEncoder().encode(`\r${line.padEnd(width)}${done === totalSteps ? "\n" : ""}`),
           );
         },
       });

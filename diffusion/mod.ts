@@ -137,3 +137,4 @@ export {
   type RunCliOptions,
   UsageError,
 } from "./cli_options.ts";
+export { formatSeconds, SamplingProgress, type SamplingStep } from "./sampling_progress.ts";

@@ -17,9 +17,12 @@
 #   9. round 16 from round 15, its base + text encoder composed in place of round 15's, and SR 1
 #      fine-tuned another 1,500 steps against it (the sixth version, session 14);
 #  10. rounds 17 and 18, their averages averaged, composed in place of round 16's base + text
-#      encoder, and SR 1 fine-tuned another 1,500 steps against it (the seventh version, session 15).
+#      encoder, and SR 1 fine-tuned another 1,500 steps against it (the seventh version, session 15);
+#  11. round 19 from that average, averaged with it; round 20 (a cool-down at lr 1e-4) from that,
+#      composed in place of the rounds 17+18 base + text encoder, and SR 1 fine-tuned another 1,500
+#      steps against it (the eighth version, session 18).
 #
-#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 20 h of both cores)
+#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 21.5 h of both cores)
 #   OUT=models/default bash tools/reproduce_default.sh   # and replace the shipped model at the end
 #
 # Every piece trains to a fixed step count (the recorded one) with --resume, so the script can be
@@ -164,5 +167,20 @@ if [ ! -f "$R/r17r18/cascade.safetensors" ]; then
   $DENO task average-cascades --inputs "$R/round17,$R/round18" --out "$R/r17r18"
 fi
 prev=$R/r17r18
-refit "$R/sixth" composed18 sr1ft4 1048637 0.999 "$OUT"
+refit "$R/sixth" composed18 sr1ft4 1048637 0.999 "$R/seventh"
+
+# 11. round 19 from the rounds 17+18 average, averaged with it (equal weights); round 20, a cool-down
+#     at lr 1e-4, from that; in front of the seventh version's SR stages, SR 1 fine-tuned once more:
+#     the eighth version
+rounds <<'ROUNDS'
+round19 1904 1048640 1896 1048641 5e-4 0.999
+ROUNDS
+if [ ! -f "$R/r17r18r19/cascade.safetensors" ]; then
+  $DENO task average-cascades --inputs "$R/r17r18,$R/round19" --out "$R/r17r18r19"
+fi
+prev=$R/r17r18r19
+rounds <<'ROUNDS'
+round20 2062 1048642 2062 1048643 1e-4 0.999
+ROUNDS
+refit "$R/seventh" composed20 sr1ft5 1048644 0.999 "$OUT"
 echo "default cascade rebuilt in $OUT"

@@ -20,9 +20,11 @@
 #      encoder, and SR 1 fine-tuned another 1,500 steps against it (the seventh version, session 15);
 #  11. round 19 from that average, averaged with it; round 20 (a cool-down at lr 1e-4) from that,
 #      composed in place of the rounds 17+18 base + text encoder, and SR 1 fine-tuned another 1,500
-#      steps against it (the eighth version, session 18).
+#      steps against it (the eighth version, session 18);
+#  12. round 21 (a second cool-down, lr 5e-5) from round 20, composed in place of round 20's base +
+#      text encoder, and SR 1 fine-tuned another 1,500 steps against it (the ninth version, session 18).
 #
-#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 21.5 h of both cores)
+#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 22.5 h of both cores)
 #   OUT=models/default bash tools/reproduce_default.sh   # and replace the shipped model at the end
 #
 # Every piece trains to a fixed step count (the recorded one) with --resume, so the script can be
@@ -182,5 +184,12 @@ prev=$R/r17r18r19
 rounds <<'ROUNDS'
 round20 2062 1048642 2062 1048643 1e-4 0.999
 ROUNDS
-refit "$R/seventh" composed20 sr1ft5 1048644 0.999 "$OUT"
+refit "$R/seventh" composed20 sr1ft5 1048644 0.999 "$R/eighth"
+
+# 12. round 21, a second cool-down at lr 5e-5, from round 20; in front of the eighth version's SR
+#     stages, SR 1 fine-tuned once more: the ninth version
+rounds <<'ROUNDS'
+round21 1698 1048645 1703 1048646 5e-5 0.999
+ROUNDS
+refit "$R/eighth" composed21 sr1ft6 1048647 0.999 "$OUT"
 echo "default cascade rebuilt in $OUT"

@@ -2,12 +2,14 @@
  * The CBLAS library behind the native kernels, opened with `Deno.dlopen`: OpenBLAS
  * (`libopenblas.so.0`, Debian's `libopenblas0-pthread`) on Linux, the Accelerate framework on
  * macOS (that path is present but untested here), or the file named by `DREAMBOOTH_BLAS_LIB`.
- * `DREAMBOOTH_BLAS_THREADS=N` sets OpenBLAS's thread count. Without it OpenBLAS uses one thread
- * per core, except that when the 1-minute load average is already at or above the number of
- * cores (other processes keep them busy) it starts with one thread: busy cores make OpenBLAS's
- * threads wait for each other (measured here at load ~7 on 2 cores: reference training step
- * 0.80 s with 2 threads, 0.55 s with 1). The choice is part of the description `initBackend`
- * prints.
+ * `DREAMBOOTH_BLAS_THREADS=N` fixes OpenBLAS's thread count. Without it the count adapts: at the
+ * first call and then twice a second, the runnable threads of other processes are counted
+ * (`/proc/stat`'s `procs_running` less this process's own threads in state R, smoothed over ~2 s;
+ * at the start the 1-minute load average too) and OpenBLAS uses the cores they leave free, at least
+ * one. Busy cores make OpenBLAS's threads wait for each other (measured here at load ~7 on 2 cores:
+ * reference training step 0.80 s with 2 threads, 0.55 s with 1; `bench/blas_threads_bench.ts`
+ * times sampling beside stand-in training jobs), and a load average alone lags a minute behind a job
+ * that has just started. The choice is part of the description `initBackend` prints.
  * Only `cblas_sgemm` is bound. Matrices are passed as "buffer" arguments: Deno hands C the address
  * of the typed-array view itself (its buffer's start + byteOffset) for the duration of the
  * synchronous call, so a view of the wasm heap is used in place, without copies. The library
@@ -145,6 +147,8 @@ export function openBlas(): Blas | null {
     try {
       const lib = Deno.dlopen(path, { cblas_sgemm: sgemmDef });
       let description = path;
+      const raw = lib.symbols.cblas_sgemm as unknown as Sgemm;
+      let sgemm = raw;
       try {
         const extra = Deno.dlopen(path, {
           openblas_get_config: { parameters: [], result: "pointer" },
@@ -152,22 +156,32 @@ export function openBlas(): Blas | null {
           openblas_set_num_threads: { parameters: ["i32"], result: "void" },
         });
         const threads = Number(envGet("DREAMBOOTH_BLAS_THREADS") ?? "");
+        const cores = navigator.hardwareConcurrency ?? 1;
         let why = "";
+        let tuner0: ThreadTuner | undefined;
         if (Number.isInteger(threads) && threads > 0) {
           extra.symbols.openblas_set_num_threads(threads);
           why = "DREAMBOOTH_BLAS_THREADS";
-        } else {
-          // On cores other processes already keep busy, OpenBLAS's threads wait for each other
-          // (measured here at load ~7 on 2 cores: reference step 0.80 s with 2 threads, 0.55 s
-          // with 1), so start with one thread when the load average is at or above the cores.
-          const cores = navigator.hardwareConcurrency ?? 1;
-          const load = loadAverage();
-          if (cores > 1 && load >= cores) {
-            extra.symbols.openblas_set_num_threads(1);
-            why = `load average ${
-              load.toFixed(1)
-            } ≥ ${cores} cores; DREAMBOOTH_BLAS_THREADS=N overrides`;
-          }
+        } else if (cores > 1) {
+          // On cores other processes keep busy, OpenBLAS's threads wait for each other (measured
+          // here at load ~7 on 2 cores: reference step 0.80 s with 2 threads, 0.55 s with 1; two
+          // samplers beside a training round: 60 s with 2 threads each, 41 s with 1). Start from
+          // the busier of the load average and the processes running right now, then re-check
+          // twice a second: the load average lags a minute behind a job that has just started.
+          const tuner = tuner0 = new ThreadTuner(
+            cores,
+            // OpenBLAS's own start count is its pool's size (OPENBLAS_NUM_THREADS may lower it)
+            Math.max(1, extra.symbols.openblas_get_num_threads()),
+            Math.max(loadAverage(), otherRunnable() ?? 0),
+            (n) => extra.symbols.openblas_set_num_threads(n),
+          );
+          sgemm = (o, ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc) => {
+            if (performance.now() >= tuner.nextCheck) tuner.check();
+            raw(o, ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc);
+          };
+          why =
+            `adaptive: ${tuner.threads} now, fewer while other processes keep the cores busy; ` +
+            "DREAMBOOTH_BLAS_THREADS=N fixes it";
         }
         const config = extra.symbols.openblas_get_config();
         const version = config ? Deno.UnsafePointerView.getCString(config).split(" ") : [];
@@ -176,14 +190,19 @@ export function openBlas(): Blas | null {
             /^(Zen|Haswell|SkylakeX|Cooperlake|Sapphire|Neoverse|Arm)/i.test(w)
           ) ??
             ""
-        }, ${nThreads(extra.symbols.openblas_get_num_threads())}${why ? ` (${why})` : ""}`
+        }, ${
+          why.startsWith("adaptive")
+            ? `up to ${nThreads(tuner0?.max ?? cores)}`
+            : nThreads(extra.symbols.openblas_get_num_threads())
+        }${why ? ` (${why})` : ""}`
           .replace(" ,", ",");
-        // The second handle only read two symbols; the library stays loaded through `lib`.
-        extra.close();
+        // The second handle stays open while the adaptive wrapper may call it; otherwise it only
+        // read symbols, and the library stays loaded through `lib`.
+        if (!why.startsWith("adaptive")) extra.close();
       } catch {
         // Not OpenBLAS (Accelerate): the path is description enough.
       }
-      cached = { sgemm: lib.symbols.cblas_sgemm as unknown as Sgemm, description };
+      cached = { sgemm, description };
       blasError = "";
       return cached;
     } catch (err) {
@@ -193,6 +212,99 @@ export function openBlas(): Blas | null {
   blasError = errors.join("; ");
   cached = null;
   return null;
+}
+
+/**
+ * How many OpenBLAS threads to use on `cores` cores while `others` runnable threads of other
+ * processes compete for them: the cores they leave free, at least one.
+ *
+ * @param cores Cores of the machine.
+ * @param others Runnable threads of other processes (a smoothed count, may be fractional).
+ * @param max Most threads to use (OpenBLAS's pool size); defaults to `cores`.
+ * @returns Thread count in [1, min(cores, max)].
+ *
+ * @example
+ * ```ts
+ * import { chooseThreads } from "./blas.ts";
+ * console.log(chooseThreads(2, 0), chooseThreads(2, 1), chooseThreads(16, 3.2, 8)); // 2 1 8
+ * ```
+ */
+export function chooseThreads(cores: number, others: number, max = cores): number {
+  return Math.max(1, Math.min(max, cores - Math.floor(Math.max(0, others) + 0.5)));
+}
+
+/**
+ * Runnable threads of other processes right now (Linux): the kernel's `procs_running` less this
+ * process's own threads in state R. `null` where /proc cannot be read (another OS, or no
+ * `--allow-read`).
+ *
+ * @returns The count, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { otherRunnable } from "./blas.ts";
+ * const n = otherRunnable();
+ * console.log(n === null || n >= 0); // true
+ * ```
+ */
+export function otherRunnable(): number | null {
+  try {
+    const stat = Deno.readTextFileSync("/proc/stat");
+    const all = Number(/^procs_running (\d+)$/m.exec(stat)?.[1]);
+    if (!Number.isFinite(all)) return null;
+    let own = 0;
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      try {
+        const line = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
+        // Field 3, after the parenthesised command name (which may itself hold spaces).
+        if (line[line.lastIndexOf(")") + 2] === "R") own++;
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    return Math.max(0, all - own);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Re-checks, twice a second, how many runnable threads other processes have (smoothed over about
+ * two seconds) and sets OpenBLAS's thread count to the cores they leave free.
+ */
+class ThreadTuner {
+  /** `performance.now()` at or after which the next check is due. */
+  nextCheck = 0;
+  /** Threads set now. */
+  threads: number;
+  #others: number;
+
+  constructor(
+    readonly cores: number,
+    readonly max: number,
+    initialOthers: number,
+    readonly set: (n: number) => void,
+  ) {
+    this.#others = initialOthers;
+    this.threads = chooseThreads(cores, initialOthers, max);
+    set(this.threads);
+    this.nextCheck = performance.now() + 500;
+  }
+
+  check(): void {
+    this.nextCheck = performance.now() + 500;
+    const now = otherRunnable();
+    if (now === null) {
+      this.nextCheck = Infinity; // /proc unreadable: keep the start's choice
+      return;
+    }
+    this.#others = 0.7 * this.#others + 0.3 * now;
+    const want = chooseThreads(this.cores, this.#others, this.max);
+    if (want !== this.threads) {
+      this.set(want);
+      this.threads = want;
+    }
+  }
 }
 
 /** The 1-minute load average, 0 when unavailable (no `--allow-sys`). */

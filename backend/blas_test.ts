@@ -1,0 +1,57 @@
+import assert from "assert";
+import { chooseThreads, openBlas, otherRunnable } from "./blas.ts";
+
+Deno.test("chooseThreads: the cores other processes leave free, at least one, at most the pool", () => {
+  assert.strictEqual(chooseThreads(2, 0), 2);
+  assert.strictEqual(chooseThreads(2, 0.49), 2);
+  assert.strictEqual(chooseThreads(2, 0.5), 1);
+  assert.strictEqual(chooseThreads(2, 7), 1);
+  assert.strictEqual(chooseThreads(16, 3.2), 13);
+  assert.strictEqual(chooseThreads(16, 3.2, 8), 8);
+  assert.strictEqual(chooseThreads(1, 0), 1);
+  assert.strictEqual(chooseThreads(4, -1), 4);
+});
+
+Deno.test({
+  name: "otherRunnable: sees a busy child process as one more runnable thread",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const before = otherRunnable();
+    assert(before !== null && before >= 0);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "const end = Date.now() + 3000; while (Date.now() < end);"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await new Promise((r) => setTimeout(r, 600)); // past the child's start-up
+      let most = 0;
+      for (let i = 0; i < 10; i++) {
+        most = Math.max(most, otherRunnable() ?? 0);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The busy loop is runnable at every sample; our own threads are not counted.
+      assert(most >= 1, `most runnable others seen: ${most}`);
+    } finally {
+      child.kill();
+      await child.status;
+    }
+  },
+});
+
+Deno.test("openBlas: the adaptive wrapper computes the same product", () => {
+  const blas = openBlas();
+  if (blas === null) return; // no BLAS here: native kernels are tested (or skipped) elsewhere
+  const m = 33, n = 17, k = 29;
+  const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+  const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+  const c = new Float32Array(m * n);
+  blas.sgemm(101, 111, 111, m, n, k, 1, a, k, b, n, 0, c, n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let want = 0;
+      for (let p = 0; p < k; p++) want += a[i * k + p] * b[p * n + j];
+      assert(Math.abs(c[i * n + j] - want) < 1e-4, `c[${i},${j}]`);
+    }
+  }
+});

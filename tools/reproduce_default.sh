@@ -22,9 +22,11 @@
 #      composed in place of the rounds 17+18 base + text encoder, and SR 1 fine-tuned another 1,500
 #      steps against it (the eighth version, session 18);
 #  12. round 21 (a second cool-down, lr 5e-5) from round 20, composed in place of round 20's base +
-#      text encoder, and SR 1 fine-tuned another 1,500 steps against it (the ninth version, session 18).
+#      text encoder, and SR 1 fine-tuned another 1,500 steps against it (the ninth version, session 18);
+#  13. round 22 (a third cool-down, lr 5e-5) from round 21, composed in place of round 21's base +
+#      text encoder, and SR 1 fine-tuned another 1,500 steps against it (the tenth version, session 19).
 #
-#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 22.5 h of both cores)
+#   bash tools/reproduce_default.sh            # everything into runs/repro/ (about 23.5 h of both cores)
 #   OUT=models/default bash tools/reproduce_default.sh   # and replace the shipped model at the end
 #
 # Every piece trains to a fixed step count (the recorded one) with --resume, so the script can be
@@ -191,5 +193,12 @@ refit "$R/seventh" composed20 sr1ft5 1048644 0.999 "$R/eighth"
 rounds <<'ROUNDS'
 round21 1698 1048645 1703 1048646 5e-5 0.999
 ROUNDS
-refit "$R/eighth" composed21 sr1ft6 1048647 0.999 "$OUT"
+refit "$R/eighth" composed21 sr1ft6 1048647 0.999 "$R/ninth"
+
+# 13. round 22, a third cool-down at lr 5e-5, from round 21; in front of the ninth version's SR
+#     stages, SR 1 fine-tuned once more: the tenth version
+rounds <<'ROUNDS'
+round22 1804 1048648 1815 1048649 5e-5 0.999
+ROUNDS
+refit "$R/ninth" composed22 sr1ft7 1048650 0.999 "$OUT"
 echo "default cascade rebuilt in $OUT"

@@ -38,6 +38,21 @@ Deno.test("runCli: --help is 0, usage errors 2 (with or without the usage), othe
   assert.deepEqual([r.code, r.err], [1, "error: disk full"]);
 });
 
+Deno.test("runCli: a wasm heap failure gets a hint to lower the batch, size or width", async () => {
+  for (const message of ["memory access out of bounds", "Aborted(). Build with -sASSERTIONS"]) {
+    const oom = () => Promise.reject(new WebAssembly.RuntimeError(message));
+    const r = await capture(() => runCli([], { usage, options, stackOnError: false }, oom));
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: .*\nhint: the wasm backend's heap \(4 GiB at most\) is probably full/,
+    );
+  }
+  const other = () => Promise.reject(new WebAssembly.RuntimeError("unreachable"));
+  const r = await capture(() => runCli([], { usage, options, stackOnError: false }, other));
+  assert.deepEqual([r.code, r.err], [1, "error: unreachable"]);
+});
+
 Deno.test("backendOption: auto and undefined choose automatically, a bad name is a UsageError", () => {
   assert.equal(backendOption(undefined), undefined);
   assert.equal(backendOption("auto"), undefined);

@@ -158,7 +158,7 @@ export function openBlas(): Blas | null {
         const threads = Number(envGet("DREAMBOOTH_BLAS_THREADS") ?? "");
         const cores = navigator.hardwareConcurrency ?? 1;
         let why = "";
-        let tuner0: ThreadTuner | undefined;
+        let tuner: ThreadTuner | undefined;
         if (Number.isInteger(threads) && threads > 0) {
           extra.symbols.openblas_set_num_threads(threads);
           why = "DREAMBOOTH_BLAS_THREADS";
@@ -168,7 +168,7 @@ export function openBlas(): Blas | null {
           // samplers beside a training round: 60 s with 2 threads each, 41 s with 1). Start from
           // the busier of the load average and the processes running right now, then re-check
           // twice a second: the load average lags a minute behind a job that has just started.
-          const tuner = tuner0 = new ThreadTuner(
+          const t = tuner = new ThreadTuner(
             cores,
             // OpenBLAS's own start count is its pool's size (OPENBLAS_NUM_THREADS may lower it)
             Math.max(1, extra.symbols.openblas_get_num_threads()),
@@ -176,11 +176,10 @@ export function openBlas(): Blas | null {
             (n) => extra.symbols.openblas_set_num_threads(n),
           );
           sgemm = (o, ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc) => {
-            if (performance.now() >= tuner.nextCheck) tuner.check();
+            if (performance.now() >= t.nextCheck) t.check();
             raw(o, ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc);
           };
-          why =
-            `adaptive: ${tuner.threads} now, fewer while other processes keep the cores busy; ` +
+          why = `adaptive: ${t.threads} now, fewer while other processes keep the cores busy; ` +
             "DREAMBOOTH_BLAS_THREADS=N fixes it";
         }
         const config = extra.symbols.openblas_get_config();
@@ -191,14 +190,14 @@ export function openBlas(): Blas | null {
           ) ??
             ""
         }, ${
-          why.startsWith("adaptive")
-            ? `up to ${nThreads(tuner0?.max ?? cores)}`
+          tuner !== undefined
+            ? `up to ${nThreads(tuner.max)}`
             : nThreads(extra.symbols.openblas_get_num_threads())
         }${why ? ` (${why})` : ""}`
           .replace(" ,", ",");
         // The second handle stays open while the adaptive wrapper may call it; otherwise it only
         // read symbols, and the library stays loaded through `lib`.
-        if (!why.startsWith("adaptive")) extra.close();
+        if (tuner === undefined) extra.close();
       } catch {
         // Not OpenBLAS (Accelerate): the path is description enough.
       }
@@ -270,20 +269,38 @@ export function otherRunnable(): number | null {
 
 /**
  * Re-checks, twice a second, how many runnable threads other processes have (smoothed over about
- * two seconds) and sets OpenBLAS's thread count to the cores they leave free.
+ * two seconds) and sets OpenBLAS's thread count to the cores they leave free. `openBlas` wraps
+ * `cblas_sgemm` so that each call past `nextCheck` runs `check()` first.
+ *
+ * @example
+ * ```ts
+ * import { ThreadTuner } from "./blas.ts";
+ * const set: number[] = [];
+ * const tuner = new ThreadTuner(2, 2, 0, (n) => set.push(n), () => 2);
+ * for (let i = 0; i < 5; i++) tuner.check(); // two busy threads elsewhere, sustained
+ * console.log(set); // [2, 1]
+ * ```
  */
-class ThreadTuner {
+export class ThreadTuner {
   /** `performance.now()` at or after which the next check is due. */
   nextCheck = 0;
   /** Threads set now. */
   threads: number;
   #others: number;
 
+  /**
+   * @param cores Cores of the machine.
+   * @param max Most threads to use (OpenBLAS's pool size).
+   * @param initialOthers The start's estimate of other processes' runnable threads.
+   * @param set Sets the thread count (`openblas_set_num_threads`); called at once and on changes.
+   * @param sample Counts other processes' runnable threads now; `null` stops the re-checks.
+   */
   constructor(
     readonly cores: number,
     readonly max: number,
     initialOthers: number,
     readonly set: (n: number) => void,
+    readonly sample: () => number | null = otherRunnable,
   ) {
     this.#others = initialOthers;
     this.threads = chooseThreads(cores, initialOthers, max);
@@ -293,7 +310,7 @@ class ThreadTuner {
 
   check(): void {
     this.nextCheck = performance.now() + 500;
-    const now = otherRunnable();
+    const now = this.sample();
     if (now === null) {
       this.nextCheck = Infinity; // /proc unreadable: keep the start's choice
       return;

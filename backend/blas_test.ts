@@ -1,5 +1,5 @@
 import assert from "assert";
-import { chooseThreads, openBlas, otherRunnable } from "./blas.ts";
+import { chooseThreads, openBlas, otherRunnable, ThreadTuner } from "./blas.ts";
 
 Deno.test("chooseThreads: the cores other processes leave free, at least one, at most the pool", () => {
   assert.strictEqual(chooseThreads(2, 0), 2);
@@ -54,4 +54,33 @@ Deno.test("openBlas: the adaptive wrapper computes the same product", () => {
       assert(Math.abs(c[i * n + j] - want) < 1e-4, `c[${i},${j}]`);
     }
   }
+});
+
+Deno.test("ThreadTuner: drops to the free cores under sustained load, comes back when it ends, ignores a blip", () => {
+  let others: number | null = 0;
+  const set: number[] = [];
+  const tuner = new ThreadTuner(2, 2, 0, (n) => set.push(n), () => others);
+  assert.deepStrictEqual(set, [2]); // quiet start: the whole pool
+  others = 2;
+  tuner.check(); // one sample of load: smoothed 0.6, already past half a core
+  assert.strictEqual(tuner.threads, 1);
+  for (let i = 0; i < 10; i++) tuner.check();
+  others = 0;
+  tuner.check(); // smoothed ~1.4: still busy
+  assert.strictEqual(tuner.threads, 1);
+  for (let i = 0; i < 10; i++) tuner.check();
+  assert.strictEqual(tuner.threads, 2);
+  assert.deepStrictEqual(set, [2, 1, 2]); // set only on changes
+  others = null; // /proc unreadable: keep the last choice, stop re-checking
+  tuner.check();
+  assert.strictEqual(tuner.nextCheck, Infinity);
+  assert.strictEqual(tuner.threads, 2);
+});
+
+Deno.test("ThreadTuner: a busy start begins at one thread and never exceeds the pool", () => {
+  const set: number[] = [];
+  const tuner = new ThreadTuner(16, 8, 3, (n) => set.push(n), () => 0);
+  assert.deepStrictEqual(set, [8]); // 13 cores free, but the pool holds 8
+  const busy = new ThreadTuner(2, 2, 2.5, () => {}, () => 2);
+  assert.strictEqual(busy.threads, 1);
 });

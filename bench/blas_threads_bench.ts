@@ -60,9 +60,24 @@ const modes: [string, string | undefined][] = [["fixed 2", "2"], ["fixed 1", "1"
   undefined,
 ]];
 const reps = Number(values.reps);
+const busyCounts = values.busy.split(",").map(Number);
+if (!Number.isInteger(reps) || reps < 1) {
+  console.error(
+    `error: '--reps' must be an integer ≥ 1: current value is ${JSON.stringify(values.reps)}`,
+  );
+  Deno.exit(2);
+}
+if (busyCounts.some((b) => !Number.isInteger(b) || b < 0)) {
+  console.error(
+    `error: '--busy' must be integers ≥ 0 separated by commas: current value is ${
+      JSON.stringify(values.busy)
+    }`,
+  );
+  Deno.exit(2);
+}
 console.log(`load average at start ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 try {
-  for (const busy of values.busy.split(",").map(Number)) {
+  for (const busy of busyCounts) {
     const secs = new Map<string, number>();
     for (const [name, threads] of modes) {
       const runs: number[] = [];

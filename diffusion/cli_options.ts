@@ -7,12 +7,9 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { type BackendName, parseBackendName } from "./deps.ts";
+import { type BackendName, parseBackendName, UsageError, wasmHeapHint } from "./deps.ts";
 
-/** A bad command line: the CLIs print its message and exit with code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError, wasmHeapHint };
 
 /** The `options` of `parseArgs` from `node:util` (`--help`/`-h` is added by {@link runCli}). */
 export type CliOptionSpecs = NonNullable<ParseArgsConfig["options"]>;
@@ -89,30 +86,6 @@ export async function runCli<const O extends CliOptionSpecs>(
     if (hint) console.error(hint);
     return 1;
   }
-}
-
-/**
- * A hint for the errors tfjs's wasm backend gives when its heap (32-bit wasm: 4 GiB at most) is
- * full: emscripten's `malloc` aborts (`RuntimeError: Aborted()`) or, with the native kernels,
- * faults (`memory access out of bounds`). Measured in session 19: `bench/training_bench.ts --stage
- * sr1 --widths 32` (128², batch 8) ends so on both, while width 16 runs.
- *
- * @param e The caught error.
- * @returns One line to print after the error, or `""` for any other error.
- *
- * @example
- * ```ts
- * import { wasmHeapHint } from "./cli_options.ts";
- * console.log(wasmHeapHint(new WebAssembly.RuntimeError("memory access out of bounds")) !== ""); // true
- * console.log(wasmHeapHint(new Error("disk full"))); // ""
- * ```
- */
-export function wasmHeapHint(e: unknown): string {
-  if (!(e instanceof WebAssembly.RuntimeError)) return "";
-  if (!/memory access out of bounds|Aborted\(\)/.test(e.message)) return "";
-  return "hint: the wasm backend's heap (4 GiB at most) is probably full: lower the batch, the image " +
-    "or crop size, or the model width, or use '--backend tensorflow' where @tensorflow/tfjs-node is " +
-    "installed";
 }
 
 /**

@@ -16,3 +16,4 @@ export {
   upsampleNearest,
 } from "../backend/mod.ts";
 export { deflateSync } from "node:zlib";
+export { UsageError, wasmHeapHint } from "../params/mod.ts";

@@ -16,7 +16,7 @@
  * | `loss_curve.png` | the loss curve, redrawn with every sample grid and checkpoint |
  * | `samples/step_NNNNNN.png` | sample grids (and `samples/latest.png`) |
  * | `summary.json` | the last invocation's summary |
- * | `run.lock` | the pid of the process training there (a second run is refused while it lives) |
+ * | `run.lock` | held locked (`flock`) by the process training there, with its pid; a second run is refused while it lives |
  *
  * @module
  */
@@ -27,6 +27,7 @@ import { exists, writeFileAtomic, writeJsonAtomic } from "./_atomic.ts";
 import { readRunCheckpoint, type RunCheckpoint, writeRunCheckpoint } from "./run_checkpoint.ts";
 import { type LossPoint, saveLossCurve } from "./loss_curve.ts";
 import { NonFiniteLossError, type StepResult } from "./stage_trainer.ts";
+import { acquireRunLock } from "./_run_lock.ts";
 
 /** What the run machinery needs from a training job (see `createPretrainJob` for one). */
 export interface TrainingJob {
@@ -263,11 +264,11 @@ export async function runTraining(
   const argsPath = join(runDir, "args.json");
   await Deno.mkdir(join(runDir, "samples"), { recursive: true });
   const configJson = JSON.stringify(config);
-  const lockPath = await lockRun(runDir);
+  const lock = await acquireRunLock(runDir);
   try {
     return await runLocked();
   } finally {
-    await Deno.remove(lockPath).catch(() => {});
+    await lock.release();
   }
 
   async function runLocked(): Promise<TrainingSummary> {
@@ -466,35 +467,4 @@ export async function runTraining(
     );
     return summary;
   }
-}
-
-/** Takes the run folder's lock (`run.lock` holding the pid); a live holder is an error. */
-async function lockRun(runDir: string): Promise<string> {
-  const path = join(runDir, "run.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const f = await Deno.open(path, { write: true, createNew: true });
-      await f.write(new TextEncoder().encode(`${Deno.pid}\n`));
-      f.close();
-      return path;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const pid = Number((await Deno.readTextFile(path).catch(() => "")).trim());
-      let alive = false;
-      if (Number.isInteger(pid) && pid > 0 && pid !== Deno.pid) {
-        try {
-          alive = (await Deno.stat(`/proc/${pid}`)).isDirectory;
-        } catch {
-          alive = false; // no such process (or no /proc: assume a stale lock)
-        }
-      }
-      if (alive) {
-        throw new RangeError(
-          `Cannot run in '${runDir}' as process ${pid} is training there (run.lock); wait for it or stop it`,
-        );
-      }
-      await Deno.remove(path).catch(() => {}); // stale: its process is gone
-    }
-  }
-  throw new RangeError(`Cannot take the lock of '${runDir}' (run.lock)`);
 }

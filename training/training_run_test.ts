@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { readLossLog, runTraining, type TrainingJob } from "./training_run.ts";
 import { readRunCheckpoint } from "./run_checkpoint.ts";
 import { NonFiniteLossError } from "./stage_trainer.ts";
+import { acquireRunLock } from "./_run_lock.ts";
 
 /** A deterministic fake job: weight w moves by a step-dependent amount; loss is a function of (step, w). */
 function fakeJob(options: { nanAt?: number; samples?: boolean } = {}) {
@@ -192,14 +193,15 @@ Deno.test("runTraining: refuses to overwrite a run or resume with another config
   }
 });
 
-Deno.test("runTraining: a live process's run.lock refuses a second run; a stale one is taken over", async () => {
+Deno.test("runTraining: a held run.lock refuses a second run; a stale one is taken over", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(join(dir, "run.lock"), "1\n"); // pid 1 is always alive
+    const held = await acquireRunLock(dir); // as a live run holds it (see _run_lock_test.ts)
     await assert.rejects(
       () => runTraining(fakeJob(), { runDir: dir, totalSteps: 2, config: {}, ...quiet }),
-      /process 1 is training there/,
+      new RegExp(`process ${Deno.pid} is training there`),
     );
+    await held.release();
     await Deno.writeTextFile(join(dir, "run.lock"), "4194303\n"); // no such process
     const s = await runTraining(fakeJob(), { runDir: dir, totalSteps: 2, config: {}, ...quiet });
     assert.equal(s.step, 2);

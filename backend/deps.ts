@@ -1,7 +1,7 @@
 /**
  * The npm dependencies of backend/, with full specifiers so that a URL import (no deno.json) works.
  * tfjs-core is re-exported as `tf`; importing this module also registers every tfjs gradient
- * (see tools/vendor_tfjs_gradients.ts for why they are vendored), the cpu backend and the wasm
+ * (see backend/vendor_tfjs_gradients.ts for why they are vendored), the cpu backend and the wasm
  * backend. The webgpu backend is loaded on demand ({@linkcode loadWebgpuBackend}).
  *
  * @module

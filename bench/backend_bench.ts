@@ -23,8 +23,13 @@
  * @module
  */
 import { parseArgs } from "cli-args";
-import { createReferenceUnet, initBackend, setNativeKernels, tf } from "../backend/mod.ts";
-import { openBlas } from "../backend/blas.ts";
+import {
+  createReferenceUnet,
+  initBackend,
+  openBlas,
+  setNativeKernels,
+  tf,
+} from "../backend/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { sharp } from "../data/deps.ts";
+import sharp from "sharp";
 import { createEmojiScenes, loadEmojiCatalog } from "../data/mod.ts";
 import { Buffer } from "node:buffer";
 

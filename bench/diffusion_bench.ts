@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { initBackend, parseBackendName, tf } from "../diffusion/deps.ts";
-import { createReferenceUnet } from "../backend/mod.ts";
+import { createReferenceUnet, initBackend, parseBackendName, tf } from "../backend/mod.ts";
 import {
   createCascadeConfig,
   createPreset,

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { builtInSubjects, initBackend, loadSubjectFolder, type RgbImage } from "../eval/deps.ts";
+import { initBackend } from "../backend/mod.ts";
+import { builtInSubjects, loadSubjectFolder, type RgbImage } from "../data/mod.ts";
 import {
   evaluateSubject,
   ForegroundColorEmbedder,

@@ -9,7 +9,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { initBackend, rgbImageFromUint8 } from "../eval/deps.ts";
+import { initBackend } from "../backend/mod.ts";
+import { rgbImageFromUint8 } from "../data/mod.ts";
 import { type Cascade, loadCheckpoint } from "../diffusion/mod.ts";
 import { dreambenchPrompts, WorldClassifier } from "../eval/mod.ts";
 

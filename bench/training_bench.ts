@@ -14,16 +14,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  createEmojiScenes,
-  initBackend,
-  parseBackendName,
-  presetConfig,
-  T5Encoder,
-  tf,
-  UNet,
-} from "../training/deps.ts";
-import { StageTrainer } from "../training/stage_trainer.ts";
+import { initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { createEmojiScenes } from "../data/mod.ts";
+import { presetConfig, T5Encoder, UNet } from "../diffusion/mod.ts";
+import { StageTrainer } from "../training/mod.ts";
 import { loadT5Tokenizer } from "../diffusion/mod.ts";
 
 const { values } = parseArgs({

@@ -67,8 +67,26 @@ export function resizeInto(
   }
 }
 
-/** Resizes one image to `size`×`size` (see {@link resizeInto}). */
+/**
+ * Resizes one image to `size`×`size`: area averaging when shrinking by an integer factor, bilinear
+ * otherwise (no crop: a non-square image is stretched). The image the evaluators see.
+ *
+ * @param image The image, `{ data: Float32Array [H, W, 3], width, height }`.
+ * @param size The side of the result in pixels (a positive integer).
+ * @returns A new image, `size`×`size`.
+ * @example
+ * ```ts
+ * import { resizeImage } from "./mod.ts";
+ * const small = resizeImage({ data: new Float32Array(4 * 4 * 3).fill(0.5), width: 4, height: 4 }, 2);
+ * console.log(small.width, small.data[0]); // 2 0.5
+ * ```
+ */
 export function resizeImage(image: RgbImage, size: number): RgbImage {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(
+      `Cannot resize as 'size' must be a positive integer: current value is ${size}`,
+    );
+  }
   const data = new Float32Array(size * size * 3);
   resizeInto(image, size, data);
   return { data, width: size, height: size };

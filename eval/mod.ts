@@ -18,6 +18,7 @@ export { EVAL_SEED_BASE, EVAL_SEEDS } from "./eval_seeds.ts";
 export { bootstrapCi, type BootstrapOptions, type ConfidenceInterval } from "./bootstrap_ci.ts";
 export { rocAuc } from "./roc_auc.ts";
 export { type ImageEmbedder, similarityMatrix } from "./image_embedder.ts";
+export { resizeImage } from "./_resize.ts";
 export {
   type ClassifierView,
   type ClassifyOptions,

@@ -1,4 +1,4 @@
-import { parseBackendName } from "../backend/backend_name.ts";
+import { parseBackendName } from "../backend/mod.ts";
 import { isLoopback } from "./_http_guard.ts";
 
 /** The server settings `deno task serve` runs with. */

@@ -1,5 +1,5 @@
 /** Private fixtures of the diffusion tests: synthetic images and PSNR. @module */
-import { tf } from "../diffusion/deps.ts";
+import { tf } from "../backend/mod.ts";
 
 /** A smooth colour pattern (k = 0) or a coloured checkerboard (k = 1), `[size·size·3]` in [−1, 1]. */
 export function testImage(k: number, size = 32): Float32Array {

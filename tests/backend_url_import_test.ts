@@ -1,5 +1,5 @@
 import assert from "assert";
-import { openBlas } from "../backend/blas.ts";
+import { openBlas } from "../backend/mod.ts";
 import { explain, withServedCheckout } from "./_url_import.ts";
 
 // From a scratch folder with --no-config (npm packages and the wasm binary come from Deno's global

@@ -3,7 +3,7 @@
  * caption, two images from two captions (text conditioning works), an SR model a 4× upsampling.
  */
 import assert from "assert";
-import { initBackend, tf } from "../diffusion/deps.ts";
+import { initBackend, tf } from "../backend/mod.ts";
 import {
   createCascadeConfig,
   DiffusionTrainer,

@@ -5,8 +5,7 @@
  */
 import assert from "assert";
 import { join } from "node:path";
-import { readLossLog } from "../training/training_run.ts";
-import { readRunCheckpoint } from "../training/run_checkpoint.ts";
+import { readLossLog, readRunCheckpoint } from "../training/mod.ts";
 import { loadCheckpoint } from "../diffusion/mod.ts";
 import { loadImage } from "../data/mod.ts";
 import { initBackend } from "../backend/mod.ts";

@@ -17,8 +17,8 @@ import {
   type RpcAppOptions,
   s,
   servedMethods,
+  workerJobKind,
 } from "../rpc/mod.ts";
-import { workerJobKind } from "../rpc/worker_job_kind.ts";
 import { spin } from "./rpc_worker_fixture.ts";
 
 /** The methods the specification's examples call (`subtract`, `update`, `sum`, …). */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { WorkerJobContext } from "../rpc/worker_job_kind.ts";
+import type { WorkerJobContext } from "../rpc/mod.ts";
 
 /**
  * Spins `steps` × `stepMs` ms of CPU without ever awaiting; checks the signal every step.

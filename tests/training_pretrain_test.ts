@@ -7,10 +7,10 @@ import { createEmojiScenes } from "../data/mod.ts";
 import {
   createPretrainConfig,
   createPretrainJob,
+  exportCascade,
   readLossLog,
   runTraining,
 } from "../training/mod.ts";
-import { exportCascade } from "../training/export_cascade.ts";
 
 await initBackend({ quiet: true });
 const world = await createEmojiScenes();

@@ -20,22 +20,18 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { initBackend, tf } from "../backend/mod.ts";
+import { createEmojiScenes, rgbImageFromUint8, saveImageGrid, sceneSeedOf } from "../data/mod.ts";
 import {
-  createEmojiScenes,
   diffusionLoss,
   disposeTextEmbedding,
-  initBackend,
-  sceneSeedOf,
+  type LossWeighting,
+  presetConfig,
   scheduleAt,
   type TextEmbedding,
-  tf,
-} from "../eval/deps.ts";
-import { createPretrainConfig, createPretrainJob } from "../training/pretrain_job.ts";
-import { presetConfig, saveImageGrid } from "../training/deps.ts";
-import { WorldClassifier } from "../eval/world_classifier.ts";
-import type { LossWeighting } from "../diffusion/mod.ts";
-import { resizeImage } from "../eval/_resize.ts";
-import { rgbImageFromUint8 } from "../eval/deps.ts";
+} from "../diffusion/mod.ts";
+import { resizeImage, WorldClassifier } from "../eval/mod.ts";
+import { createPretrainConfig, createPretrainJob } from "../training/mod.ts";
 
 const { values: a } = parseArgs({
   args: Deno.args,

@@ -1,4 +1,4 @@
-import { builtInSubjects } from "../../data/built_in_subjects.ts";
+import { builtInSubjects } from "../../data/mod.ts";
 import type { JobKind } from "../job_kind.ts";
 import { invalidParams } from "../rpc_error.ts";
 import { s, type Schema } from "../schema.ts";

@@ -47,11 +47,13 @@ export const MAX_FUNCTION_LINES = 120;
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   tokenizer: [],
   backend: [],
-  diffusion: ["backend", "tokenizer"],
+  // Job parameters declared once (types, defaults, bounds, help); imports nothing of ours.
+  params: [],
+  diffusion: ["backend", "tokenizer", "params"],
   data: [],
-  training: ["diffusion", "backend", "tokenizer", "data"],
-  superres: ["diffusion", "backend", "tokenizer", "data"],
-  eval: ["diffusion", "backend", "tokenizer", "data"],
+  training: ["diffusion", "backend", "tokenizer", "data", "params"],
+  superres: ["diffusion", "backend", "tokenizer", "data", "params"],
+  eval: ["diffusion", "backend", "tokenizer", "data", "params"],
   rpc: ["*"],
   // The root mod.ts re-exports the public API.
   ".": ["*"],

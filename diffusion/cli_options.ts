@@ -7,7 +7,14 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { type BackendName, parseBackendName, UsageError, wasmHeapHint } from "./deps.ts";
+import {
+  type BackendName,
+  backendNames,
+  type EnumParam,
+  parseBackendName,
+  UsageError,
+  wasmHeapHint,
+} from "./deps.ts";
 
 export { UsageError, wasmHeapHint };
 
@@ -108,3 +115,21 @@ export function backendOption(value: string | undefined): BackendName | undefine
     throw new UsageError((e as Error).message);
   }
 }
+
+/**
+ * The `--backend` parameter every command line declares beside its job's own (command line only).
+ *
+ * @example
+ * ```ts
+ * import { backendParam } from "./cli_options.ts";
+ * console.log(backendParam.values.includes("wasm")); // true
+ * ```
+ */
+export const backendParam = {
+  type: "enum",
+  values: ["auto", ...backendNames],
+  default: "auto",
+  field: false,
+  metavar: "NAME",
+  help: "tensor backend",
+} as const satisfies EnumParam;

@@ -8,6 +8,7 @@ export {
   type Adam,
   type AdamState,
   type BackendName,
+  backendNames,
   createAdam,
   groupNorm,
   initBackend,
@@ -16,4 +17,4 @@ export {
   upsampleNearest,
 } from "../backend/mod.ts";
 export { deflateSync } from "node:zlib";
-export { UsageError, wasmHeapHint } from "../params/mod.ts";
+export { type EnumParam, UsageError, wasmHeapHint } from "../params/mod.ts";

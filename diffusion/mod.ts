@@ -131,6 +131,7 @@ export { downsampleImages } from "./downsample.ts";
 export { hashInts, Rng } from "./rng.ts";
 export {
   backendOption,
+  backendParam,
   type CliOptionSpecs,
   type CliValues,
   runCli,

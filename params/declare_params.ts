@@ -96,6 +96,15 @@ export type ParamValues<S extends ParamSpecs> = Simplify<
   }
 >;
 
+type FieldName<P, K> = P extends { field: false } ? never
+  : P extends { field: infer F extends string } ? F
+  : K;
+
+/** The values as RPC fields: each parameter under its field name, every one optional. */
+export type ParamFields<S extends ParamSpecs> = {
+  -readonly [K in keyof S as FieldName<S[K], K>]?: ParamValue<S[K]>;
+};
+
 /** Which name a message uses for a parameter. */
 export type ParamNaming = "key" | "option" | "field";
 
@@ -430,4 +439,33 @@ export function paramJsonSchema(spec: Param): { [key: string]: unknown } {
     : `${spec.help} (default ${spec.defaultText})`;
   out.description = help;
   return out;
+}
+
+/**
+ * Maps values keyed by RPC field name (as a client sends them) to the declaration's keys; fields the
+ * declaration does not know are left out.
+ *
+ * @param declaration The job's parameters.
+ * @param fields The values by field name.
+ * @returns The values by key.
+ *
+ * @example
+ * ```ts
+ * import { declareParams, fromFields } from "./declare_params.ts";
+ * const p = declareParams("train", { instanceDir: { type: "string", field: "subject", help: "photos" } });
+ * console.log(fromFields(p, { subject: "dogs" })); // { instanceDir: "dogs" }
+ * ```
+ */
+export function fromFields<S extends ParamSpecs>(
+  declaration: ParamDeclaration<S>,
+  fields: ParamFields<S>,
+): ParamInput<S> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(declaration.specs)) {
+    const field = declaration.name(key as keyof S & string, "field");
+    if (field === undefined) continue;
+    const value = (fields as Record<string, unknown>)[field];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as ParamInput<S>;
 }

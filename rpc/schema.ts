@@ -1,3 +1,12 @@
+import {
+  type Param,
+  type ParamDeclaration,
+  type ParamFields,
+  paramJsonSchema,
+  paramProblem,
+  type ParamSpecs,
+  type ParamValue,
+} from "../params/mod.ts";
 import { invalidParams } from "./rpc_error.ts";
 import { showValue } from "./_show_value.ts";
 
@@ -148,6 +157,14 @@ export interface SchemaBuilders {
   optional<T>(inner: Schema<T, boolean>, defaultValue: T): Schema<T, false>;
   /** Anything JSON. */
   unknown(options?: Common): Schema<unknown>;
+  /** One declared parameter (params/), optional, without its default filled in. */
+  param<P extends Param>(spec: P): Schema<ParamValue<P> | undefined, true>;
+  /** An object of a job's declared parameters (by RPC field name) plus `extra` fields. */
+  declared<S extends ParamSpecs, E extends Shape = Record<never, never>>(
+    declaration: ParamDeclaration<S>,
+    extra?: E,
+    options?: ObjectOptions,
+  ): Schema<Simplify<ParamFields<S> & ObjectOf<E>>>;
 }
 
 /**
@@ -372,6 +389,51 @@ export const s: SchemaBuilders = {
    */
   unknown(options: Common = {}): Schema<unknown> {
     return make(describe({}, options), (value) => value);
+  },
+
+  /**
+   * One declared parameter (params/): its JSON Schema and its check come from the declaration, so
+   * the CLI and the server word a bad value alike. Optional; an absent value stays absent (the job
+   * fills the declared default).
+   *
+   * @param spec The parameter.
+   * @returns The schema.
+   */
+  param<P extends Param>(spec: P): Schema<ParamValue<P> | undefined, true> {
+    return {
+      jsonSchema: paramJsonSchema(spec),
+      required: false,
+      parse: (value, field = "") => {
+        if (value === undefined) return undefined;
+        const problem = paramProblem(spec, value, showValue(value));
+        if (problem !== undefined) throw invalidParams(field, problem);
+        return value as ParamValue<P>;
+      },
+    };
+  },
+
+  /**
+   * The params of a job declared once (params/): one optional field per parameter that has an RPC
+   * field name, plus the `extra` fields.
+   *
+   * @param declaration The job's parameters.
+   * @param extra Fields only the server has (e.g. `preset`).
+   * @param options As for `s.object`.
+   * @returns The schema.
+   */
+  declared<S extends ParamSpecs, E extends Shape = Record<never, never>>(
+    declaration: ParamDeclaration<S>,
+    extra?: E,
+    options?: ObjectOptions,
+  ): Schema<Simplify<ParamFields<S> & ObjectOf<E>>> {
+    const shape: Shape = {};
+    for (const [key, spec] of Object.entries(declaration.specs)) {
+      const field = declaration.name(key as keyof S & string, "field");
+      if (field !== undefined) shape[field] = s.param(spec);
+    }
+    return s.object({ ...shape, ...extra }, options) as unknown as Schema<
+      Simplify<ParamFields<S> & ObjectOf<E>>
+    >;
   },
 };
 

@@ -80,3 +80,31 @@ Deno.test("schema: emits JSON Schema with required fields, bounds and defaults",
   a.list.push(2);
   assert.deepEqual(withList.parse({}), { list: [1] });
 });
+
+Deno.test("schema: s.declared derives fields, bounds and messages from a params/ declaration", async () => {
+  const { trainParams } = await import("./methods/train.ts");
+  // λ, the method and the batch are settable over RPC (issue 33: the six declarations are one).
+  assert.deepEqual(
+    trainParams.parse({ priorLossWeight: 0.5, method: "textual-inversion", instanceBatch: 2 }),
+    { priorLossWeight: 0.5, method: "textual-inversion", instanceBatch: 2 },
+  );
+  assert.deepEqual(trainParams.parse({ subject: "dogs", preset: "tiny" }), {
+    subject: "dogs",
+    preset: "tiny",
+  });
+  fails(
+    () => trainParams.parse({ instanceBatch: 0 }),
+    "instanceBatch",
+    /^Invalid params: 'instanceBatch' must be an integer ≥ 1 and ≤ 256: current value is 0$/,
+  );
+  fails(
+    () => trainParams.parse({ learningRate: 1e308 }),
+    "learningRate",
+    /'learningRate' must be a finite number > 0 and ≤ 10: current value is 1e\+308/,
+  );
+  fails(() => trainParams.parse({ out: "/tmp" }), "out", /is not a known field/);
+  fails(() => trainParams.parse({ instanceDir: "x" }), "instanceDir", /is not a known field/);
+  const json = trainParams.jsonSchema as { properties: Record<string, Record<string, unknown>> };
+  assert.deepEqual(json.properties.priorLossWeight.default, 1);
+  assert.equal(json.properties.steps.maximum, 1_000_000);
+});

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { runCli } from "./cli_options.ts";
+import { runLegacyCli } from "./cli_options.ts";
 import { averageCascades } from "./average_cascades.ts";
 
 const USAGE = `Usage: deno run -A training/average_cli.ts --inputs A,B[,…] --out DIR [options]
@@ -36,7 +36,7 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runCli(args, {
+  return await runLegacyCli(args, {
     usage: USAGE,
     options: {
       inputs: { type: "string" },

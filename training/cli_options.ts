@@ -8,7 +8,7 @@
  */
 import { UsageError } from "./deps.ts";
 
-export { backendOption, runCli, UsageError } from "./deps.ts";
+export { backendOption, backendParam, runCli, runLegacyCli, UsageError } from "./deps.ts";
 
 /**
  * Parses a numeric `--name` option.

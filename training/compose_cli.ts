@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { runCli } from "./cli_options.ts";
+import { runLegacyCli } from "./cli_options.ts";
 import { CASCADE_PARTS, type CascadePart, composeCascades } from "./compose_cascades.ts";
 
 const USAGE =
@@ -39,7 +39,7 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runCli(args, {
+  return await runLegacyCli(args, {
     usage: USAGE,
     options: {
       target: { type: "string" },

@@ -46,7 +46,20 @@ export {
   writeSafetensors,
 } from "../diffusion/mod.ts";
 export { hashInts, Rng } from "../diffusion/mod.ts";
-export { backendOption, runCli, UsageError } from "../diffusion/mod.ts";
+export {
+  backendOption,
+  backendParam,
+  runCli as runLegacyCli,
+  UsageError,
+} from "../diffusion/mod.ts";
+export {
+  declareParams,
+  fromFields,
+  type ParamFields,
+  type ParamInput,
+  resolveParams,
+  runCli,
+} from "../params/mod.ts";
 export {
   createEmojiScenes,
   type EmojiScenes,

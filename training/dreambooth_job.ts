@@ -22,6 +22,7 @@ import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./run_ch
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
 import { priorPreservationWeights } from "./dreambooth_loss.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
+import { dreamboothParams } from "./dreambooth_params.ts";
 
 /** Settings of a DreamBooth run: typed data, stored in the run's `config.json`. */
 export interface DreamBoothConfig {
@@ -148,11 +149,11 @@ export function createDreamBoothConfig(
     classNoun: noun,
     instancePrompt: input.instancePrompt ?? (noun ? `a ${v} ${noun}` : `a ${v}`),
     classPrompt: input.classPrompt ?? `a ${noun}`,
-    priorPreservation: input.priorPreservation ?? true,
-    priorLossWeight: input.priorLossWeight ?? 1,
-    numClassImages: input.numClassImages ?? 64,
-    instanceBatch: input.instanceBatch ?? 4,
-    trainTextEncoder: input.trainTextEncoder ?? false,
+    priorPreservation: input.priorPreservation ?? dreamboothParams.specs.priorPreservation.default,
+    priorLossWeight: input.priorLossWeight ?? dreamboothParams.specs.priorLossWeight.default,
+    numClassImages: input.numClassImages ?? dreamboothParams.specs.numClassImages.default,
+    instanceBatch: input.instanceBatch ?? dreamboothParams.specs.instanceBatch.default,
+    trainTextEncoder: input.trainTextEncoder ?? dreamboothParams.specs.trainTextEncoder.default,
     trainer: Object.freeze({ ...DEFAULT_DREAMBOOTH_TRAINER, ...input.trainer }),
     validationPrompts: Object.freeze([
       ...(input.validationPrompts ?? dreamboothPrompts(v, noun).slice(0, 6)),

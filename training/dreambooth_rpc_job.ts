@@ -6,34 +6,19 @@
  *
  * @module
  */
-import { initBackend, parseBackendName } from "./deps.ts";
+import { fromFields, initBackend, parseBackendName } from "./deps.ts";
+import { type DreamBoothFields, dreamboothParams } from "./dreambooth_params.ts";
 import { type DreamBoothResult, trainDreamBooth } from "./dreambooth_train.ts";
 
-/** Parameters of `train.start` (all optional: the defaults of `deno task train`). */
-export interface DreamBoothJobParams {
+/**
+ * Parameters of `train.start` (all optional: the defaults of `deno task train`): the DreamBooth
+ * parameters by RPC field name (see `dreambooth_params.ts`; `subject` and `model` already resolved
+ * to absolute paths by the server), plus `preset`.
+ */
+export type DreamBoothJobParams = DreamBoothFields & {
   /** A preset (`"tiny"` for CI) instead of `model`. */
   preset?: "tiny" | "small";
-  /** Base model path (absolute, resolved by the server inside its data root). */
-  model?: string;
-  /** Instance image folder (absolute, resolved by the server). Default: the built-in dog. */
-  subject?: string;
-  /** Class noun. */
-  classNoun?: string;
-  /** Identifier (drawn when absent). */
-  identifier?: string;
-  /** Steps. */
-  steps?: number;
-  /** Learning rate. */
-  learningRate?: number;
-  /** Prior preservation. Default true. */
-  priorPreservation?: boolean;
-  /** Class-prior images. */
-  numClassImages?: number;
-  /** Fine-tune the text encoder. */
-  trainTextEncoder?: boolean;
-  /** Seed. */
-  seed?: number;
-}
+};
 
 /** What the job needs from rpc/'s context (structurally `WorkerJobContext`). */
 export interface DreamBoothJobContext {
@@ -76,17 +61,10 @@ export async function run(
 > {
   const backend = (context.data as { backend?: string } | undefined)?.backend;
   await initBackend({ prefer: parseBackendName(backend), quiet: true });
+  const { preset, ...fields } = params;
   const r = await trainDreamBooth({
-    model: params.preset ? `preset:${params.preset}` : params.model ?? null,
-    instanceDir: params.subject,
-    classNoun: params.classNoun,
-    identifier: params.identifier ?? null,
-    steps: params.steps,
-    learningRate: params.learningRate,
-    priorPreservation: params.priorPreservation,
-    numClassImages: params.numClassImages,
-    trainTextEncoder: params.trainTextEncoder,
-    seed: params.seed,
+    ...fromFields(dreamboothParams, fields),
+    model: preset ? `preset:${preset}` : params.model ?? null,
     out: context.dir,
     resume: context.resume,
     signal: context.signal,

@@ -28,6 +28,7 @@ import {
   type CascadeConfig,
   createCascadeConfig,
   type FloatImage,
+  resolveParams,
   saveCheckpoint,
   saveImageGrid,
   savePng,
@@ -38,6 +39,7 @@ import { defaultSubject } from "../data/mod.ts";
 import { readRunCheckpoint } from "./run_checkpoint.ts";
 import { runTraining, type TrainingSummary } from "./training_run.ts";
 import { writeJsonAtomic } from "./_atomic.ts";
+import { type DreamBoothParams, dreamboothParams } from "./dreambooth_params.ts";
 import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
 import { loadInstanceData } from "./instance_data.ts";
 import { resolveIdentifier } from "./dreambooth_identifier.ts";
@@ -213,67 +215,30 @@ export type SuperResHook = (context: {
   signal?: AbortSignal;
 }) => Promise<Record<string, unknown> | void>;
 
-/** Options of {@link trainDreamBooth}. */
-export interface TrainDreamBoothOptions {
-  /** The base model (see {@link resolveBaseModel}). Default: the default chain. */
-  model?: string | null;
-  /** Folder of instance images. Default: the built-in dog (`defaultSubject()`). */
-  instanceDir?: string;
-  /** The class noun ("" = ablation). Default: the built-in subject's ("dog"). */
-  classNoun?: string;
-  /** The identifier; drawn by the paper's rule when absent. */
-  identifier?: string | null;
-  /** Seed of the identifier draw, data, class images and trainer. Default 0. */
-  seed?: number;
-  /** Output model folder. Default `runs/dreambooth/<subject folder name>`. */
-  out?: string;
-  /** "dreambooth" (default) or "textual-inversion". */
-  method?: "dreambooth" | "textual-inversion";
-  /** Total steps. Default 200. */
-  steps?: number;
-  /** Learning rate. Default 1e-4. */
-  learningRate?: number;
-  /** Instance examples per step. Default 4. */
-  instanceBatch?: number;
-  /** Prior preservation. Default true. */
-  priorPreservation?: boolean;
-  /** λ. Default 1. */
-  priorLossWeight?: number;
-  /** Class-prior images. Default 64. */
-  numClassImages?: number;
-  /** Ancestral sampler steps for class images. Default 25. */
-  classSteps?: number;
-  /** Class-image cache folder. Default `runs/cache/class_images`. */
-  cacheDir?: string;
-  /** Train the text encoder too. Default false. */
-  trainTextEncoder?: boolean;
-  /** Flip augmentation. Default true. */
-  flip?: boolean;
-  /** Continue the run in `out`. Default false. */
-  resume?: boolean;
-  /** Checkpoint every N steps. Default 50. */
-  checkpointEverySteps?: number;
-  /** Validation grid every N steps. Default 100. */
-  sampleEverySteps?: number;
-  /** Progress line every N steps. Default 10. */
-  logEverySteps?: number;
-  /** Time budget of the training loop in minutes. Default ∞. */
-  timeBudgetMinutes?: number;
-  /** Render the final DreamBench samples. Default true. */
-  finalSamples?: boolean;
-  /** Run the SR hook when superres/ provides one. Default true. */
-  superRes?: boolean | SuperResHook;
-  /** Command-line arguments for `args.json`. */
-  args?: readonly string[];
-  /** Stops after the current step (with a checkpoint). */
-  signal?: AbortSignal;
-  /** Called after every step. */
-  onProgress?: (p: { step: number; total: number; loss: number }) => void;
-  /** Progress lines. Default `console.log`. */
-  log?: (line: string) => void;
-  /** Warnings and notices. Default `console.warn`. */
-  warn?: (line: string) => void;
-}
+/**
+ * Options of {@link trainDreamBooth}: the DreamBooth parameters (declared, with their defaults and
+ * bounds, in `dreambooth_params.ts`) plus what only a caller in code passes.
+ */
+export type TrainDreamBoothOptions =
+  & Omit<DreamBoothParams, "model" | "identifier" | "superRes">
+  & {
+    /** The base model (see {@link resolveBaseModel}); `null` = the default chain. */
+    model?: string | null;
+    /** The identifier; drawn by the paper's rule when absent or `null`. */
+    identifier?: string | null;
+    /** Fine-tune the SR stages (default true), or the SR step to run instead of superres/'s. */
+    superRes?: boolean | SuperResHook;
+    /** Command-line arguments for `args.json`. */
+    args?: readonly string[];
+    /** Stops after the current step (with a checkpoint). */
+    signal?: AbortSignal;
+    /** Called after every step. */
+    onProgress?: (p: { step: number; total: number; loss: number }) => void;
+    /** Progress lines. Default `console.log`. */
+    log?: (line: string) => void;
+    /** Warnings and notices. Default `console.warn`. */
+    warn?: (line: string) => void;
+  };
 
 /** What {@link trainDreamBooth} returns (also in `dreambooth.json`). */
 export interface DreamBoothResult {
@@ -291,25 +256,6 @@ export interface DreamBoothResult {
   metrics: Record<string, unknown>;
   /** Final sample files. */
   samples: string[];
-}
-
-function checkNumber(
-  name: string,
-  v: number | undefined,
-  opts: { int?: boolean; min?: number; open?: boolean } = {},
-) {
-  if (v === undefined) return;
-  const min = opts.min ?? 0;
-  if (
-    typeof v !== "number" || !Number.isFinite(v) || v < min || (opts.open && v === min) ||
-    (opts.int && !Number.isInteger(v))
-  ) {
-    throw new RangeError(
-      `Cannot train as '${name}' must be ${opts.int ? "an integer" : "a finite number"} ${
-        opts.open ? ">" : "≥"
-      } ${min}: current value is ${v}`,
-    );
-  }
 }
 
 async function loadSuperResHook(warn: (l: string) => void): Promise<SuperResHook | null> {
@@ -359,36 +305,17 @@ export async function trainDreamBooth(
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
   // 1. Every check that needs no model.
-  const method = options.method ?? "dreambooth";
-  if (method !== "dreambooth" && method !== "textual-inversion") {
-    throw new RangeError(
-      `Cannot train as 'method' must be dreambooth or textual-inversion: current value is ${
-        JSON.stringify(method)
-      }`,
-    );
-  }
-  const steps = options.steps ?? 200;
-  checkNumber("steps", steps, { int: true, min: 1 });
-  checkNumber("learningRate", options.learningRate, { open: true });
-  checkNumber("instanceBatch", options.instanceBatch, { int: true, min: 1 });
-  checkNumber("priorLossWeight", options.priorLossWeight);
-  checkNumber("numClassImages", options.numClassImages, { int: true });
-  checkNumber("classSteps", options.classSteps, { int: true, min: 1 });
-  checkNumber("seed", options.seed, { int: true });
-  checkNumber("checkpointEverySteps", options.checkpointEverySteps, { int: true });
-  checkNumber("sampleEverySteps", options.sampleEverySteps, { int: true });
-  checkNumber("logEverySteps", options.logEverySteps, { int: true, min: 1 });
-  if (options.timeBudgetMinutes !== undefined && !(options.timeBudgetMinutes > 0)) {
-    throw new RangeError(
-      `Cannot train as 'timeBudgetMinutes' must be > 0: current value is ${options.timeBudgetMinutes}`,
-    );
-  }
-  const seed = options.seed ?? 0;
+  // The one check of every parameter (bounds and defaults from dreambooth_params.ts).
+  const p = resolveParams(dreamboothParams, {
+    ...options,
+    superRes: typeof options.superRes === "function" ? true : options.superRes,
+  });
+  const { method, steps, seed } = p;
   const subject = defaultSubject();
-  const instanceDir = options.instanceDir ?? subject.dir;
-  let classNoun = options.classNoun;
+  const instanceDir = p.instanceDir ?? subject.dir;
+  let classNoun = p.classNoun;
   if (classNoun === undefined) {
-    if (options.instanceDir === undefined) classNoun = subject.classNoun;
+    if (p.instanceDir === undefined) classNoun = subject.classNoun;
     else {
       try {
         classNoun =
@@ -403,7 +330,7 @@ export async function trainDreamBooth(
       }
     }
   }
-  const out = options.out ??
+  const out = p.out ??
     join("runs", "dreambooth", instanceDir.replace(/\/+$/, "").split(/[\\/]/).pop() || "subject");
 
   // 2. The model (loading weights is not compute), then the checks that need it.
@@ -418,29 +345,27 @@ export async function trainDreamBooth(
     });
     const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
       seed,
-      ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+      ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
     };
     const config: DreamBoothConfig = createDreamBoothConfig({
       identifier: identifier.text,
       classNoun,
       // Textual inversion has no prior term (Gal et al.).
-      priorPreservation: method === "textual-inversion" ? false : options.priorPreservation ?? true,
-      ...(options.priorLossWeight !== undefined
-        ? { priorLossWeight: options.priorLossWeight }
-        : {}),
-      ...(options.numClassImages !== undefined ? { numClassImages: options.numClassImages } : {}),
-      ...(options.instanceBatch !== undefined ? { instanceBatch: options.instanceBatch } : {}),
-      trainTextEncoder: options.trainTextEncoder ?? false,
+      priorPreservation: method === "textual-inversion" ? false : p.priorPreservation,
+      priorLossWeight: p.priorLossWeight, // λ of Eq. 2
+      numClassImages: p.numClassImages,
+      instanceBatch: p.instanceBatch,
+      trainTextEncoder: p.trainTextEncoder,
       trainer,
     });
     const instance = await loadInstanceData(instanceDir, {
       size,
-      flip: options.flip ?? true,
+      flip: p.flip,
       onWarning: (m) => warn(`warning: ${m}`),
     });
     log(
       `DreamBooth: base model ${base.source} (${size}×${size} base, ${cascade.stages.length} stages); subject '${instanceDir}' (${instance.images.length} images${
-        options.flip ?? true ? ", + flips" : ""
+        p.flip ? ", + flips" : ""
       }); identifier ${JSON.stringify(identifier.text)} (${identifier.source}, ids [${
         identifier.ids.join(", ")
       }]); class noun ${JSON.stringify(classNoun)}; prior preservation ${
@@ -448,7 +373,7 @@ export async function trainDreamBooth(
           ? `on (λ = ${config.priorLossWeight}, ${config.numClassImages} class images)`
           : "off"
       }; text encoder ${config.trainTextEncoder ? "trained" : "frozen"}; ${steps} steps at lr ${
-        method === "textual-inversion" ? options.learningRate ?? 5e-3 : config.trainer.learningRate
+        method === "textual-inversion" ? p.learningRate ?? 5e-3 : config.trainer.learningRate
       } (${method}); out '${out}'`,
     );
 
@@ -461,8 +386,8 @@ export async function trainDreamBooth(
         prompt: config.classPrompt,
         count: config.numClassImages,
         seed,
-        steps: options.classSteps ?? 25,
-        cacheDir: options.cacheDir ?? DEFAULT_CLASS_IMAGE_CACHE,
+        steps: p.classSteps,
+        cacheDir: p.cacheDir ?? DEFAULT_CLASS_IMAGE_CACHE,
         modelHash,
         log,
       });
@@ -494,7 +419,7 @@ export async function trainDreamBooth(
         instanceImages: instance.pool,
         batchSize: config.instanceBatch,
         seed,
-        ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+        ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
       })
       : null;
     const job = tiJob ? Object.assign(tiJob, { samples: dbJob.samples }) : dbJob;
@@ -512,11 +437,11 @@ export async function trainDreamBooth(
       totalSteps: steps,
       config: { ...config, method, baseModelHash: modelHash, instanceDir, steps },
       args: options.args ?? [],
-      resume: options.resume ?? false,
-      checkpointEverySteps: options.checkpointEverySteps ?? 50,
-      sampleEverySteps: options.sampleEverySteps ?? 100,
-      logEverySteps: options.logEverySteps ?? 10,
-      timeBudgetMinutes: options.timeBudgetMinutes ?? Infinity,
+      resume: p.resume,
+      checkpointEverySteps: p.checkpointEverySteps,
+      sampleEverySteps: p.sampleEverySteps,
+      logEverySteps: p.logEverySteps,
+      timeBudgetMinutes: p.timeBudgetMinutes ?? Infinity,
       title: `DreamBooth loss (${config.instancePrompt})`,
       signal: options.signal,
       log,
@@ -575,7 +500,7 @@ export async function trainDreamBooth(
         out,
         instanceDir,
         instancePrompt: config.instancePrompt,
-        resume: options.resume ?? false,
+        resume: p.resume,
         seed,
         log,
         signal: options.signal,
@@ -588,7 +513,7 @@ export async function trainDreamBooth(
     }
 
     // 7. Samples of DreamBench prompts through the whole cascade.
-    if (options.finalSamples ?? true) {
+    if (p.finalSamples) {
       const t3 = performance.now();
       const prompts = dreamboothPrompts(identifier.text, classNoun);
       // 25 base-stage steps (as the validation grid); SR stages use their own.

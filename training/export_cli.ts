@@ -15,7 +15,7 @@
  * @module
  */
 import { join } from "node:path";
-import { runCli } from "./cli_options.ts";
+import { runLegacyCli } from "./cli_options.ts";
 import { initBackend } from "./deps.ts";
 import { exportCascade } from "./export_cascade.ts";
 import { PRETRAIN_STAGES, type PretrainStage } from "./pretrain_job.ts";
@@ -51,7 +51,7 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runCli(args, {
+  return await runLegacyCli(args, {
     usage: USAGE,
     options: {
       runs: { type: "string" },

@@ -124,3 +124,8 @@ export {
 } from "./textual_inversion.ts";
 export { numberOption, runStoppable, UsageError } from "./cli_options.ts";
 export { EMA_PREFIX, emaDecayAt, WeightEma } from "./weight_ema.ts";
+export {
+  type DreamBoothFields,
+  type DreamBoothParams,
+  dreamboothParams,
+} from "./dreambooth_params.ts";

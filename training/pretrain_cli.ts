@@ -12,7 +12,13 @@
  * @module
  */
 import { join } from "node:path";
-import { backendOption, numberOption, runCli, runStoppable, UsageError } from "./cli_options.ts";
+import {
+  backendOption,
+  numberOption,
+  runLegacyCli,
+  runStoppable,
+  UsageError,
+} from "./cli_options.ts";
 import { initBackend, presetConfig, type PresetName } from "./deps.ts";
 import {
   createPretrainConfig,
@@ -93,7 +99,7 @@ export async function main(
   args: string[],
   options: { signal?: AbortSignal } = {},
 ): Promise<number> {
-  return await runCli(args, {
+  return await runLegacyCli(args, {
     usage: USAGE,
     options: {
       stage: { type: "string" },

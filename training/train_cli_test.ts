@@ -30,13 +30,26 @@ Deno.test("deno task train: bad inputs give clear errors before any compute", as
       [["--instance-dir", empty, "--class-noun", "dog"], /holds no images/],
       [["--instance-dir", notImages, "--class-noun", "dog"], /'notes.txt'/],
       [["--instance-dir", empty], /'classNoun' \(--class-noun\) is required/],
-      [["--lr=-1"], /'--lr' must be a finite number ≥ 0: current value is "-1"/],
-      [["--lr", "NaN"], /'--lr' must be a finite number ≥ 0: current value is "NaN"/],
+      [["--lr=-1"], /'--lr' must be a finite number > 0 and ≤ 10: current value is "-1"/],
+      [["--lr", "NaN"], /'--lr' must be a finite number > 0 and ≤ 10: current value is "NaN"/],
       [["--prior-weight", "Infinity"], /'--prior-weight' must be a finite number/],
-      [["--steps", "2.5"], /'steps' must be an integer ≥ 1: current value is 2.5/],
+      [
+        ["--steps", "2.5"],
+        /'--steps' must be an integer ≥ 1 and ≤ 1000000: current value is "2.5"/,
+      ],
+      // Issue 36 item 7: bounds of the declaration, before any work, in option names.
+      [["--lr", "1e308"], /'--lr' must be a finite number > 0 and ≤ 10: current value is "1e308"/],
+      [["--batch", "0"], /'--batch' must be an integer ≥ 1 and ≤ 256: current value is "0"/],
+      [
+        ["--steps", "abc"],
+        /'--steps' must be an integer ≥ 1 and ≤ 1000000: current value is "abc"/,
+      ],
+      // Issue 36 item 8: a negative number after a space gets the range message.
+      [["--lr", "-1"], /'--lr' must be a finite number > 0 and ≤ 10: current value is "-1"/],
+      [["--seed", "-1"], /'--seed' must be an integer ≥ 0 and ≤ 2147483647: current value is "-1"/],
       [["--identifier", "zwx"], /identifier "zwx" as it does not round-trip/],
       [["--class-noun", ""], /prior preservation needs a class noun/],
-      [["--method", "lora"], /'--method' must be dreambooth or textual-inversion/],
+      [["--method", "lora"], /'--method' must be one of dreambooth, textual-inversion/],
     ];
     for (const [args, pattern] of cases) {
       const r = await run([...args, "--out", out]);

@@ -3,90 +3,24 @@ import { invalidParams } from "../rpc_error.ts";
 import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
 import { inModelFolder } from "./_model_folder_kind.ts";
+// The declaration alone (its public light entry, training/deno.json "./params"): the server thread
+// must not load tfjs.
+import { type DreamBoothFields, dreamboothParams } from "../../training/dreambooth_params.ts";
 
-/** The validated params of `train.start` (all optional: the defaults of `deno task train`). */
-export interface TrainParams {
+/**
+ * The validated params of `train.start`: the DreamBooth parameters declared in
+ * training/dreambooth_params.ts (all optional: the defaults of `deno task train`; `subject` is the
+ * instance folder relative to the data root, `model` the base model relative to it) plus `preset`.
+ */
+export type TrainParams = DreamBoothFields & {
   /** A fresh preset base model (`tiny` for CI) instead of `model`. */
   preset?: "tiny" | "small";
-  /** Base model relative to the data root: a cascade checkpoint or a folder holding one. */
-  model?: string;
-  /** Instance image folder relative to the data root (default: the built-in dog). */
-  subject?: string;
-  /** Class noun (default `dog`). */
-  classNoun?: string;
-  /** Rare-token identifier (drawn when absent). */
-  identifier?: string;
-  /** Training steps. */
-  steps?: number;
-  /** Learning rate. */
-  learningRate?: number;
-  /** Prior preservation (default true). */
-  priorPreservation?: boolean;
-  /** Class-prior images to generate. */
-  numClassImages?: number;
-  /** Fine-tune the text encoder as well. */
-  trainTextEncoder?: boolean;
-  /** Seed. */
-  seed?: number;
-  /** Ancestral sampler steps per class image (default 25). */
-  classSteps?: number;
-  /** Fine-tune the SR stages after the base stage (default true). */
-  superRes?: boolean;
-  /** Render the final samples (default true). */
-  finalSamples?: boolean;
-  /** Validation grid every N steps, 0 = never (default 100). */
-  sampleEverySteps?: number;
-}
+};
 
-/** The params of `train.start`. */
-export const trainParams: Schema<TrainParams> = s.object({
+/** The params of `train.start`, derived from the DreamBooth declaration (bounds, defaults, help). */
+export const trainParams: Schema<TrainParams> = s.declared(dreamboothParams, {
   preset: s.optional(s.enum(["tiny", "small"] as const, {
     description: "A fresh preset base model instead of `model` (`tiny` for CI).",
-  })),
-  model: s.optional(s.string({
-    minLength: 1,
-    maxLength: 4096,
-    description: "Base cascade (.safetensors, or a folder holding model.safetensors) " +
-      "relative to the data root.",
-  })),
-  subject: s.optional(s.string({
-    minLength: 1,
-    maxLength: 4096,
-    description: "Instance image folder relative to the data root (default: the built-in dog).",
-  })),
-  classNoun: s.optional(s.string({ minLength: 1, maxLength: 100, description: "Default dog." })),
-  identifier: s.optional(s.string({
-    minLength: 1,
-    maxLength: 100,
-    description: "Rare-token identifier (drawn when absent).",
-  })),
-  steps: s.optional(s.integer({ minimum: 1, maximum: 1_000_000, description: "Default 200." })),
-  learningRate: s.optional(s.number({
-    exclusiveMinimum: 0,
-    maximum: 1,
-    description: "Learning rate (finite, > 0).",
-  })),
-  priorPreservation: s.optional(s.boolean({ description: "Default true." })),
-  numClassImages: s.optional(s.integer({
-    minimum: 1,
-    maximum: 10_000,
-    description: "Class-prior images to generate.",
-  })),
-  trainTextEncoder: s.optional(s.boolean({ description: "Fine-tune the text encoder too." })),
-  seed: s.optional(s.integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
-  classSteps: s.optional(s.integer({
-    minimum: 1,
-    maximum: 1000,
-    description: "Sampler steps per class image (default 25).",
-  })),
-  superRes: s.optional(s.boolean({
-    description: "Fine-tune the SR stages after the base stage (default true).",
-  })),
-  finalSamples: s.optional(s.boolean({ description: "Render the final samples (default true)." })),
-  sampleEverySteps: s.optional(s.integer({
-    minimum: 0,
-    maximum: 1_000_000,
-    description: "Validation grid every N steps, 0 = never (default 100).",
   })),
 });
 

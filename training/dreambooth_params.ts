@@ -1,0 +1,194 @@
+/**
+ * The parameters of a DreamBooth run, declared once: `deno task train` parses and documents them
+ * from here, the RPC `train.start` schema is derived from here, and {@link trainDreamBooth} checks
+ * its options and fills its defaults from here. λ (`priorLossWeight`, `--prior-weight`) goes from
+ * this declaration through the pipeline (`dreambooth_train.ts`) to the loss of Eq. 2.
+ *
+ * @module
+ */
+// params/ directly, not through deps.ts: the RPC server thread imports this file and must not load tfjs.
+import { declareParams, type ParamFields, type ParamInput } from "../params/mod.ts";
+
+/**
+ * The DreamBooth parameters (keys as in code; `--option` on the command line; the key, or
+ * `subject` for `instanceDir`, over RPC). Bounds match what the trainer accepts, so a bad value is
+ * refused before any work.
+ *
+ * @example
+ * ```ts
+ * import { dreamboothParams } from "./dreambooth_params.ts";
+ * console.log(dreamboothParams.specs.priorLossWeight.default); // 1
+ * console.log(dreamboothParams.name("priorLossWeight", "option")); // --prior-weight
+ * ```
+ */
+export const dreamboothParams = declareParams("train", {
+  instanceDir: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    field: "subject",
+    metavar: "DIR",
+    help: "folder of subject photos",
+    defaultText: "the built-in dog, data/subjects/dog",
+  },
+  classNoun: {
+    type: "string",
+    maxLength: 100,
+    metavar: "NOUN",
+    help: 'class noun ("" = ablation, needs --no-prior-preservation)',
+    defaultText: "the folder's subject.json",
+  },
+  identifier: {
+    type: "string",
+    minLength: 1,
+    maxLength: 100,
+    help: "the identifier [V] (must round-trip through the tokenizer)",
+    defaultText: "drawn by the paper's rule",
+  },
+  model: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    metavar: "PATH|preset:NAME",
+    help: "base model: cascade checkpoint, model folder, pretraining checkpoint, preset:tiny|small",
+    defaultText: "models/default, else the newest runs/pretrain/ checkpoint, else preset:tiny",
+  },
+  out: {
+    type: "string",
+    minLength: 1,
+    field: false,
+    metavar: "DIR",
+    help: "output model folder",
+    defaultText: "runs/dreambooth/<subject>",
+  },
+  method: {
+    type: "enum",
+    values: ["dreambooth", "textual-inversion"],
+    default: "dreambooth",
+    metavar: "NAME",
+    help: "dreambooth, or textual-inversion (only the identifier's embedding rows are trained;\n" +
+      "no prior term)",
+  },
+  steps: { type: "integer", min: 1, max: 1_000_000, default: 200, help: "training steps" },
+  learningRate: {
+    type: "number",
+    exclusiveMin: 0,
+    max: 10,
+    option: "lr",
+    help: "learning rate",
+    defaultText: "1e-4; 5e-3 for textual-inversion",
+  },
+  instanceBatch: {
+    type: "integer",
+    min: 1,
+    max: 256,
+    default: 4,
+    option: "batch",
+    help: "instance examples per step; as many class examples join them",
+  },
+  priorPreservation: {
+    type: "boolean",
+    default: true,
+    help: "prior preservation (the class-prior term of Eq. 2; off = naive fine-tuning)",
+  },
+  priorLossWeight: {
+    type: "number",
+    min: 0,
+    max: 1000,
+    default: 1,
+    option: "prior-weight",
+    metavar: "L",
+    help: "λ of Eq. 2, the weight of the class-prior term",
+  },
+  numClassImages: {
+    type: "integer",
+    min: 1,
+    max: 10_000,
+    default: 64,
+    help: "class-prior images (cached in --cache-dir)",
+  },
+  classSteps: {
+    type: "integer",
+    min: 1,
+    max: 1000,
+    default: 25,
+    help: "ancestral sampler steps per class image",
+  },
+  trainTextEncoder: {
+    type: "boolean",
+    default: false,
+    help: "fine-tune the text encoder too (default frozen)",
+  },
+  resume: {
+    type: "boolean",
+    default: false,
+    field: false,
+    help: "continue the run in --out from its last checkpoint",
+  },
+  checkpointEverySteps: {
+    type: "integer",
+    min: 1,
+    max: 1_000_000,
+    default: 50,
+    option: "checkpoint-every",
+    help: "checkpoint every N steps",
+  },
+  sampleEverySteps: {
+    type: "integer",
+    min: 0,
+    max: 1_000_000,
+    default: 100,
+    option: "sample-every",
+    help: "validation grid every N steps (0 = end only)",
+  },
+  logEverySteps: {
+    type: "integer",
+    min: 1,
+    max: 1_000_000,
+    default: 10,
+    option: "log-every",
+    help: "progress line every N steps",
+  },
+  timeBudgetMinutes: {
+    type: "number",
+    exclusiveMin: 0,
+    option: "time-budget-min",
+    metavar: "M",
+    help: "stop cleanly (checkpoint) before M minutes of training",
+    defaultText: "none",
+  },
+  cacheDir: {
+    type: "string",
+    minLength: 1,
+    field: false,
+    metavar: "DIR",
+    help: "class-image cache",
+    defaultText: "runs/cache/class_images",
+  },
+  seed: {
+    type: "integer",
+    min: 0,
+    max: 2 ** 31 - 1,
+    default: 0,
+    help: "seed of the identifier draw, data, class images, noise",
+  },
+  flip: { type: "boolean", default: true, help: "flip augmentation" },
+  finalSamples: {
+    type: "boolean",
+    default: true,
+    option: "samples",
+    help: "the final DreamBench samples",
+  },
+  superRes: {
+    type: "boolean",
+    default: true,
+    option: "superres",
+    help: "the SR fine-tuning of the later stages",
+  },
+});
+
+/** The DreamBooth parameters as a caller gives them (every one optional). */
+export type DreamBoothParams = ParamInput<typeof dreamboothParams.specs>;
+
+/** The DreamBooth parameters as RPC fields (`subject` for `instanceDir`; no `out`, `resume`, `cacheDir`). */
+export type DreamBoothFields = ParamFields<typeof dreamboothParams.specs>;

@@ -135,7 +135,7 @@ function small(): CascadeConfigInput {
         augLevel: 0.05,
       },
       // 128 → 512 (training/: 4× per stage like the paper's 64 → 256 → 1024, which does not fit
-      // the 6-hour CPU budget; see models/README.md). Trained on random 128² crops, so it is fully
+      // the 6-hour CPU budget; see reports/default-cascade-lineage.md). Trained on random 128² crops, so it is fully
       // convolutional: no attention, no text (texture and edges only).
       {
         imageSize: 512,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One round of the base stage's two-core continuation (models/README.md, session 7): two one-thread
+# One round of the base stage's two-core continuation (reports/default-cascade-lineage.md, session 7): two one-thread
 # runs continue models/wip/base side by side on two fresh data streams, one with object weight 5 and
 # one with object weight 20, each for BUDGET minutes; their exports are then averaged (a model soup,
 # `deno task average-cascades`) back into models/wip/base and measured with eval/class_signal.ts.

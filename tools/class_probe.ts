@@ -6,7 +6,7 @@
  * (b) the class of generated 32² samples ("a <class>", "… on the beach", "… in the snow", "… on
  * the grass"; 25 DDIM steps, the stage's guidance) as eval/'s world classifier reads them,
  * restricted to the probe's classes (chance 1/k). Sample grids go to `runs/diag/<tag>_stepN.png`.
- * A diagnostic for issue 4 (`models/README.md`); nothing is saved but the grids.
+ * A diagnostic for issue 4 (`reports/default-cascade-lineage.md`); nothing is saved but the grids.
  *
  * ```sh
  * deno run -A tools/class_probe.ts --classes dog,cat,teapot,backpack,sneaker,clock,car,vase,candle,bowl \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds the shipped default cascade (models/default) from scratch, piece by piece, as its model
-# card (models/README.md, "Commands") and models/wip/base/model.json ("lineage") record it:
+# Rebuilds the shipped default cascade (models/default) from scratch, piece by piece, as its
+# lineage (reports/default-cascade-lineage.md, "Commands") and models/wip/base/model.json
+# ("lineage") record it:
 #
 #   1. the first cascade: base 5,000 steps, SR 1 2,000 steps, SR 2 1,400 steps (plain loss);
 #   2. the base continued with the object-weighted loss (weight 5, 7,164 steps);
@@ -33,7 +34,7 @@
 # stopped at any time and started again with the same command: finished pieces are skipped.
 # Runs of a round use one BLAS thread each and run side by side on the two cores. Not bit-exact:
 # native BLAS sums in a thread-dependent order, and the first cascade was scheduled differently
-# (see the card); round 4's step counts were lost with session 8's runs/ (2,100 is the 40-minute
+# (see the lineage); round 4's step counts were lost with session 8's runs/ (2,100 is the 40-minute
 # count of its neighbouring rounds).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,7 +4,7 @@
  * trained side by side on different data streams, one per core. Averaging every so often turns two
  * single-threaded runs into one model that has seen both streams (local SGD with a long period);
  * on this 2-core machine two one-thread base runs side by side take ~0.8–0.9 step/s each
- * (models/README.md, session 7, also for what the average measured against its parents).
+ * (reports/default-cascade-lineage.md, session 7, also for what the average measured against its parents).
  *
  * The inputs must agree on their cascade config (the `config` metadata), tensor names and shapes;
  * the mean is taken in float32 and written as float16 (or float32) with the first input's metadata

@@ -28,7 +28,7 @@ import {
 } from "./pretrain_job.ts";
 import { runTraining } from "./training_run.ts";
 
-/** Default total steps per stage (see models/README.md for how they were chosen). */
+/** Default total steps per stage (see reports/default-cascade-lineage.md for how they were chosen). */
 export const DEFAULT_PRETRAIN_STEPS: Readonly<Record<PretrainStage, number>> = Object.freeze({
   base: 5000,
   sr1: 1500,

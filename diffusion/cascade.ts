@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { tf, upsampleNearest } from "./deps.ts";
+import { tf } from "./deps.ts";
+import { noiseAugment } from "./noise_augment.ts";
 import { Rng } from "./rng.ts";
 import type { UNet } from "./unet.ts";
 import type { T5Encoder } from "./t5_encoder.ts";
@@ -221,10 +222,11 @@ export class Cascade {
           const prev: tf.Tensor4D = images;
           // z_aug = α(t_aug) · up(x_low) + σ(t_aug) · ε
           lowRes = tf.tidy(() =>
-            tf.add(
-              tf.mul(aug.alpha, upsampleNearest(prev, factor)),
-              tf.mul(aug.sigma, tf.tensor4d(noise, [b, stage.imageSize, stage.imageSize, 3])),
-            )
+            noiseAugment(prev, tf.tensor4d(noise, [b, stage.imageSize, stage.imageSize, 3]), {
+              alpha: aug.alpha,
+              sigma: aug.sigma,
+              factor,
+            })
           );
         }
         try {

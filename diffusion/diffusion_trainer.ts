@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { type Adam, type AdamState, createAdam, tf, upsampleNearest } from "./deps.ts";
+import { type Adam, type AdamState, createAdam, tf } from "./deps.ts";
+import { diffuse } from "./forward_process.ts";
+import { noiseAugment } from "./noise_augment.ts";
 import { Rng } from "./rng.ts";
 import { type Schedule, scheduleAt } from "./schedule.ts";
 import { diffusionLoss, LOSS_WEIGHTINGS, type LossWeighting } from "./diffusion_loss.ts";
@@ -212,20 +214,21 @@ export class DiffusionTrainer {
       let x = batch.xStart;
       let lowRes: tf.Tensor4D | null = null;
       if (sr && aug) {
-        const factor = h / batch.lowRes!.shape[1];
-        const up = upsampleNearest(batch.lowRes!, factor); // [B, H, W, C]
-        // Noise conditioning augmentation: z_aug = α_aug x_low + σ_aug ε_aug.
-        lowRes = tf.add(
-          tf.mul(t4(aug.alphas), up),
-          tf.mul(t4(aug.sigmas), tf.tensor4d(aug.noise, [b, h, w, ch])),
-        );
+        let augNoise = tf.tensor4d(aug.noise, [b, h, w, ch]);
         if (c.cropSize > 0) {
-          lowRes = tf.slice(lowRes, [0, crop[0], crop[1], 0], [b, size, size, ch]);
+          augNoise = tf.slice(augNoise, [0, crop[0], crop[1], 0], [b, size, size, ch]);
         }
+        // Noise conditioning augmentation: z_aug = α_aug up(x_low) + σ_aug ε_aug.
+        lowRes = noiseAugment(batch.lowRes!, augNoise, {
+          alpha: t4(aug.alphas),
+          sigma: t4(aug.sigmas),
+          factor: h / batch.lowRes!.shape[1],
+          crop: c.cropSize > 0 ? [crop[0], crop[1]] : null,
+        });
       }
       if (c.cropSize > 0) x = tf.slice(x, [0, crop[0], crop[1], 0], [b, size, size, ch]);
       const eps = tf.tensor4d(noise, [b, size, size, ch]);
-      const zt = tf.add(tf.mul(t4(alphas), x), tf.mul(t4(sigmas), eps)) as tf.Tensor4D; // z_t = α_t x + σ_t ε
+      const zt = diffuse(x, eps, { alpha: t4(alphas), sigma: t4(sigmas) }); // z_t = α_t x + σ_t ε
       const keepT = tf.tensor1d(keep);
       const logSnrT = tf.tensor1d(lambdas);
       const augT = aug ? tf.tensor1d(aug.lambdas) : null;

@@ -28,6 +28,7 @@ export {
   timeAtLogSnr,
 } from "./schedule.ts";
 export { diffuse, type DiffuseOptions } from "./forward_process.ts";
+export { noiseAugment, type NoiseAugmentOptions } from "./noise_augment.ts";
 export {
   convertPrediction,
   type ConvertPredictionOptions,
@@ -76,7 +77,9 @@ export {
 } from "./unet.ts";
 export { unetDenoiser, type UNetDenoiserOptions } from "./unet_denoiser.ts";
 export {
+  ancestralStep,
   createSamplerConfig,
+  ddimStep,
   DEFAULT_SAMPLER,
   type Denoiser,
   dynamicThreshold,
@@ -86,6 +89,7 @@ export {
   type SamplerConfig,
   type SampleResult,
   type SamplerKind,
+  type StepTime,
   type Thresholding,
   timeGrid,
 } from "./sampler.ts";

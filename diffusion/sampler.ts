@@ -169,6 +169,87 @@ export async function dynamicThreshold(
   });
 }
 
+/** α and σ at one time of the grid (what `scheduleAt` returns). */
+export interface StepTime {
+  /** α at this time. */
+  readonly alpha: number;
+  /** σ at this time. */
+  readonly sigma: number;
+}
+
+/**
+ * One DDIM step from time t to the earlier time s (Song et al. 2021, η = 0): with
+ * ε̂ = (z_t − α_t x̂)/σ_t, z_s = α_s x̂ + σ_s ε̂.
+ *
+ * @param zt z_t `[B, H, W, C]` (borrowed).
+ * @param xHat The (guided, thresholded) prediction x̂ of the clean images (borrowed).
+ * @param options `from` (α_t, σ_t) and `to` (α_s, σ_s).
+ * @returns z_s, owned by the caller.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
+ * import { tf } from "./deps.ts";
+ * import { ddimStep } from "./sampler.ts";
+ * const z = tf.tensor4d([1], [1, 1, 1, 1]), x = tf.tensor4d([0.5], [1, 1, 1, 1]);
+ * const s = ddimStep(z, x, { from: { alpha: 0.6, sigma: 0.8 }, to: { alpha: 1, sigma: 0 } });
+ * console.log(s.dataSync()[0]); // 0.5
+ * tf.dispose([z, x, s]);
+ * ```
+ */
+export function ddimStep(
+  zt: tf.Tensor4D,
+  xHat: tf.Tensor4D,
+  options: { from: StepTime; to: StepTime },
+): tf.Tensor4D {
+  const { from: at, to } = options;
+  return tf.tidy(() => {
+    const eps = tf.div(tf.sub(zt, tf.mul(at.alpha, xHat)), at.sigma); // ε̂ = (z_t − α_t x̂)/σ_t
+    return tf.add(tf.mul(to.alpha, xHat), tf.mul(to.sigma, eps)); // z_s = α_s x̂ + σ_s ε̂
+  });
+}
+
+/**
+ * One ancestral step from time t to the earlier time s: z_s ~ q(z_s | z_t, x̂) with mean
+ * (α_{t|s} σ_s²/σ_t²) z_t + (α_s σ²_{t|s}/σ_t²) x̂ and variance σ²_{t|s} σ_s²/σ_t², where
+ * α_{t|s} = α_t/α_s and σ²_{t|s} = σ_t² − α²_{t|s} σ_s² (Kingma et al. 2021, Eq. 3–4).
+ *
+ * @param zt z_t `[B, H, W, C]` (borrowed).
+ * @param xHat The (guided, thresholded) prediction x̂ of the clean images (borrowed).
+ * @param options `from` (α_t, σ_t), `to` (α_s, σ_s), `noise` ~ N(0, I) of z_t's shape (borrowed).
+ * @returns z_s, owned by the caller.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
+ * import { tf } from "./deps.ts";
+ * import { ancestralStep } from "./sampler.ts";
+ * const z = tf.tensor4d([1], [1, 1, 1, 1]), x = tf.tensor4d([0.5], [1, 1, 1, 1]);
+ * const noise = tf.zeros([1, 1, 1, 1]) as tf.Tensor4D;
+ * const s = ancestralStep(z, x, { from: { alpha: 0.6, sigma: 0.8 }, to: { alpha: 1, sigma: 0 }, noise });
+ * console.log(s.dataSync()[0]); // 0.5
+ * tf.dispose([z, x, noise, s]);
+ * ```
+ */
+export function ancestralStep(
+  zt: tf.Tensor4D,
+  xHat: tf.Tensor4D,
+  options: { from: StepTime; to: StepTime; noise: tf.Tensor4D },
+): tf.Tensor4D {
+  const { from: at, to, noise } = options;
+  const alphaTS = at.alpha / to.alpha; // α_{t|s}
+  const sigma2TS = at.sigma ** 2 - alphaTS ** 2 * to.sigma ** 2; // σ²_{t|s}
+  const cz = (alphaTS * to.sigma ** 2) / at.sigma ** 2;
+  const cx = (to.alpha * sigma2TS) / at.sigma ** 2;
+  const std = Math.sqrt(Math.max(0, (sigma2TS * to.sigma ** 2) / at.sigma ** 2));
+  return tf.tidy(() => {
+    const mean = tf.add(tf.mul(cz, zt), tf.mul(cx, xHat));
+    return tf.add(mean, tf.mul(std, noise));
+  });
+}
+
 /** Options of {@link sampleImages}. */
 export interface SampleImagesOptions {
   /** Shape of the images `[B, H, W, C]`. */
@@ -194,9 +275,7 @@ export interface SampleResult {
 /**
  * Runs a sampler from pure noise at t = 1 to t = 0.
  *
- * DDIM: z_s = α_s x̂ + σ_s ε̂ with ε̂ = (z_t − α_t x̂)/σ_t. Ancestral: z_s ~ q(z_s | z_t, x̂) with
- * mean (α_{t|s} σ_s²/σ_t²) z_t + (α_s σ²_{t|s}/σ_t²) x̂ and variance σ²_{t|s} σ_s²/σ_t², where
- * α_{t|s} = α_t/α_s and σ²_{t|s} = σ_t² − α²_{t|s} σ_s² (Kingma et al. 2021, Eq. 3–4). The last
+ * Each step takes {@link ddimStep} or {@link ancestralStep} on the guided, thresholded x̂; the last
  * step returns x̂.
  *
  * @param denoiser The model, as a {@link Denoiser}.
@@ -269,19 +348,11 @@ export async function sampleImages(
       } else {
         const to = scheduleAt(schedule, grid[i + 1]);
         const noise = cfg.kind === "ancestral" ? stepRng.normals(size) : null;
-        next = tf.tidy(() => {
-          if (cfg.kind === "ddim") {
-            const eps = tf.div(tf.sub(z, tf.mul(at.alpha, xHat)), at.sigma); // ε̂ = (z_t − α_t x̂)/σ_t
-            return tf.add(tf.mul(to.alpha, xHat), tf.mul(to.sigma, eps)); // z_s = α_s x̂ + σ_s ε̂
-          }
-          const alphaTS = at.alpha / to.alpha; // α_{t|s}
-          const sigma2TS = at.sigma ** 2 - alphaTS ** 2 * to.sigma ** 2; // σ²_{t|s}
-          const cz = (alphaTS * to.sigma ** 2) / at.sigma ** 2;
-          const cx = (to.alpha * sigma2TS) / at.sigma ** 2;
-          const std = Math.sqrt(Math.max(0, (sigma2TS * to.sigma ** 2) / at.sigma ** 2));
-          const mean = tf.add(tf.mul(cz, z), tf.mul(cx, xHat));
-          return tf.add(mean, tf.mul(std, tf.tensor4d(noise!, shape)));
-        });
+        next = tf.tidy(() =>
+          cfg.kind === "ddim"
+            ? ddimStep(z, xHat, { from: at, to })
+            : ancestralStep(z, xHat, { from: at, to, noise: tf.tensor4d(noise!, shape) })
+        );
         xHat.dispose();
       }
       z.dispose();

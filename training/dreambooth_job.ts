@@ -5,9 +5,8 @@
  *
  * Each step takes `instanceBatch` instance images (drawn from the images and their flips) with
  * the prompt "a [V] [class noun]" and, with prior preservation, as many class-prior images with
- * "a [class noun]", concatenates them into ONE batch and trains with Eq. 2 through the shared
- * {@link StageTrainer}: per-example weights B/n for instance rows and λ·B/n for prior rows make
- * its weighted Eq. 1 loss equal instance + λ·prior exactly (see `priorPreservationWeights`). Every
+ * "a [class noun]", concatenates them into ONE batch and trains through the shared
+ * {@link StageTrainer} with `dreamboothLoss` (Eq. 2: instance + λ·prior) as the step's loss. Every
  * UNet layer of the base stage is fine-tuned; the text encoder stays frozen unless
  * `trainTextEncoder`. All draws of step n depend only on (seed, n): a resumed run is bit for bit
  * the uninterrupted one.
@@ -17,10 +16,15 @@
 import { imagesToTensor } from "./_images.ts";
 import { Cascade, type FloatImage, type NamedTensor } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
-import { StageTrainer, type StageTrainerConfig, type StepResult } from "./stage_trainer.ts";
+import {
+  type BatchLoss,
+  StageTrainer,
+  type StageTrainerConfig,
+  type StepResult,
+} from "./stage_trainer.ts";
 import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./run_checkpoint.ts";
 import type { SampleGrid, TrainingJob } from "./training_run.ts";
-import { priorPreservationWeights } from "./dreambooth_loss.ts";
+import { dreamboothLoss } from "./dreambooth_loss.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 import { dreamboothParams } from "./dreambooth_params.ts";
 
@@ -261,10 +265,18 @@ export function createDreamBoothJob(
   const maxLength = cascade.textEncoder.config.maxLength;
   const nInst = c.instanceBatch;
   const nPrior = c.priorPreservation ? nInst : 0;
-  const weights = priorPreservationWeights(nInst, {
-    numPrior: nPrior,
-    priorLossWeight: c.priorLossWeight,
-  });
+  // Eq. 2 on the concatenated batch [instance…, prior…]: instance + λ·prior, λ as configured.
+  const loss: BatchLoss = (prediction, targets) =>
+    dreamboothLoss(prediction, {
+      prediction: targets.prediction,
+      xStart: targets.xStart,
+      noise: targets.noise,
+      logSnr: targets.logSnr,
+      weighting: targets.weighting,
+      gamma: targets.gamma,
+      numInstance: nInst,
+      priorLossWeight: c.priorLossWeight,
+    }).loss;
   const encode = (prompts: string[]) => {
     const ids = new Int32Array(prompts.length * maxLength);
     const mask = new Uint8Array(prompts.length * maxLength);
@@ -313,7 +325,7 @@ export function createDreamBoothJob(
       const b = batchAt(trainer.step + 1);
       const xStart = imagesToTensor(b.images);
       try {
-        return Promise.resolve(trainer.trainStep({ xStart, tokens, exampleWeights: weights }));
+        return Promise.resolve(trainer.trainStep({ xStart, tokens, loss }));
       } finally {
         xStart.dispose();
       }

@@ -105,32 +105,3 @@ export function dreamboothLoss(
     return { loss, instance, prior };
   });
 }
-
-/**
- * Per-example weights for which the shared `StageTrainer`'s weighted loss Σᵢ wᵢ Lᵢ / B equals
- * Eq. 2 exactly: `B / numInstance` for each instance row, `λ·B / numPrior` for each prior row (so
- * the trainer's single forward pass on the concatenated batch, split by weight, yields
- * mean(L_instance) + λ·mean(L_prior)).
- *
- * @param numInstance Instance rows (first).
- * @param options `numPrior` (default 0), `priorLossWeight` λ (default 1).
- * @returns `B = numInstance + numPrior` weights.
- *
- * @example
- * ```ts
- * import { priorPreservationWeights } from "./dreambooth_loss.ts";
- * console.log(priorPreservationWeights(2, { numPrior: 2, priorLossWeight: 1 })); // Float32Array(4) [ 2, 2, 2, 2 ]
- * ```
- */
-export function priorPreservationWeights(
-  numInstance: number,
-  options: { numPrior?: number; priorLossWeight?: number } = {},
-): Float32Array {
-  const { numPrior = 0, priorLossWeight = 1 } = options;
-  checkSplit(numInstance, numPrior, priorLossWeight);
-  const b = numInstance + numPrior;
-  const w = new Float32Array(b);
-  w.fill(b / numInstance, 0, numInstance);
-  if (numPrior > 0) w.fill((priorLossWeight * b) / numPrior, numInstance);
-  return w;
-}

@@ -1,6 +1,6 @@
 import assert from "assert";
 import { DEFAULT_SCHEDULE, diffusionLoss, initBackend, scheduleAt, tf, UNet } from "./deps.ts";
-import { dreamboothLoss, priorPreservationWeights } from "./dreambooth_loss.ts";
+import { dreamboothLoss } from "./dreambooth_loss.ts";
 import { StageTrainer } from "./stage_trainer.ts";
 import { hashInts, Rng } from "./deps.ts";
 
@@ -63,7 +63,7 @@ Deno.test("dreamboothLoss: validates λ and the split, and leaks nothing", () =>
   x.dispose();
 });
 
-Deno.test("priorPreservationWeights: the shared trainer's one-pass step loss is Eq. 2 (instance + λ·prior, each from its own forward pass)", () => {
+Deno.test("dreamboothLoss as the shared trainer's loss: the one-pass step loss is Eq. 2 (instance + λ·prior, each from its own forward pass)", () => {
   const cfg = { imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 };
   for (const [nI, nP, lambda] of [[2, 2, 1], [1, 3, 0.5], [3, 0, 1]]) {
     using net = new UNet(cfg, { seed: 3 });
@@ -95,7 +95,8 @@ Deno.test("priorPreservationWeights: the shared trainer's one-pass step loss is 
     const inst = separate(0, nI), prior = nP > 0 ? separate(nI, nP) : 0;
     const r = trainer.trainStep({
       xStart: x,
-      exampleWeights: priorPreservationWeights(nI, { numPrior: nP, priorLossWeight: lambda }),
+      loss: (pred, t) =>
+        dreamboothLoss(pred, { ...t, numInstance: nI, priorLossWeight: lambda }).loss,
     });
     close(r.loss, inst + lambda * prior, 1e-4);
     x.dispose();

@@ -22,6 +22,7 @@
  * @module
  */
 export {
+  type BatchLoss,
   DEFAULT_STAGE_TRAINER_CONFIG,
   NonFiniteLossError,
   type StageBatch,
@@ -93,7 +94,7 @@ export {
 export {
   type DreamBoothLoss,
   dreamboothLoss,
-  priorPreservationWeights,
+  type DreamBoothLossOptions,
 } from "./dreambooth_loss.ts";
 export {
   type DreamBoothIdentifier,

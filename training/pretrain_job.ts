@@ -24,6 +24,7 @@ import {
   type EmojiScenes,
   type FloatImage,
   type NamedTensor,
+  noiseAugment,
   readSafetensors,
   sampleImages,
   scheduleAt,
@@ -31,7 +32,6 @@ import {
   tf,
   tokenizerFromDescription,
   unetDenoiser,
-  upsampleNearest,
 } from "./deps.ts";
 import { Rng } from "./deps.ts";
 import { StageTrainer, type StageTrainerConfig } from "./stage_trainer.ts";
@@ -537,9 +537,7 @@ export async function createPretrainJob(
       s.imageSize,
       3,
     ]);
-    const lowRes = tf.tidy(() =>
-      tf.add(tf.mul(aug.alpha, upsampleNearest(lowT, factor)), tf.mul(aug.sigma, noise))
-    ) as tf.Tensor4D;
+    const lowRes = noiseAugment(lowT, noise, { alpha: aug.alpha, sigma: aug.sigma, factor });
     try {
       const out = await sampleImages(
         unetDenoiser(s.unet, {

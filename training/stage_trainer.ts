@@ -5,8 +5,8 @@
  * carry the step and Adam's moments keyed by the models' own parameter names, so that a trainer
  * rebuilt in a new process continues bit for bit.
  *
- * Shared by pretraining (`deno task pretrain`), DreamBooth fine-tuning (per-example weights carry
- * the prior-preservation λ) and SR fine-tuning (low-res input, t_aug range, crops).
+ * Shared by pretraining (`deno task pretrain`), DreamBooth fine-tuning (the batch's `loss` is
+ * Eq. 2 with its λ) and SR fine-tuning (low-res input, t_aug range, crops).
  *
  * @module
  */
@@ -14,16 +14,18 @@ import {
   type Adam,
   type AdamState,
   createAdam,
+  diffuse,
   diffusionLoss,
+  type DiffusionLossOptions,
   LOSS_WEIGHTINGS,
   type LossWeighting,
+  noiseAugment,
   type Schedule,
   scheduleAt,
   type T5Encoder,
   type TextEmbedding,
   tf,
   type UNet,
-  upsampleNearest,
 } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
 
@@ -83,14 +85,24 @@ export interface StageBatch {
   text?: TextEmbedding | null;
   /** SR only: the low-res images `[B, h, w, 3]` (h divides H). */
   lowRes?: tf.Tensor4D | null;
-  /** Per-example loss weights `[B]` (e.g. DreamBooth's λ for the prior half). Default all 1. */
-  exampleWeights?: ArrayLike<number> | null;
+  /**
+   * The loss of the step (e.g. DreamBooth's Eq. 2, `dreamboothLoss` with its λ), given the UNet's
+   * prediction and the step's Eq. 1 targets (cropped; `pixelWeights` included). Default
+   * `diffusionLoss` (Eq. 1).
+   */
+  loss?: BatchLoss | null;
   /**
    * Per-pixel loss weights `[B, H, W, 1]` at `xStart`'s size (borrowed; cropped with it), e.g. more
    * weight on the object than on its background (`diffusionLoss`'s `pixelWeights`). Default none.
    */
   pixelWeights?: tf.Tensor4D | null;
 }
+
+/**
+ * A step's loss from the UNet's prediction `[B, H, W, C]` and the targets `diffusionLoss` takes
+ * (clean images, noise, log-SNR per row, prediction kind, weighting, γ, pixel weights).
+ */
+export type BatchLoss = (prediction: tf.Tensor4D, targets: DiffusionLossOptions) => tf.Scalar;
 
 /** What one {@link StageTrainer.trainStep} reports. */
 export interface StepResult {
@@ -266,7 +278,7 @@ export class StageTrainer {
 
   /**
    * One step: draws t ~ U[0, 1], ε ~ N(0, I), the condition dropout and (SR) t_aug and a crop from
-   * a generator seeded by (seed, step), minimises Eq. 1 (weighted per example when asked), clips
+   * a generator seeded by (seed, step), minimises the batch's loss (default Eq. 1), clips
    * the gradient's global norm and updates with Adam. A NaN/Inf loss or gradient throws
    * {@link NonFiniteLossError} before any update.
    *
@@ -296,11 +308,6 @@ export class StageTrainer {
     }
     if (batch.tokens && !this.textEncoder) {
       throw new RangeError(`Cannot train a step on 'tokens' without the trainer's 'textEncoder'`);
-    }
-    if (batch.exampleWeights && batch.exampleWeights.length !== b) {
-      throw new RangeError(
-        `Cannot train a step as 'exampleWeights' must have ${b} values: current length is ${batch.exampleWeights.length}`,
-      );
     }
     const pws = batch.pixelWeights?.shape;
     if (pws && (pws.length !== 4 || pws[0] !== b || pws[1] !== h || pws[2] !== w || pws[3] !== 1)) {
@@ -344,7 +351,6 @@ export class StageTrainer {
       augNoise = rng.normals(b * size * size * ch);
     }
     const crop = c.cropSize > 0 ? [rng.int(h - size + 1), rng.int(w - size + 1)] : [0, 0];
-    const weights = batch.exampleWeights ? Float32Array.from(batch.exampleWeights) : null;
     const usesText = cfg.textDim > 0;
     const trainText = usesText && this.trainTextEncoder && batch.tokens;
 
@@ -363,17 +369,16 @@ export class StageTrainer {
         }
         let lowRes: tf.Tensor4D | null = null;
         if (sr && aug && augNoise) {
-          const factor = h / batch.lowRes!.shape[1];
-          let up = upsampleNearest(batch.lowRes!, factor); // [B, H, W, C]
-          if (c.cropSize > 0) up = tf.slice(up, [0, crop[0], crop[1], 0], [b, size, size, ch]);
           // Noise-conditioning augmentation: z_aug = α(t_aug) up(x_low) + σ(t_aug) ε_aug.
-          lowRes = tf.add(
-            tf.mul(t4(aug.alphas), up),
-            tf.mul(t4(aug.sigmas), tf.tensor4d(augNoise, [b, size, size, ch])),
-          );
+          lowRes = noiseAugment(batch.lowRes!, tf.tensor4d(augNoise, [b, size, size, ch]), {
+            alpha: t4(aug.alphas),
+            sigma: t4(aug.sigmas),
+            factor: h / batch.lowRes!.shape[1],
+            crop: c.cropSize > 0 ? [crop[0], crop[1]] : null,
+          });
         }
         const eps = tf.tensor4d(noise, [b, size, size, ch]);
-        const zt = tf.add(tf.mul(t4(alphas), x), tf.mul(t4(sigmas), eps)) as tf.Tensor4D; // z_t = α_t x + σ_t ε
+        const zt = diffuse(x, eps, { alpha: t4(alphas), sigma: t4(sigmas) }); // z_t = α_t x + σ_t ε
         const keepT = tf.tensor1d(keep);
         const logSnrT = tf.tensor1d(lambdas);
         const augT = aug ? tf.tensor1d(aug.lambdas) : null;
@@ -390,26 +395,16 @@ export class StageTrainer {
             lowRes,
             augLogSnr: augT,
           });
-          const lossOf = (idx: number[] | null) => {
-            const pick = <T extends tf.Tensor>(t: T) => idx ? tf.gather(t, idx) as T : t;
-            return diffusionLoss(pick(pred), {
-              prediction: cfg.prediction,
-              xStart: pick(x),
-              noise: pick(eps),
-              logSnr: idx ? idx.map((i) => lambdas[i]) : lambdas,
-              weighting: c.weighting,
-              gamma: c.gamma,
-              pixelWeights: pw === null ? null : pick(pw),
-            });
+          const targets: DiffusionLossOptions = {
+            prediction: cfg.prediction,
+            xStart: x,
+            noise: eps,
+            logSnr: lambdas,
+            weighting: c.weighting,
+            gamma: c.gamma,
+            pixelWeights: pw,
           };
-          if (!weights || weights.every((v) => v === 1)) return lossOf(null);
-          // Σ_i w_i L_i / B, computed once per distinct weight (e.g. instance and prior halves).
-          let total = tf.scalar(0);
-          for (const wv of new Set(weights)) {
-            const idx = [...weights.keys()].filter((i) => weights[i] === wv);
-            total = tf.add(total, tf.mul(lossOf(idx), (wv * idx.length) / b));
-          }
-          return total as tf.Scalar;
+          return batch.loss ? batch.loss(pred, targets) : diffusionLoss(pred, targets); // Eq. 1 by default
         };
         const { value, grads } = tf.variableGrads(f, this.#variables);
         const list = this.#variables.map((v) => grads[v.name]);

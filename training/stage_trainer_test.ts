@@ -1,6 +1,6 @@
 import assert from "assert";
-import { DEFAULT_SCHEDULE, initBackend, T5Encoder, tf, UNet } from "./deps.ts";
-import { NonFiniteLossError, StageTrainer } from "./stage_trainer.ts";
+import { DEFAULT_SCHEDULE, diffusionLoss, initBackend, T5Encoder, tf, UNet } from "./deps.ts";
+import { type BatchLoss, NonFiniteLossError, StageTrainer } from "./stage_trainer.ts";
 
 await initBackend({ quiet: true });
 
@@ -91,30 +91,40 @@ Deno.test("StageTrainer: NaN images stop the step before any update", () => {
   bad.dispose();
 });
 
-Deno.test("StageTrainer: per-example weights scale each example's loss", () => {
+Deno.test("StageTrainer: the batch's loss closure replaces Eq. 1 and receives the step's targets", () => {
   const x = images(2);
-  const lossWith = (w: number[] | null) => {
+  const lossWith = (loss: BatchLoss | null) => {
     using net = new UNet(netConfig, { seed: 1 });
     using enc = new T5Encoder(encConfig, { seed: 2 });
     using tr = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, textEncoder: enc, seed: 4 });
-    return tr.trainStep({ xStart: x, tokens, exampleWeights: w }).loss;
+    return tr.trainStep({ xStart: x, tokens, loss }).loss;
   };
   const plain = lossWith(null);
-  assert.ok(Math.abs(lossWith([2, 2]) - 2 * plain) < 1e-6 * plain);
-  assert.equal(lossWith([1, 1]), plain);
-  // [1, 0] + [0, 1] = [1, 1]: the split into weight groups adds up.
-  assert.ok(Math.abs(lossWith([1, 0]) + lossWith([0, 1]) - plain) < 1e-5 * plain);
+  assert.equal(lossWith((p, t) => diffusionLoss(p, t)), plain);
+  assert.ok(
+    Math.abs(lossWith((p, t) => tf.mul(diffusionLoss(p, t), 2) as tf.Scalar) - 2 * plain) <
+      1e-6 * plain,
+  );
+  // Row 0 alone + row 1 alone, each a mean over its own row: twice the plain mean.
+  const row = (i: number): BatchLoss => (p, t) =>
+    diffusionLoss(tf.slice(p, [i, 0, 0, 0], [1, -1, -1, -1]), {
+      ...t,
+      xStart: tf.slice(t.xStart, [i, 0, 0, 0], [1, -1, -1, -1]),
+      noise: tf.slice(t.noise, [i, 0, 0, 0], [1, -1, -1, -1]),
+      logSnr: [t.logSnr[i]],
+    });
+  assert.ok(Math.abs(lossWith(row(0)) + lossWith(row(1)) - 2 * plain) < 1e-5 * plain);
   x.dispose();
 });
 
 Deno.test("StageTrainer: per-pixel weights (all ones: the plain loss; a map weights its pixels; wrong shape refused)", () => {
   const x = images(2);
   const [b, h, w] = x.shape;
-  const lossWith = (pw: tf.Tensor4D | null, exampleWeights: number[] | null = null) => {
+  const lossWith = (pw: tf.Tensor4D | null, loss: BatchLoss | null = null) => {
     using net = new UNet(netConfig, { seed: 1 });
     using enc = new T5Encoder(encConfig, { seed: 2 });
     using tr = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, textEncoder: enc, seed: 4 });
-    return tr.trainStep({ xStart: x, tokens, pixelWeights: pw, exampleWeights }).loss;
+    return tr.trainStep({ xStart: x, tokens, pixelWeights: pw, loss }).loss;
   };
   const plain = lossWith(null);
   const ones = tf.ones([b, h, w, 1]) as tf.Tensor4D;
@@ -128,8 +138,11 @@ Deno.test("StageTrainer: per-pixel weights (all ones: the plain loss; a map weig
   assert.ok(l !== plain && r !== plain);
   // Halves of equal size: the plain mean is the mean of the two halves' means.
   assert.ok(Math.abs((l + r) / 2 - plain) < 1e-5 * plain, `${l} ${r} ${plain}`);
-  // With example weights the pixel weights still apply (the gathered groups keep their maps).
-  assert.ok(Math.abs(lossWith(left, [2, 2]) - 2 * l) < 1e-5 * l);
+  // A loss closure receives the pixel weights among its targets.
+  assert.ok(
+    Math.abs(lossWith(left, (p, t) => tf.mul(diffusionLoss(p, t), 2) as tf.Scalar) - 2 * l) <
+      1e-5 * l,
+  );
   const before = tf.memory().numTensors;
   assert.throws(
     () => lossWith(tf.ones([b, h, w, 3]) as tf.Tensor4D),

@@ -21,7 +21,13 @@
  * @module
  */
 export { createRpcApp, type RpcApp, type RpcAppOptions } from "./create_rpc_app.ts";
-export { parseServeArgs, type ServeConfig, type ServeFlags } from "./serve_args.ts";
+export {
+  parseServeArgs,
+  type ServeConfig,
+  serveConfig,
+  type ServeFlags,
+  serveParams,
+} from "./serve_args.ts";
 export { servedMethods } from "./served_methods.ts";
 export { defineMethod, type MethodContext, type MethodSpec } from "./define_method.ts";
 export { MethodRegistry, type OpenRpcDocument, type OpenRpcMethod } from "./method_registry.ts";

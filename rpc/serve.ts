@@ -13,50 +13,32 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { parseServeArgs } from "./serve_args.ts";
+import { runCli } from "../params/mod.ts";
+import { type ServeConfig, serveConfig, serveParams } from "./serve_args.ts";
 import { createRpcApp } from "./create_rpc_app.ts";
 
-const usage = `Usage: deno task serve [options]
-  --host ADDR        bind address (default 127.0.0.1; off loopback needs a token)
-  --port N           port (default 8787; 0 = any free port)
-  --token T          bearer token (or env DREAMBOOTH_RPC_TOKEN)
-  --data-root DIR    job records, outputs and .model files (default runs/rpc)
-  --backend NAME     tfjs backend for compute jobs: auto, tensorflow, wasm-native, wasm, cpu, webgpu
-  --concurrency N    compute jobs at once (default 1)
-  --max-body-mb N    request body limit in MiB (default 10)
-  --max-batch N      calls per batch (default 1000)
-  --timeout-s N      time limit of a synchronous call (default 30)`;
+/**
+ * Runs the server until SIGINT/SIGTERM.
+ *
+ * @param args Arguments without the script name (e.g. `Deno.args`).
+ * @returns The exit code: 0 after a clean stop or `--help`, 2 for a bad command line (the usage
+ * follows its message), 1 for a runtime error (its message only).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./serve.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCli(args, {
+    params: serveParams,
+    usage: "deno task serve [options]",
+    summary: "The JSON-RPC 2.0 server (POST /rpc; GET /events, /files/…).",
+  }, (values) => serve(serveConfig(values, Deno.env.get("DREAMBOOTH_RPC_TOKEN"))));
+}
 
-async function main(): Promise<number> {
-  let config;
-  try {
-    const { values } = parseArgs({
-      args: Deno.args,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        token: { type: "string" },
-        "data-root": { type: "string" },
-        backend: { type: "string" },
-        concurrency: { type: "string" },
-        "max-body-mb": { type: "string" },
-        "max-batch": { type: "string" },
-        "timeout-s": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    config = parseServeArgs(values, Deno.env.get("DREAMBOOTH_RPC_TOKEN"));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${usage}`);
-    return 2;
-  }
-
+async function serve(config: ServeConfig): Promise<number> {
   const rpc = await createRpcApp({
     dataRoot: config.dataRoot,
     token: config.token,
@@ -101,4 +83,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

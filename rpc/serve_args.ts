@@ -1,4 +1,5 @@
-import { parseBackendName } from "../backend/mod.ts";
+import { backendNames, parseBackendName } from "../backend/mod.ts";
+import { declareParams, type ParamValues, parseCliArgs, UsageError } from "../params/mod.ts";
 import { isLoopback } from "./_http_guard.ts";
 
 /** The server settings `deno task serve` runs with. */
@@ -23,95 +24,142 @@ export interface ServeConfig {
   timeoutMs: number;
 }
 
-/** The flags as `parseArgs` from `node:util` returns them (all strings). */
-export interface ServeFlags {
-  host?: string;
-  port?: string;
-  token?: string;
-  "data-root"?: string;
-  backend?: string;
-  concurrency?: string;
-  "max-body-mb"?: string;
-  "max-batch"?: string;
-  "timeout-s"?: string;
-}
-
-function positive(flag: string, value: string | undefined, fallback: number, integer = true) {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new RangeError(
-      `Cannot start the server as '--${flag}' must be a positive ${
-        integer ? "integer" : "number"
-      }: ` +
-        `current value is ${JSON.stringify(value)}`,
-    );
-  }
-  return n;
-}
-
 /**
- * Validates the flags of `deno task serve`, including the rule that binding off loopback needs a
- * token.
- *
- * @param flags The parsed flags.
- * @param envToken `DREAMBOOTH_RPC_TOKEN`, used when `--token` is absent.
- * @returns The settings.
- * @throws {RangeError} Naming the flag, for a bad value or an off-loopback bind without token.
+ * The parameters of `deno task serve`, declared once: the parser, the usage text and the checks
+ * derive from them.
  *
  * @example
  * ```ts
- * import { parseServeArgs } from "./serve_args.ts";
- * console.log(parseServeArgs({ port: "0" }).port); // 0
- * try {
- *   parseServeArgs({ host: "0.0.0.0" });
- * } catch (err) {
- *   console.log((err as Error).message.startsWith("Cannot start the server as '--host'")); // true
- * }
+ * import { serveParams } from "./serve_args.ts";
+ * console.log(serveParams.specs.port.default); // 8787
  * ```
  */
-export function parseServeArgs(flags: ServeFlags, envToken?: string): ServeConfig {
-  const host = flags.host ?? "127.0.0.1";
-  if (host.trim() === "") {
-    throw new RangeError(`Cannot start the server as '--host' is empty`);
+export const serveParams = declareParams("start the server", {
+  host: {
+    type: "string",
+    minLength: 1,
+    default: "127.0.0.1",
+    metavar: "ADDR",
+    help: "bind address (off loopback needs a token)",
+  },
+  port: { type: "integer", min: 0, max: 65535, default: 8787, help: "port (0 = any free port)" },
+  // Length and spaces are checked in serveConfig, whose message does not echo the token.
+  token: { type: "string", metavar: "T", help: "bearer token (or env DREAMBOOTH_RPC_TOKEN)" },
+  dataRoot: {
+    type: "string",
+    minLength: 1,
+    default: "runs/rpc",
+    metavar: "DIR",
+    help: "job records, outputs and .model files",
+  },
+  backend: {
+    type: "enum",
+    values: ["auto", ...backendNames],
+    default: "auto",
+    metavar: "NAME",
+    help: "tfjs backend for compute jobs",
+  },
+  concurrency: { type: "integer", min: 1, max: 256, default: 1, help: "compute jobs at once" },
+  maxBodyMb: {
+    type: "number",
+    exclusiveMin: 0,
+    max: 4096,
+    default: 10,
+    option: "max-body-mb",
+    help: "request body limit in MiB",
+  },
+  maxBatch: { type: "integer", min: 1, max: 1_000_000, default: 1000, help: "calls per batch" },
+  timeoutS: {
+    type: "number",
+    exclusiveMin: 0,
+    max: 86_400,
+    default: 30,
+    option: "timeout-s",
+    help: "time limit of a synchronous call in seconds",
+  },
+});
+
+/** The flags by option name, as strings (what {@link parseServeArgs} also takes). */
+export type ServeFlags = { [option: string]: string | undefined };
+
+/**
+ * Turns the checked values of {@link serveParams} into the server settings, with the rules that
+ * join several values: a token needs 8 characters without spaces, binding off loopback needs one.
+ *
+ * @param values The values (from `parseCliArgs(serveParams, …)`).
+ * @param envToken `DREAMBOOTH_RPC_TOKEN`, used when `--token` is absent.
+ * @returns The settings.
+ * @throws {UsageError} Naming the flag, for a bad token or an off-loopback bind without one.
+ *
+ * @example
+ * ```ts
+ * import { parseCliArgs } from "../params/mod.ts";
+ * import { serveConfig, serveParams } from "./serve_args.ts";
+ * const { values } = parseCliArgs(serveParams, ["--port", "0"]);
+ * console.log(serveConfig(values).port); // 0
+ * ```
+ */
+export function serveConfig(
+  values: ParamValues<typeof serveParams.specs>,
+  envToken?: string,
+): ServeConfig {
+  const { host, dataRoot } = values;
+  if (host.trim() === "") throw new UsageError(`Cannot start the server as '--host' is empty`);
+  if (dataRoot.trim() === "") {
+    throw new UsageError(`Cannot start the server as '--data-root' is empty`);
   }
-  const port = flags.port === undefined ? 8787 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || flags.port?.trim() === "") {
-    throw new RangeError(
-      `Cannot start the server as '--port' must be an integer in [0, 65535]: current value is ${
-        JSON.stringify(flags.port)
-      }`,
-    );
-  }
-  const token = flags.token ?? (envToken === "" ? undefined : envToken);
+  const token = values.token ?? (envToken === "" ? undefined : envToken);
   if (token !== undefined && (token.length < 8 || /\s/.test(token))) {
-    throw new RangeError(
+    throw new UsageError(
       "Cannot start the server as '--token' must be at least 8 characters without spaces",
     );
   }
   if (!isLoopback(host) && token === undefined) {
-    throw new RangeError(
+    throw new UsageError(
       `Cannot start the server as '--host' ${
         JSON.stringify(host)
       } is not loopback and no token is set: pass --token (or DREAMBOOTH_RPC_TOKEN) to bind ` +
         "off loopback",
     );
   }
-  const dataRoot = flags["data-root"] ?? "runs/rpc";
-  if (dataRoot.trim() === "") {
-    throw new RangeError(`Cannot start the server as '--data-root' is empty`);
-  }
   return {
     host,
-    port,
+    port: values.port,
     token,
     dataRoot,
-    backend: parseBackendName(flags.backend),
-    concurrency: positive("concurrency", flags.concurrency, 1),
-    maxBodyBytes: Math.round(
-      positive("max-body-mb", flags["max-body-mb"], 10, false) * 1024 * 1024,
-    ),
-    maxBatch: positive("max-batch", flags["max-batch"], 1000),
-    timeoutMs: Math.round(positive("timeout-s", flags["timeout-s"], 30, false) * 1000),
+    backend: parseBackendName(values.backend),
+    concurrency: values.concurrency,
+    maxBodyBytes: Math.round(values.maxBodyMb * 1024 * 1024),
+    maxBatch: values.maxBatch,
+    timeoutMs: Math.round(values.timeoutS * 1000),
   };
+}
+
+/**
+ * Validates the flags of `deno task serve` (a command line, or flags by option name), including
+ * the rule that binding off loopback needs a token.
+ *
+ * @param flags The arguments (`Deno.args`), or the flags by option name as strings.
+ * @param envToken `DREAMBOOTH_RPC_TOKEN`, used when `--token` is absent.
+ * @returns The settings.
+ * @throws {UsageError} Naming the flag, for a bad value or an off-loopback bind without token.
+ *
+ * @example
+ * ```ts
+ * import { parseServeArgs } from "./serve_args.ts";
+ * console.log(parseServeArgs({ port: "0" }).port); // 0
+ * try {
+ *   parseServeArgs(["--host", "0.0.0.0"]);
+ * } catch (err) {
+ *   console.log((err as Error).message.startsWith("Cannot start the server as '--host'")); // true
+ * }
+ * ```
+ */
+export function parseServeArgs(
+  flags: readonly string[] | ServeFlags,
+  envToken?: string,
+): ServeConfig {
+  const args = Array.isArray(flags) ? flags : Object.entries(flags as ServeFlags)
+    .filter(([, v]) => v !== undefined).map(([k, v]) => `--${k}=${v}`);
+  return serveConfig(parseCliArgs(serveParams, args).values, envToken);
 }

@@ -27,16 +27,63 @@ Deno.test("parseServeArgs: defaults, validation naming the flag, token rule off 
   const refused: [Record<string, string>, RegExp][] = [
     [{ host: "0.0.0.0" }, /'--host' "0\.0\.0\.0" is not loopback and no token is set/],
     [{ host: "192.168.1.4" }, /not loopback/],
-    [{ port: "-1" }, /'--port' must be an integer in \[0, 65535\]: current value is "-1"/],
+    [{ port: "-1" }, /'--port' must be an integer ≥ 0 and ≤ 65535: current value is "-1"/],
     [{ port: "http" }, /'--port'/],
     [{ port: "" }, /'--port'/],
     [{ token: "short" }, /'--token' must be at least 8 characters/],
-    [{ concurrency: "0" }, /'--concurrency' must be a positive integer: current value is "0"/],
+    [
+      { concurrency: "0" },
+      /'--concurrency' must be an integer ≥ 1 and ≤ 256: current value is "0"/,
+    ],
     [{ "max-batch": "1.5" }, /'--max-batch'/],
-    [{ "max-body-mb": "NaN" }, /'--max-body-mb' must be a positive number/],
+    [{ "max-body-mb": "NaN" }, /'--max-body-mb' must be a finite number > 0 and ≤ 4096/],
     [{ backend: "gpu" }, /'--backend' must be one of auto/],
   ];
   for (const [flags, message] of refused) {
     assert.throws(() => parseServeArgs(flags), message, JSON.stringify(flags));
+  }
+});
+
+Deno.test("parseServeArgs: negative numbers after a space get the range message (issue 36 item 8)", () => {
+  for (
+    const [args, message] of [
+      [
+        ["--max-body-mb", "-5"],
+        /'--max-body-mb' must be a finite number > 0 and ≤ 4096: current value is "-5"/,
+      ],
+      [["--port", "-1"], /'--port' must be an integer ≥ 0 and ≤ 65535: current value is "-1"/],
+    ] as const
+  ) {
+    assert.throws(() => parseServeArgs(args), (e: Error) => {
+      assert.match(e.message, message);
+      assert.doesNotMatch(e.message, /ambiguous/);
+      return true;
+    });
+  }
+});
+
+async function serve(args: string[]): Promise<{ code: number; err: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./serve.ts", import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { DREAMBOOTH_RPC_TOKEN: "" },
+  }).output();
+  return { code: r.code, err: new TextDecoder().decode(r.stderr) };
+}
+
+Deno.test("deno task serve: usage after usage errors only, not after runtime errors (issue 36 item 8)", async () => {
+  const bad = await serve(["--max-body-mb", "-5"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /'--max-body-mb' must be a finite number > 0[^]*Usage: deno task serve/);
+  // A data root that cannot be created is a runtime error: its message, no usage text.
+  const file = await Deno.makeTempFile();
+  try {
+    const runtime = await serve(["--port", "0", "--data-root", `${file}/sub`]);
+    assert.equal(runtime.code, 1, runtime.err);
+    assert.match(runtime.err, /^error: /);
+    assert.doesNotMatch(runtime.err, /Usage:/);
+  } finally {
+    await Deno.remove(file);
   }
 });

@@ -10,3 +10,4 @@ export * from "./eval/mod.ts";
 export * from "./diffusion/mod.ts";
 export * from "./training/mod.ts";
 export * from "./superres/mod.ts";
+export * from "./deepfloyd/mod.ts";

@@ -130,9 +130,10 @@ export function guide<T extends tf.Tensor>(
 
 /**
  * Imagen's dynamic thresholding: per example, s = max(percentile_p(|x̂|), 1); x̂ ← clip(x̂, −s, s)/s.
+ * With `maxValue`, s is also capped there (diffusers' `sample_max_value`; DeepFloyd IF uses 1.5).
  *
  * @param xStart Predicted clean images `[B, H, W, C]` (borrowed).
- * @param options `percentile` (default 0.995).
+ * @param options `percentile` (default 0.995), `maxValue` (default Infinity: no cap).
  * @returns The thresholded images, owned by the caller.
  *
  * @example
@@ -147,9 +148,15 @@ export function guide<T extends tf.Tensor>(
  */
 export async function dynamicThreshold(
   xStart: tf.Tensor4D,
-  options: { percentile?: number } = {},
+  options: { percentile?: number; maxValue?: number } = {},
 ): Promise<tf.Tensor4D> {
   const p = inRange("threshold", "percentile", options.percentile ?? 0.995, 0, 1);
+  const maxValue = options.maxValue ?? Infinity;
+  if (!(maxValue >= 1)) {
+    throw new RangeError(
+      `Cannot threshold as 'maxValue' must be at least 1: current value is ${maxValue}`,
+    );
+  }
   const b = xStart.shape[0];
   const n = xStart.size / b;
   const data = (await xStart.data()) as Float32Array;
@@ -161,7 +168,8 @@ export async function dynamicThreshold(
     const pos = p * (n - 1);
     const lo = Math.floor(pos);
     const hi = Math.min(lo + 1, n - 1);
-    s[i] = Math.max(1, buf[lo] + (buf[hi] - buf[lo]) * (pos - lo)); // linear interpolation, like numpy
+    const q = buf[lo] + (buf[hi] - buf[lo]) * (pos - lo); // linear interpolation, like numpy
+    s[i] = Math.min(maxValue, Math.max(1, q));
   }
   return tf.tidy(() => {
     const st = tf.tensor4d(s, [b, 1, 1, 1]);

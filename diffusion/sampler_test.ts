@@ -155,6 +155,21 @@ Deno.test("dynamicThreshold: per-example percentile s = max(p-quantile |x|, 1), 
   assert.equal(tf.memory().numTensors, before);
 });
 
+Deno.test("dynamicThreshold: maxValue caps s (diffusers' sample_max_value)", async () => {
+  // |x| quantile 3 capped at 1.5: x → clip(x, −1.5, 1.5)/1.5.
+  const x = tf.tensor4d([0, 1, 2, 3, -4], [1, 5, 1, 1]);
+  const y = await dynamicThreshold(x, { percentile: 0.75, maxValue: 1.5 });
+  const expected = [0, 1 / 1.5, 1, 1, -1];
+  Array.from(y.dataSync()).forEach((a, i) =>
+    assert.ok(Math.abs(a - expected[i]) < 1e-6, `${i}: ${a}`)
+  );
+  await assert.rejects(
+    () => dynamicThreshold(x, { maxValue: 0.5 }),
+    /'maxValue' must be at least 1: current value is 0.5/,
+  );
+  tf.dispose([x, y]);
+});
+
 Deno.test("sampler: invalid settings fail naming the value", async () => {
   const d: Denoiser = { prediction: "x", predict: (z) => ({ conditional: tf.zerosLike(z) }) };
   await assert.rejects(

@@ -1,0 +1,17 @@
+/**
+ * The dependencies of deepfloyd/: tfjs, group norm and upsampling from backend/, safetensors and the
+ * T5 encoder from diffusion/, SentencePiece from tokenizer/ (public mod.ts files only, relative
+ * imports so that a URL import without deno.json works).
+ *
+ * @module
+ */
+export { groupNorm, initBackend, tf, upsampleNearest } from "../backend/mod.ts";
+export {
+  dynamicThreshold,
+  type NamedTensor,
+  readSafetensors,
+  t5ConfigFromHf,
+  T5Encoder,
+  type TextEmbedding,
+} from "../diffusion/mod.ts";
+export { encodeFixedLength, SentencePieceProcessor } from "../tokenizer/mod.ts";

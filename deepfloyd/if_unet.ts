@@ -1,0 +1,512 @@
+/**
+ * DeepFloyd IF's UNet (diffusers' `UNet2DConditionModel` with IF's blocks) in tfjs: ResNets with
+ * scale-shift time conditioning that also down- and upsample, attention layers whose keys and
+ * values also come from the text (added-KV cross-attention), the attention-pooled text added to
+ * the time embedding, stage II's noise-level conditioning, and a 6-channel output (ε and the
+ * learned-range variance interpolation). Weights keep diffusers' tensor names.
+ *
+ * @module
+ */
+import { type NamedTensor, tf, upsampleNearest } from "./deps.ts";
+import {
+  activate,
+  avgPool2,
+  conv,
+  groupNormOf,
+  layerNorm,
+  linear,
+  multiHeadAttention,
+  weight,
+  type Weights,
+} from "./_nn.ts";
+import { type IFUNetConfig, ifUNetConfigFromDiffusers } from "./if_unet_config.ts";
+
+/** Conditioning of one {@link IFUNet} call. */
+export interface IFUNetInputs {
+  /** Diffusion timesteps, one per example (integers in [0, 1000) for IF). */
+  timesteps: ArrayLike<number>;
+  /** Text-encoder outputs `[B, L, encoderHidDim]` (T5 v1.1 hidden states for IF). */
+  encoderHiddenStates: tf.Tensor3D;
+  /** Stage II: the noise-augmentation level of the upscaled low-res image, one per example. */
+  classLabels?: ArrayLike<number>;
+}
+
+/**
+ * The sinusoidal timestep embedding of DDPM as diffusers computes it (`get_timestep_embedding`,
+ * float32): frequencies exp(−ln(10⁴)·i/(half − shift)), [sin, cos] or [cos, sin].
+ *
+ * @param timesteps One value per example.
+ * @param dim Embedding width.
+ * @param options `flipSinToCos` (default true), `freqShift` (default 0).
+ * @returns `[B, dim]`, owned by the caller.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
+ * import { timestepEmbedding } from "./if_unet.ts";
+ * const e = timestepEmbedding([0], 4);
+ * console.log(Array.from(e.dataSync())); // [ 1, 1, 0, 0 ]
+ * e.dispose();
+ * ```
+ */
+export function timestepEmbedding(
+  timesteps: ArrayLike<number>,
+  dim: number,
+  options: { flipSinToCos?: boolean; freqShift?: number } = {},
+): tf.Tensor2D {
+  const flip = options.flipSinToCos ?? true;
+  const shift = options.freqShift ?? 0;
+  const half = Math.floor(dim / 2);
+  const f = Math.fround;
+  const b = timesteps.length;
+  const out = new Float32Array(b * dim);
+  const logMax = f(-Math.log(10000));
+  for (let i = 0; i < half; i++) {
+    const freq = f(Math.exp(f(f(logMax * i) / (half - shift))));
+    for (let e = 0; e < b; e++) {
+      const arg = f(f(timesteps[e]) * freq);
+      const s = Math.sin(arg), c = Math.cos(arg);
+      out[e * dim + i] = flip ? c : s;
+      out[e * dim + half + i] = flip ? s : c;
+    }
+  }
+  return tf.tensor2d(out, [b, dim]);
+}
+
+/** Every parameter of an IF UNet with its PyTorch shape, in diffusers' naming. */
+export function ifUNetParameterShapes(c: IFUNetConfig): Map<string, number[]> {
+  const p = new Map<string, number[]>();
+  const lin = (name: string, i: number, o: number) => {
+    p.set(`${name}.weight`, [o, i]);
+    p.set(`${name}.bias`, [o]);
+  };
+  const cv = (name: string, i: number, o: number, k: number) => {
+    p.set(`${name}.weight`, [o, i, k, k]);
+    p.set(`${name}.bias`, [o]);
+  };
+  const norm = (name: string, ch: number) => {
+    p.set(`${name}.weight`, [ch]);
+    p.set(`${name}.bias`, [ch]);
+  };
+  const temb = c.timeEmbeddingDim;
+  const resnet = (name: string, i: number, o: number) => {
+    norm(`${name}.norm1`, i);
+    cv(`${name}.conv1`, i, o, 3);
+    lin(`${name}.time_emb_proj`, temb, c.resnetTimeScaleShift === "scale_shift" ? 2 * o : o);
+    norm(`${name}.norm2`, o);
+    cv(`${name}.conv2`, o, o, 3);
+    if (i !== o) cv(`${name}.conv_shortcut`, i, o, 1);
+  };
+  const attn = (name: string, ch: number, onlyCross: boolean, headDim: number) => {
+    const inner = Math.floor(ch / headDim) * headDim;
+    norm(`${name}.group_norm`, ch);
+    if (c.crossAttentionNorm) norm(`${name}.norm_cross`, c.crossAttentionDim);
+    lin(`${name}.to_q`, ch, inner);
+    if (!onlyCross) {
+      lin(`${name}.to_k`, ch, inner);
+      lin(`${name}.to_v`, ch, inner);
+    }
+    lin(`${name}.add_k_proj`, c.crossAttentionDim, inner);
+    lin(`${name}.add_v_proj`, c.crossAttentionDim, inner);
+    lin(`${name}.to_out.0`, inner, ch);
+  };
+  const ch0 = c.blockOutChannels[0];
+  cv("conv_in", c.inChannels, ch0, c.convInKernel);
+  lin("time_embedding.linear_1", ch0, temb);
+  lin("time_embedding.linear_2", temb, temb);
+  if (c.classEmbedType === "timestep") {
+    lin("class_embedding.linear_1", ch0, temb);
+    lin("class_embedding.linear_2", temb, temb);
+  }
+  const textDim = c.encoderHidDim ?? c.crossAttentionDim;
+  if (c.encoderHidDim !== null) lin("encoder_hid_proj", c.encoderHidDim, c.crossAttentionDim);
+  if (c.additionEmbedType === "text") {
+    norm("add_embedding.norm1", textDim);
+    p.set("add_embedding.pool.positional_embedding", [1, textDim]);
+    for (const k of ["k_proj", "q_proj", "v_proj"]) {
+      lin(`add_embedding.pool.${k}`, textDim, textDim);
+    }
+    lin("add_embedding.proj", textDim, temb);
+    norm("add_embedding.norm2", temb);
+  }
+  const n = c.blockOutChannels.length;
+  let out = ch0;
+  for (let i = 0; i < n; i++) {
+    const inCh = out;
+    out = c.blockOutChannels[i];
+    for (let j = 0; j < c.layersPerBlock[i]; j++) {
+      resnet(`down_blocks.${i}.resnets.${j}`, j === 0 ? inCh : out, out);
+      if (c.downBlockTypes[i] === "SimpleCrossAttnDownBlock2D") {
+        attn(
+          `down_blocks.${i}.attentions.${j}`,
+          out,
+          c.onlyCrossAttention[i],
+          c.attentionHeadDim[i],
+        );
+      }
+    }
+    if (i < n - 1) resnet(`down_blocks.${i}.downsamplers.0`, out, out);
+  }
+  const last = c.blockOutChannels[n - 1];
+  resnet("mid_block.resnets.0", last, last);
+  attn("mid_block.attentions.0", last, c.midBlockOnlyCrossAttention, c.attentionHeadDim[n - 1]);
+  resnet("mid_block.resnets.1", last, last);
+  const rev = [...c.blockOutChannels].reverse();
+  out = rev[0];
+  for (let i = 0; i < n; i++) {
+    const prev = out;
+    out = rev[i];
+    const inCh = rev[Math.min(i + 1, n - 1)];
+    const layers = c.layersPerBlock[n - 1 - i] + 1;
+    for (let j = 0; j < layers; j++) {
+      const skip = j === layers - 1 ? inCh : out;
+      resnet(`up_blocks.${i}.resnets.${j}`, (j === 0 ? prev : out) + skip, out);
+      if (c.upBlockTypes[i] === "SimpleCrossAttnUpBlock2D") {
+        attn(
+          `up_blocks.${i}.attentions.${j}`,
+          out,
+          c.onlyCrossAttention[n - 1 - i],
+          c.attentionHeadDim[i],
+        );
+      }
+    }
+    if (i < n - 1) resnet(`up_blocks.${i}.upsamplers.0`, out, out);
+  }
+  norm("conv_norm_out", ch0);
+  cv("conv_out", ch0, c.outChannels, c.convOutKernel);
+  return p;
+}
+
+/** An IF UNet with its weights (owned; `dispose()`). Tensors are NHWC `[B, H, W, C]`. */
+export class IFUNet {
+  /** The config it was built from. */
+  readonly config: IFUNetConfig;
+  readonly #w = new Map<string, tf.Tensor>();
+
+  /**
+   * Builds the UNet from a config and weights in diffusers' names and PyTorch layouts. Every
+   * expected tensor must be present with its shape, and no other tensor may be; each error names
+   * the tensor.
+   *
+   * @param config A diffusers config.json object or an {@link IFUNetConfig}.
+   * @param tensors The weights (e.g. from `readDiffusersWeights`); float data is copied.
+   *
+   * @example
+   * ```ts
+   * import { initBackend } from "../backend/mod.ts";
+   * await initBackend({ quiet: true });
+   * import { IFUNet } from "./if_unet.ts";
+   * const cfg = {
+   *   in_channels: 3, out_channels: 6, block_out_channels: [8], layers_per_block: 1,
+   *   down_block_types: ["ResnetDownsampleBlock2D"], up_block_types: ["ResnetUpsampleBlock2D"],
+   *   mid_block_type: "UNetMidBlock2DSimpleCrossAttn", cross_attention_dim: 8, attention_head_dim: 4,
+   *   norm_num_groups: 4,
+   * };
+   * using unet = IFUNet.random(cfg, { seed: 1 });
+   * console.log(unet.numParams > 0); // true
+   * ```
+   */
+  constructor(
+    config: IFUNetConfig | Record<string, unknown>,
+    tensors: ReadonlyMap<string, NamedTensor>,
+  ) {
+    const c = this.config = "downBlockTypes" in config
+      ? config as IFUNetConfig
+      : ifUNetConfigFromDiffusers(config as Record<string, unknown>);
+    const shapes = ifUNetParameterShapes(c);
+    for (const name of tensors.keys()) {
+      if (!shapes.has(name)) {
+        throw new RangeError(
+          `Cannot load the IF UNet as tensor '${name}' is not a parameter of this config`,
+        );
+      }
+    }
+    try {
+      for (const [name, shape] of shapes) {
+        const t = tensors.get(name);
+        if (!t) throw new RangeError(`Cannot load the IF UNet as tensor '${name}' is missing`);
+        if (t.shape.join(",") !== shape.join(",")) {
+          throw new RangeError(
+            `Cannot load the IF UNet as tensor '${name}' has shape [${t.shape}], expected [${shape}]`,
+          );
+        }
+        const data = Float32Array.from(t.data as ArrayLike<number>);
+        this.#w.set(
+          name,
+          shape.length === 4
+            ? tf.tidy(() =>
+              tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [
+                2,
+                3,
+                1,
+                0,
+              ])
+            )
+            : tf.tensor(data, shape),
+        );
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * An IF UNet with seeded random weights (normal, std 1/√fan-in; norms at 1 and 0), for
+   * tests and benchmarks with real shapes.
+   *
+   * @param config A diffusers config.json object or an {@link IFUNetConfig}.
+   * @param options `seed` (default 0).
+   * @returns The UNet, owned by the caller.
+   */
+  static random(
+    config: IFUNetConfig | Record<string, unknown>,
+    options: { seed?: number } = {},
+  ): IFUNet {
+    const c = "downBlockTypes" in config
+      ? config as IFUNetConfig
+      : ifUNetConfigFromDiffusers(config as Record<string, unknown>);
+    let seed = options.seed ?? 0;
+    const tensors = new Map<string, NamedTensor>();
+    for (const [name, shape] of ifUNetParameterShapes(c)) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      let data: Float32Array;
+      if (shape.length === 1) {
+        data = new Float32Array(size).fill(/norm.*weight$/.test(name) ? 1 : 0);
+      } else {
+        const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
+        data = tf.tidy(() =>
+          tf.randomNormal([size], 0, 1 / Math.sqrt(fanIn), "float32", seed++)
+            .dataSync() as Float32Array
+        );
+      }
+      tensors.set(name, { shape, data });
+    }
+    return new IFUNet(c, tensors);
+  }
+
+  /** Number of scalar parameters. */
+  get numParams(): number {
+    let n = 0;
+    for (const t of this.#w.values()) n += t.size;
+    return n;
+  }
+
+  /** The weights by diffusers name (convolutions transposed to `[kh, kw, in, out]`). */
+  get weights(): Weights {
+    return this.#w;
+  }
+
+  /**
+   * One forward pass.
+   *
+   * @param sample `[B, H, W, inChannels]`, H and W divisible by 2^(blocks − 1) (borrowed).
+   * @param inputs Timesteps, text hidden states and (stage II) noise levels.
+   * @returns `[B, H, W, outChannels]`, owned by the caller: channels 0–2 ε, 3–5 the
+   *   learned-range variance interpolation v ∈ [−1, 1] when outChannels is 6.
+   */
+  forward(sample: tf.Tensor4D, inputs: IFUNetInputs): tf.Tensor4D {
+    const c = this.config;
+    const [b, hgt, wid, ch] = sample.shape;
+    if (ch !== c.inChannels) {
+      throw new RangeError(
+        `Cannot run the IF UNet as 'sample' must have ${c.inChannels} channels: current shape is [${sample.shape}]`,
+      );
+    }
+    const factor = 2 ** (c.blockOutChannels.length - 1);
+    if (hgt % factor !== 0 || wid % factor !== 0) {
+      throw new RangeError(
+        `Cannot run the IF UNet as the sample size must be divisible by ${factor}: current shape is [${sample.shape}]`,
+      );
+    }
+    if (inputs.timesteps.length !== b) {
+      throw new RangeError(
+        `Cannot run the IF UNet as 'timesteps' must hold ${b} values: current length is ${inputs.timesteps.length}`,
+      );
+    }
+    const enc0 = inputs.encoderHiddenStates;
+    const textDim = c.encoderHidDim ?? c.crossAttentionDim;
+    if (enc0.rank !== 3 || enc0.shape[0] !== b || enc0.shape[2] !== textDim) {
+      throw new RangeError(
+        `Cannot run the IF UNet as 'encoderHiddenStates' must have shape [${b}, L, ${textDim}]: current shape is [${enc0.shape}]`,
+      );
+    }
+    if (c.classEmbedType && inputs.classLabels?.length !== b) {
+      throw new RangeError(
+        `Cannot run the IF UNet as 'classLabels' (the noise level) must hold ${b} values: current value is ${inputs.classLabels}`,
+      );
+    }
+    const w = this.#w;
+    const act = <T extends tf.Tensor>(x: T) => activate(x, c.actFn);
+    return tf.tidy(() => {
+      // Time embedding, plus the noise-level embedding (stage II) and the pooled text.
+      const mlp = (name: string, x: tf.Tensor) =>
+        linear(w, `${name}.linear_2`, act(linear(w, `${name}.linear_1`, x)));
+      const sin = { flipSinToCos: c.flipSinToCos, freqShift: c.freqShift };
+      let emb = mlp(
+        "time_embedding",
+        timestepEmbedding(inputs.timesteps, c.blockOutChannels[0], sin),
+      );
+      if (c.classEmbedType === "timestep") {
+        const levels = timestepEmbedding(inputs.classLabels!, c.blockOutChannels[0], sin);
+        emb = tf.add(emb, mlp("class_embedding", levels));
+      }
+      if (c.additionEmbedType === "text") emb = tf.add(emb, this.#textTimeEmbedding(enc0));
+      if (c.timeEmbeddingActFn) emb = activate(emb, c.timeEmbeddingActFn);
+      const enc = c.encoderHidDim !== null ? linear(w, "encoder_hid_proj", enc0) : enc0;
+
+      let h = c.centerInputSample ? tf.sub(tf.mul(sample, 2), 1) as tf.Tensor4D : sample;
+      h = conv(w, "conv_in", h);
+      const skips: tf.Tensor4D[] = [h];
+      const n = c.blockOutChannels.length;
+      for (let i = 0; i < n; i++) {
+        const cross = c.downBlockTypes[i] === "SimpleCrossAttnDownBlock2D";
+        for (let j = 0; j < c.layersPerBlock[i]; j++) {
+          h = this.#resnet(`down_blocks.${i}.resnets.${j}`, h, emb);
+          if (cross) {
+            h = this.#attention(`down_blocks.${i}.attentions.${j}`, h, enc, {
+              onlyCross: c.onlyCrossAttention[i],
+              headDim: c.attentionHeadDim[i],
+            });
+          }
+          skips.push(h);
+        }
+        if (i < n - 1) {
+          h = this.#resnet(`down_blocks.${i}.downsamplers.0`, h, emb, { resample: "down" });
+          skips.push(h);
+        }
+      }
+      const midScale = c.midBlockScaleFactor;
+      h = this.#resnet("mid_block.resnets.0", h, emb, { outScale: midScale });
+      h = this.#attention("mid_block.attentions.0", h, enc, {
+        onlyCross: c.midBlockOnlyCrossAttention,
+        headDim: c.attentionHeadDim[n - 1],
+      });
+      h = this.#resnet("mid_block.resnets.1", h, emb, { outScale: midScale });
+      for (let i = 0; i < n; i++) {
+        const cross = c.upBlockTypes[i] === "SimpleCrossAttnUpBlock2D";
+        const layers = c.layersPerBlock[n - 1 - i] + 1;
+        for (let j = 0; j < layers; j++) {
+          h = tf.concat([h, skips.pop()!], 3);
+          h = this.#resnet(`up_blocks.${i}.resnets.${j}`, h, emb);
+          if (cross) {
+            // diffusers v0.21 passes attention_head_dim[i] (not reversed) to up block i.
+            h = this.#attention(`up_blocks.${i}.attentions.${j}`, h, enc, {
+              onlyCross: c.onlyCrossAttention[n - 1 - i],
+              headDim: c.attentionHeadDim[i],
+            });
+          }
+        }
+        if (i < n - 1) h = this.#resnet(`up_blocks.${i}.upsamplers.0`, h, emb, { resample: "up" });
+      }
+      h = act(groupNormOf(w, "conv_norm_out", h, c.normNumGroups, c.normEps));
+      return conv(w, "conv_out", h);
+    });
+  }
+
+  /** TextTimeEmbedding: LayerNorm → attention pooling → linear → LayerNorm. `[B, temb]`. */
+  #textTimeEmbedding(text: tf.Tensor3D): tf.Tensor {
+    const w = this.#w;
+    const x = layerNorm(w, "add_embedding.norm1", text) as tf.Tensor3D; // [B, L, D]
+    const [b, , d] = x.shape;
+    const heads = this.config.additionEmbedTypeNumHeads;
+    // AttentionPooling (IF's): a class token (mean + position embedding) attends to [class, x].
+    const cls = tf.add(tf.mean(x, 1, true), weight(w, "add_embedding.pool.positional_embedding"));
+    const all = tf.concat([cls, x], 1);
+    const q = linear(w, "add_embedding.pool.q_proj", cls);
+    const k = linear(w, "add_embedding.pool.k_proj", all);
+    const v = linear(w, "add_embedding.pool.v_proj", all);
+    const pooled = tf.reshape(multiHeadAttention(q, k, v, heads, 1 / Math.sqrt(d / heads)), [b, d]);
+    return layerNorm(w, "add_embedding.norm2", linear(w, "add_embedding.proj", pooled));
+  }
+
+  /**
+   * ResnetBlock2D: GN → act → (resample both paths) → conv → time projection (scale-shift:
+   * GN(h)(1 + s) + t; default: h + t before GN) → act → conv; (x + h) / outScale.
+   */
+  #resnet(
+    name: string,
+    x: tf.Tensor4D,
+    temb: tf.Tensor,
+    options: { resample?: "up" | "down"; outScale?: number } = {},
+  ): tf.Tensor4D {
+    const c = this.config;
+    const w = this.#w;
+    const act = <T extends tf.Tensor>(t: T) => activate(t, c.actFn);
+    let h = act(groupNormOf(w, `${name}.norm1`, x, c.normNumGroups, c.normEps));
+    if (options.resample === "up") {
+      x = upsampleNearest(x);
+      h = upsampleNearest(h);
+    } else if (options.resample === "down") {
+      x = avgPool2(x);
+      h = avgPool2(h);
+    }
+    h = conv(w, `${name}.conv1`, h);
+    const t = linear(w, `${name}.time_emb_proj`, c.resnetSkipTimeAct ? temb : act(temb)); // [B, T]
+    const out = h.shape[3];
+    const [b] = h.shape;
+    if (c.resnetTimeScaleShift === "scale_shift") {
+      h = groupNormOf(w, `${name}.norm2`, h, c.normNumGroups, c.normEps);
+      const scale = tf.reshape(tf.slice(t, [0, 0], [b, out]), [b, 1, 1, out]);
+      const shift = tf.reshape(tf.slice(t, [0, out], [b, out]), [b, 1, 1, out]);
+      h = tf.add(tf.mul(h, tf.add(scale, 1)), shift);
+    } else {
+      h = tf.add(h, tf.reshape(t, [b, 1, 1, out]));
+      h = groupNormOf(w, `${name}.norm2`, h, c.normNumGroups, c.normEps);
+    }
+    h = conv(w, `${name}.conv2`, act(h));
+    if (w.has(`${name}.conv_shortcut.weight`)) x = conv(w, `${name}.conv_shortcut`, x);
+    const sum = tf.add(x, h) as tf.Tensor4D;
+    const s = options.outScale ?? c.resnetOutScaleFactor;
+    return s === 1 ? sum : tf.div(sum, s);
+  }
+
+  /**
+   * Added-KV attention (diffusers' AttnAddedKVProcessor): queries from GN(h); keys and values
+   * from the (group-normed) text, followed by the image's own unless `onlyCross`; residual.
+   */
+  #attention(
+    name: string,
+    h: tf.Tensor4D,
+    text: tf.Tensor,
+    options: { onlyCross: boolean; headDim: number },
+  ): tf.Tensor4D {
+    const c = this.config;
+    const w = this.#w;
+    const [b, hh, ww, ch] = h.shape;
+    const heads = Math.floor(ch / options.headDim);
+    let enc = text;
+    if (c.crossAttentionNorm === "group_norm") {
+      const [, l, d] = text.shape;
+      const grouped = tf.reshape(text, [b, l, 1, d]) as tf.Tensor4D;
+      enc = tf.reshape(groupNormOf(w, `${name}.norm_cross`, grouped, 32, 1e-5), [b, l, d]);
+    }
+    const x = tf.reshape(groupNormOf(w, `${name}.group_norm`, h, c.normNumGroups, 1e-5), [
+      b,
+      hh * ww,
+      ch,
+    ]);
+    const q = linear(w, `${name}.to_q`, x);
+    let k = linear(w, `${name}.add_k_proj`, enc);
+    let v = linear(w, `${name}.add_v_proj`, enc);
+    if (!options.onlyCross) {
+      k = tf.concat([k, linear(w, `${name}.to_k`, x)], 1);
+      v = tf.concat([v, linear(w, `${name}.to_v`, x)], 1);
+    }
+    const att = multiHeadAttention(q, k, v, heads, options.headDim ** -0.5);
+    const o = linear(w, `${name}.to_out.0`, att);
+    return tf.add(h, tf.reshape(o, [b, hh, ww, ch])) as tf.Tensor4D;
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    for (const t of this.#w.values()) t.dispose();
+    this.#w.clear();
+  }
+
+  /** Frees the weights (`using`). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

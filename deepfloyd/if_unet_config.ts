@@ -117,6 +117,72 @@ function activation(field: string, v: unknown): Activation {
   return v as Activation;
 }
 
+type Getter = (k: string, d: unknown) => unknown;
+
+/** `block_out_channels`, `down_block_types`, `up_block_types`: IF's block types only. */
+function readBlocks(get: Getter) {
+  const blockOut = get("block_out_channels", [320, 640, 1280, 1280]);
+  if (!Array.isArray(blockOut) || blockOut.length < 1) {
+    refuse("block_out_channels", blockOut, "must be a non-empty list");
+  }
+  const blockOutChannels = blockOut.map((v, i) => posInt(`block_out_channels[${i}]`, v));
+  const n = blockOutChannels.length;
+  const downs = get("down_block_types", null);
+  const ups = get("up_block_types", null);
+  if (!Array.isArray(downs) || downs.length !== n) {
+    refuse("down_block_types", downs, `must list ${n} block types (one per block_out_channels)`);
+  }
+  if (!Array.isArray(ups) || ups.length !== n) {
+    refuse("up_block_types", ups, `must list ${n} block types (one per block_out_channels)`);
+  }
+  downs.forEach((t, i) => {
+    if (t !== "ResnetDownsampleBlock2D" && t !== "SimpleCrossAttnDownBlock2D") {
+      refuse(
+        `down_block_types[${i}]`,
+        t,
+        `is not implemented (IF uses "ResnetDownsampleBlock2D" and "SimpleCrossAttnDownBlock2D")`,
+      );
+    }
+  });
+  ups.forEach((t, i) => {
+    if (t !== "ResnetUpsampleBlock2D" && t !== "SimpleCrossAttnUpBlock2D") {
+      refuse(
+        `up_block_types[${i}]`,
+        t,
+        `is not implemented (IF uses "ResnetUpsampleBlock2D" and "SimpleCrossAttnUpBlock2D")`,
+      );
+    }
+  });
+  return {
+    blockOutChannels,
+    downs: downs as IFDownBlockType[],
+    ups: ups as IFUpBlockType[],
+  };
+}
+
+/** Fields whose non-default values change the model in ways not implemented here. */
+function refuseUnimplemented(get: Getter) {
+  const mid = get("mid_block_type", "UNetMidBlock2DCrossAttn");
+  if (mid !== "UNetMidBlock2DSimpleCrossAttn") {
+    refuse("mid_block_type", mid, `is not implemented (IF uses "UNetMidBlock2DSimpleCrossAttn")`);
+  }
+  for (
+    const k of [
+      "num_attention_heads",
+      "num_class_embeds",
+      "time_cond_proj_dim",
+      "timestep_post_act",
+    ]
+  ) {
+    const v = get(k, null);
+    if (v !== null) refuse(k, v, "is not implemented");
+  }
+  for (const k of ["class_embeddings_concat", "dual_cross_attention"]) {
+    const v = get(k, false);
+    if (v !== false) refuse(k, v, "is not implemented");
+  }
+}
+
 /**
  * Reads a diffusers `UNet2DConditionModel` config (the parsed `unet/config.json`) for IF.
  * Missing fields take diffusers v0.21's defaults. Refuses what is not implemented: other block
@@ -151,55 +217,15 @@ export function ifUNetConfigFromDiffusers(json: Record<string, unknown>): IFUNet
   const cls = get("_class_name", "UNet2DConditionModel");
   if (cls !== "UNet2DConditionModel") refuse("_class_name", cls, `must be "UNet2DConditionModel"`);
 
-  const blockOut = get("block_out_channels", [320, 640, 1280, 1280]);
-  if (!Array.isArray(blockOut) || blockOut.length < 1) {
-    refuse("block_out_channels", blockOut, "must be a non-empty list");
-  }
-  const blockOutChannels = blockOut.map((v, i) => posInt(`block_out_channels[${i}]`, v));
+  const { blockOutChannels, downs, ups } = readBlocks(get);
   const n = blockOutChannels.length;
-  const downs = get("down_block_types", null);
-  const ups = get("up_block_types", null);
-  if (!Array.isArray(downs) || downs.length !== n) {
-    refuse("down_block_types", downs, `must list ${n} block types (one per block_out_channels)`);
-  }
-  if (!Array.isArray(ups) || ups.length !== n) {
-    refuse("up_block_types", ups, `must list ${n} block types (one per block_out_channels)`);
-  }
-  downs.forEach((t, i) => {
-    if (t !== "ResnetDownsampleBlock2D" && t !== "SimpleCrossAttnDownBlock2D") {
-      refuse(
-        `down_block_types[${i}]`,
-        t,
-        `is not implemented (IF uses "ResnetDownsampleBlock2D" and "SimpleCrossAttnDownBlock2D")`,
-      );
-    }
-  });
-  ups.forEach((t, i) => {
-    if (t !== "ResnetUpsampleBlock2D" && t !== "SimpleCrossAttnUpBlock2D") {
-      refuse(
-        `up_block_types[${i}]`,
-        t,
-        `is not implemented (IF uses "ResnetUpsampleBlock2D" and "SimpleCrossAttnUpBlock2D")`,
-      );
-    }
-  });
-  const mid = get("mid_block_type", "UNetMidBlock2DCrossAttn");
-  if (mid !== "UNetMidBlock2DSimpleCrossAttn") {
-    refuse("mid_block_type", mid, `is not implemented (IF uses "UNetMidBlock2DSimpleCrossAttn")`);
-  }
+  refuseUnimplemented(get);
   const oca = get("only_cross_attention", false);
   const onlyCrossAttention = perBlock("only_cross_attention", oca, n, bool);
   const mbo = get("mid_block_only_cross_attention", null);
   const midBlockOnlyCrossAttention = mbo === null
     ? (typeof oca === "boolean" ? oca : false)
     : bool("mid_block_only_cross_attention", mbo);
-  if (get("num_attention_heads", null) !== null) {
-    refuse(
-      "num_attention_heads",
-      json.num_attention_heads,
-      "is not implemented (use attention_head_dim)",
-    );
-  }
   const attentionHeadDim = perBlock("attention_head_dim", get("attention_head_dim", 8), n, posInt);
   const layersPerBlock = perBlock("layers_per_block", get("layers_per_block", 2), n, posInt);
   const cad = get("cross_attention_dim", 1280);
@@ -218,12 +244,6 @@ export function ifUNetConfigFromDiffusers(json: Record<string, unknown>): IFUNet
   if (cet !== null && cet !== "timestep") {
     refuse("class_embed_type", cet, `is not implemented (only null and "timestep")`);
   }
-  if (get("num_class_embeds", null) !== null) {
-    refuse("num_class_embeds", json.num_class_embeds, "is not implemented");
-  }
-  if (get("class_embeddings_concat", false) !== false) {
-    refuse("class_embeddings_concat", json.class_embeddings_concat, "is not implemented");
-  }
   const aet = get("addition_embed_type", null);
   if (aet !== null && aet !== "text") {
     refuse("addition_embed_type", aet, `is not implemented (only null and "text")`);
@@ -236,18 +256,12 @@ export function ifUNetConfigFromDiffusers(json: Record<string, unknown>): IFUNet
   if (tet !== "positional") {
     refuse("time_embedding_type", tet, `is not implemented (only "positional")`);
   }
-  for (const k of ["time_cond_proj_dim", "timestep_post_act"]) {
-    if (get(k, null) !== null) refuse(k, json[k], "is not implemented");
-  }
   const can = get("cross_attention_norm", null);
   if (can !== null && can !== "group_norm") {
     refuse("cross_attention_norm", can, `is not implemented (only null and "group_norm")`);
   }
   const at = get("attention_type", "default");
   if (at !== "default") refuse("attention_type", at, `is not implemented (only "default")`);
-  if (get("dual_cross_attention", false) !== false) {
-    refuse("dual_cross_attention", json.dual_cross_attention, "is not implemented");
-  }
   const kernel = (k: string) => {
     const v = posInt(k, get(k, 3));
     if (v % 2 !== 1) refuse(k, v, "must be odd");
@@ -265,8 +279,8 @@ export function ifUNetConfigFromDiffusers(json: Record<string, unknown>): IFUNet
     centerInputSample: bool("center_input_sample", get("center_input_sample", false)),
     flipSinToCos: bool("flip_sin_to_cos", get("flip_sin_to_cos", true)),
     freqShift: Number(get("freq_shift", 0)),
-    downBlockTypes: downs as IFDownBlockType[],
-    upBlockTypes: ups as IFUpBlockType[],
+    downBlockTypes: downs,
+    upBlockTypes: ups,
     blockOutChannels,
     layersPerBlock,
     onlyCrossAttention,

@@ -56,6 +56,8 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   training: ["diffusion", "backend", "tokenizer", "data", "params"],
   superres: ["diffusion", "backend", "tokenizer", "data", "params"],
   eval: ["diffusion", "backend", "tokenizer", "data", "params"],
+  // DeepFloyd IF in diffusers' folder layout, on diffusion/'s T5 encoder and safetensors.
+  deepfloyd: ["diffusion", "backend", "tokenizer"],
   rpc: ["*"],
   // The root mod.ts re-exports the public API.
   ".": ["*"],

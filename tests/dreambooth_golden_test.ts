@@ -69,7 +69,7 @@ async function record(): Promise<Golden> {
       numClassImages: 2,
       classSteps: 3,
       instanceBatch: 1,
-      checkpointEverySteps: 0,
+      checkpointEverySteps: 20,
       sampleEverySteps: 0,
       finalSamples: false,
       superRes: (ctx) =>

@@ -40,12 +40,14 @@ import { readRunCheckpoint } from "./run_checkpoint.ts";
 import { runTraining, type TrainingSummary } from "./training_run.ts";
 import { writeJsonAtomic } from "./_atomic.ts";
 import { type DreamBoothParams, dreamboothParams } from "./dreambooth_params.ts";
+import { retryCommand } from "./_retry_command.ts";
 import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
 import { loadInstanceData } from "./instance_data.ts";
 import { resolveIdentifier } from "./dreambooth_identifier.ts";
 import {
   createDreamBoothConfig,
   createDreamBoothJob,
+  DEFAULT_DREAMBOOTH_TRAINER,
   type DreamBoothConfig,
   dreamboothPrompts,
 } from "./dreambooth_job.ts";
@@ -230,6 +232,12 @@ export type TrainDreamBoothOptions =
     superRes?: boolean | SuperResHook;
     /** Command-line arguments for `args.json`. */
     args?: readonly string[];
+    /**
+     * The command that ran with `args` (e.g. `deno task train`): after a non-finite loss the
+     * advice is this command with a lower `--lr` (and `--resume` when there is a checkpoint).
+     * Default none (advice in words).
+     */
+    command?: string;
     /** Stops after the current step (with a checkpoint). */
     signal?: AbortSignal;
     /** Called after every step. */
@@ -431,12 +439,27 @@ export async function trainDreamBooth(
       options.onProgress?.({ step: r.step, total: steps, loss: r.loss });
       return r;
     };
+    // After a blow-up, advise the default learning rate when above it, else a tenth.
+    const lr = method === "textual-inversion"
+      ? p.learningRate ?? 5e-3
+      : config.trainer.learningRate;
+    const defaultLr = method === "textual-inversion"
+      ? 5e-3
+      : DEFAULT_DREAMBOOTH_TRAINER.learningRate;
+    const lowerLr = lr > defaultLr ? defaultLr : Number((lr / 10).toPrecision(3));
+    const command = options.command;
     const t1 = performance.now();
     const summary = await runTraining(tracked, {
       runDir: out,
       totalSteps: steps,
       config: { ...config, method, baseModelHash: modelHash, instanceDir, steps },
       args: options.args ?? [],
+      ...(command !== undefined
+        ? {
+          retryCommand: ({ resume }: { resume: boolean }) =>
+            retryCommand(command, options.args ?? [], { set: { "--lr": String(lowerLr) }, resume }),
+        }
+        : {}),
       resume: p.resume,
       checkpointEverySteps: p.checkpointEverySteps,
       sampleEverySteps: p.sampleEverySteps,

@@ -32,8 +32,11 @@ export {
   type StepResult,
 } from "./stage_trainer.ts";
 export {
+  type ConfigChange,
+  configChanges,
   formatDuration,
   readLossLog,
+  RESUMABLE_SETTINGS,
   runTraining,
   type SampleGrid,
   type StopReason,

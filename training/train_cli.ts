@@ -48,7 +48,7 @@ export async function main(
     await initBackend({ prefer });
     const r = await runStoppable(
       options.signal,
-      (signal) => trainDreamBooth({ ...values, args, signal }),
+      (signal) => trainDreamBooth({ ...values, args, command: "deno task train", signal }),
     );
     return r.summary.reason === "non-finite loss" ? 1 : 0;
   });

@@ -100,3 +100,59 @@ Deno.test("deno task train: a single image warns and continues; greyscale/alpha 
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("deno task train --lr 10: the stop message is true and its advice, run as printed, continues the run", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    // `deno task train` as a user types it: a `deno` on the PATH, run from the repository root.
+    const bin = join(tmp, "bin");
+    await Deno.mkdir(bin);
+    await Deno.symlink(Deno.execPath(), join(bin, "deno"));
+    const env = { PATH: `${bin}:${Deno.env.get("PATH") ?? ""}` };
+    const root = new URL("..", import.meta.url).pathname;
+    const sh = async (line: string) => {
+      const r = await new Deno.Command("sh", { args: ["-c", line], cwd: root, env }).output();
+      return {
+        code: r.code,
+        text: new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr),
+      };
+    };
+    const common = `deno task train --model preset:tiny --lr 10 --steps 20 --num-class-images 8 ` +
+      `--class-steps 5 --no-samples --no-superres --cache-dir ${join(tmp, "cache")}`;
+    // Before the first checkpoint (the issue's command): nothing to resume, a fresh start advised.
+    const fresh = join(tmp, "lr10");
+    const a = await sh(`${common} --out ${fresh}`);
+    assert.equal(a.code, 1, a.text);
+    const errorA = a.text.split("\n").find((l) => l.startsWith("error:"))!;
+    assert.match(
+      errorA,
+      /No checkpoint had been written yet \(the first was due at step 50\), so there is nothing to resume/,
+    );
+    assert.doesNotMatch(errorA, /checkpoint\.safetensors/);
+    assert.ok(!(await Deno.stat(join(fresh, "checkpoint.safetensors")).catch(() => null)));
+    const adviceA = errorA.split("to start again with a lower learning rate: ")[1];
+    assert.match(adviceA, /^deno task train .* --lr 0\.0001$/);
+    const a2 = await sh(adviceA);
+    assert.equal(a2.code, 0, a2.text);
+    assert.match(a2.text, /summary: done at step 20\/20/);
+    await Deno.stat(join(fresh, "model.safetensors"));
+    // After a checkpoint: that checkpoint is named, and the advice resumes it with the lower rate.
+    const ck = join(tmp, "ck");
+    const b = await sh(`${common} --checkpoint-every 5 --out ${ck}`);
+    assert.equal(b.code, 1, b.text);
+    const errorB = b.text.split("\n").find((l) => l.startsWith("error:"))!;
+    const m = errorB.match(
+      /The last good checkpoint \(step (\d+)\) is kept in '(.*)'; to continue from it with a lower learning rate: (.*)$/,
+    );
+    assert.ok(m, errorB);
+    await Deno.stat(m[2]);
+    assert.match(m[3], / --lr 0\.0001 --resume$/);
+    const b2 = await sh(m[3]);
+    assert.equal(b2.code, 0, b2.text);
+    assert.match(b2.text, new RegExp(`resuming '.*' from step ${m[1]} `));
+    assert.match(b2.text, /resuming with changed settings: trainer\.learningRate 10 → 0\.0001/);
+    assert.match(b2.text, /summary: done at step 20\/20 \(this run: \d+ steps/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

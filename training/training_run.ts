@@ -9,8 +9,8 @@
  *
  * | file | what |
  * |---|---|
- * | `config.json` | the job's config (written once; a resume must match it) |
- * | `args.json` | every invocation: time, arguments, the step it started from |
+ * | `config.json` | the job's config (a resume must match it, except the settings of {@link RESUMABLE_SETTINGS}) |
+ * | `args.json` | every invocation: time, arguments, the step it started from, settings it changed |
  * | `checkpoint.safetensors` | the last good checkpoint (weights, optimizer, state) |
  * | `loss.jsonl` | one line per step: step, loss, EMA, gradient norm, seconds |
  * | `loss_curve.png` | the loss curve, redrawn with every sample grid and checkpoint |
@@ -61,8 +61,22 @@ export interface TrainingRunOptions {
   runDir: string;
   /** Train until this step (total, across resumes). */
   totalSteps: number;
-  /** The job's config, stored as `config.json`; a resumed run must have the same. */
+  /**
+   * The job's config, stored as `config.json`; a resumed run must have the same, except for the
+   * settings named in `changeableOnResume`.
+   */
   config: unknown;
+  /**
+   * Names of config settings that may change on resume (matched against the last key of a nested
+   * setting: `learningRate` allows `trainer.learningRate`). Each change is logged and recorded in
+   * `args.json`. Default {@link RESUMABLE_SETTINGS}.
+   */
+  changeableOnResume?: readonly string[];
+  /**
+   * After a non-finite loss: the command that continues with a lower learning rate, given whether
+   * there is a checkpoint to resume from (printed as advice). Default: advice in words.
+   */
+  retryCommand?: (options: { resume: boolean }) => string;
   /** The command-line arguments of this invocation (stored in `args.json`). Default []. */
   args?: readonly string[];
   /** Continue from the run folder's checkpoint (none: start fresh). Default false: a folder with a checkpoint is refused. */
@@ -87,6 +101,71 @@ export interface TrainingRunOptions {
   signal?: AbortSignal;
   /** Where progress lines go. Default `console.log`. */
   log?: (line: string) => void;
+}
+
+/**
+ * The settings that may change when a run is resumed (the last key of a config setting): the
+ * learning rate (the remedy for a loss that blew up), the number of steps (to train longer), and
+ * the checkpoint/sample/log cadence and time budget, which do not change what a step computes.
+ * Anything else (model, data, batch, loss weights, seeds) would make the resumed run another run.
+ */
+export const RESUMABLE_SETTINGS: readonly string[] = Object.freeze([
+  "learningRate",
+  "steps",
+  "totalSteps",
+  "checkpointEverySteps",
+  "checkpointEveryMinutes",
+  "sampleEverySteps",
+  "logEverySteps",
+  "timeBudgetMinutes",
+]);
+
+/** One difference between two configs: the dotted path of the setting and its two values. */
+export interface ConfigChange {
+  /** `trainer.learningRate`, `layers[2]`. */
+  path: string;
+  /** The stored value (`undefined`: absent). */
+  from: unknown;
+  /** The new value (`undefined`: absent). */
+  to: unknown;
+}
+
+/**
+ * The settings that differ between two JSON configs, as dotted paths to the leaves that differ.
+ *
+ * @param stored The config a run folder holds (`config.json`).
+ * @param current The config of this invocation.
+ * @returns The differences, in key order (empty when equal as JSON).
+ *
+ * @example
+ * ```ts
+ * import { configChanges } from "./training_run.ts";
+ * console.log(configChanges({ trainer: { learningRate: 1 }, n: 2 }, { trainer: { learningRate: 0.1 }, n: 2 }));
+ * // [ { path: "trainer.learningRate", from: 1, to: 0.1 } ]
+ * ```
+ */
+export function configChanges(stored: unknown, current: unknown): ConfigChange[] {
+  const out: ConfigChange[] = [];
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (isObject(a) && isObject(b)) {
+      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+      for (const k of keys) walk(a[k], b[k], path === "" ? k : `${path}.${k}`);
+    } else if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+      out.push({ path: path === "" ? "(config)" : path, from: a, to: b });
+    }
+  };
+  walk(JSON.parse(JSON.stringify(stored ?? null)), JSON.parse(JSON.stringify(current ?? null)), "");
+  return out;
+}
+
+function showSetting(v: unknown): string {
+  if (v === undefined) return "absent";
+  const text = JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** Why a run stopped. */
@@ -194,7 +273,8 @@ export async function readLossLog(
  * @param job The {@link TrainingJob}.
  * @param options See {@link TrainingRunOptions}; `runDir`, `totalSteps` and `config` are required.
  * @returns The {@link TrainingSummary}.
- * @throws {RangeError} When the folder has a checkpoint and `resume` is false, or its config differs.
+ * @throws {RangeError} When the folder has a checkpoint and `resume` is false, or its config
+ * differs in a setting that may not change on resume (named in the message).
  *
  * @example
  * ```ts
@@ -221,6 +301,8 @@ export async function runTraining(
     totalSteps,
     config,
     args = [],
+    changeableOnResume = RESUMABLE_SETTINGS,
+    retryCommand,
     resume = false,
     checkpointEverySteps = 500,
     checkpointEveryMinutes = 10,
@@ -279,11 +361,23 @@ export async function runTraining(
         `Cannot start a run in '${runDir}' as it already has a checkpoint: pass resume (--resume) to continue it, or choose another folder`,
       );
     }
-    if (await exists(configPath)) {
-      const stored = JSON.stringify(JSON.parse(await Deno.readTextFile(configPath)));
-      if (hasCheckpoint && stored !== configJson) {
+    let changes: ConfigChange[] = [];
+    if (hasCheckpoint && await exists(configPath)) {
+      const stored = JSON.parse(await Deno.readTextFile(configPath));
+      changes = configChanges(stored, JSON.parse(configJson));
+      const allowed = new Set(changeableOnResume);
+      const fixed = changes.filter((c) => !allowed.has(c.path.split(".").pop()!.split("[")[0]));
+      if (fixed.length > 0) {
         throw new RangeError(
-          `Cannot resume the run in '${runDir}' as its config.json differs from this job's config (resume with the same settings, or start another folder)`,
+          `Cannot resume the run in '${runDir}' as ${
+            fixed.map((c) =>
+              `'${c.path}' differs (${showSetting(c.from)} in its config.json, ${
+                showSetting(c.to)
+              } now)`
+            ).join(", ")
+          }; only ${
+            [...allowed].join(", ")
+          } may change on resume (resume with the same settings, or start another folder)`,
         );
       }
     }
@@ -299,6 +393,13 @@ export async function runTraining(
         );
       }
       log(`resuming '${runDir}' from step ${run.step} (checkpoint ${files.checkpoint})`);
+      if (changes.length > 0) {
+        log(
+          `resuming with changed settings: ${
+            changes.map((c) => `${c.path} ${showSetting(c.from)} → ${showSetting(c.to)}`).join(", ")
+          }`,
+        );
+      }
     } else {
       if (resume) log(`nothing to resume in '${runDir}': starting at step 0`);
       // A fresh run: no stale log from an earlier attempt that never checkpointed.
@@ -308,9 +409,22 @@ export async function runTraining(
       configPath,
       new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"),
     );
-    const history: { time: string; args: readonly string[]; fromStep: number; pid: number }[] =
-      (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
-    history.push({ time: new Date().toISOString(), args, fromStep: run.step, pid: Deno.pid });
+    const history: {
+      time: string;
+      args: readonly string[];
+      fromStep: number;
+      pid: number;
+      changed?: Record<string, { from: unknown; to: unknown }>;
+    }[] = (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
+    history.push({
+      time: new Date().toISOString(),
+      args,
+      fromStep: run.step,
+      pid: Deno.pid,
+      ...(changes.length > 0
+        ? { changed: Object.fromEntries(changes.map((c) => [c.path, { from: c.from, to: c.to }])) }
+        : {}),
+    });
     await writeJsonAtomic(argsPath, history);
 
     // The loss log keeps exactly the steps up to the checkpoint (later ones are redone).
@@ -332,6 +446,7 @@ export async function runTraining(
     let reason: StopReason = "done";
     let error: string | undefined;
     let sampledStep = -1;
+    let failedStep = 0;
 
     const checkpoint = async () => {
       const c = await job.checkpoint();
@@ -380,10 +495,31 @@ export async function runTraining(
           if (e instanceof NonFiniteLossError) {
             reason = "non-finite loss";
             error = e.message;
-            log(
-              `error: ${e.message}. The last good checkpoint (step ${checkpointedStep}) is kept in '${files.checkpoint}'; ` +
-                `lower the learning rate or check the data, then resume.`,
-            );
+            failedStep = e.step;
+            if (await exists(files.checkpoint)) {
+              log(
+                `error: ${e.message}. The last good checkpoint (step ${checkpointedStep}) is kept in '${files.checkpoint}'; ` +
+                  (retryCommand
+                    ? `to continue from it with a lower learning rate: ${
+                      retryCommand({ resume: true })
+                    }`
+                    : `lower the learning rate (it may change on resume) or check the data, then resume from it.`),
+              );
+            } else {
+              const due = checkpointEverySteps > 0
+                ? `the first was due at step ${
+                  (Math.floor(run.step / checkpointEverySteps) + 1) * checkpointEverySteps
+                }`
+                : `checkpoints are written every ${checkpointEveryMinutes} min and at the end`;
+              log(
+                `error: ${e.message}. No checkpoint had been written yet (${due}), so there is nothing to resume; ` +
+                  (retryCommand
+                    ? `to start again with a lower learning rate: ${
+                      retryCommand({ resume: false })
+                    }`
+                    : `start again with a lower learning rate, or check the data.`),
+              );
+            }
             break;
           }
           throw e;
@@ -454,16 +590,21 @@ export async function runTraining(
       files,
     };
     await writeJsonAtomic(join(runDir, "summary.json"), summary);
+    const checkpointed = await exists(files.checkpoint);
     log(
-      `summary: ${reason} at step ${summary.step}/${totalSteps} (this run: ${
-        run.step - startStep
-      } steps in ${formatDuration(seconds)}, ${
+      `summary: ${reason} at step ${
+        reason === "non-finite loss"
+          ? `${failedStep}/${totalSteps} (${
+            checkpointed ? `last good checkpoint: step ${summary.step}` : "no checkpoint"
+          })`
+          : `${summary.step}/${totalSteps}`
+      } (this run: ${run.step - startStep} steps in ${formatDuration(seconds)}, ${
         summary.stepsPerSecond.toFixed(3)
       } step/s; all runs: ${formatDuration(run.totalSeconds)} of training) | loss EMA ${
         summary.lossEma?.toFixed(4) ?? "–"
-      } | checkpoint ${files.checkpoint} | loss curve ${files.lossCurve}${
-        files.samples ? ` | samples ${files.samples}` : ""
-      }`,
+      } | ${
+        checkpointed ? `checkpoint ${files.checkpoint}` : "no checkpoint"
+      } | loss curve ${files.lossCurve}${files.samples ? ` | samples ${files.samples}` : ""}`,
     );
     return summary;
   }

@@ -171,7 +171,7 @@ Deno.test("runTraining: refuses to overwrite a run or resume with another config
           resume: true,
           ...quiet,
         }),
-      /config.json differs/,
+      /'lr' differs \(1 in its config.json, 2 now\); only learningRate, steps/,
     );
     // A tiny time budget stops at once, cleanly.
     const s = await runTraining(fakeJob(), {
@@ -206,6 +206,130 @@ Deno.test("runTraining: a held run.lock refuses a second run; a stale one is tak
     const s = await runTraining(fakeJob(), { runDir: dir, totalSteps: 2, config: {}, ...quiet });
     assert.equal(s.step, 2);
     await assert.rejects(() => Deno.stat(join(dir, "run.lock")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runTraining: a non-finite loss before the first checkpoint says there is nothing to resume; after one, names it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const retryCommand = ({ resume }: { resume: boolean }) => `retry${resume ? " --resume" : ""}`;
+    const lines: string[] = [];
+    const a = await runTraining(fakeJob({ nanAt: 3 }), {
+      runDir: join(dir, "a"),
+      totalSteps: 10,
+      config: {},
+      checkpointEverySteps: 5,
+      retryCommand,
+      log: (l) => lines.push(l),
+    });
+    assert.equal(a.reason, "non-finite loss");
+    await assert.rejects(() => Deno.stat(a.files.checkpoint), Deno.errors.NotFound);
+    const error = lines.find((l) => l.startsWith("error:"))!;
+    assert.match(
+      error,
+      /Stopped at step 3 .*No checkpoint had been written yet \(the first was due at step 5\), so there is nothing to resume; to start again with a lower learning rate: retry$/,
+    );
+    assert.doesNotMatch(error, /checkpoint\.safetensors/);
+    assert.match(
+      lines.at(-1)!,
+      /^summary: non-finite loss at step 3\/10 \(no checkpoint\).* \| no checkpoint \|/,
+    );
+    // Without a command to advise, the advice is in words, and as true.
+    lines.length = 0;
+    await runTraining(fakeJob({ nanAt: 2 }), {
+      runDir: join(dir, "b"),
+      totalSteps: 10,
+      config: {},
+      checkpointEverySteps: 0,
+      log: (l) => lines.push(l),
+    });
+    assert.match(
+      lines.find((l) => l.startsWith("error:"))!,
+      /No checkpoint had been written yet \(checkpoints are written every 10 min and at the end\), so there is nothing to resume; start again with a lower learning rate/,
+    );
+    // After a checkpoint: that checkpoint is named, and the advice resumes from it.
+    lines.length = 0;
+    const c = await runTraining(fakeJob({ nanAt: 7 }), {
+      runDir: join(dir, "c"),
+      totalSteps: 10,
+      config: {},
+      checkpointEverySteps: 5,
+      retryCommand,
+      log: (l) => lines.push(l),
+    });
+    assert.equal(c.step, 5);
+    assert.match(
+      lines.find((l) => l.startsWith("error:"))!,
+      new RegExp(
+        `The last good checkpoint \\(step 5\\) is kept in '${
+          c.files.checkpoint.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        }'; to continue from it with a lower learning rate: retry --resume$`,
+      ),
+    );
+    assert.match(
+      lines.at(-1)!,
+      /^summary: non-finite loss at step 7\/10 \(last good checkpoint: step 5\)/,
+    );
+    assert.equal(
+      ((await readRunCheckpoint(c.files.checkpoint)).state as { run: { step: number } }).run.step,
+      5,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runTraining: the learning rate, steps and cadence may change on resume (logged, recorded); other settings are named", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = { trainer: { learningRate: 1, beta1: 0.9 }, steps: 4, batch: 2 };
+    await runTraining(fakeJob(), { runDir: dir, totalSteps: 4, config, ...quiet });
+    const lines: string[] = [];
+    const more = { ...config, trainer: { ...config.trainer, learningRate: 0.1 }, steps: 8 };
+    const s = await runTraining(fakeJob(), {
+      runDir: dir,
+      totalSteps: 8,
+      config: more,
+      resume: true,
+      log: (l) => lines.push(l),
+    });
+    assert.equal(s.reason, "done");
+    assert.equal(s.step, 8);
+    assert.ok(
+      lines.includes("resuming with changed settings: trainer.learningRate 1 → 0.1, steps 4 → 8"),
+      lines.join("\n"),
+    );
+    const history = JSON.parse(await Deno.readTextFile(join(dir, "args.json")));
+    assert.deepEqual(history.at(-1).changed, {
+      "trainer.learningRate": { from: 1, to: 0.1 },
+      steps: { from: 4, to: 8 },
+    });
+    assert.equal(history[0].changed, undefined);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(join(dir, "config.json"))), more);
+    // A setting outside the list is refused, and named with both values.
+    await assert.rejects(
+      () =>
+        runTraining(fakeJob(), {
+          runDir: dir,
+          totalSteps: 12,
+          config: { ...more, batch: 3, trainer: { ...more.trainer, beta1: 0.5 } },
+          resume: true,
+          ...quiet,
+        }),
+      /as 'trainer.beta1' differs \(0.9 in its config.json, 0.5 now\), 'batch' differs \(2 in its config.json, 3 now\); only learningRate, steps, totalSteps, checkpointEverySteps/,
+    );
+    // A caller may allow more.
+    const t = await runTraining(fakeJob(), {
+      runDir: dir,
+      totalSteps: 9,
+      config: { ...more, batch: 3 },
+      changeableOnResume: ["batch"],
+      resume: true,
+      ...quiet,
+    });
+    assert.equal(t.step, 9);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,5 +1,12 @@
 import { backendNames, parseBackendName } from "../backend/mod.ts";
-import { declareParams, type ParamValues, parseCliArgs, UsageError } from "../params/mod.ts";
+import {
+  declareParams,
+  type ParamDeclaration,
+  type ParamSpecs,
+  type ParamValues,
+  parseCliArgs,
+  UsageError,
+} from "../params/mod.ts";
 import { isLoopback } from "./_http_guard.ts";
 
 /** The server settings `deno task serve` runs with. */
@@ -24,17 +31,7 @@ export interface ServeConfig {
   timeoutMs: number;
 }
 
-/**
- * The parameters of `deno task serve`, declared once: the parser, the usage text and the checks
- * derive from them.
- *
- * @example
- * ```ts
- * import { serveParams } from "./serve_args.ts";
- * console.log(serveParams.specs.port.default); // 8787
- * ```
- */
-export const serveParams = declareParams("start the server", {
+const serveSpecs = {
   host: {
     type: "string",
     minLength: 1,
@@ -77,7 +74,22 @@ export const serveParams = declareParams("start the server", {
     option: "timeout-s",
     help: "time limit of a synchronous call in seconds",
   },
-});
+} as const satisfies ParamSpecs;
+
+/**
+ * The parameters of `deno task serve`, declared once: the parser, the usage text and the checks
+ * derive from them.
+ *
+ * @example
+ * ```ts
+ * import { serveParams } from "./serve_args.ts";
+ * console.log(serveParams.specs.port.default); // 8787
+ * ```
+ */
+export const serveParams: ParamDeclaration<typeof serveSpecs> = declareParams(
+  "start the server",
+  serveSpecs,
+);
 
 /** The flags by option name, as strings (what {@link parseServeArgs} also takes). */
 export type ServeFlags = { [option: string]: string | undefined };

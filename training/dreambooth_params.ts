@@ -7,21 +7,15 @@
  * @module
  */
 // params/ directly, not through deps.ts: the RPC server thread imports this file and must not load tfjs.
-import { declareParams, type ParamFields, type ParamInput } from "../params/mod.ts";
+import {
+  declareParams,
+  type ParamDeclaration,
+  type ParamFields,
+  type ParamInput,
+  type ParamSpecs,
+} from "../params/mod.ts";
 
-/**
- * The DreamBooth parameters (keys as in code; `--option` on the command line; the key, or
- * `subject` for `instanceDir`, over RPC). Bounds match what the trainer accepts, so a bad value is
- * refused before any work.
- *
- * @example
- * ```ts
- * import { dreamboothParams } from "./dreambooth_params.ts";
- * console.log(dreamboothParams.specs.priorLossWeight.default); // 1
- * console.log(dreamboothParams.name("priorLossWeight", "option")); // --prior-weight
- * ```
- */
-export const dreamboothParams = declareParams("train", {
+const dreamboothSpecs = {
   instanceDir: {
     type: "string",
     minLength: 1,
@@ -185,7 +179,24 @@ export const dreamboothParams = declareParams("train", {
     option: "superres",
     help: "the SR fine-tuning of the later stages",
   },
-});
+} as const satisfies ParamSpecs;
+
+/**
+ * The DreamBooth parameters (keys as in code; `--option` on the command line; the key, or
+ * `subject` for `instanceDir`, over RPC). Bounds match what the trainer accepts, so a bad value is
+ * refused before any work.
+ *
+ * @example
+ * ```ts
+ * import { dreamboothParams } from "./dreambooth_params.ts";
+ * console.log(dreamboothParams.specs.priorLossWeight.default); // 1
+ * console.log(dreamboothParams.name("priorLossWeight", "option")); // --prior-weight
+ * ```
+ */
+export const dreamboothParams: ParamDeclaration<typeof dreamboothSpecs> = declareParams(
+  "train",
+  dreamboothSpecs,
+);
 
 /** The DreamBooth parameters as a caller gives them (every one optional). */
 export type DreamBoothParams = ParamInput<typeof dreamboothParams.specs>;

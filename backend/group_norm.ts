@@ -1,5 +1,7 @@
 import { tf } from "./deps.ts";
 import { jsOp } from "./_js_op.ts";
+import { onDevice } from "./_device.ts";
+import { groupNormDevice } from "./_group_norm_device.ts";
 
 /** Options of {@linkcode groupNorm}. */
 export interface GroupNormOptions {
@@ -13,8 +15,10 @@ export interface GroupNormOptions {
  * Group normalisation (Wu & He 2018) of an NHWC batch with a per-channel scale and shift,
  * `y = (x − μ_g) / √(σ²_g + ε) · γ + β`, statistics over H, W and the C/G channels of each
  * group. Forward and backward are one JavaScript pass each over the data (on the wasm backend,
- * in place on the wasm heap; on others through `dataSync`), where composing it from tfjs ops costs
- * ~10 kernels forward and ~20 backward, several of them slow broadcasts on wasm. The gradient
+ * in place on the wasm heap; on cpu through `dataSync`), where composing it from tfjs ops costs
+ * ~10 kernels forward and ~20 backward, several of them slow broadcasts on wasm. On device
+ * backends (webgpu, tensorflow) it is composed from the backend's kernels with a closed-form
+ * gradient instead, so nothing is read back to the host. The gradient
  * (`tf.customGrad`) covers `x`, `gamma` and `beta`.
  *
  * @param x Activations `[B, H, W, C]` (borrowed).
@@ -59,6 +63,8 @@ export function groupNorm(
         `[${gamma.shape}] and [${beta.shape}]`,
     );
   }
+  // On a GPU (webgpu, tensorflow) the loops below would read x back to the host: compose kernels.
+  if (onDevice()) return groupNormDevice(x, gamma, beta, groups, epsilon);
   const cg = c / groups;
   const count = h * w * cg;
   const per = h * w;

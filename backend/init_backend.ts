@@ -2,6 +2,7 @@ import { loadWebgpuBackend, tf } from "./deps.ts";
 import { type BackendName, backendNames, isBackendName } from "./backend_name.ts";
 import { setNativeKernels } from "./native_kernels.ts";
 import { ensureConvFilterKernel } from "./_conv_filter_fallback.ts";
+import { patchWebgpu } from "./_webgpu.ts";
 
 /** Options of {@linkcode initBackend}. */
 export interface InitBackendOptions {
@@ -204,6 +205,7 @@ async function tryWebgpu(): Promise<Attempt> {
   try {
     await loadWebgpuBackend();
     if (!(await tf.setBackend("webgpu"))) return "webgpu backend failed to start";
+    patchWebgpu();
   } catch (err) {
     return `webgpu backend failed to start: ${(err as Error).message}`;
   }

@@ -36,3 +36,4 @@ export {
 export { type Blas, NoTrans, openBlas, RowMajor, type Sgemm, Trans } from "./blas.ts";
 export { type Adam, type AdamOptions, type AdamState, createAdam } from "./adam.ts";
 export { groupNorm, type GroupNormOptions } from "./group_norm.ts";
+export { type ReadWatch, watchReads } from "./sync_reads.ts";

@@ -321,11 +321,12 @@ export function createDreamBoothJob(
     get step() {
       return trainer.step;
     },
-    trainStep(): Promise<StepResult> {
+    async trainStep(): Promise<StepResult> {
       const b = batchAt(trainer.step + 1);
       const xStart = imagesToTensor(b.images);
       try {
-        return Promise.resolve(trainer.trainStep({ xStart, tokens, loss }));
+        // The async read keeps GPU backends free of synchronous device→host reads.
+        return await trainer.trainStepAsync({ xStart, tokens, loss });
       } finally {
         xStart.dispose();
       }
@@ -334,7 +335,7 @@ export function createDreamBoothJob(
       const tensors = await trainedTensors();
       return {
         tensors,
-        state: saveTrainerState(tensors, trainer.getState()),
+        state: saveTrainerState(tensors, await trainer.readState()),
         metadata: { stage: "dreambooth", identifier: c.identifier, classNoun: c.classNoun },
       };
     },

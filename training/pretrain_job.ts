@@ -421,7 +421,7 @@ export async function createPretrainJob(
           });
           pixelWeights = tf.tensor4d(pw, [b.masks.length, h, w, 1]);
         }
-        const r = trainer.trainStep({
+        const r = await trainer.trainStepAsync({
           xStart,
           lowRes,
           tokens: { ids: b.ids, mask: b.mask },
@@ -442,7 +442,7 @@ export async function createPretrainJob(
       await exportWithPrefix(cascade.textEncoder, "text_encoder.", tensors);
       await exportWithPrefix(stage.unet, `stages.${i}.`, tensors);
       if (ema) { for (const [k, v] of await ema.export()) tensors.set(k, v); }
-      const st = trainer.getState();
+      const st = await trainer.readState();
       return {
         tensors,
         state: {

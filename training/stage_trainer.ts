@@ -114,6 +114,14 @@ export interface StepResult {
   step: number;
 }
 
+/** A step computed but not applied: `[loss, ‖g‖]` and the gradients, owned. */
+interface PendingStep {
+  stepNo: number;
+  stats: tf.Tensor;
+  grads: tf.Tensor[];
+  dispose(): void;
+}
+
 /** Everything needed to resume a {@link StageTrainer}. */
 export interface StageTrainerState {
   /** Steps taken. */
@@ -299,6 +307,56 @@ export class StageTrainer {
    * ```
    */
   trainStep(batch: StageBatch): StepResult {
+    const pending = this.#forward(batch);
+    let read: number[];
+    try {
+      read = Array.from(pending.stats.dataSync());
+    } catch (err) {
+      pending.dispose();
+      throw err;
+    }
+    return this.#finish(pending, read);
+  }
+
+  /**
+   * {@link StageTrainer.trainStep} with the loss and gradient norm read by `await tensor.data()`:
+   * one device→host read per step and no synchronous one, which is what GPU backends need (webgpu
+   * under Deno cannot read synchronously at all). Same draws, same update, same result.
+   *
+   * @param batch The {@link StageBatch} (borrowed; keep it alive until the promise settles).
+   * @returns The {@link StepResult}.
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_SCHEDULE, initBackend, tf, UNet } from "./deps.ts";
+   * import { StageTrainer } from "./stage_trainer.ts";
+   * await initBackend({ quiet: true });
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1], textDim: 0 });
+   * const trainer = new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, seed: 3 });
+   * const x = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+   * console.log((await trainer.trainStepAsync({ xStart: x })).step); // 1
+   * console.log((await trainer.readState()).step); // 1
+   * x.dispose();
+   * trainer.dispose();
+   * ```
+   */
+  async trainStepAsync(batch: StageBatch): Promise<StepResult> {
+    const pending = this.#forward(batch);
+    let read: number[];
+    try {
+      read = Array.from(await pending.stats.data());
+    } catch (err) {
+      pending.dispose();
+      throw err;
+    }
+    return this.#finish(pending, read);
+  }
+
+  /**
+   * Loss, gradients and their global norm of one step, all on the backend: `stats` is
+   * `[loss, ‖g‖]`, the one tensor a step reads back. Owns everything it returns.
+   */
+  #forward(batch: StageBatch): PendingStep {
     const c = this.config;
     const cfg = this.unet.config;
     const sr = cfg.lowResChannels > 0;
@@ -359,7 +417,7 @@ export class StageTrainer {
       ? this.textEncoder!.encode(batch.tokens.ids, batch.tokens.mask, { batch: b })
       : null;
     try {
-      const [lossValue, gradNorm] = tf.tidy(() => {
+      const { stats, grads } = tf.tidy(() => {
         const t4 = (a: Float32Array) => tf.tensor4d(a, [b, 1, 1, 1]);
         let x = batch.xStart;
         if (c.cropSize > 0) x = tf.slice(x, [0, crop[0], crop[1], 0], [b, size, size, ch]);
@@ -409,18 +467,14 @@ export class StageTrainer {
         const { value, grads } = tf.variableGrads(f, this.#variables);
         const list = this.#variables.map((v) => grads[v.name]);
         const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
-        const [lv, nv] = [value.dataSync()[0], norm.dataSync()[0]];
-        if (!Number.isFinite(lv) || !Number.isFinite(nv)) return [lv, nv];
-        const scale = c.gradClip > 0 && nv > c.gradClip ? c.gradClip / nv : 1;
-        const applied = scale === 1 ? list : list.map((g) => tf.mul(g, scale));
-        this.#adam.applyGradients(this.#variables, applied);
-        return [lv, nv];
+        return { stats: tf.stack([tf.reshape(value, []), norm]), grads: list };
       });
-      if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
-        throw new NonFiniteLossError(stepNo, lossValue, gradNorm);
-      }
-      this.#step = stepNo;
-      return { loss: lossValue, gradNorm, step: stepNo };
+      return {
+        stepNo,
+        stats,
+        grads,
+        dispose: () => tf.dispose([stats, ...grads]),
+      };
     } finally {
       if (frozenText) {
         frozenText.tokens.dispose();
@@ -428,6 +482,26 @@ export class StageTrainer {
         frozenText.mask.dispose();
       }
     }
+  }
+
+  /** Checks the read `[loss, ‖g‖]`, clips and applies Adam; frees `pending`. */
+  #finish(pending: PendingStep, [lossValue, gradNorm]: number[]): StepResult {
+    const c = this.config;
+    try {
+      if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
+        throw new NonFiniteLossError(pending.stepNo, lossValue, gradNorm);
+      }
+      tf.tidy(() => {
+        const scale = c.gradClip > 0 && gradNorm > c.gradClip ? c.gradClip / gradNorm : 1;
+        const list = pending.grads;
+        const applied = scale === 1 ? list : list.map((g) => tf.mul(g, scale));
+        this.#adam.applyGradients(this.#variables, applied);
+      });
+    } finally {
+      pending.dispose();
+    }
+    this.#step = pending.stepNo;
+    return { loss: lossValue, gradNorm, step: pending.stepNo };
   }
 
   /**
@@ -447,7 +521,21 @@ export class StageTrainer {
    * ```
    */
   getState(): StageTrainerState {
-    const s = this.#adam.getState();
+    return this.#stable(this.#adam.getState());
+  }
+
+  /**
+   * {@link StageTrainer.getState} read with `await tensor.data()`: the form that works on every
+   * backend (webgpu keeps Adam's moments on the GPU and cannot read them synchronously).
+   *
+   * @returns The {@link StageTrainerState}.
+   */
+  async readState(): Promise<StageTrainerState> {
+    return this.#stable(await this.#adam.readState());
+  }
+
+  /** Adam's state keyed by stable parameter names. */
+  #stable(s: AdamState): StageTrainerState {
     const moments: AdamState["moments"] = {};
     for (const [name, m] of Object.entries(s.moments)) {
       const stable = this.#stableNames.get(name);

@@ -183,6 +183,9 @@ export class IFUNet {
   /** The config it was built from. */
   readonly config: IFUNetConfig;
   readonly #w = new Map<string, tf.Tensor>();
+  /** LoRA adapters by target projection (diffusers' module path, e.g. `mid_block.attentions.0.to_q`). */
+  readonly #lora = new Map<string, { down: tf.Tensor2D; up: tf.Tensor2D; factor: number }>();
+  #loraScale = 1;
 
   /**
    * Builds the UNet from a config and weights in diffusers' names and PyTorch layouts. Every
@@ -487,22 +490,153 @@ export class IFUNet {
       hh * ww,
       ch,
     ]);
-    const q = linear(w, `${name}.to_q`, x);
-    let k = linear(w, `${name}.add_k_proj`, enc);
-    let v = linear(w, `${name}.add_v_proj`, enc);
+    const q = this.#proj(`${name}.to_q`, x);
+    let k = this.#proj(`${name}.add_k_proj`, enc);
+    let v = this.#proj(`${name}.add_v_proj`, enc);
     if (!options.onlyCross) {
-      k = tf.concat([k, linear(w, `${name}.to_k`, x)], 1);
-      v = tf.concat([v, linear(w, `${name}.to_v`, x)], 1);
+      k = tf.concat([k, this.#proj(`${name}.to_k`, x)], 1);
+      v = tf.concat([v, this.#proj(`${name}.to_v`, x)], 1);
     }
     const att = multiHeadAttention(q, k, v, heads, options.headDim ** -0.5);
-    const o = linear(w, `${name}.to_out.0`, att);
+    const o = this.#proj(`${name}.to_out.0`, att);
     return tf.add(h, tf.reshape(o, [b, hh, ww, ch])) as tf.Tensor4D;
+  }
+
+  /** A linear attention projection plus its LoRA adapter, if any: W x + b + s·(α/r)·B A x. */
+  #proj(name: string, x: tf.Tensor): tf.Tensor {
+    const y = linear(this.#w, name, x);
+    const a = this.#lora.get(name);
+    if (!a) return y;
+    const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
+    const delta = tf.matMul(tf.matMul(flat, a.down, false, true), a.up, false, true);
+    return tf.add(y, tf.reshape(tf.mul(delta, this.#loraScale * a.factor), y.shape));
+  }
+
+  /** Number of LoRA adapters loaded. */
+  get loraCount(): number {
+    return this.#lora.size;
+  }
+
+  /**
+   * Loads LoRA adapters on the attention projections from a diffusers LoRA file's tensors
+   * (`pytorch_lora_weights.safetensors` of diffusers' `train_dreambooth_lora.py`), replacing any
+   * loaded before. Accepted names, with or without the `unet.` prefix:
+   * `<attention>.processor.<proj>_lora.{down,up}.weight` (v0.21 attention-processor format; proj
+   * `to_q`, `to_k`, `to_v`, `to_out`, `add_k_proj`, `add_v_proj`) and
+   * `<attention>.<proj>.lora.{down,up}.weight` (`to_out.0`; the format `load_lora_weights` converts
+   * to). The adapter adds `scale · (alpha / rank) · up(down(x))` to the projection (alpha = rank
+   * unless given, as in diffusers).
+   *
+   * @param tensors LoRA tensors by name.
+   * @param options `scale` (diffusers' `cross_attention_kwargs["scale"]`, default 1), `alphas`
+   *   (network alpha per target projection, default none).
+   */
+  loadLoRA(
+    tensors: ReadonlyMap<string, NamedTensor>,
+    options: { scale?: number; alphas?: Readonly<Record<string, number>> } = {},
+  ): void {
+    const scale = options.scale ?? 1;
+    if (!Number.isFinite(scale)) {
+      throw new RangeError(
+        `Cannot load LoRA as 'scale' must be a finite number: current value is ${scale}`,
+      );
+    }
+    const parts = new Map<string, { down?: NamedTensor; up?: NamedTensor }>();
+    for (const [key, t] of tensors) {
+      if (key.startsWith("text_encoder.")) {
+        throw new RangeError(
+          `Cannot load LoRA tensor '${key}': text-encoder LoRA is not supported (IF's T5 stays frozen)`,
+        );
+      }
+      const k = key.startsWith("unet.") ? key.slice(5) : key;
+      const m =
+        /^(.+)\.processor\.(to_q|to_k|to_v|to_out|add_k_proj|add_v_proj)_lora\.(down|up)\.weight$/
+          .exec(k) ??
+          /^(.+)\.(to_q|to_k|to_v|to_out\.0|add_k_proj|add_v_proj)\.lora\.(down|up)\.weight$/.exec(
+            k,
+          );
+      if (!m) {
+        throw new RangeError(
+          `Cannot load LoRA tensor '${key}': not a LoRA weight of an attention projection`,
+        );
+      }
+      const target = `${m[1]}.${m[2] === "to_out" ? "to_out.0" : m[2]}`;
+      const w = this.#w.get(`${target}.weight`);
+      if (!w) {
+        throw new RangeError(
+          `Cannot load LoRA tensor '${key}': the UNet has no projection '${target}'`,
+        );
+      }
+      const entry = parts.get(target) ?? {};
+      entry[m[3] as "down" | "up"] = t;
+      parts.set(target, entry);
+    }
+    const loaded = new Map<string, { down: tf.Tensor2D; up: tf.Tensor2D; factor: number }>();
+    try {
+      for (const [target, { down, up }] of parts) {
+        if (!down || !up) {
+          throw new RangeError(
+            `Cannot load LoRA for '${target}': its ${down ? "up" : "down"} weight is missing`,
+          );
+        }
+        const [out, inp] = this.#w.get(`${target}.weight`)!.shape;
+        const r = down.shape[0];
+        if (down.shape.join() !== `${r},${inp}` || up.shape.join() !== `${out},${r}`) {
+          throw new RangeError(
+            `Cannot load LoRA for '${target}': down [${down.shape}] and up [${up.shape}] must be [rank, ${inp}] and [${out}, rank]`,
+          );
+        }
+        const alpha = options.alphas?.[target];
+        loaded.set(target, {
+          down: tf.tensor2d(Float32Array.from(down.data as ArrayLike<number>), [r, inp]),
+          up: tf.tensor2d(Float32Array.from(up.data as ArrayLike<number>), [out, r]),
+          factor: alpha === undefined ? 1 : alpha / r,
+        });
+      }
+    } catch (e) {
+      for (const a of loaded.values()) tf.dispose([a.down, a.up]);
+      throw e;
+    }
+    this.unloadLoRA();
+    for (const [k, v] of loaded) this.#lora.set(k, v);
+    this.#loraScale = scale;
+  }
+
+  /**
+   * The loaded LoRA adapters in the file format of diffusers' `train_dreambooth_lora.py`
+   * (`unet.<attention>.processor.<proj>_lora.{down,up}.weight`), which `load_lora_weights` reads.
+   *
+   * @returns Tensors by name (float32 copies).
+   */
+  async exportLoRA(): Promise<Map<string, NamedTensor>> {
+    const out = new Map<string, NamedTensor>();
+    for (const [target, a] of this.#lora) {
+      const cut = target.lastIndexOf(".");
+      const isOut = target.endsWith(".to_out.0");
+      const mod = isOut ? target.slice(0, -".to_out.0".length) : target.slice(0, cut);
+      const proj = isOut ? "to_out" : target.slice(cut + 1);
+      const key = `unet.${mod}.processor.${proj}_lora`;
+      out.set(`${key}.down.weight`, {
+        shape: a.down.shape,
+        data: await a.down.data() as Float32Array,
+      });
+      out.set(`${key}.up.weight`, { shape: a.up.shape, data: await a.up.data() as Float32Array });
+    }
+    return out;
+  }
+
+  /** Removes all LoRA adapters. */
+  unloadLoRA(): void {
+    for (const a of this.#lora.values()) tf.dispose([a.down, a.up]);
+    this.#lora.clear();
+    this.#loraScale = 1;
   }
 
   /** Frees the weights. */
   dispose(): void {
     for (const t of this.#w.values()) t.dispose();
     this.#w.clear();
+    this.unloadLoRA();
   }
 
   /** Frees the weights (`using`). */

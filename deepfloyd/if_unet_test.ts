@@ -104,3 +104,49 @@ Deno.test("IF UNet: a missing, extra or misshapen tensor is named", async () => 
   assert.throws(() => new IFUNet(config, missing));
   assert.equal(tf.memory().numTensors, before, "a failed load leaked tensors");
 });
+
+Deno.test("LoRA from diffusers' train_dreambooth_lora file format: adapted forward equals diffusers within 1e-4", async () => {
+  const dir = `${TESTDATA}if_tiny_i/unet`;
+  using unet = new IFUNet(
+    await readJsonFile(`${dir}/config.json`),
+    await readDiffusersWeights(dir),
+  );
+  const lora = await readFixture("if_tiny_i_lora/pytorch_lora_weights.safetensors");
+  const io = await readFixture("unet_i_io.safetensors");
+  const want = nhwc(fixture(await readFixture("unet_i_lora_io.safetensors"), "out"));
+  const sample = nhwc(fixture(io, "sample"));
+  const e = fixture(io, "encoder_hidden_states");
+  const enc = tf.tensor3d(e.data as Float32Array, e.shape as [number, number, number]);
+  const inputs = { timesteps: fixture(io, "timestep").data, encoderHiddenStates: enc };
+  const run = () => {
+    const out = unet.forward(sample, inputs);
+    const err = maxRelativeError(out.dataSync(), want.dataSync());
+    out.dispose();
+    return err;
+  };
+  unet.loadLoRA(lora, { scale: 0.6 });
+  assert.equal(unet.loraCount, 66);
+  const err = run();
+  console.log(`LoRA stage I max relative error ${err.toExponential(2)}`);
+  assert.ok(err < 1e-4, `max relative error ${err}`);
+  // The exported file uses the same names; reloading it in the converted ("pure") format works too.
+  const exported = await unet.exportLoRA();
+  assert.deepEqual([...exported.keys()].sort(), [...lora.keys()].sort());
+  const pure = new Map(
+    [...exported].map(([k, v]) => [
+      k.replace(".processor", "").replace("to_out_lora", "to_out.0.lora").replace("_lora", ".lora"),
+      v,
+    ]),
+  );
+  unet.loadLoRA(pure, { scale: 0.6 });
+  assert.ok(run() < 1e-4);
+  unet.unloadLoRA();
+  assert.ok(run() > 1e-2, "unloading LoRA restores the base model");
+  assert.throws(
+    () => unet.loadLoRA(new Map([["unet.conv_in.lora.down.weight", lora.values().next().value!]])),
+    /'unet.conv_in.lora.down.weight': not a LoRA weight of an attention projection/,
+  );
+  const half = new Map([...lora].filter(([k]) => !k.endsWith("up.weight")));
+  assert.throws(() => unet.loadLoRA(half), /its up weight is missing/);
+  tf.dispose([want, sample, enc]);
+});

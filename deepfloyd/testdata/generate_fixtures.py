@@ -111,9 +111,18 @@ def write_sharded(folder, stem, tensors, dtype, shards):
             total += t.numel() * (4 if dtype == "F32" else 2)
     with open(os.path.join(folder, stem + ".index.json"), "w") as f:
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+        f.write("\n")
+
+
+def strip_private(obj):
+    """Drops diffusers' `_use_default_values` (a set: its order changes from run to run)."""
+    if isinstance(obj, dict):
+        return {k: strip_private(v) for k, v in obj.items() if k != "_use_default_values"}
+    return obj
 
 
 def dump_json(path, obj):
+    obj = strip_private(obj)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True)
@@ -341,6 +350,45 @@ def unet_case(name, cfg, seed, dtype, shards, batch, size, timesteps, class_labe
     print(name, "params", sum(v.numel() for v in state.values()), "out", tuple(out.shape), float(out.abs().max()))
 
 
+def lora_case(cfg, seed, rank=4, scale=0.6):
+    """LoRA on every attention projection, in the file format of diffusers' train_dreambooth_lora.py
+    (`unet.<attention>.processor.<proj>_lora.{down,up}.weight`), loaded with `load_attn_procs` and
+    run with `cross_attention_kwargs={"scale": scale}` on unet_i's inputs."""
+    unet = build_unet(cfg, seed, "F16")
+    gen = torch.Generator().manual_seed(seed + 3)
+    lora = {}
+    for name, module in unet.named_modules():
+        if type(module).__name__ != "Attention":
+            continue
+        projs = [("to_q", module.to_q), ("to_out", module.to_out[0]), ("add_k_proj", module.add_k_proj), ("add_v_proj", module.add_v_proj)]
+        if module.to_k is not None:
+            projs += [("to_k", module.to_k), ("to_v", module.to_v)]
+        for proj, lin in projs:
+            key = f"unet.{name}.processor.{proj}_lora"
+            lora[f"{key}.down.weight"] = torch.randn(rank, lin.in_features, generator=gen) / rank
+            lora[f"{key}.up.weight"] = torch.randn(lin.out_features, rank, generator=gen) * 0.2
+    unet.load_attn_procs({k: v.clone() for k, v in lora.items()})
+    f = {}
+    with open(os.path.join(HERE, "unet_i_io.safetensors"), "rb") as fh:
+        raw = fh.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        a, b = v["data_offsets"]
+        dt = {"F32": "<f4", "I32": "<i4"}[v["dtype"]]
+        f[k] = torch.from_numpy(np.frombuffer(raw[8 + n + a:8 + n + b], dtype=dt).reshape(v["shape"]).copy())
+    with torch.no_grad():
+        out = unet(
+            f["sample"], f["timestep"].long(), encoder_hidden_states=f["encoder_hidden_states"],
+            cross_attention_kwargs={"scale": scale},
+        ).sample
+    write(os.path.join(HERE, "if_tiny_i_lora", "pytorch_lora_weights.safetensors"), lora)
+    write(os.path.join(HERE, "unet_i_lora_io.safetensors"), {"out": out, "scale": torch.tensor([scale])})
+    print("lora", len(lora), "tensors, out", float(out.abs().max()), "change", float((out - f["out"]).abs().max()))
+
+
 # ---------------------------------------------------------------- schedulers
 IF_SCHEDULER = dict(
     beta_schedule="squaredcos_cap_v2",
@@ -461,6 +509,7 @@ def main():
             dump_json(os.path.join(folder, "image_noising_scheduler", "scheduler_config.json"), scheduler_config(dict(noising.config)))
         dump_json(os.path.join(folder, "model_index.json"), index)
     unet_case("unet_i", STAGE_I, 100, "F16", 2, 2, 8, [999, 17], None, os.path.join(HERE, "if_tiny_i"))
+    lora_case(STAGE_I, 100)
     unet_case("unet_ii", STAGE_II, 200, "F32", 1, 2, 16, [500, 3], [250, 0], os.path.join(HERE, "if_tiny_ii"))
 
 

@@ -6,7 +6,22 @@
 import { type Rgb8Image, type RgbImage, tf } from "./deps.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 
-/** Reads `[B, H, W, 3]` (borrowed) into float images in [−1, 1] (clipped). */
+/**
+ * Reads a `[B, H, W, 3]` tensor (borrowed) into float images in [−1, 1] (values clipped).
+ *
+ * @param t The images, `[B, H, W, 3]`.
+ * @returns One image per batch row.
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "../backend/mod.ts";
+ * import { imagesFromTensor } from "./mod.ts";
+ * await initBackend({ quiet: true });
+ * const t = tf.fill([2, 4, 4, 3], 2) as tf.Tensor4D;
+ * const [a] = await imagesFromTensor(t);
+ * t.dispose();
+ * console.log(a.width, a.data[0]); // 4 1
+ * ```
+ */
 export async function imagesFromTensor(t: tf.Tensor4D): Promise<RgbImage[]> {
   const [b, h, w] = t.shape;
   const data = await t.data() as Float32Array;

@@ -29,6 +29,7 @@ export {
   srPrompt,
 } from "./sr_fine_tune_config.ts";
 export { makeSrPairs, type SrPairs } from "./sr_pairs.ts";
+export { imagesFromTensor } from "./_images.ts";
 export {
   createSrFineTuneJob,
   type SrFineTuneJob,

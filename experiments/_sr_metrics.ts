@@ -1,9 +1,9 @@
 /**
- * Private: image-quality figures of the SR experiment — PSNR and errors on a Laplacian band.
+ * Private to experiments/: image-quality figures of the SR leave-one-out experiment — PSNR and errors on a Laplacian band.
  *
  * @module
  */
-import type { RgbImage } from "./deps.ts";
+import type { RgbImage } from "../data/mod.ts";
 
 /** PSNR in dB of `a` against `b` (both in [−1, 1], same size), on the [0, 1] scale. */
 export function psnr(a: RgbImage, b: RgbImage): number {

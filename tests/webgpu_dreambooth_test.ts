@@ -1,7 +1,8 @@
 /**
  * Issue 30, acceptance 4: five tiny-preset DreamBooth steps on webgpu (Mesa's lavapipe in CI) and
  * on the CPU engine give losses within 1e-3 relative, and a step on webgpu makes no synchronous
- * device→host read (only the one async read of `[loss, ‖g‖]`).
+ * device→host read (only the one async read of `[loss, ‖g‖]`). Sampling from the fine-tuned
+ * stage then runs on webgpu with no synchronous read and gives the CPU engine's image (±2/255).
  *
  * Without a GPU adapter the test is skipped with the reason, except under CI=true, where it fails
  * (CI installs mesa-vulkan-drivers, so the adapter must be there).
@@ -47,10 +48,11 @@ function image(k: number) {
   return { data, width: size, height: size };
 }
 
-/** Runs the steps on the active backend; returns losses, per-step seconds and read counts. */
-async function run(): Promise<
-  { losses: number[]; seconds: number[]; sync: number[]; async: number[] }
-> {
+/**
+ * Runs the steps on the active backend, then samples; returns losses, per-step seconds, read
+ * counts and the sample.
+ */
+async function run() {
   using cascade = await createPreset("tiny", { seed: 0 });
   const config = createDreamBoothConfig({
     identifier: "sks",
@@ -78,13 +80,22 @@ async function run(): Promise<
     out.sync.push(reads.syncReads);
     out.async.push(reads.asyncReads);
   }
-  return out;
+  // Then sample from the fine-tuned base stage (2 DDIM steps with guidance).
+  using reads = watchReads();
+  const t0 = performance.now();
+  const { images } = await cascade.sample({ prompt: "a sks teapot", steps: 2, stages: 1, seed: 3 });
+  return {
+    ...out,
+    image: images[0].data,
+    sampleSeconds: (performance.now() - t0) / 1000,
+    sampleSyncReads: reads.syncReads,
+  };
 }
 
 const gpu = await adapterForTests();
 
 const title =
-  `DreamBooth: ${STEPS} tiny steps on webgpu equal the CPU engine (1e-3), no sync read in a step`;
+  `DreamBooth: ${STEPS} tiny steps on webgpu equal the CPU engine (1e-3), no sync read in a step; sampling`;
 
 Deno.test({
   name: gpu.run ? title : `${title} (${gpu.reason})`,
@@ -118,6 +129,16 @@ Deno.test({
       assert.equal(webgpu.sync[i], 0, `step ${i + 1}: ${webgpu.sync[i]} synchronous reads`);
       assert.equal(webgpu.async[i], 1, `step ${i + 1}: ${webgpu.async[i]} async reads`);
     }
+    console.log(
+      `sampling (2 steps): ${cpuEngine.name} ${cpu.sampleSeconds.toFixed(1)} s, webgpu ` +
+        `${webgpu.sampleSeconds.toFixed(1)} s, ${webgpu.sampleSyncReads} sync reads`,
+    );
+    assert.equal(webgpu.sampleSyncReads, 0);
+    let maxDiff = 0;
+    for (let i = 0; i < cpu.image.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(cpu.image[i] - webgpu.image[i]));
+    }
+    assert.ok(maxDiff <= 2, `sample differs by ${maxDiff} of 255`);
     await initBackend({ quiet: true });
   },
 });

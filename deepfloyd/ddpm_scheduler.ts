@@ -210,6 +210,38 @@ export class DDPMScheduler {
   }
 
   /**
+   * The forward process q(x_t | x_0): √ᾱ_t x₀ + √(1 − ᾱ_t) ε, per example (diffusers'
+   * `add_noise`; IF stage II noises the upscaled low-res image with it at `noise_level`).
+   *
+   * @param x0 Clean images `[B, H, W, C]` (borrowed).
+   * @param noise Standard normal noise of the same shape (borrowed).
+   * @param t One integer timestep per example.
+   * @returns x_t, owned by the caller.
+   */
+  addNoise(x0: tf.Tensor4D, noise: tf.Tensor4D, t: ArrayLike<number>): tf.Tensor4D {
+    const b = x0.shape[0];
+    if (t.length !== b) {
+      throw new RangeError(
+        `Cannot add noise as 't' must hold ${b} timesteps: current length is ${t.length}`,
+      );
+    }
+    const a = new Float32Array(b), s = new Float32Array(b);
+    for (let i = 0; i < b; i++) {
+      const ti = t[i];
+      if (!Number.isInteger(ti) || ti < 0 || ti >= this.config.numTrainTimesteps) {
+        throw new RangeError(
+          `Cannot add noise as 't' must hold integers in [0, ${this.config.numTrainTimesteps}): current value is ${ti}`,
+        );
+      }
+      a[i] = Math.sqrt(this.alphasCumprod[ti]);
+      s[i] = Math.sqrt(1 - this.alphasCumprod[ti]);
+    }
+    return tf.tidy(() =>
+      tf.add(tf.mul(x0, tf.tensor4d(a, [b, 1, 1, 1])), tf.mul(noise, tf.tensor4d(s, [b, 1, 1, 1])))
+    ) as tf.Tensor4D;
+  }
+
+  /**
    * One reverse step from timestep `t` (one of `timesteps(steps)`).
    *
    * @param modelOutput `[B, H, W, C]` or `[B, H, W, 2C]` (ε then the variance channel v); with

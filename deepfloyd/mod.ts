@@ -38,4 +38,5 @@ export {
   readJsonFile,
   type ReadWeightsOptions,
 } from "./diffusers_folder.ts";
+export { encodeIFPrompts, sampleIF, type SampleIFOptions } from "./if_sampler.ts";
 export type { Activation } from "./_nn.ts";

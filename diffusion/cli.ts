@@ -10,13 +10,15 @@
  */
 import { fileURLToPath } from "node:url";
 import { initBackend } from "./deps.ts";
-import { backendOption, runCli, UsageError } from "./cli_options.ts";
+import { declareParams, runCli, usageText } from "../params/mod.ts";
+import { backendOption, backendParam, UsageError } from "./cli_options.ts";
+import { promptFit } from "./prompt_fit.ts";
+import { sampleParams } from "./sample_params.ts";
 import type { Cascade } from "./cascade.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
-import { createPreset, PRESET_NAMES, type PresetName } from "./presets.ts";
+import { createPreset, type PresetName } from "./presets.ts";
 import { writePng } from "./png.ts";
 import { SamplingProgress } from "./sampling_progress.ts";
-import type { SamplerKind } from "./sampler.ts";
 
 /** The shipped default model: a path in a checkout (its URL when this file is imported by URL). */
 const DEFAULT_MODEL_URL = new URL("../models/default/cascade.safetensors", import.meta.url);
@@ -24,40 +26,17 @@ const DEFAULT_MODEL = DEFAULT_MODEL_URL.protocol === "file:"
   ? fileURLToPath(DEFAULT_MODEL_URL)
   : DEFAULT_MODEL_URL.href;
 
-const USAGE = `Usage: diffusion/cli.ts sample [options]
+const params = declareParams("sample", {
+  ...sampleParams.specs,
+  out: { type: "string", minLength: 1, metavar: "FILE", default: "sample.png", help: "output PNG" },
+  backend: backendParam,
+});
 
-Samples an image from a text prompt through every stage of a cascade and writes a PNG.
-
-Options:
-  --model FILE|DIR   cascade checkpoint (.safetensors written by saveCheckpoint), or a folder
-                     holding cascade.safetensors (models/default) or model.safetensors (a
-                     personalised model of deno task train) (default: the shipped default model,
-                     models/default/cascade.safetensors)
-  --preset NAME      fresh (untrained) preset instead of a checkpoint: ${
-  PRESET_NAMES.filter((n) => n !== "paper").join(", ")
-}
-  --prompt TEXT      the prompt (required)
-  --seed N           integer seed (default 0)
-  --steps N          sampler steps for every stage (default: each stage's own)
-  --guidance W       classifier-free guidance weight, 1 = none (default: each stage's own)
-  --sampler KIND     ddim or ancestral (default: each stage's own)
-  --stages N         run only the first N stages (default: all)
-  --out FILE         output PNG (default sample.png)
-  --backend NAME     auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
-  --help             show this help`;
-
-function int(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UsageError(
-      `Cannot sample as '--${name}' must be an integer ≥ ${min}: current value is ${
-        JSON.stringify(value)
-      }`,
-    );
-  }
-  return n;
-}
+const cliOptions = {
+  params,
+  usage: "deno task sample [options]   (diffusion/cli.ts sample [options])",
+  summary: "Samples an image from a text prompt through every stage of a cascade and writes a PNG.",
+};
 
 /**
  * Runs the command line.
@@ -74,26 +53,11 @@ function int(name: string, value: string | undefined, min: number): number | und
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === undefined || command === "--help" || command === "-h") {
-    console.log(USAGE);
+    console.log(usageText(params, cliOptions));
     return command === undefined ? 2 : 0;
   }
   // An unknown command is reported before its options are read (so nothing is parsed for it).
-  return await runCli(command === "sample" ? rest : [], {
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      preset: { type: "string" },
-      prompt: { type: "string" },
-      seed: { type: "string" },
-      steps: { type: "string" },
-      guidance: { type: "string" },
-      sampler: { type: "string" },
-      stages: { type: "string" },
-      out: { type: "string" },
-      backend: { type: "string" },
-    },
-    stackOnError: false,
-  }, async (values) => {
+  return await runCli(command === "sample" ? rest : [], cliOptions, async (values) => {
     if (command !== "sample") throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
     if (values.prompt === undefined) {
       throw new UsageError("Cannot sample as '--prompt' is required");
@@ -109,33 +73,9 @@ export async function main(args: string[]): Promise<number> {
         );
       }
     }
-    if (values.preset !== undefined && !["tiny", "small"].includes(values.preset)) {
-      throw new UsageError(
-        `Cannot sample as '--preset' must be one of tiny, small: current value is ${
-          JSON.stringify(values.preset)
-        }`,
-      );
-    }
-    if (values.sampler !== undefined && !["ddim", "ancestral"].includes(values.sampler)) {
-      throw new UsageError(
-        `Cannot sample as '--sampler' must be one of ddim, ancestral: current value is ${
-          JSON.stringify(values.sampler)
-        }`,
-      );
-    }
-    const seed = int("seed", values.seed, -(2 ** 31)) ?? 0;
-    const steps = int("steps", values.steps, 1);
-    const stagesToRun = int("stages", values.stages, 1);
-    const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
-    if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
-      throw new UsageError(
-        `Cannot sample as '--guidance' must be a number ≥ 0: current value is ${
-          JSON.stringify(values.guidance)
-        }`,
-      );
-    }
+    const { seed, steps, guidance, out } = values;
+    const stagesToRun = values.stages;
     const prefer = backendOption(values.backend);
-    const out = values.out ?? "sample.png";
     await initBackend({ prefer });
     let cascade: Cascade;
     if (values.model !== undefined) {
@@ -161,6 +101,11 @@ export async function main(args: string[]): Promise<number> {
       console.error(`note: preset '${values.preset}' has fresh, untrained weights`);
     }
     try {
+      const fit = promptFit(values.prompt, {
+        tokenizer: cascade.tokenizer,
+        length: cascade.textEncoder.config.maxLength,
+      });
+      if (fit.warning) console.error(`warning: ${fit.warning}`);
       const count = stagesToRun ?? cascade.stages.length;
       const totalSteps = cascade.stages.slice(0, count).reduce(
         (a, s) => a + (steps ?? s.sampler.steps),
@@ -174,7 +119,7 @@ export async function main(args: string[]): Promise<number> {
         seed,
         steps,
         guidance,
-        sampler: values.sampler as SamplerKind | undefined,
+        sampler: values.sampler,
         stages: stagesToRun,
         onProgress: ({ stage, stages, step, steps: n }) => {
           done++;

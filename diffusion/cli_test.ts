@@ -3,6 +3,7 @@ import { main } from "./cli.ts";
 import { createPreset } from "./presets.ts";
 import { saveCheckpoint } from "./checkpoint.ts";
 import { initBackend } from "./deps.ts";
+import { promptFit } from "./prompt_fit.ts";
 
 await initBackend({ quiet: true });
 
@@ -53,6 +54,49 @@ Deno.test("cli sample: --help, bad arguments exit 2, a checkpoint samples to a P
     const folderArgs = ["sample", "--model", dir, "--prompt", "a", "--steps", "2", "--stages", "1"];
     assert.equal(await main([...folderArgs, "--out", out2]), 0);
     assert.equal(new DataView((await Deno.readFile(out2)).buffer).getUint32(16), 32);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function stderrOf(f: () => Promise<number>): Promise<{ code: number; err: string }> {
+  const lines: string[] = [];
+  const { error } = console;
+  const write = Deno.stderr.writeSync;
+  console.error = (...a: unknown[]) => lines.push(a.join(" "));
+  Deno.stderr.writeSync = (p: Uint8Array) => p.length;
+  try {
+    return { code: await f(), err: lines.join("\n") };
+  } finally {
+    console.error = error;
+    Deno.stderr.writeSync = write;
+  }
+}
+
+Deno.test("cli sample: the prompt rule of RPC: blank refused, long warned (issue 36 item 6)", async () => {
+  for (const blank of ["", "   "]) {
+    const r = await stderrOf(() => main(["sample", "--preset", "tiny", "--prompt", blank]));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^error: Cannot sample as '--prompt' must not be empty\n\nUsage:/);
+  }
+  const dir = await Deno.makeTempDir();
+  try {
+    const prompt = "a dog on the beach ".repeat(200);
+    const r = await stderrOf(() =>
+      main([
+        "sample",
+        ...["--preset", "tiny", "--prompt", prompt, "--steps", "1", "--stages", "1"],
+        ...["--out", `${dir}/x.png`],
+      ])
+    );
+    assert.equal(r.code, 0, r.err);
+    using c = await createPreset("tiny", { seed: 0 });
+    const { warning } = promptFit(prompt, {
+      tokenizer: c.tokenizer,
+      length: c.textEncoder.config.maxLength,
+    });
+    assert.match(warning!, /tokens are dropped/);
+    assert.ok(r.err.includes(`warning: ${warning}`), r.err);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -143,3 +143,5 @@ export {
   UsageError,
 } from "./cli_options.ts";
 export { formatSeconds, SamplingProgress, type SamplingStep } from "./sampling_progress.ts";
+export { type PromptFit, promptFit } from "./prompt_fit.ts";
+export { type SampleFields, sampleParams } from "./sample_params.ts";

@@ -51,6 +51,8 @@ export interface StringParam extends ParamCommon<string> {
   maxLength?: number;
   /** A pattern the whole string must match (anchored: `^…$`). */
   pattern?: RegExp;
+  /** Refuse a string of only white space (and the empty one): "must not be empty". */
+  notBlank?: boolean;
 }
 
 /** `true` or `false` (a flag on the command line). */
@@ -261,6 +263,7 @@ export function paramProblem(
       return typeof value === "string" && spec.values.includes(value) ? undefined : bad();
     case "string": {
       if (typeof value !== "string") return bad();
+      if (spec.notBlank && value.trim() === "") return "must not be empty";
       if (spec.minLength !== undefined && value.length < spec.minLength) {
         return spec.minLength === 1
           ? "must not be empty"

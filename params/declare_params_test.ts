@@ -129,6 +129,11 @@ Deno.test("paramProblem: every kind", () => {
   );
   assert.equal(paramProblem(params.specs.instanceDir, ""), "must not be empty");
   assert.equal(
+    paramProblem({ type: "string", notBlank: true, help: "" }, " \n"),
+    "must not be empty",
+  );
+  assert.equal(paramProblem({ type: "string", notBlank: true, help: "" }, " a "), undefined);
+  assert.equal(
     paramProblem({ type: "string", maxLength: 3, help: "" }, "abcd"),
     "must have at most 3 characters: current length is 4",
   );

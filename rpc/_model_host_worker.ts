@@ -7,7 +7,13 @@
  */
 /// <reference lib="deno.worker" />
 import { initBackend, parseBackendName } from "../backend/mod.ts";
-import { type Cascade, createPreset, loadCheckpoint, writePng } from "../diffusion/mod.ts";
+import {
+  type Cascade,
+  createPreset,
+  loadCheckpoint,
+  promptFit,
+  writePng,
+} from "../diffusion/mod.ts";
 
 type Request =
   | { op: "load"; id: number; name: string; path?: string; preset?: string; backend?: string }
@@ -75,6 +81,10 @@ async function handle(req: Request): Promise<void> {
     const cascade = models.get(req.name);
     if (cascade === undefined) throw new RangeError(`No model '${req.name}' is loaded`);
     const p = req.params;
+    const { warning } = promptFit(p.prompt, {
+      tokenizer: cascade.tokenizer,
+      length: cascade.textEncoder.config.maxLength,
+    });
     const count = Math.min(p.stages ?? cascade.stages.length, cascade.stages.length);
     const total = cascade.stages.slice(0, count).reduce(
       (a, s) => a + (p.steps ?? s.sampler.steps),
@@ -107,7 +117,13 @@ async function handle(req: Request): Promise<void> {
     await writePng(req.out, images[0]);
     self.postMessage({
       id: req.id,
-      result: { width: images[0].width, height: images[0].height, seed, backend: backendName },
+      result: {
+        width: images[0].width,
+        height: images[0].height,
+        seed,
+        backend: backendName,
+        ...(warning ? { warnings: [warning] } : {}),
+      },
     });
   }
 }

@@ -131,7 +131,9 @@ export class ModelHost {
     },
     out: string,
     options: { signal?: AbortSignal; progress?: (update: ProgressUpdate) => void } = {},
-  ): Promise<{ width: number; height: number; seed: number; backend: string }> {
+  ): Promise<
+    { width: number; height: number; seed: number; backend: string; warnings?: string[] }
+  > {
     if (!this.models.has(name)) {
       throw new RpcError(RpcErrorCode.NotFound, `No model '${name}' is loaded`, { name });
     }
@@ -143,7 +145,7 @@ export class ModelHost {
       return await this.request(
         { op: "sample", name, out, flag, params },
         options.progress,
-      ) as { width: number; height: number; seed: number; backend: string };
+      ) as { width: number; height: number; seed: number; backend: string; warnings?: string[] };
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
     }

@@ -163,8 +163,14 @@ export interface SchemaBuilders {
   declared<S extends ParamSpecs, E extends Shape = Record<never, never>>(
     declaration: ParamDeclaration<S>,
     extra?: E,
-    options?: ObjectOptions,
+    options?: DeclaredOptions,
   ): Schema<Simplify<ParamFields<S> & ObjectOf<E>>>;
+}
+
+/** Options of `s.declared`. */
+export interface DeclaredOptions extends ObjectOptions {
+  /** Field names that must be present (the others are optional). */
+  required?: readonly string[];
 }
 
 /**
@@ -418,18 +424,20 @@ export const s: SchemaBuilders = {
    *
    * @param declaration The job's parameters.
    * @param extra Fields only the server has (e.g. `preset`).
-   * @param options As for `s.object`.
+   * @param options As for `s.object`, and `required`: fields that must be present.
    * @returns The schema.
    */
   declared<S extends ParamSpecs, E extends Shape = Record<never, never>>(
     declaration: ParamDeclaration<S>,
     extra?: E,
-    options?: ObjectOptions,
+    options: DeclaredOptions = {},
   ): Schema<Simplify<ParamFields<S> & ObjectOf<E>>> {
     const shape: Shape = {};
     for (const [key, spec] of Object.entries(declaration.specs)) {
       const field = declaration.name(key as keyof S & string, "field");
-      if (field !== undefined) shape[field] = s.param(spec);
+      if (field === undefined) continue;
+      const schema = s.param(spec);
+      shape[field] = options.required?.includes(field) ? { ...schema, required: true } : schema;
     }
     return s.object({ ...shape, ...extra }, options) as unknown as Schema<
       Simplify<ParamFields<S> & ObjectOf<E>>

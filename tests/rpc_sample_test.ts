@@ -6,6 +6,8 @@
 import assert from "assert";
 import { RpcClient, RpcClientError } from "../rpc/client.ts";
 import { startTestServer, within } from "./rpc_fixtures.ts";
+import { initBackend } from "../backend/mod.ts";
+import { createPreset, promptFit } from "../diffusion/mod.ts";
 
 const pngSignature = [137, 80, 78, 71, 13, 10, 26, 10];
 
@@ -160,6 +162,34 @@ Deno.test("rpc: model.load keeps a cascade loaded for sample {loaded}; model.unl
     );
     assert.equal((gone as RpcClientError).code, -32004);
     assert.deepEqual((await client.call("model.list", {})).loaded, []);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("rpc: sample keeps deno task sample's prompt rule: blank refused, long warned (issue 36 item 6)", async () => {
+  const server = await startTestServer();
+  const client = new RpcClient(server.url);
+  try {
+    const err = await client.call("sample", { prompt: "   " }).catch((e) => e as RpcClientError);
+    assert.ok(err instanceof RpcClientError);
+    assert.equal(err.code, -32602);
+    assert.equal(err.message, "Invalid params: 'prompt' must not be empty");
+    // 3,800 characters: over the old 1,000-character limit, within the shared 10,000.
+    const prompt = "a dog on the beach ".repeat(200);
+    const r = await client.call<{ warnings?: string[] }>("sample", {
+      prompt,
+      steps: 1,
+      stages: 1,
+      png: false,
+    });
+    await initBackend({ quiet: true });
+    using c = await createPreset("tiny", { seed: 0 });
+    const { warning } = promptFit(prompt, {
+      tokenizer: c.tokenizer,
+      length: c.textEncoder.config.maxLength,
+    });
+    assert.deepEqual(r.warnings, [warning]);
   } finally {
     await server.close();
   }

@@ -6,7 +6,13 @@
  * @module
  */
 import { initBackend, parseBackendName } from "../../backend/mod.ts";
-import { type Cascade, createPreset, loadCheckpoint, writePng } from "../../diffusion/mod.ts";
+import {
+  type Cascade,
+  createPreset,
+  loadCheckpoint,
+  promptFit,
+  writePng,
+} from "../../diffusion/mod.ts";
 import { DataRoot } from "../data_root.ts";
 import type { WorkerJobContext } from "../worker_job_kind.ts";
 import type { SampleParams } from "./sample.ts";
@@ -21,7 +27,16 @@ import type { SampleParams } from "./sample.ts";
 export async function run(
   params: SampleParams,
   ctx: WorkerJobContext,
-): Promise<{ file: string; width: number; height: number; seed: number; backend: string }> {
+): Promise<
+  {
+    file: string;
+    width: number;
+    height: number;
+    seed: number;
+    backend: string;
+    warnings?: string[];
+  }
+> {
   const backend = await initBackend({
     prefer: parseBackendName((ctx.data as { backend?: string } | null)?.backend),
     quiet: true,
@@ -41,6 +56,12 @@ export async function run(
     cascade = await createPreset(params.preset ?? "tiny", { seed: 0 });
   }
   try {
+    // The prompt rule of deno task sample too: blank refused, a long prompt warned about.
+    const { warning } = promptFit(params.prompt, {
+      tokenizer: cascade.tokenizer,
+      length: cascade.textEncoder.config.maxLength,
+    });
+    if (warning) ctx.progress({ step: 0, message: `warning: ${warning}` });
     const count = Math.min(params.stages ?? cascade.stages.length, cascade.stages.length);
     const total = cascade.stages.slice(0, count)
       .reduce((sum, s) => sum + (params.steps ?? s.sampler.steps), 0);
@@ -70,6 +91,7 @@ export async function run(
       height: images[0].height,
       seed,
       backend: backend.name,
+      ...(warning ? { warnings: [warning] } : {}),
     };
   } finally {
     cascade.dispose();

@@ -4,63 +4,38 @@ import type { JobKind } from "../job_kind.ts";
 import { invalidParams, RpcError, RpcErrorCode } from "../rpc_error.ts";
 import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
+// The declaration alone (no tfjs in the server thread).
+import {
+  type SampleFields,
+  sampleParams as declaredSampleParams,
+} from "../../diffusion/sample_params.ts";
 import type { ModelHost } from "../model_host.ts";
 
 /** Preset cascades with fresh (untrained) weights, as `deno task sample --preset` offers. */
 export const samplePresets = ["tiny", "small"] as const;
 
-const sampleShape = {
-  prompt: s.string({ minLength: 1, maxLength: 1000, description: "The prompt." }),
-  model: s.optional(s.string({
-    maxLength: 4096,
-    description: "A cascade checkpoint (.safetensors) relative to the data root.",
-  })),
-  preset: s.optional(s.enum(samplePresets, {
-    description: "A fresh, untrained preset instead of a checkpoint (default tiny).",
-  })),
+const loadedField = {
   loaded: s.optional(s.string({
     maxLength: 64,
     description: "A model kept loaded by model.load (skips loading).",
   })),
-  seed: s.optional(s.integer({ minimum: 0, maximum: 2 ** 31 - 1, description: "Default 0." })),
-  steps: s.optional(s.integer({
-    minimum: 1,
-    maximum: 1000,
-    description: "Sampler steps of every stage (default: each stage's own).",
-  })),
-  guidance: s.optional(s.number({
-    minimum: 0,
-    maximum: 100,
-    description: "Classifier-free guidance weight, 1 = none (default: each stage's own).",
-  })),
-  sampler: s.optional(s.enum(["ddim", "ancestral"] as const)),
-  stages: s.optional(s.integer({ minimum: 1, maximum: 8, description: "Run only the first N." })),
 };
 
-/** The validated params of a sample job. */
-export interface SampleParams {
+/**
+ * The validated params of a sample job: the sampling parameters declared in
+ * diffusion/sample_params.ts (`model` relative to the data root) plus `loaded`.
+ */
+export type SampleParams = SampleFields & {
   /** The prompt. */
   prompt: string;
-  /** A cascade checkpoint relative to the data root. */
-  model?: string;
-  /** A fresh preset instead of a checkpoint. */
-  preset?: typeof samplePresets[number];
   /** A model loaded with `model.load`. */
   loaded?: string;
-  /** Seed (default 0). */
-  seed?: number;
-  /** Sampler steps of every stage. */
-  steps?: number;
-  /** Guidance weight. */
-  guidance?: number;
-  /** Sampler kind. */
-  sampler?: "ddim" | "ancestral";
-  /** Run only the first N stages. */
-  stages?: number;
-}
+};
 
-/** The params of `sample.start`. */
-export const sampleParams: Schema<SampleParams> = s.object(sampleShape);
+/** The params of `sample.start`, derived from the sampling declaration. */
+export const sampleParams: Schema<SampleParams> = s.declared(declaredSampleParams, loadedField, {
+  required: ["prompt"],
+}) as Schema<SampleParams>;
 
 /**
  * The `sample` job kind (served as `sample.start`): text → image through the cascade, run in a
@@ -146,6 +121,8 @@ export interface SampleResult {
   seed: number;
   /** The PNG, base64 (unless `png: false`). */
   png?: string;
+  /** Warnings, e.g. that the prompt was longer than the text encoder reads (what was dropped). */
+  warnings?: string[];
 }
 
 /**
@@ -163,13 +140,13 @@ export const sampleMethod: MethodSpec<SampleParams & { png: boolean }, SampleRes
   {
     name: "sample",
     summary: "Samples an image and waits for it: base64 PNG and its file under the data root.",
-    params: s.object({
-      ...sampleShape,
+    params: s.declared(declaredSampleParams, {
+      ...loadedField,
       png: s.optional(
         s.boolean({ description: "Include the PNG as base64 (default true)." }),
         true,
       ),
-    }),
+    }, { required: ["prompt"] }) as Schema<SampleParams & { png: boolean }>,
     timeoutMs: Infinity,
     handler: async (params, { services }) => {
       const { png, ...rest } = params;
@@ -182,7 +159,13 @@ export const sampleMethod: MethodSpec<SampleParams & { png: boolean }, SampleRes
           { id: job.id, status: done.status },
         );
       }
-      const r = done.result as { file: string; width: number; height: number; seed: number };
+      const r = done.result as {
+        file: string;
+        width: number;
+        height: number;
+        seed: number;
+        warnings?: string[];
+      };
       const url = `/files/${r.file.split("/").map(encodeURIComponent).join("/")}`;
       const out: SampleResult = { id: job.id, ...r, url };
       if (png) {

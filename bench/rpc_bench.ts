@@ -26,15 +26,32 @@
  *
  * @module
  */
-import { startTestServer } from "../tests/rpc_fixtures.ts";
+import {
+  busyMainThreadJob,
+  busyWorkerJob,
+  createRpcApp,
+  ModelHost,
+  servedMethods,
+  sleepJob,
+} from "../rpc/mod.ts";
 import { RpcClient } from "../rpc/client.ts";
 
 const calls = 200;
 const stepMs = Number(Deno.env.get("RPC_BENCH_STEP_MS") ?? 100);
 
 if (Deno.args.includes("--serve")) {
-  const server = await startTestServer();
-  console.log(server.url);
+  // The served methods plus the debug job kinds, on 127.0.0.1 with a temporary data root.
+  const models = new ModelHost({});
+  const served = servedMethods({ models });
+  const rpc = await createRpcApp({
+    methods: served.methods,
+    jobKinds: [...served.jobKinds, sleepJob, busyWorkerJob, busyMainThreadJob],
+    log: () => {},
+    models,
+    dataRoot: await Deno.makeTempDir({ prefix: "rpc-bench-" }),
+  });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, rpc.fetch);
+  console.log(`http://127.0.0.1:${server.addr.port}`);
   // Runs until the parent kills it.
   await new Promise(() => {});
 }

@@ -43,6 +43,7 @@ export {
 } from "./schema.ts";
 export { DataRoot, type ResolveOptions } from "./data_root.ts";
 export { defineJobKind, type JobContext, type JobKind, type ProgressUpdate } from "./job_kind.ts";
+export { busyMainThreadJob, busyWorkerJob, sleepJob } from "./debug_jobs.ts";
 export {
   finishedStatuses,
   type JobProgress,

@@ -5,21 +5,21 @@
  *
  * @module
  */
-import { join } from "node:path";
 import {
+  busyMainThreadJob,
+  busyWorkerJob,
   createRpcApp,
-  defineJobKind,
   defineMethod,
-  type JobKind,
   type MethodSpec,
   ModelHost,
   type RpcApp,
   type RpcAppOptions,
   s,
   servedMethods,
-  workerJobKind,
+  sleepJob,
 } from "../rpc/mod.ts";
-import { spin } from "./rpc_worker_fixture.ts";
+
+export { busyMainThreadJob, busyWorkerJob, sleepJob } from "../rpc/mod.ts";
 
 /** The methods the specification's examples call (`subtract`, `update`, `sum`, …). */
 export const specMethods: MethodSpec[] = [
@@ -58,45 +58,6 @@ export const specMethods: MethodSpec[] = [
     handler: () => ["hello", 5],
   }),
 ];
-
-/** Params of the `debug.sleep` fixture job. */
-export const sleepParams = s.object({
-  steps: s.integer({ minimum: 1, maximum: 10_000 }),
-  stepMs: s.optional(s.integer({ minimum: 0, maximum: 10_000 }), 10),
-  failAt: s.optional(s.integer({ minimum: 1 })),
-  /** Keeps running after cancellation (to test a runner that ignores its signal). */
-  stubborn: s.optional(s.boolean(), false),
-});
-
-/**
- * A resumable job that sleeps `steps` × `stepMs`, reports progress every step, checks its signal
- * every step, keeps a checkpoint (`state.json`) in its folder, resumes from it, and writes
- * `out.txt` when done.
- */
-export const sleepJob: JobKind = defineJobKind({
-  name: "debug.sleep",
-  summary: "Test fixture: sleeps step by step.",
-  params: sleepParams,
-  resumable: true,
-  async run({ steps, stepMs, failAt, stubborn }, ctx) {
-    const state = join(ctx.dir, "state.json");
-    let start = 0;
-    if (ctx.resume) {
-      start = JSON.parse(await Deno.readTextFile(state).catch(() => '{"step":0}')).step;
-    }
-    for (let step = start + 1; step <= steps; step++) {
-      if (!stubborn) ctx.signal.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, stepMs));
-      if (failAt === step) throw new Error(`failing at step ${step} as asked`);
-      await Deno.writeTextFile(state, JSON.stringify({ step }));
-      if (!stubborn || !ctx.signal.aborted) {
-        ctx.progress({ step, total: steps, message: `step ${step}` });
-      }
-    }
-    await Deno.writeTextFile(join(ctx.dir, "out.txt"), `slept ${steps} steps\n`);
-    return { steps, resumedFrom: start, file: `${ctx.relDir}/out.txt` };
-  },
-});
 
 /** A running test server. */
 export interface TestServer {
@@ -172,45 +133,6 @@ export async function postRpc(
   }
   return { status: res.status, text, json };
 }
-
-/** Params of the `debug.busy` fixture job. */
-export const busyParams = s.object({
-  steps: s.integer({ minimum: 1, maximum: 100_000 }),
-  stepMs: s.optional(s.integer({ minimum: 0, maximum: 10_000 }), 20),
-  failAt: s.optional(s.integer({ minimum: 1 })),
-});
-
-/**
- * A resumable job whose synchronous busy loop (`stepMs` of CPU per step, never awaiting) runs in
- * a worker: the stand-in for a training loop.
- */
-export const busyWorkerJob: JobKind = workerJobKind({
-  name: "debug.busy",
-  summary: "Test fixture: busy CPU steps in a worker.",
-  params: busyParams,
-  resumable: true,
-  module: new URL("./rpc_worker_fixture.ts", import.meta.url),
-  graceMs: 5000,
-});
-
-/**
- * The same busy loop on the server's own thread (what not to do): the bench compares it.
- */
-export const busyMainThreadJob: JobKind = defineJobKind({
-  name: "debug.busy_main",
-  summary: "Test fixture: busy CPU steps on the server thread.",
-  params: busyParams,
-  resumable: true,
-  run: async ({ steps, stepMs }, ctx) => {
-    for (let step = 1; step <= steps; step++) {
-      ctx.signal.throwIfAborted();
-      spin(stepMs);
-      ctx.progress({ step, total: steps });
-      await new Promise((r) => setTimeout(r, 0)); // yields as `await tensor.data()` would
-    }
-    return { steps };
-  },
-});
 
 /**
  * Polls `check` until it returns `true`, failing after `timeoutMs` (tests stop by themselves).

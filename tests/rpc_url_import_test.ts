@@ -15,7 +15,7 @@ const job = workerJobKind({
   name: "busy",
   summary: "busy",
   params: s.object({ steps: s.integer(), stepMs: s.integer() }),
-  module: "${base}tests/rpc_worker_fixture.ts",
+  module: "${base}rpc/debug_worker.ts",
 });
 const app = await createRpcApp({ dataRoot: "${scratch}/data", jobKinds: [job] });
 const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);

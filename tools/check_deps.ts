@@ -84,8 +84,6 @@ export const KNOWN: readonly string[] = [
   "superres/deps.ts -> training/cli_options.ts",
   // h33b/h33c: the DreamBooth job's parameters declared once (the RPC schema derived from them).
   "rpc/jobs/train_job.ts -> training/dreambooth_rpc_job.ts",
-  // h33a: the rpc benchmark's debug job kinds move out of tests/ to a public surface.
-  "bench/rpc_bench.ts -> tests/rpc_fixtures.ts",
 ];
 
 /** One import or function the check found wrong. */

@@ -1,10 +1,19 @@
 /**
- * Test fixture of `workerJobKind`: a job module whose loop is entirely synchronous (like a tfjs
- * training loop on wasm), `stepMs` of busy CPU per step, with a checkpoint per step.
+ * The worker module of the `debug.busy` job kind (debug_jobs.ts): a job whose loop is entirely
+ * synchronous (like a tfjs training loop on wasm), `stepMs` of busy CPU per step, with a
+ * checkpoint per step. Loaded by `workerJobKind` in a Worker; tests and benchmarks use it.
+ *
+ * @example
+ * ```ts
+ * import { spin } from "./debug_worker.ts";
+ * const t = performance.now();
+ * spin(5);
+ * console.log(performance.now() - t >= 5); // true
+ * ```
  *
  * @module
  */
-import type { WorkerJobContext } from "../rpc/mod.ts";
+import type { WorkerJobContext } from "./worker_job_kind.ts";
 
 /**
  * Spins `steps` × `stepMs` ms of CPU without ever awaiting; checks the signal every step.

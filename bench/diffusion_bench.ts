@@ -13,7 +13,6 @@ import { createReferenceUnet, initBackend, parseBackendName, tf } from "../backe
 import {
   createCascadeConfig,
   createPreset,
-  DiffusionTrainer,
   paperCascadeConfig,
   type PresetName,
   type T5Config,
@@ -21,6 +20,7 @@ import {
   UNet,
   unetDenoiser,
 } from "../diffusion/mod.ts";
+import { StageTrainer } from "../training/mod.ts";
 
 const STEPS = Number(Deno.env.get("DIFFUSION_BENCH_STEPS") ?? 3);
 const PRESETS = (Deno.env.get("DIFFUSION_BENCH_PRESETS") ?? "tiny,small").split(",").filter(
@@ -103,12 +103,12 @@ for (const name of PRESETS) {
     const text = enc.encodePrompts(cascade.tokenizer, prompts.slice(0, batch));
     const xStart = tf.randomUniform([batch, hiSize, hiSize, 3], -1, 1) as tf.Tensor4D;
     const lowRes = sr ? tf.randomUniform([batch, lowSize, lowSize, 3], -1, 1) as tf.Tensor4D : null;
-    const trainer = new DiffusionTrainer(stage.unet, {
+    const trainer = new StageTrainer(stage.unet, {
       schedule: stage.schedule,
       cropSize: crop,
       learningRate: 1e-4,
     });
-    const trainS = await time(() => trainer.step({ xStart, text, lowRes }));
+    const trainS = await time(() => trainer.trainStep({ xStart, text, lowRes }));
     trainer.dispose();
     // One sampling step = one guided model evaluation (cond + null batched) at batch 1.
     const one = enc.encodePrompts(cascade.tokenizer, prompts.slice(0, 1));

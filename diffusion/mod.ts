@@ -94,13 +94,6 @@ export {
   timeGrid,
 } from "./sampler.ts";
 export {
-  DEFAULT_TRAINER_CONFIG,
-  DiffusionTrainer,
-  type DiffusionTrainerState,
-  type TrainBatch,
-  type TrainerConfig,
-} from "./diffusion_trainer.ts";
-export {
   Cascade,
   type CascadeSampleOptions,
   type CascadeSampleResult,

@@ -18,8 +18,6 @@ export {
   Cascade,
   type CascadeStage,
   createPreset,
-  DiffusionTrainer,
-  type DiffusionTrainerState,
   downsampleImages,
   loadCheckpoint,
   type LossWeighting,
@@ -46,7 +44,7 @@ export {
   type TrainingJob,
   type TrainingSummary,
 } from "../training/training_run.ts";
-export { NonFiniteLossError, type StepResult } from "../training/stage_trainer.ts";
+export { NonFiniteLossError, StageTrainer, type StepResult } from "../training/stage_trainer.ts";
 export {
   loadTrainerState,
   readRunCheckpoint,

@@ -1,8 +1,9 @@
 /**
  * Fine-tuning of one SR stage of a cascade on a subject's image pairs, as a `TrainingJob` for
  * training/'s run machinery (`runTraining`: run folder, atomic checkpoints, resume, loss log and
- * curve, sample grids, time budget, NaN guard). The step is diffusion/'s `DiffusionTrainer` with
- * the noise-conditioning augmentation pinned to one level (`minAugLevel = maxAugLevel = t_aug`),
+ * curve, sample grids, time budget, NaN guard). The step is the shared `StageTrainer` (the one
+ * trainer of pretraining and DreamBooth too) with the noise-conditioning augmentation pinned to one
+ * level (`minAugLevel = maxAugLevel = t_aug`), Adam β2 = 0.999 and no gradient clipping,
  * so the low-res input is α(t_aug)·up(x_low) + σ(t_aug)·ε and the UNet is conditioned on
  * log-SNR(t_aug) at every step.
  *
@@ -10,13 +11,12 @@
  */
 import {
   type Cascade,
-  DiffusionTrainer,
   loadTrainerState,
   type NamedTensor,
-  NonFiniteLossError,
   type RunCheckpoint,
   type SampleGrid,
   saveTrainerState,
+  StageTrainer,
   type StepResult,
   type TextEmbedding,
   tf,
@@ -32,7 +32,7 @@ export interface SrFineTuneJob extends TrainingJob {
   /** The cascade stage index being trained (1 = first SR stage). */
   readonly stage: number;
   /** The trainer (its UNet is the cascade's stage, trained in place). */
-  readonly trainer: DiffusionTrainer;
+  readonly trainer: StageTrainer;
   /** Frees the trainer and the text condition (not the cascade, not the pairs). */
   dispose(): void;
   /** Frees the trainer and the text condition (`using`). */
@@ -96,9 +96,11 @@ export function createSrFineTuneJob(
   }
   const crop = Math.min(c.cropSize[String(i)] ?? 0, stage.imageSize);
   const cropSize = crop === stage.imageSize ? 0 : crop;
-  const trainer = new DiffusionTrainer(stage.unet, {
+  const trainer = new StageTrainer(stage.unet, {
     schedule: stage.schedule,
     learningRate: c.learningRate,
+    beta2: 0.999,
+    gradClip: 0,
     weighting: c.weighting,
     condDropout: c.condDropout,
     minAugLevel: c.augLevel, // a fixed t_aug: U[t_aug, t_aug]
@@ -118,10 +120,10 @@ export function createSrFineTuneJob(
     stage: i,
     trainer,
     get step() {
-      return trainer.steps;
+      return trainer.step;
     },
     trainStep(): Promise<StepResult> {
-      const stepNo = trainer.steps + 1;
+      const stepNo = trainer.step + 1;
       // Step n takes examples (n − 1)·B … n·B − 1 of the cycled image list: a function of the step.
       const idx = Array.from({ length: b }, (_, k) => ((stepNo - 1) * b + k) % n);
       const [xStart, lowRes] = tf.tidy(() => [
@@ -129,11 +131,7 @@ export function createSrFineTuneJob(
         tf.gather(pairs.low, idx) as tf.Tensor4D,
       ]);
       try {
-        const loss = trainer.step({ xStart, lowRes, text });
-        if (!Number.isFinite(loss)) throw new NonFiniteLossError(stepNo, loss, NaN);
-        // DiffusionTrainer does not measure the gradient norm: NaN (printed "grad —", null in
-        // loss.jsonl), not a 0 that reads like a vanished gradient.
-        return Promise.resolve({ loss, gradNorm: NaN, step: trainer.steps });
+        return Promise.resolve(trainer.trainStep({ xStart, lowRes, text }));
       } catch (e) {
         return Promise.reject(e);
       } finally {
@@ -184,7 +182,7 @@ export function createSrFineTuneJob(
         const grid: SampleGrid = { images: [], labels: [], columns: 3 };
         for (let j = 0; j < k; j++) {
           grid.images.push(ups[j], out[j], truths[j]);
-          grid.labels!.push("input", `t_aug ${sampleAug} (step ${trainer.steps})`, "truth");
+          grid.labels!.push("input", `t_aug ${sampleAug} (step ${trainer.step})`, "truth");
         }
         return grid;
       } finally {

@@ -6,7 +6,6 @@ import assert from "assert";
 import { initBackend, tf } from "../backend/mod.ts";
 import {
   createCascadeConfig,
-  DiffusionTrainer,
   presetConfig,
   sampleImages,
   T5Encoder,
@@ -14,6 +13,7 @@ import {
   unetDenoiser,
   WordTokenizer,
 } from "../diffusion/mod.ts";
+import { StageTrainer } from "../training/mod.ts";
 import { psnr, testImage } from "./_diffusion_fixtures.ts";
 
 const report = await initBackend({ quiet: true });
@@ -34,14 +34,16 @@ async function overfitBase(captions: string[], steps: number) {
   const text = enc.encodePrompts(tokenizer, captions);
   const t0 = performance.now();
   {
-    using trainer = new DiffusionTrainer(unet, {
+    using trainer = new StageTrainer(unet, {
       schedule: base.schedule,
+      beta2: 0.999,
+      gradClip: 0,
       learningRate: 5e-3,
       weighting: "x",
       condDropout: 0,
       seed: 3,
     });
-    for (let i = 0; i < steps; i++) trainer.step({ xStart: images, text });
+    for (let i = 0; i < steps; i++) trainer.trainStep({ xStart: images, text });
   }
   const trainS = (performance.now() - t0) / 1000;
   // psnrs[k][j]: caption k's sample against image j.
@@ -100,8 +102,10 @@ Deno.test("overfit: a tiny SR model learns a 4× upsampling (8 → 32) of one im
   const steps = 100;
   const t0 = performance.now();
   {
-    using trainer = new DiffusionTrainer(unet, {
+    using trainer = new StageTrainer(unet, {
       schedule: sr.schedule,
+      beta2: 0.999,
+      gradClip: 0,
       learningRate: 5e-3,
       weighting: "x",
       condDropout: 0,
@@ -109,7 +113,7 @@ Deno.test("overfit: a tiny SR model learns a 4× upsampling (8 → 32) of one im
       cropSize: 16,
       seed: 5,
     });
-    for (let i = 0; i < steps; i++) trainer.step({ xStart: hi, lowRes: lo });
+    for (let i = 0; i < steps; i++) trainer.trainStep({ xStart: hi, lowRes: lo });
   }
   const trainS = (performance.now() - t0) / 1000;
   // Sampling conditions on the nearest-upsampled low-res image without augmentation (t_aug = 0).

@@ -84,7 +84,7 @@ export async function readRunCheckpoint(
   return { tensors, state: JSON.parse(state), metadata: rest };
 }
 
-/** A trainer's resumable state (a `StageTrainer`'s or a `DiffusionTrainer`'s). */
+/** A trainer's resumable state (a `StageTrainer`'s). */
 export interface TrainerState {
   /** Steps taken. */
   step: number;

@@ -47,7 +47,13 @@ export interface StageTrainerConfig {
   readonly gamma: number;
   /** Probability that an example's text is replaced by the null condition (classifier-free guidance). Default 0.1. */
   readonly condDropout: number;
-  /** SR only: t_aug ~ U[0, maxAugLevel] (noise-conditioning augmentation; sampling uses a fixed level). Default 0.5. */
+  /**
+   * SR only: lower end of the t_aug range, t_aug ~ U[minAugLevel, maxAugLevel] (SR fine-tuning
+   * pins both to one level). Default 0 (optional, so that run configs written before it still match
+   * on resume).
+   */
+  readonly minAugLevel?: number;
+  /** SR only: upper end of the t_aug range (noise-conditioning augmentation; sampling uses a fixed level). Default 0.5. */
   readonly maxAugLevel: number;
   /** SR only: side of a random square crop of the high-res image and its upsampled low-res input (0 = none). Default 0. */
   readonly cropSize: number;
@@ -66,6 +72,7 @@ export const DEFAULT_STAGE_TRAINER_CONFIG: Omit<StageTrainerConfig, "schedule"> 
   weighting: "minSnr" as LossWeighting,
   gamma: 5,
   condDropout: 0.1,
+  minAugLevel: 0,
   maxAugLevel: 0.5,
   cropSize: 0,
   gradClip: 1,
@@ -223,6 +230,7 @@ export class StageTrainer {
     check("gamma", c.gamma, 0, 1e6);
     check("condDropout", c.condDropout, 0, 1);
     check("maxAugLevel", c.maxAugLevel, 0, 1);
+    check("minAugLevel", c.minAugLevel ?? 0, 0, c.maxAugLevel);
     check("gradClip", c.gradClip, 0, 1e9);
     for (const k of ["cropSize", "seed"] as const) {
       if (!Number.isInteger(c[k]) || (k !== "seed" && c[k] < 0)) {
@@ -395,13 +403,17 @@ export class StageTrainer {
     let aug: { lambdas: Float32Array; alphas: Float32Array; sigmas: Float32Array } | null = null;
     let augNoise: Float32Array | null = null;
     if (sr) {
+      const minAug = c.minAugLevel ?? 0;
       aug = {
         lambdas: new Float32Array(b),
         alphas: new Float32Array(b),
         sigmas: new Float32Array(b),
       };
       for (let i = 0; i < b; i++) {
-        const at = scheduleAt(c.schedule, rng.uniform() * c.maxAugLevel);
+        const at = scheduleAt(
+          c.schedule,
+          minAug + rng.uniform() * (c.maxAugLevel - minAug),
+        );
         aug.lambdas[i] = at.logSnr;
         aug.alphas[i] = at.alpha;
         aug.sigmas[i] = at.sigma;

@@ -187,6 +187,13 @@ Deno.test("StageTrainer: SR steps with crops and t_aug; bad options name the val
   const lo = tf.randomUniform([2, 2, 2, 3], -1, 1, "float32", 5) as tf.Tensor4D;
   assert.ok(Number.isFinite(tr.trainStep({ xStart: hi, lowRes: lo }).loss));
   assert.throws(() => tr.trainStep({ xStart: hi }), /needs 'lowRes'/);
+  // A pinned t_aug (SR fine-tuning: minAugLevel = maxAugLevel) trains like any other level.
+  using pinned = new StageTrainer(net, {
+    schedule: DEFAULT_SCHEDULE,
+    minAugLevel: 1e-5,
+    maxAugLevel: 1e-5,
+  });
+  assert.ok(Number.isFinite(pinned.trainStep({ xStart: hi, lowRes: lo }).loss));
   hi.dispose(), lo.dispose();
   assert.throws(
     () => new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, learningRate: -1 }),
@@ -199,6 +206,10 @@ Deno.test("StageTrainer: SR steps with crops and t_aug; bad options name the val
   assert.throws(
     () => new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, cropSize: 16 }),
     /'cropSize' \(16\) is larger/,
+  );
+  assert.throws(
+    () => new StageTrainer(net, { schedule: DEFAULT_SCHEDULE, minAugLevel: 0.6, maxAugLevel: 0.5 }),
+    /'minAugLevel' must be a number in \[0, 0.5\]: current value is 0.6/,
   );
   assert.throws(
     () => tr.setState({ step: -1, optimizer: { iterations: 0, moments: {} } }),

@@ -39,6 +39,8 @@ export interface NumberParam extends ParamCommon<number> {
   exclusiveMin?: number;
   /** Largest value allowed (inclusive). */
   max?: number;
+  /** Values must be less than this. */
+  exclusiveMax?: number;
 }
 
 /** A string, with optional length limits and pattern. */
@@ -198,6 +200,7 @@ export function describeParam(spec: Param): string {
         spec.min !== undefined ? `≥ ${spec.min}` : "",
         spec.exclusiveMin !== undefined ? `> ${spec.exclusiveMin}` : "",
         spec.max !== undefined ? `≤ ${spec.max}` : "",
+        spec.exclusiveMax !== undefined ? `< ${spec.exclusiveMax}` : "",
       ].filter((x) => x !== "").join(" and ");
       const kind = spec.type === "integer" ? "an integer" : "a finite number";
       return range === "" ? kind : `${kind} ${range}`;
@@ -255,6 +258,7 @@ export function paramProblem(
         return bad();
       }
       if (spec.max !== undefined && value > spec.max) return bad();
+      if (spec.exclusiveMax !== undefined && value >= spec.exclusiveMax) return bad();
       return undefined;
     }
     case "boolean":
@@ -421,6 +425,7 @@ export function paramJsonSchema(spec: Param): { [key: string]: unknown } {
         out.exclusiveMinimum = spec.exclusiveMin;
       }
       if (spec.max !== undefined) out.maximum = spec.max;
+      if (spec.exclusiveMax !== undefined) out.exclusiveMaximum = spec.exclusiveMax;
       break;
     case "boolean":
       out.type = "boolean";

@@ -143,6 +143,18 @@ Deno.test("paramProblem: every kind", () => {
   );
 });
 
+Deno.test("paramProblem: open intervals", () => {
+  const decay = { type: "number", exclusiveMin: 0, exclusiveMax: 1, help: "" } as const;
+  assert.equal(paramProblem(decay, 0.5), undefined);
+  assert.equal(paramProblem(decay, 1), "must be a finite number > 0 and < 1: current value is 1");
+  assert.deepEqual(paramJsonSchema(decay), {
+    type: "number",
+    exclusiveMinimum: 0,
+    exclusiveMaximum: 1,
+    description: "",
+  });
+});
+
 Deno.test("paramJsonSchema: bounds, enum, default, description", () => {
   assert.deepEqual(paramJsonSchema(params.specs.learningRate), {
     type: "number",

@@ -121,11 +121,11 @@ const dreamboothSpecs = {
   },
   checkpointEverySteps: {
     type: "integer",
-    min: 1,
+    min: 0,
     max: 1_000_000,
     default: 50,
     option: "checkpoint-every",
-    help: "checkpoint every N steps",
+    help: "checkpoint every N steps (0 = at the end, or by time, only)",
   },
   sampleEverySteps: {
     type: "integer",

@@ -2,24 +2,15 @@
  * `deno task pretrain`: pretrains one stage of the default cascade on the EmojiScenes world,
  * resumably (see {@link runTraining}).
  *
- * ```sh
- * deno task pretrain --stage base|sr1|sr2 [--steps N] [--batch B] [--lr X] [--resume] [--run DIR]
- *   [--backend NAME] [--time-budget-min M] [--preset small|tiny] [--base-run DIR|FILE] [--crop N]
- *   [--init-from FILE] [--object-scale MIN,MAX] [--object-weight K]
- *   [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
- * ```
+ * The options, their defaults and bounds are declared once in `pretrain_params.ts`; `--help`
+ * prints them.
  *
  * @module
  */
 import { join } from "node:path";
-import {
-  backendOption,
-  numberOption,
-  runLegacyCli,
-  runStoppable,
-  UsageError,
-} from "./cli_options.ts";
-import { initBackend, presetConfig, type PresetName } from "./deps.ts";
+import { backendOption, backendParam, runCli, runStoppable, UsageError } from "./cli_options.ts";
+import { declareParams, initBackend, presetConfig } from "./deps.ts";
+import { pretrainParams } from "./pretrain_params.ts";
 import {
   createPretrainConfig,
   createPretrainJob,
@@ -42,45 +33,13 @@ export const DEFAULT_PRETRAIN_CROP: Readonly<Record<PretrainStage, number>> = Ob
   sr2: 128,
 });
 
-const USAGE = `Usage: deno task pretrain --stage base|sr1|sr2 [options]
+const params = declareParams("pretrain", { ...pretrainParams.specs, backend: backendParam });
 
-Pretrains one stage of the default cascade on the EmojiScenes world. The text encoder is trained
+const SUMMARY =
+  `Pretrains one stage of the default cascade on the EmojiScenes world. The text encoder is trained
 with the base stage and frozen afterwards: the SR stages copy it from the base run's checkpoint.
 Run the stages in order (base, then sr1, then sr2). Repeating the same command with --resume
-continues where the last run stopped.
-
-Options:
-  --stage NAME              base, sr1 or sr2 (required)
-  --steps N                 train until step N in all (default base ${DEFAULT_PRETRAIN_STEPS.base}, sr1 ${DEFAULT_PRETRAIN_STEPS.sr1}, sr2 ${DEFAULT_PRETRAIN_STEPS.sr2})
-  --batch B                 examples per step (default 16 base, 8 SR)
-  --lr X                    Adam learning rate (default 5e-4)
-  --resume                  continue the run in --run from its checkpoint (none: start fresh)
-  --run DIR                 run folder (default runs/pretrain/<stage>)
-  --preset NAME             cascade preset: small (default) or tiny
-  --base-run DIR|FILE       SR stages: the base run folder, or an exported cascade .safetensors, whose
-                            text encoder the stage uses, frozen (default runs/pretrain/base)
-  --crop N                  SR stages: random crop side, 0 = none (default sr1 ${DEFAULT_PRETRAIN_CROP.sr1}, sr2 ${DEFAULT_PRETRAIN_CROP.sr2})
-  --init-from FILE          start a fresh run from an exported cascade (e.g. models/default/cascade.safetensors);
-                            SR stages take only their UNet from it and keep the --base-run's text encoder
-  --object-scale MIN,MAX    object size range in the training scenes, as a fraction of the image side
-                            (default: the world's, 0.4,0.62; larger objects give a 32² base more pixels per shape)
-  --object-weight K         loss weight of the object's pixels against the background's (default 1:
-                            the plain loss; K > 1 spends more of the gradient on the objects)
-  --ema-decay D             keep an exponential moving average of the weights with decay D in (0, 1)
-                            (e.g. 0.999: about the last 1,000 steps), which the export ships; the
-                            sample grids show the raw weights (default: none)
-  --data-seed N             EmojiScenes stream seed, an integer below 2^24 (default 1048576 + stage index);
-                            give a run that continues another one (--init-from) fresh scenes
-  --time-budget-min M       stop cleanly, with a checkpoint, before M minutes
-  --checkpoint-every N      checkpoint every N steps (default 250)
-  --checkpoint-minutes M    and at least every M minutes (default 10)
-  --sample-every N          sample grid + loss curve every N steps (default 250)
-  --log-every N             progress line every N steps (default 10)
-  --backend NAME            auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
-  --help                    show this help`;
-
-const num = (name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}) =>
-  numberOption("pretrain", name, v, { integer: opts.int, min: opts.min ?? 0 });
+continues where the last run stopped.`;
 
 /**
  * Runs the command line.
@@ -99,99 +58,42 @@ export async function main(
   args: string[],
   options: { signal?: AbortSignal } = {},
 ): Promise<number> {
-  return await runLegacyCli(args, {
-    usage: USAGE,
-    options: {
-      stage: { type: "string" },
-      steps: { type: "string" },
-      batch: { type: "string" },
-      lr: { type: "string" },
-      resume: { type: "boolean" },
-      run: { type: "string" },
-      preset: { type: "string" },
-      "base-run": { type: "string" },
-      "init-from": { type: "string" },
-      "object-scale": { type: "string" },
-      crop: { type: "string" },
-      "object-weight": { type: "string" },
-      "data-seed": { type: "string" },
-      "ema-decay": { type: "string" },
-      "time-budget-min": { type: "string" },
-      "checkpoint-every": { type: "string" },
-      "checkpoint-minutes": { type: "string" },
-      "sample-every": { type: "string" },
-      "log-every": { type: "string" },
-      backend: { type: "string" },
-    },
+  return await runCli(args, {
+    params,
+    usage: "deno task pretrain --stage base|sr1|sr2 [options]",
+    summary: SUMMARY,
   }, async (values) => {
-    const stage = values.stage as PretrainStage;
-    if (!PRETRAIN_STAGES.includes(stage)) {
+    const stage = values.stage;
+    if (stage === undefined) {
       throw new UsageError(
         `Cannot pretrain as '--stage' must be one of ${
           PRETRAIN_STAGES.join(", ")
-        }: current value is ${JSON.stringify(values.stage)}`,
+        }: current value is undefined`,
       );
     }
-    const preset = (values.preset ?? "small") as PresetName;
-    if (preset !== "small" && preset !== "tiny") {
-      throw new UsageError(
-        `Cannot pretrain as '--preset' must be small or tiny: current value is ${
-          JSON.stringify(preset)
-        }`,
-      );
-    }
+    const preset = values.preset;
     const prefer = backendOption(values.backend);
-    const steps = num("steps", values.steps, { int: true, min: 1 }) ??
-      DEFAULT_PRETRAIN_STEPS[stage];
-    const batchSize = num("batch", values.batch, { int: true, min: 1 });
-    const lr = num("lr", values.lr);
-    if (lr !== undefined && lr <= 0) {
-      throw new UsageError(`Cannot pretrain as '--lr' must be > 0: current value is ${values.lr}`);
-    }
-    const crop = num("crop", values.crop, { int: true }) ?? DEFAULT_PRETRAIN_CROP[stage];
-    const budget = num("time-budget-min", values["time-budget-min"]);
-    if (budget !== undefined && budget <= 0) {
-      throw new UsageError(`Cannot pretrain as '--time-budget-min' must be > 0`);
-    }
+    const steps = values.steps ?? DEFAULT_PRETRAIN_STEPS[stage];
+    const { batchSize, emaDecay, dataSeed, objectWeight } = values;
+    const lr = values.learningRate;
+    const crop = values.crop ?? DEFAULT_PRETRAIN_CROP[stage];
     let objectScale: [number, number] | undefined;
-    if (values["object-scale"] !== undefined) {
-      const parts = values["object-scale"].split(",").map((v) => Number(v.trim()));
+    if (values.objectScale !== undefined) {
+      const parts = values.objectScale.split(",").map((v) => Number(v.trim()));
       if (
         parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] > 0) ||
         !(parts[1] <= 1) || !(parts[0] <= parts[1])
       ) {
         throw new UsageError(
           `Cannot pretrain as '--object-scale' must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1: current value is ${
-            JSON.stringify(values["object-scale"])
+            JSON.stringify(values.objectScale)
           }`,
         );
       }
       objectScale = [parts[0], parts[1]];
     }
-    const objectWeight = num("object-weight", values["object-weight"]);
-    if (objectWeight !== undefined && !(objectWeight > 0)) {
-      throw new UsageError(
-        `Cannot pretrain as '--object-weight' must be > 0: current value is ${
-          values["object-weight"]
-        }`,
-      );
-    }
-    const dataSeed = num("data-seed", values["data-seed"], { int: true });
-    if (dataSeed !== undefined && dataSeed >= 2 ** 24) {
-      throw new UsageError(
-        `Cannot pretrain as '--data-seed' must be below 2^24 = 16777216 (eval/ owns the seeds above): current value is ${dataSeed}`,
-      );
-    }
-    const emaDecay = num("ema-decay", values["ema-decay"]);
-    if (emaDecay !== undefined && !(emaDecay > 0 && emaDecay < 1)) {
-      throw new UsageError(
-        `Cannot pretrain as '--ema-decay' must be in (0, 1): current value is ${
-          values["ema-decay"]
-        }`,
-      );
-    }
-    const runDir = values.run ?? join("runs", "pretrain", stage);
-    const baseRun = values["base-run"] ?? join("runs", "pretrain", "base");
+    const runDir = values.runDir ?? join("runs", "pretrain", stage);
+    const baseRun = values.baseRun ?? join("runs", "pretrain", "base");
     const cascade = presetConfig(preset);
     const config = createPretrainConfig({
       cascade,
@@ -203,7 +105,7 @@ export async function main(
         : baseRun.endsWith(".safetensors")
         ? baseRun
         : join(baseRun, "checkpoint.safetensors"),
-      ...(values["init-from"] !== undefined ? { initFrom: values["init-from"] } : {}),
+      ...(values.initFrom !== undefined ? { initFrom: values.initFrom } : {}),
       ...(objectScale ? { objectScale } : {}),
       ...(objectWeight !== undefined ? { objectWeight } : {}),
       ...(dataSeed !== undefined ? { dataSeed } : {}),
@@ -232,14 +134,13 @@ export async function main(
         totalSteps: steps,
         config,
         args,
-        resume: values.resume ?? false,
-        checkpointEverySteps: num("checkpoint-every", values["checkpoint-every"], { int: true }) ??
-          250,
-        checkpointEveryMinutes: num("checkpoint-minutes", values["checkpoint-minutes"]) ?? 10,
-        sampleEverySteps: num("sample-every", values["sample-every"], { int: true }) ?? 250,
+        resume: values.resume,
+        checkpointEverySteps: values.checkpointEverySteps,
+        checkpointEveryMinutes: values.checkpointEveryMinutes,
+        sampleEverySteps: values.sampleEverySteps,
         sampleAtStart: stage === "base", // an untrained SR stage draws noise: not worth minutes
-        logEverySteps: num("log-every", values["log-every"], { int: true, min: 1 }) ?? 10,
-        timeBudgetMinutes: budget ?? Infinity,
+        logEverySteps: values.logEverySteps,
+        timeBudgetMinutes: values.timeBudgetMinutes ?? Infinity,
         title: `pretraining loss, stage ${stage} (${preset})`,
         signal,
       }));

@@ -24,11 +24,11 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
   assert.match(r.text, /'--stage' must be one of base, sr1, sr2: current value is undefined/);
   r = await capture(() => main(["--stage", "base", "--lr=-1"]));
   assert.equal(r.code, 2);
-  assert.match(r.text, /'--lr' must be a finite number ≥ 0: current value is "-1"/);
+  assert.match(r.text, /'--lr' must be a finite number > 0 and ≤ 10: current value is "-1"/);
   r = await capture(() => main(["--stage", "base", "--steps", "1.5"]));
   assert.match(r.text, /'--steps' must be an integer ≥ 1/);
   r = await capture(() => main(["--stage", "base", "--preset", "paper"]));
-  assert.match(r.text, /'--preset' must be small or tiny/);
+  assert.match(r.text, /'--preset' must be one of small, tiny/);
   r = await capture(() => main(["--stage", "base", "--bogus"]));
   assert.equal(r.code, 2);
   for (const bad of ["0.8,0.5", "0.5", "a,b", "0,0.5", "0.5,1.5"]) {
@@ -38,7 +38,10 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
   }
   r = await capture(() => main(["--stage", "base", "--object-weight", "0"]));
   assert.equal(r.code, 2);
-  assert.match(r.text, /'--object-weight' must be > 0: current value is 0/);
+  assert.match(
+    r.text,
+    /'--object-weight' must be a finite number > 0 and ≤ 1000: current value is "0"/,
+  );
   r = await capture(() => main(["--stage", "base", "--object-weight", "x"]));
   assert.equal(r.code, 2);
   assert.match(r.text, /'--object-weight' must be a finite number/);
@@ -47,7 +50,7 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
     assert.equal(r.code, 2, bad);
     assert.match(
       r.text,
-      new RegExp(`'--ema-decay' must be in \\(0, 1\\): current value is ${bad}`),
+      new RegExp(`'--ema-decay' must be a finite number > 0 and < 1: current value is "${bad}"`),
     );
   }
   r = await capture(() => main(["--help"]));
@@ -58,7 +61,7 @@ Deno.test("pretrain CLI: help, and usage errors before any compute", async () =>
   assert.equal(r.code, 2);
   assert.match(
     r.text,
-    /'--data-seed' must be below 2\^24 = 16777216 .*: current value is 16777216/,
+    /'--data-seed' must be an integer ≥ 0 and ≤ 16777215: current value is "16777216"/,
   );
   r = await capture(() => main(["--stage", "base", "--data-seed", "1.5"]));
   assert.equal(r.code, 2);

@@ -173,6 +173,8 @@ export class DDPMScheduler {
   readonly config: DDPMSchedulerConfig;
   /** ᾱ_t for t = 0 … T − 1 (float32, as diffusers holds them). */
   readonly alphasCumprod: Float32Array;
+  /** The config as given (diffusers names, overrides applied), to rebuild with other overrides. */
+  readonly json: Readonly<Record<string, unknown>>;
 
   /**
    * @param json A parsed `scheduler_config.json` (diffusers names); missing fields take
@@ -182,6 +184,7 @@ export class DDPMScheduler {
    */
   constructor(json: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
     const j = { ...json, ...overrides };
+    this.json = Object.freeze(j);
     const cls = j._class_name ?? "DDPMScheduler";
     if (cls !== "DDPMScheduler") {
       refuseField("DDPM", "_class_name", cls, `must be "DDPMScheduler"`);

@@ -7,11 +7,15 @@
  */
 export { groupNorm, initBackend, tf, upsampleNearest } from "../backend/mod.ts";
 export {
+  backendOption,
+  backendParam,
   dynamicThreshold,
   type NamedTensor,
   readSafetensors,
   t5ConfigFromHf,
   T5Encoder,
+  tensorToImages,
   type TextEmbedding,
+  writePng,
 } from "../diffusion/mod.ts";
 export { encodeFixedLength, SentencePieceProcessor } from "../tokenizer/mod.ts";

@@ -162,6 +162,11 @@ export async function loadIFStage(
   dir: string,
   options: { variant?: string; maxLength?: number } = {},
 ): Promise<IFStage> {
+  if (!(await exists(`${dir}/model_index.json`))) {
+    throw new RangeError(
+      `Cannot load '${dir}' as it has no model_index.json (not a diffusers pipeline folder)`,
+    );
+  }
   const modelIndex = await readJsonFile(`${dir}/model_index.json`);
   const cls = modelIndex._class_name;
   const known = [

@@ -57,7 +57,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   superres: ["diffusion", "backend", "tokenizer", "data", "params"],
   eval: ["diffusion", "backend", "tokenizer", "data", "params"],
   // DeepFloyd IF in diffusers' folder layout, on diffusion/'s T5 encoder and safetensors.
-  deepfloyd: ["diffusion", "backend", "tokenizer"],
+  deepfloyd: ["diffusion", "backend", "tokenizer", "params"],
   rpc: ["*"],
   // The root mod.ts re-exports the public API.
   ".": ["*"],

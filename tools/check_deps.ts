@@ -53,9 +53,23 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   params: [],
   diffusion: ["backend", "tokenizer", "params"],
   data: ["params"],
-  training: ["diffusion", "backend", "tokenizer", "data", "params"],
-  superres: ["diffusion", "backend", "tokenizer", "data", "params"],
+  // The run machinery (run loop, checkpoints, loss curve, weight average, export) and the one
+  // trainer, shared by training/ and superres/ (issue 33).
+  trainer: ["diffusion", "backend", "tokenizer", "data", "params"],
+  training: ["trainer", "diffusion", "backend", "tokenizer", "data", "params"],
+  superres: ["trainer", "diffusion", "backend", "tokenizer", "data", "params"],
   eval: ["diffusion", "backend", "tokenizer", "data", "params"],
+  // The DreamBooth pipeline: the base stage (training/), then the SR stages (superres/).
+  dreambooth: [
+    "training",
+    "superres",
+    "trainer",
+    "diffusion",
+    "backend",
+    "tokenizer",
+    "data",
+    "params",
+  ],
   // DeepFloyd IF in diffusers' folder layout, on diffusion/'s T5 encoder and safetensors.
   deepfloyd: ["diffusion", "backend", "tokenizer", "params"],
   rpc: ["*"],

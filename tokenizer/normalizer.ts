@@ -19,6 +19,16 @@ export interface NormalizerOptions {
   userDefinedSymbols?: readonly string[];
 }
 
+/** The length of `out[0, o)` without its trailing spaces (escaped as U+2581 or plain). */
+function trimTrailingSpace(out: Uint8Array, o: number, escaped: boolean): number {
+  if (escaped) {
+    while (o >= 3 && out[o - 3] === 0xe2 && out[o - 2] === 0x96 && out[o - 1] === 0x81) o -= 3;
+  } else {
+    while (o >= 1 && out[o - 1] === SPACE) o--;
+  }
+  return o;
+}
+
 /**
  * Normalises text with a model's `NormalizerSpec`: the precompiled charsmap (a darts-clone
  * double-array trie whose values point into a blob of NUL-terminated replacement strings; the
@@ -240,14 +250,7 @@ export class Normalizer {
       if (!removeExtra) isPrevSpace = false;
     }
 
-    // Ignores trailing space.
-    if (removeExtra) {
-      if (escape) {
-        while (o >= 3 && out[o - 3] === 0xe2 && out[o - 2] === 0x96 && out[o - 1] === 0x81) o -= 3;
-      } else {
-        while (o >= 1 && out[o - 1] === SPACE) o--;
-      }
-    }
+    if (removeExtra) o = trimTrailingSpace(out, o, escape);
     if (this.#suffix && spec.addDummyPrefix) {
       if (o + 4 > out.length) out = this.#ensure(o + 4);
       addWs();

@@ -51,6 +51,20 @@ interface SegmentModel {
   encode(norm: Uint8Array, size: number, out: Segments): void;
 }
 
+/** The segmentation model of the trainer spec's model type (Unigram when it names none). */
+function createSegmentModel(vocab: Vocab, ts: TrainerSpec): SegmentModel {
+  switch (ts.modelType) {
+    case ModelType.BPE:
+      return new BpeModel(vocab);
+    case ModelType.WORD:
+      return new WordModel(vocab, ts.treatWhitespaceAsSuffix, ts.allowWhitespaceOnlyPieces);
+    case ModelType.CHAR:
+      return new CharModel(vocab);
+    default:
+      return new UnigramModel(vocab);
+  }
+}
+
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
@@ -227,23 +241,7 @@ export class SentencePieceProcessor {
       model.denormalizerSpec && model.denormalizerSpec.precompiledCharsmap.length > 0
         ? buildNormalizer(model.denormalizerSpec)
         : null;
-    switch (ts.modelType) {
-      case ModelType.BPE:
-        this.#seg = new BpeModel(this.#vocab);
-        break;
-      case ModelType.WORD:
-        this.#seg = new WordModel(
-          this.#vocab,
-          ts.treatWhitespaceAsSuffix,
-          ts.allowWhitespaceOnlyPieces,
-        );
-        break;
-      case ModelType.CHAR:
-        this.#seg = new CharModel(this.#vocab);
-        break;
-      default:
-        this.#seg = new UnigramModel(this.#vocab);
-    }
+    this.#seg = createSegmentModel(this.#vocab, ts);
     const special = (piece: string, type: number) => {
       const id = this.pieceToId(piece);
       return this.#types[id] === type ? id : -1;

@@ -13,7 +13,7 @@ Deno.test("train-sr CLI: --help is 0, bad usage is 2 and names the option", asyn
     assert.equal(await main(["--steps", "x"]), 2);
     assert.match(
       errors.pop()!,
-      /Cannot fine-tune as '--steps' must be a finite number: current value is "x"/,
+      /Cannot fine-tune as '--steps' must be an integer ≥ 1 and ≤ 10000000: current value is "x"/,
     );
     assert.equal(await main(["--nope"]), 2);
   } finally {

@@ -52,10 +52,5 @@ export {
   saveTrainerState,
 } from "../training/run_checkpoint.ts";
 export { exportCascade } from "../training/export_cascade.ts";
-export {
-  backendOption,
-  numberOption,
-  runCli,
-  runStoppable,
-  UsageError,
-} from "../training/cli_options.ts";
+export { backendOption, backendParam, runStoppable, UsageError } from "../training/cli_options.ts";
+export { declareParams, runCli } from "../params/mod.ts";

@@ -47,3 +47,4 @@ export {
   type SrProgress,
 } from "./fine_tune_super_res.ts";
 export { dreamboothSuperRes, type DreamBoothSuperResContext } from "./dreambooth_super_res.ts";
+export { type SuperResFields, superResParams } from "./superres_params.ts";

@@ -7,38 +7,14 @@
  */
 import { join } from "node:path";
 import { initBackend, parseBackendName } from "../../backend/mod.ts";
-import { fineTuneSuperRes } from "../../superres/mod.ts";
+import { fineTuneSuperRes, type SuperResFields } from "../../superres/mod.ts";
 import type { WorkerJobContext } from "../worker_job_kind.ts";
 
 /** The params the adapter receives (path params already absolute). */
-export interface SuperResJobParams {
+export type SuperResJobParams = SuperResFields & {
   /** A fresh preset instead of `model`. */
   preset?: "tiny" | "small";
-  /** A cascade checkpoint, or a folder holding cascade.safetensors / model.safetensors. */
-  model?: string;
-  /** Subject image folder (default: the built-in dog). */
-  subject?: string;
-  /** One SR stage (1 or 2). */
-  stage?: number;
-  /** Every SR stage. */
-  allStages?: boolean;
-  /** Steps per stage. */
-  steps?: number;
-  /** Learning rate. */
-  learningRate?: number;
-  /** Batch size. */
-  batchSize?: number;
-  /** t_aug. */
-  augLevel?: number;
-  /** Identifier of the prompt. */
-  identifier?: string;
-  /** Class noun of the prompt. */
-  classNoun?: string;
-  /** Seed. */
-  seed?: number;
-  /** Sampler steps of the sample grid (0: none). */
-  sampleSteps?: number;
-}
+};
 
 async function cascadeFile(path: string): Promise<string> {
   const stat = await Deno.stat(path);

@@ -4,49 +4,16 @@ import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
 import type { SuperResJobParams } from "../jobs/superres_job.ts";
 import { inModelFolder } from "./_model_folder_kind.ts";
+// The declaration alone (no tfjs in the server thread).
+import { superResParams as declaredSuperResParams } from "../../superres/superres_params.ts";
 
 /** The validated params of `superres.start` (paths relative to the data root). */
 export type SuperResParams = SuperResJobParams;
 
 /** The params of `superres.start`. */
-export const superResParams: Schema<SuperResParams> = s.object({
+export const superResParams: Schema<SuperResParams> = s.declared(declaredSuperResParams, {
   preset: s.optional(s.enum(["tiny", "small"] as const, {
     description: "A fresh preset cascade instead of `model` (default tiny when neither is given).",
-  })),
-  model: s.optional(s.string({
-    minLength: 1,
-    maxLength: 4096,
-    description: "Cascade relative to the data root: a .safetensors file, or a folder holding " +
-      "cascade.safetensors or model.safetensors (e.g. a train job's models/<id>).",
-  })),
-  subject: s.optional(s.string({
-    minLength: 1,
-    maxLength: 4096,
-    description: "Subject image folder relative to the data root (default: the built-in dog).",
-  })),
-  stage: s.optional(
-    s.integer({ minimum: 1, maximum: 2, description: "One SR stage (default 1)." }),
-  ),
-  allStages: s.optional(s.boolean({ description: "Fine-tune every SR stage." })),
-  steps: s.optional(s.integer({ minimum: 1, maximum: 1_000_000, description: "Default 60." })),
-  learningRate: s.optional(s.number({
-    exclusiveMinimum: 0,
-    maximum: 1,
-    description: "Default 2e-4.",
-  })),
-  batchSize: s.optional(s.integer({ minimum: 1, maximum: 256, description: "Default 4." })),
-  augLevel: s.optional(s.number({
-    minimum: 0,
-    maximum: 1,
-    description: "Noise-conditioning augmentation level t_aug (default 1e-5).",
-  })),
-  identifier: s.optional(s.string({ minLength: 1, maxLength: 100, description: "Default sks." })),
-  classNoun: s.optional(s.string({ minLength: 1, maxLength: 100, description: "Default dog." })),
-  seed: s.optional(s.integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
-  sampleSteps: s.optional(s.integer({
-    minimum: 0,
-    maximum: 1000,
-    description: "Sampler steps of the before/after sample grid, 0 = none (default 10).",
   })),
 });
 

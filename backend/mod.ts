@@ -37,3 +37,12 @@ export { type Blas, NoTrans, openBlas, RowMajor, type Sgemm, Trans } from "./bla
 export { type Adam, type AdamOptions, type AdamState, createAdam } from "./adam.ts";
 export { groupNorm, type GroupNormOptions } from "./group_norm.ts";
 export { type ReadWatch, watchReads } from "./sync_reads.ts";
+export {
+  fromBfloat16Bits,
+  fromHalfBits,
+  type HalfDType,
+  HalfTensor,
+  type HalfTensorOptions,
+  toBfloat16Bits,
+  toHalfBits,
+} from "./half_tensor.ts";

@@ -2,7 +2,8 @@
  * The webgpu paths of backend/ (issue 30): GroupNorm and Adam composed from GPU kernels equal the
  * cpu backend's host loops within 1e-4 relative, GroupNorm passes a finite-difference gradient
  * check, nothing leaks over 100 Adam steps and nothing is read back to the host; AddN over many
- * inputs is right; a sync read of a GPU tensor fails with a message naming the fix.
+ * inputs is right; a sync read of a GPU tensor fails with a message naming the fix; HalfTensor's
+ * WGSL widening kernel gives the host conversion's exact values.
  *
  * Skipped with the reason when no WebGPU adapter exists, except under CI=true (then it fails).
  */
@@ -10,6 +11,13 @@ import assert from "assert";
 import { tf } from "./deps.ts";
 import { createAdam } from "./adam.ts";
 import { groupNorm } from "./group_norm.ts";
+import {
+  fromBfloat16Bits,
+  fromHalfBits,
+  HalfTensor,
+  toBfloat16Bits,
+  toHalfBits,
+} from "./half_tensor.ts";
 import { initBackend } from "./init_backend.ts";
 import { watchReads } from "./sync_reads.ts";
 import { relativeErrors } from "./_test_util.ts";
@@ -177,4 +185,31 @@ test("webgpu AddN sums many inputs; a sync read of a GPU tensor names the fix", 
   const fresh = tf.tidy(() => tf.add(tf.fill([3], 1), tf.zeros([3])));
   assert.throws(() => fresh.dataSync(), /use `await tensor.data\(\)`/);
   fresh.dispose();
+});
+
+test("webgpu HalfTensor: half the bytes, widens exactly (float16, bfloat16) with no host read", async () => {
+  await initBackend({ prefer: "webgpu", quiet: true });
+  const n = 70001; // odd, and more than one workgroup's worth
+  const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 100);
+  for (
+    const [dtype, to, from] of [
+      ["float16", toHalfBits, fromHalfBits],
+      ["bfloat16", toBfloat16Bits, fromBfloat16Bits],
+    ] as const
+  ) {
+    const before = tf.memory();
+    const half = HalfTensor.fromValues(values, [n], { dtype });
+    assert.equal(tf.memory().numBytes - before.numBytes, Math.ceil(n / 2) * 4);
+    using reads = watchReads();
+    const widened = tf.tidy(() => half.widen());
+    const got = await widened.data();
+    assert.equal(reads.syncReads, 0);
+    const want = Array.from(values, (v) => from(to(v)));
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (got[i] !== want[i]) bad++;
+    assert.equal(bad, 0, `${dtype}: ${bad} values differ`);
+    widened.dispose();
+    half.dispose();
+    assert.equal(tf.memory().numTensors, before.numTensors);
+  }
 });

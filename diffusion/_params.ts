@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { tf } from "./deps.ts";
+import { type HalfDType, HalfTensor, tf } from "./deps.ts";
 import { Rng } from "./rng.ts";
 import type { NamedTensor } from "./safetensors.ts";
 
@@ -14,6 +14,8 @@ export type Init = "zeros" | "ones" | { std: number };
 /** Named variables owned by one model. */
 export class ParamStore {
   readonly vars: Map<string, tf.Variable> = new Map();
+  /** Parameters frozen in 16 bits ({@link ParamStore.storeHalf}); none are in `vars`. */
+  readonly halves: Map<string, HalfTensor> = new Map();
   readonly #rng: Rng;
   readonly #trainable: boolean;
 
@@ -58,10 +60,33 @@ export class ParamStore {
     return v;
   }
 
+  /**
+   * A parameter as a tensor for an op: the variable, or a 16-bit parameter widened to float32
+   * (owned by the caller's `tf.tidy`, so the float32 copy lives only as long as that scope).
+   */
+  tensor(name: string): tf.Tensor {
+    const h = this.halves.get(name);
+    return h !== undefined ? h.widen() : this.get(name);
+  }
+
+  /**
+   * Re-stores every parameter in 16 bits (frozen: no longer in `vars`, so nothing trains it),
+   * freeing the float32 variables: the store then costs half its float32 bytes.
+   */
+  async storeHalf(dtype: HalfDType): Promise<void> {
+    for (const [name, v] of [...this.vars]) {
+      const data = (await v.data()) as Float32Array;
+      this.halves.set(name, HalfTensor.fromValues(data, v.shape, { dtype }));
+      v.dispose();
+      this.vars.delete(name);
+    }
+  }
+
   /** Number of scalar parameters. */
   count(): number {
     let n = this.#dryCount;
     for (const v of this.vars.values()) n += v.size;
+    for (const h of this.halves.values()) n += h.size;
     return n;
   }
 
@@ -71,6 +96,11 @@ export class ParamStore {
     for (const [name, v] of this.vars) {
       out.set(prefix + name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
     }
+    for (const [name, h] of this.halves) {
+      const t = tf.tidy(() => h.widen());
+      out.set(prefix + name, { shape: [...h.shape], data: (await t.data()) as Float32Array });
+      t.dispose();
+    }
     return out;
   }
 
@@ -79,7 +109,11 @@ export class ParamStore {
    * mismatch throws naming the tensor; extra tensors under the prefix are reported too.
    */
   import(tensors: Map<string, NamedTensor>, prefix = "", what = "the model"): void {
-    for (const [name, v] of this.vars) {
+    const shapes = new Map<string, readonly number[]>();
+    for (const [name, v] of this.vars) shapes.set(name, v.shape);
+    for (const [name, h] of this.halves) shapes.set(name, h.shape);
+    for (const [name, shape] of shapes) {
+      const v = { shape };
       const t = tensors.get(prefix + name);
       if (!t) {
         throw new RangeError(
@@ -97,7 +131,7 @@ export class ParamStore {
       }
     }
     for (const key of tensors.keys()) {
-      if (key.startsWith(prefix) && !this.vars.has(key.slice(prefix.length))) {
+      if (key.startsWith(prefix) && !shapes.has(key.slice(prefix.length))) {
         throw new RangeError(
           `Cannot load ${what} as tensor '${key}' is not a parameter of the model`,
         );
@@ -108,11 +142,18 @@ export class ParamStore {
       const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
       tf.tidy(() => v.assign(tf.tensor(data, v.shape, "float32")));
     }
+    for (const [name, h] of this.halves) {
+      const t = tensors.get(prefix + name)!;
+      this.halves.set(name, HalfTensor.fromValues(t.data, h.shape, { dtype: h.dtype }));
+      h.dispose();
+    }
   }
 
   /** Frees every variable. */
   dispose(): void {
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
+    for (const h of this.halves.values()) h.dispose();
+    this.halves.clear();
   }
 }

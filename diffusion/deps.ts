@@ -10,10 +10,15 @@ export {
   type BackendName,
   backendNames,
   createAdam,
+  fromBfloat16Bits,
+  fromHalfBits,
   groupNorm,
+  type HalfDType,
+  HalfTensor,
   initBackend,
   parseBackendName,
   tf,
+  toHalfBits,
   upsampleNearest,
 } from "../backend/mod.ts";
 export { deflateSync } from "node:zlib";

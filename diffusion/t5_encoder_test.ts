@@ -178,3 +178,43 @@ Deno.test("T5Encoder: padding does not change the real tokens' outputs; no tenso
     /token id 99 is outside the vocabulary \[0, 11\)/,
   );
 });
+
+Deno.test("T5Encoder.storeHalf: half the bytes, outputs within 16-bit rounding, export/load, no leaks", async () => {
+  const cfg = { ...CFG, dModel: 32, dKv: 8, numHeads: 4, dFf: 64, numLayers: 2, maxLength: 6 };
+  const ids = new Int32Array([3, 4, 5, 1, 0, 0]), mask = new Uint8Array([1, 1, 1, 1, 0, 0]);
+  for (const [dtype, tol] of [["float16", 2e-3], ["bfloat16", 2e-2]] as const) {
+    using ref = new T5Encoder(cfg, { seed: 4 });
+    const want = ref.encode(ids, mask);
+    const enc = new T5Encoder(cfg, { seed: 4 });
+    const before = tf.memory();
+    await enc.storeHalf(dtype);
+    const after = tf.memory();
+    // Every tensor has an even size here: exactly half of the float32 bytes are freed.
+    assert.equal(before.numBytes - after.numBytes, enc.numParams * 2);
+    assert.equal(after.numBytes - (before.numBytes - enc.numParams * 4), enc.numParams * 2);
+    assert.ok(enc.isHalf);
+    const got = enc.encode(ids, mask);
+    assert.equal(tf.memory().numTensors, after.numTensors + 3);
+    for (const k of ["tokens", "pooled"] as const) {
+      const err = tf.tidy(() =>
+        tf.div(tf.max(tf.abs(tf.sub(got[k], want[k]))), tf.max(tf.abs(want[k]))).dataSync()[0]
+      );
+      assert.ok(err < tol, `${dtype} ${k}: ${err}`);
+    }
+    // Export widens; loading them back into a half encoder rounds to the same 16-bit values.
+    const exported = await enc.exportWeights();
+    assert.equal(exported.get("shared.weight")!.data.length, cfg.vocabSize * cfg.dModel);
+    enc.loadWeights(exported);
+    const again = enc.encode(ids, mask);
+    assert.deepEqual(Array.from(again.tokens.dataSync()), Array.from(got.tokens.dataSync()));
+    tf.dispose([want.tokens, want.pooled, want.mask, got.tokens, got.pooled, got.mask]);
+    tf.dispose([again.tokens, again.pooled, again.mask]);
+    assert.equal(tf.memory().numTensors, after.numTensors - 3); // `want` was counted in `after`
+    enc.dispose();
+  }
+  using enc = new T5Encoder(CFG);
+  await assert.rejects(
+    () => enc.storeHalf("half" as "float16"),
+    /'dtype' must be bfloat16 or float16: current value is "half"/,
+  );
+});

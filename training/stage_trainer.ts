@@ -266,6 +266,11 @@ export class StageTrainer {
       vars.push(v);
       this.#stableNames.set(v.name, `unet.${name}`);
     }
+    if (trainTextEncoder && textEncoder?.isHalf) {
+      throw new RangeError(
+        `Cannot train the text encoder as it is stored in 16 bits (storeHalf): frozen weights only`,
+      );
+    }
     if (trainTextEncoder && textEncoder) {
       for (const [name, v] of textEncoder.params.vars) {
         v.trainable = true;

@@ -269,9 +269,11 @@ export function checkFacts(files: readonly FileFacts[], options: CheckOptions): 
         found.push({
           kind: "deep",
           ...at,
-          message: `${how} ${target} past ${to}/'s public exports (${
-            to === "." ? "mod.ts" : exportsOf(to).join(", ")
-          })`,
+          message:
+            `${how} ${target} past ${to}/'s public exports (${
+              to === "." ? "mod.ts" : exportsOf(to).join(", ")
+            }): import what ${to}/mod.ts exports, or list the file in ${to}/deno.json "exports" ` +
+            `when it is an entry point of its own (e.g. a declaration that must load without tfjs)`,
         });
       }
     }

@@ -3,10 +3,12 @@
 // views are made after the last allocation (growth replaces the heap's buffer).
 import { tf } from "./deps.ts";
 import type { WasmBackend } from "./_wasm.ts";
+import type { NativeBackend } from "./_engine_kernels.ts";
 
 /**
  * Computes `fn(inputs, outputs)` where `inputs` are read-only float32 views of `tensors` and
- * `outputs` are fresh float32 arrays of `outShapes`; returns the outputs as tensors (owned).
+ * `outputs` are float32 arrays of `outShapes` (fresh, except on the native engine, whose pooled
+ * arrays hold old values: `fn` writes every output value); returns the outputs as tensors (owned).
  * `fn` must not allocate tensors.
  */
 export function jsOp(
@@ -28,6 +30,14 @@ export function jsOp(
         tf.util.sizeFromShape(t.shape),
       );
     fn(tensors.map(view), infos.map(view));
+    return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
+  }
+  if (tf.getBackend() === "native") {
+    // The native engine: its own arrays, read in place (dataSync would mark them read out, which
+    // keeps them from its pool) and outputs from its pool.
+    const backend = tf.backend() as unknown as NativeBackend;
+    const infos = outShapes.map((shape) => backend.makeOwned(shape));
+    fn(tensors.map((t) => backend.valuesOf(t)), infos.map((i) => backend.valuesOf(i)));
     return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
   }
   const outputs = outShapes.map((shape) => new Float32Array(tf.util.sizeFromShape(shape)));

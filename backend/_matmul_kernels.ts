@@ -14,7 +14,7 @@ type KernelArgs = {
 };
 
 /** Shapes of a matmul: output shape and, per output batch, the batch index into a and b. */
-function plan(a: Info, b: Info, transposeA: boolean, transposeB: boolean) {
+export function matMulPlan(a: Info, b: Info, transposeA: boolean, transposeB: boolean) {
   const ra = a.shape.length, rb = b.shape.length;
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
   const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
@@ -69,7 +69,7 @@ function gemmInto(
   transposeB: boolean,
   bias: Info | undefined,
 ): { out: Info; biasDone: boolean } {
-  const p = plan(a, b, transposeA, transposeB);
+  const p = matMulPlan(a, b, transposeA, transposeB);
   const out = backend.makeOutput(p.outShape, "float32");
   const total = p.batch * p.m * p.n;
   const foldBias = isRowBias(bias, p.n);

@@ -1,6 +1,8 @@
 import { tf } from "./deps.ts";
 import type { WasmBackend } from "./_wasm.ts";
 import { onDevice } from "./_device.ts";
+import { nativeEngineLib } from "./native_engine.ts";
+import type { NativeBackend } from "./_engine_kernels.ts";
 
 /** Options of {@linkcode createAdam} (defaults as `tf.train.adam`). */
 export interface AdamOptions {
@@ -109,6 +111,7 @@ export function createAdam(options: AdamOptions = {}): Adam {
     const c1 = 1 - accBeta1, c2 = 1 - accBeta2;
     const device = onDevice();
     const onWasm = tf.getBackend() === "wasm";
+    const lib = nativeEngineLib(); // the native engine: the same update in C, threaded
     const wasm = tf.backend() as unknown as WasmBackend;
     for (let k = 0; k < variables.length; k++) {
       const variable = variables[k], grad = gradients[k];
@@ -158,12 +161,21 @@ export function createAdam(options: AdamOptions = {}): Adam {
         out = at(info);
         p = at(variable);
         g = at(grad);
+      } else if (lib !== undefined) {
+        // The native engine: its arrays in place, the new weights into one from its pool.
+        const be = tf.backend() as unknown as NativeBackend;
+        info = be.makeOwned([...variable.shape]);
+        out = be.valuesOf(info);
+        p = be.valuesOf(variable);
+        g = be.valuesOf(grad);
       } else {
         out = new Float32Array(n);
         p = variable.dataSync() as Float32Array;
         g = grad.dataSync() as Float32Array;
       }
-      update(p, g, m, v, out, n, beta1, beta2, learningRate / c1, 1 / c2, epsilon);
+      if (lib !== undefined) {
+        lib.nk_adam(p, g, m, v, out, n, beta1, beta2, learningRate / c1, 1 / c2, epsilon);
+      } else update(p, g, m, v, out, n, beta1, beta2, learningRate / c1, 1 / c2, epsilon);
       const value = info !== null
         ? tf.engine().makeTensorFromTensorInfo(info)
         : tf.tensor(out, variable.shape, "float32");

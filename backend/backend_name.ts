@@ -4,6 +4,8 @@
  *
  * - `tensorflow`: `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node` (libtensorflow), when
  *   the user installed one of them.
+ * - `native`: the native CPU engine (tensors outside any wasm heap, C + OpenBLAS kernels on
+ *   every core; needs OpenBLAS and a C compiler once, see `setupNativeEngine`).
  * - `wasm-native`: the wasm backend (single-threaded SIMD) with matmul and convolution kernels
  *   replaced by OpenBLAS/Accelerate `cblas_sgemm` calls through Deno FFI.
  * - `wasm`: tfjs's wasm backend with its own kernels (plus our Conv2DBackpropFilter).
@@ -13,10 +15,17 @@
  * @example
  * ```ts
  * import { backendNames } from "./backend_name.ts";
- * console.log(backendNames.join("|")); // tensorflow|wasm-native|wasm|cpu|webgpu
+ * console.log(backendNames.join("|")); // tensorflow|native|wasm-native|wasm|cpu|webgpu
  * ```
  */
-export const backendNames = ["tensorflow", "wasm-native", "wasm", "cpu", "webgpu"] as const;
+export const backendNames = [
+  "tensorflow",
+  "native",
+  "wasm-native",
+  "wasm",
+  "cpu",
+  "webgpu",
+] as const;
 
 /** One of {@linkcode backendNames}. */
 export type BackendName = typeof backendNames[number];

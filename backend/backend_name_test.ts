@@ -12,6 +12,6 @@ Deno.test("parseBackendName accepts every backend name and auto", () => {
 Deno.test("parseBackendName rejects an unknown name with a message naming it", () => {
   assert.throws(
     () => parseBackendName("gpu"),
-    /Cannot choose a backend as '--backend' must be one of auto, tensorflow, wasm-native, wasm, cpu, webgpu: current value is "gpu"/,
+    /Cannot choose a backend as '--backend' must be one of auto, tensorflow, native, wasm-native, wasm, cpu, webgpu: current value is "gpu"/,
   );
 });

@@ -68,6 +68,10 @@ export interface Blas {
   sgemm: Sgemm;
   /** Human-readable: library path and (OpenBLAS) its configuration and thread count. */
   description: string;
+  /** The path or soname that opened (for code that opens the same library itself). */
+  path: string;
+  /** OpenBLAS's adaptive thread count, when it adapts (see {@linkcode ThreadTuner}). */
+  tuner?: ThreadTuner;
 }
 
 /** Why the last `openBlas()` failed (for the one-line notice); `""` after a success. */
@@ -147,6 +151,7 @@ export function openBlas(): Blas | null {
     try {
       const lib = Deno.dlopen(path, { cblas_sgemm: sgemmDef });
       let description = path;
+      let tuner: ThreadTuner | undefined;
       const raw = lib.symbols.cblas_sgemm as unknown as Sgemm;
       let sgemm = raw;
       try {
@@ -158,7 +163,6 @@ export function openBlas(): Blas | null {
         const threads = Number(envGet("DREAMBOOTH_BLAS_THREADS") ?? "");
         const cores = navigator.hardwareConcurrency ?? 1;
         let why = "";
-        let tuner: ThreadTuner | undefined;
         if (Number.isInteger(threads) && threads > 0) {
           extra.symbols.openblas_set_num_threads(threads);
           why = "DREAMBOOTH_BLAS_THREADS";
@@ -201,7 +205,7 @@ export function openBlas(): Blas | null {
       } catch {
         // Not OpenBLAS (Accelerate): the path is description enough.
       }
-      cached = { sgemm, description };
+      cached = { sgemm, description, path, tuner };
       blasError = "";
       return cached;
     } catch (err) {

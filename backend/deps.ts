@@ -8,10 +8,10 @@
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import "./_tfjs_gradients.js";
-import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+import { MathBackendCPU } from "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
 import * as tfWasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 
-export { tf, tfWasm };
+export { MathBackendCPU, tf, tfWasm };
 
 /**
  * Loads (and thereby registers) tfjs's webgpu backend. Kept out of the static imports so that a

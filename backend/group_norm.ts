@@ -2,6 +2,7 @@ import { tf } from "./deps.ts";
 import { jsOp } from "./_js_op.ts";
 import { onDevice } from "./_device.ts";
 import { groupNormDevice } from "./_group_norm_device.ts";
+import { nativeEngineLib } from "./native_engine.ts";
 
 /** Options of {@linkcode groupNorm}. */
 export interface GroupNormOptions {
@@ -72,6 +73,10 @@ export function groupNorm(
     // Every pass is a tight loop over the C channels of one pixel with per-channel coefficients
     // (group statistics spread to channels), not a loop per group: C/G is often 4.
     const [y, stats] = jsOp([xs, gs, bs], [xs.shape, [b, groups, 2]], ([xv, gv, bv], [yv, sv]) => {
+      const lib = nativeEngineLib(); // the native engine: the same pass in C, threaded
+      if (lib !== undefined) {
+        return lib.nk_group_norm_fwd(xv, gv, bv, yv, sv, b, per, c, groups, epsilon);
+      }
       const s1 = new Float64Array(c), s2 = new Float64Array(c);
       const scale = new Float32Array(c), shift = new Float32Array(c);
       for (let n = 0; n < b; n++) {
@@ -107,6 +112,10 @@ export function groupNorm(
           [dy, xs2, gs2, st],
           [xs2.shape, [c], [c]],
           ([dyv, xv, gv, sv], [dxv, dgv, dbv]) => {
+            const lib = nativeEngineLib();
+            if (lib !== undefined) {
+              return lib.nk_group_norm_bwd(xv, gv, dyv, sv, dxv, dgv, dbv, b, per, c, groups);
+            }
             const sDy = new Float64Array(c), sDyX = new Float64Array(c);
             const pc = new Float32Array(c), qc = new Float32Array(c), rc = new Float32Array(c);
             dgv.fill(0);

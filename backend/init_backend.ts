@@ -3,13 +3,15 @@ import { type BackendName, backendNames, isBackendName } from "./backend_name.ts
 import { setNativeKernels } from "./native_kernels.ts";
 import { ensureConvFilterKernel } from "./_conv_filter_fallback.ts";
 import { patchWebgpu } from "./_webgpu.ts";
+import { setupNativeEngine } from "./native_engine.ts";
+import { openBlas } from "./blas.ts";
 
 /** Options of {@linkcode initBackend}. */
 export interface InitBackendOptions {
   /**
    * Backend to try first; when it cannot start, the default order continues after it (webgpu,
    * which is never tried unless asked, falls back to the whole default order). Default: none, so
-   * `tensorflow` → `wasm-native` → `wasm` → `cpu`.
+   * `tensorflow` → `native` → `wasm-native` → `wasm` → `cpu`.
    */
   prefer?: BackendName;
   /** Do not print the one-line report (default `false`). */
@@ -18,15 +20,20 @@ export interface InitBackendOptions {
 
 /** What {@linkcode initBackend} chose. */
 export interface BackendReport {
-  /** The choice: `wasm-native` means tfjs's wasm backend with BLAS kernels. */
+  /** The choice: `native` is the native CPU engine, `wasm-native` tfjs's wasm backend with BLAS kernels. */
   name: BackendName;
   /** Whether native code does the heavy math (libtensorflow or BLAS). */
   native: boolean;
   /** Why this backend, and why the ones before it were passed over. */
   reason: string;
+  /**
+   * When a faster CPU engine exists than the one chosen: the one command that gets it (for
+   * example `apt-get install -y libopenblas0-pthread gcc`); absent otherwise.
+   */
+  faster?: string;
 }
 
-const defaultOrder: BackendName[] = ["tensorflow", "wasm-native", "wasm", "cpu"];
+const defaultOrder: BackendName[] = ["tensorflow", "native", "wasm-native", "wasm", "cpu"];
 
 /**
  * Package names tried for the `tensorflow` backend, GPU build first. They are imported by bare
@@ -42,11 +49,13 @@ export const tensorflowPackages = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfj
 
 /**
  * Chooses, initialises and reports the tfjs backend every model in this repository runs on, and
- * prints one line of what was chosen and why (unless `quiet`).
+ * prints one line of what was chosen and why (unless `quiet`); when a CPU engine slower than the
+ * native one was chosen, the line ends with the one command that gets the native engine.
  *
  * Order unless `prefer` says otherwise: `tensorflow` (when `@tensorflow/tfjs-node-gpu` or
  * `@tensorflow/tfjs-node` is installed: bare-specifier imports, so an absent package fails at once
- * without touching the network or the lockfile), `wasm-native` (tfjs's single-threaded SIMD wasm
+ * without touching the network or the lockfile), `native` (the native CPU engine, see
+ * `setupNativeEngine`: needs OpenBLAS and, once, a C compiler), `wasm-native` (tfjs's single-threaded SIMD wasm
  * backend with BLAS-backed matmul/convolution kernels, see `setNativeKernels`), plain `wasm`
  * (wasm's own kernels plus our Conv2DBackpropFilter; chosen with a notice when no BLAS library
  * loads or `DREAMBOOTH_NATIVE=0`), then `cpu`. `webgpu` is tried only when asked and a GPU adapter
@@ -89,7 +98,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   silenceCpuBanner();
   const skipped: string[] = [];
   for (const name of order) {
-    const result = await tryBackend(name, quiet);
+    const result = await tryBackend(name);
     if (typeof result === "string") {
       skipped.push(`${name}: ${result}`);
       continue;
@@ -101,7 +110,19 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       : result.why;
     const reason = skipped.length > 0 ? `${why} (passed over ${skipped.join("; ")})` : why;
     const report: BackendReport = { name, native: result.native, reason };
-    if (!quiet) console.log(`tfjs backend: ${name} — ${reason}`);
+    // Only for the automatic choice: asking for a slower engine on purpose needs no advice (and
+    // must not compile the engine as a side effect).
+    const faster = prefer !== undefined || name === "native" || name === "tensorflow"
+      ? undefined
+      : await fasterEngineCommand();
+    if (faster !== undefined) report.faster = faster;
+    if (!quiet) {
+      console.log(
+        `tfjs backend: ${name} — ${reason}${
+          faster ? `; for the native engine run: ${faster}` : ""
+        }`,
+      );
+    }
     return report;
   }
   // cpu never fails, so this is not reached; keep the type checker honest.
@@ -110,22 +131,26 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 
 type Attempt = { native: boolean; why: string } | string;
 
-async function tryBackend(name: BackendName, quiet: boolean): Promise<Attempt> {
+async function tryBackend(name: BackendName): Promise<Attempt> {
   switch (name) {
     case "tensorflow":
       return await tryTensorflow();
+    case "native": {
+      setNativeKernels(false);
+      const state = await setupNativeEngine();
+      if (!state.active) return state.detail;
+      try {
+        if (!(await tf.setBackend("native"))) return "native engine failed to start";
+      } catch (err) {
+        return `native engine failed to start: ${(err as Error).message}`;
+      }
+      return { native: true, why: `native CPU engine: ${state.detail}` };
+    }
     case "wasm-native": {
       const ok = await setWasm();
       if (ok !== true) return ok;
       const state = setNativeKernels(true);
-      if (!state.active) {
-        if (!quiet) {
-          console.log(
-            `tfjs backend: native kernels off (${state.detail}); using wasm's own kernels`,
-          );
-        }
-        return state.detail;
-      }
+      if (!state.active) return `native kernels off (${state.detail})`;
       return { native: true, why: `wasm SIMD + ${state.detail} sgemm kernels` };
     }
     case "wasm": {
@@ -142,6 +167,23 @@ async function tryBackend(name: BackendName, quiet: boolean): Promise<Attempt> {
     case "webgpu":
       return await tryWebgpu();
   }
+}
+
+/**
+ * The one command that gets the native engine on this machine, or `undefined` when it is here or
+ * cannot be had by a command (switched off by `DREAMBOOTH_NATIVE=0`: then `unset` it).
+ */
+async function fasterEngineCommand(): Promise<string | undefined> {
+  const state = await setupNativeEngine();
+  if (state.active) return undefined;
+  if (state.detail === "DREAMBOOTH_NATIVE=0") return "unset DREAMBOOTH_NATIVE";
+  const needs: string[] = [];
+  if (openBlas() === null) needs.push("libopenblas0-pthread");
+  if (/no C compiler/.test(state.detail)) needs.push("gcc");
+  if (needs.length === 0) return undefined; // a compile or load error: its reason is in the line
+  return Deno.build.os === "darwin"
+    ? "xcode-select --install"
+    : `apt-get install -y ${needs.join(" ")}`;
 }
 
 async function tryTensorflow(): Promise<Attempt> {

@@ -16,7 +16,7 @@ Deno.test("initBackend rejects a bad 'prefer' with a message naming it", async (
   await assert.rejects(
     // deno-lint-ignore no-explicit-any
     () => initBackend({ prefer: "x" as any }),
-    /Cannot init backend as 'prefer' must be one of tensorflow, wasm-native, wasm, cpu, webgpu: current value is "x"/,
+    /Cannot init backend as 'prefer' must be one of tensorflow, native, wasm-native, wasm, cpu, webgpu: current value is "x"/,
   );
 });
 

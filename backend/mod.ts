@@ -28,6 +28,7 @@ export {
   type NativeKernelsState,
   setNativeKernels,
 } from "./native_kernels.ts";
+export { type NativeEngineState, setupNativeEngine } from "./native_engine.ts";
 export {
   createReferenceUnet,
   type ReferenceUnet,

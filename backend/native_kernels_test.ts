@@ -3,181 +3,10 @@ import { tf } from "./deps.ts";
 import { initBackend } from "./init_backend.ts";
 import { nativeKernelsActive, setNativeKernels } from "./native_kernels.ts";
 import { blasForTests, relativeErrors } from "./_test_util.ts";
+import { type Case, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
 
 const blas = blasForTests();
 const needsBlas = (name: string) => blas.run ? name : `${name} (${blas.reason})`;
-
-/** `reference`, when given, replaces `run` on the cpu backend (where tfjs itself is wrong). */
-type Case = { name: string; run: () => tf.Tensor[]; reference?: () => tf.Tensor[] };
-const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, "float32", seed);
-
-/** Every case computes outputs on the current backend; the table is compared across backends. */
-function kernelCases(): Case[] {
-  const cases: Case[] = [];
-  const t = (s: number[]) => [...s.slice(0, -2), s.at(-1)!, s.at(-2)!];
-  const matmuls: [number[], number[]][] = [
-    [[5, 7], [7, 3]],
-    [[3, 5, 7], [3, 7, 6]],
-    [[2, 3, 5, 7], [2, 3, 7, 4]],
-    [[3, 5, 7], [7, 6]], // b shared: batch folds into M
-    [[5, 7], [3, 7, 6]], // a shared
-    [[1, 33, 65], [1, 65, 17]],
-  ];
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
-    for (const [as, bs] of matmuls) {
-      const sa = ta ? t(as) : as, sb = tb ? t(bs) : bs;
-      cases.push({
-        name: `matMul [${sa}]·[${bs}] transposeA=${ta} transposeB=${tb}`,
-        run: () => [tf.matMul(rnd(sa, 1), rnd(sb, 2), ta, tb)],
-      });
-    }
-  }
-  // Both batches broadcast: tfjs 4.22's own cpu and wasm kernels return 90 of the 180 values
-  // here, so the reference broadcasts explicitly.
-  cases.push({
-    name: "matMul [2,1,5,7]·[1,3,7,6] (both batches broadcast)",
-    run: () => [tf.matMul(rnd([2, 1, 5, 7], 1), rnd([1, 3, 7, 6], 2))],
-    reference: () => [
-      tf.matMul(
-        tf.broadcastTo(rnd([2, 1, 5, 7], 1), [2, 3, 5, 7]),
-        tf.broadcastTo(rnd([1, 3, 7, 6], 2), [2, 3, 7, 6]),
-      ),
-    ],
-  });
-  for (const activation of ["linear", "relu", "sigmoid", "leakyrelu", "elu", "relu6"] as const) {
-    for (const [ta, tb] of [[false, false], [true, true]]) {
-      cases.push({
-        name: `fused.matMul ${activation} transposeA=${ta} transposeB=${tb}`,
-        run: () => [
-          tf.fused.matMul({
-            a: rnd(ta ? [3, 13, 9] : [3, 9, 13], 1),
-            b: rnd(tb ? [6, 13] : [13, 6], 2),
-            transposeA: ta,
-            transposeB: tb,
-            bias: rnd([6], 3),
-            activation,
-            leakyreluAlpha: 0.1,
-          }),
-        ],
-      });
-    }
-  }
-  cases.push({
-    name: "fused.matMul prelu, full-shape bias",
-    run: () => [
-      tf.fused.matMul({
-        a: rnd([9, 13], 1),
-        b: rnd([13, 6], 2),
-        bias: rnd([9, 6], 3),
-        activation: "prelu",
-        preluActivationWeights: rnd([6], 4),
-      }),
-    ],
-  });
-  cases.push({
-    name: "sum/mean over leading (GEMV), interleaved and trailing axes, cast, clone",
-    run: () => {
-      const x = rnd([3, 5, 7, 6], 1);
-      return [
-        tf.sum(x, [0, 1, 2]),
-        tf.sum(x, 0, true),
-        tf.sum(x, [1, 3]),
-        tf.sum(x, [0, 2], true),
-        tf.sum(x, [1, 2]),
-        tf.sum(x, [2, 3]),
-        tf.mean(x, [1, 3], true),
-        tf.mean(x, [0, 1]),
-        tf.mean(x, [0, 2]),
-        tf.sum(tf.reshape(x, [3, 5, 1, 7, 6]), [1, 4]),
-        tf.sum(x),
-        tf.cast(x, "float32"),
-        tf.clone(x),
-        tf.cast(tf.cast(tf.mul(x, 10), "int32"), "float32"),
-      ];
-    },
-  });
-  cases.push({
-    name: "broadcasting add/sub/mul/div (short runs in JS, others wasm's own)",
-    run: () => {
-      const x = rnd([3, 10, 4, 3], 1), g = rnd([3, 1, 4, 1], 2), row = rnd([3], 3);
-      const col = rnd([3, 10, 1, 1], 4), pos = tf.add(tf.abs(rnd([1, 10, 4, 1], 5)), 0.5);
-      return [
-        tf.add(x, g),
-        tf.sub(g, x),
-        tf.mul(x, col),
-        tf.div(x, pos),
-        tf.div(pos, x),
-        tf.add(x, row),
-        tf.mul(x, tf.scalar(3)),
-        tf.sub(rnd([5, 1, 3], 6), rnd([4, 1], 7)),
-        tf.mul(rnd([2, 1, 40], 8), rnd([2, 3, 1], 9)),
-      ];
-    },
-  });
-  cases.push({
-    name: "split (SplitV) on every axis, even and uneven sizes, short and long runs",
-    run: () => {
-      const x = rnd([3, 5, 4, 24], 1);
-      return [
-        ...tf.split(x, [16, 8], 3),
-        ...tf.split(x, [1, 2, 2], 1),
-        ...tf.split(x, 3, 0),
-        ...tf.split(x, [3, -1], 2),
-        ...tf.split(x, 8, 3),
-      ];
-    },
-  });
-  // [batch, h, w, ci, co, k, stride, pad]
-  type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
-  const convs: [number, number, number, number, number, number, number, Pad][] = [];
-  for (const k of [1, 3]) {
-    for (const s of [1, 2]) {
-      for (const p of ["same", "valid"] as const) {
-        convs.push([1, 7, 9, 5, 6, k, s, p], [3, 8, 5, 3, 7, k, s, p]);
-      }
-    }
-  }
-  // Even kernels pad more on the bottom/right; explicit paddings are asymmetric on purpose.
-  convs.push(
-    [2, 6, 6, 5, 3, 5, 1, "same"],
-    [2, 9, 7, 6, 5, 4, 2, "same"],
-    [2, 6, 7, 3, 4, 2, 1, "same"],
-    [2, 6, 7, 3, 4, 4, 1, "same"],
-    [2, 6, 7, 3, 4, 3, 1, [[0, 0], [2, 0], [0, 3], [0, 0]]],
-    [2, 6, 7, 3, 4, 3, 2, [[0, 0], [1, 2], [3, 0], [0, 0]]],
-  );
-  for (const [n, h, w, ci, co, k, s, p] of convs) {
-    cases.push({
-      name: `conv2d x[${n},${h},${w},${ci}] ${k}×${k}→${co} stride ${s} ${p}: y, dx, dw, fused`,
-      run: () => {
-        const x = rnd([n, h, w, ci], 1) as tf.Tensor4D;
-        const f = rnd([k, k, ci, co], 2) as tf.Tensor4D;
-        const y = tf.conv2d(x, f, s, p);
-        const r = rnd(y.shape, 3);
-        const loss = (a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, p), r));
-        const [dx, df] = tf.grads(loss)([x, f]);
-        const fused = tf.fused.conv2d({
-          x,
-          filter: f,
-          strides: s,
-          pad: p,
-          bias: rnd([co], 4),
-          activation: "relu",
-        });
-        const fusedLinear = tf.fused.conv2d({
-          x,
-          filter: f,
-          strides: s,
-          pad: p,
-          bias: rnd([co], 5),
-        });
-        return [y, dx, df, fused, fusedLinear];
-      },
-    });
-  }
-  return cases;
-}
 
 function runCases(cases: Case[], reference = false): Float32Array[][] {
   return cases.map((c) =>
@@ -218,51 +47,7 @@ Deno.test({
   fn: async () => {
     await initBackend({ prefer: "wasm-native", quiet: true });
     const before = tf.memory().numTensors;
-    // Each loss is linear in the input varied, so central differences are exact up to rounding.
-    const checks: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Scalar, number[], number[]][] = [
-      [
-        "matMul tA",
-        (a, b) => tf.sum(tf.mul(tf.matMul(a, b, true, false), tf.reshape(tf.range(1, 13), [3, 4]))),
-        [5, 3],
-        [5, 4],
-      ],
-      [
-        "conv 3×3 s1 same",
-        (a, b) =>
-          tf.sum(
-            tf.mul(
-              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"),
-              tf.reshape(tf.linspace(-1, 1, 2 * 5 * 5 * 3), [2, 5, 5, 3]),
-            ),
-          ),
-        [2, 5, 5, 2],
-        [3, 3, 2, 3],
-      ],
-      [
-        "conv 3×3 s2 valid",
-        (a, b) =>
-          tf.sum(
-            tf.mul(
-              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "valid"),
-              tf.reshape(tf.linspace(-1, 1, 2 * 2 * 3 * 3), [2, 2, 3, 3]),
-            ),
-          ),
-        [2, 5, 7, 2],
-        [3, 3, 2, 3],
-      ],
-      [
-        "conv 1×1 s2 same",
-        (a, b) =>
-          tf.sum(
-            tf.mul(
-              tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same"),
-              tf.reshape(tf.linspace(-1, 1, 1 * 3 * 3 * 3), [1, 3, 3, 3]),
-            ),
-          ),
-        [1, 5, 5, 2],
-        [1, 1, 2, 3],
-      ],
-    ];
+    const checks = gradientChecks();
     for (const [name, f, sa, sb] of checks) {
       tf.tidy(() => {
         const a = rnd(sa, 11), b = rnd(sb, 12);
@@ -327,8 +112,10 @@ Deno.test("DREAMBOOTH_NATIVE=0 falls back to plain wasm with a one-line notice, 
   const stdout = new TextDecoder().decode(out.stdout);
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   const lines = stdout.trim().split("\n");
+  // One line: the engine, why the faster ones were passed over, and how to get them back.
+  assert.match(lines[0], /^tfjs backend: wasm — /);
   assert.match(lines[0], /native kernels off \(DREAMBOOTH_NATIVE=0\)/);
-  assert.match(lines[1], /^tfjs backend: wasm — /);
+  assert.match(lines[0], /for the native engine run: unset DREAMBOOTH_NATIVE/);
   const report = JSON.parse(lines.at(-1)!);
   assert.equal(report.name, "wasm");
   assert.equal(report.native, false);

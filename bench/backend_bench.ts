@@ -18,7 +18,10 @@
  * `bench/torch_reference_step.py` (the PyTorch twin of the reference UNet, same weights count) at
  * 2 threads and 1 thread, and prints the ratio of the wasm+BLAS step to PyTorch's faster one.
  *
- * Flags: `--steps N` (default 5), `--cpu-full`, `--skip-cpu`, `--skip-torch`.
+ * The `native` column is the native CPU engine (`setupNativeEngine`: tensors outside wasm, C and
+ * OpenBLAS kernels), when it is available.
+ *
+ * Flags: `--steps N` (default 5), `--cpu-full`, `--skip-cpu`, `--skip-wasm`, `--skip-torch`.
  *
  * @module
  */
@@ -28,6 +31,7 @@ import {
   initBackend,
   openBlas,
   setNativeKernels,
+  setupNativeEngine,
   tf,
 } from "../backend/mod.ts";
 
@@ -38,6 +42,7 @@ const { values } = parseArgs({
     "cpu-full": { type: "boolean", default: false },
     "skip-cpu": { type: "boolean", default: false },
     "skip-torch": { type: "boolean", default: false },
+    "skip-wasm": { type: "boolean", default: false },
   },
 });
 const steps = Number(values.steps);
@@ -90,16 +95,24 @@ if (blas !== null) {
   console.log("raw cblas_sgemm: no BLAS library (the wasm+BLAS column will be plain wasm)");
 }
 
-type Mode = "cpu" | "wasm" | "wasm+BLAS";
-const modes: Mode[] = values["skip-cpu"] ? ["wasm", "wasm+BLAS"] : ["cpu", "wasm", "wasm+BLAS"];
+type Mode = "cpu" | "wasm" | "wasm+BLAS" | "native";
+const engine = await setupNativeEngine();
+const modes: Mode[] = [
+  ...(values["skip-cpu"] ? [] : ["cpu" as const]),
+  ...(values["skip-wasm"] ? [] : ["wasm" as const]),
+  "wasm+BLAS",
+  ...(engine.active ? ["native" as const] : []),
+];
+if (!engine.active) console.log(`native engine: off (${engine.detail})`);
 const rows: Record<string, Record<Mode, string>> = {};
 const put = (row: string, mode: Mode, text: string) => {
-  rows[row] ??= { cpu: "—", wasm: "—", "wasm+BLAS": "—" };
+  rows[row] ??= { cpu: "—", wasm: "—", "wasm+BLAS": "—", native: "—" };
   rows[row][mode] = text;
 };
 
 async function use(mode: Mode) {
   if (mode === "cpu") await initBackend({ prefer: "cpu", quiet: true });
+  else if (mode === "native") await initBackend({ prefer: "native", quiet: true });
   else {
     await initBackend({ prefer: "wasm", quiet: true });
     if (mode === "wasm+BLAS") setNativeKernels(true);
@@ -211,15 +224,20 @@ if (!values["skip-torch"]) {
     );
   } else {
     const one = (await torchStep(1))!;
-    const cell = rows["reference UNet step, batch 8 (s)"]?.["wasm+BLAS"];
-    const ours = cell === undefined ? NaN : Number(cell.split(" ")[0]);
+    const ours = (mode: Mode) => {
+      const cell = rows["reference UNet step, batch 8 (s)"]?.[mode];
+      return cell === undefined || cell === "—" ? NaN : Number(cell.split(" ")[0]);
+    };
     const fastest = Math.min(two.median, one.median);
     console.log(
       `PyTorch 1.13 twin (bench/torch_reference_step.py), same run: step ${
         two.median.toFixed(3)
       } s (best ${two.best.toFixed(3)}) at 2 threads, ${one.median.toFixed(3)} s (best ${
         one.best.toFixed(3)
-      }) at 1 thread; wasm+BLAS / PyTorch's faster = ${(ours / fastest).toFixed(2)}× the time ` +
+      }) at 1 thread; wasm+BLAS / PyTorch's faster = ${
+        (ours("wasm+BLAS") / fastest).toFixed(2)
+      }×, ` +
+        `native / PyTorch's faster = ${(ours("native") / fastest).toFixed(2)}× the time ` +
         `(load average ${load()})`,
     );
   }

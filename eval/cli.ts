@@ -38,7 +38,7 @@ metrics.json, index.html and grids/*.png to --out.
                       eval nets read 64²; all stages of a smaller cascade)
   --guidance W        guidance weight (default: the cascade's)
   --seed N            generation and bootstrap seed (default 0)
-  --backend NAME      auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
+  --backend NAME      auto, tensorflow, native, wasm-native, wasm, cpu, webgpu (default auto)
   --help              this text`;
 
 function int(name: string, v: string | undefined): number | undefined {

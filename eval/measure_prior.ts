@@ -68,7 +68,7 @@ the held-out built-in subjects). Writes prior.json and PNG grids to --out.
   --variety-stages N    stages for the variety grid (default: all)
   --pres N              "a <class>" samples per held-out subject (default 16)
   --out DIR             output folder (default runs/prior_eval)
-  --backend NAME        auto, tensorflow, wasm-native, wasm, cpu, webgpu (default auto)
+  --backend NAME        auto, tensorflow, native, wasm-native, wasm, cpu, webgpu (default auto)
   --help                this text`;
 
 /** One quality prompt and what the classifier said of its image. */

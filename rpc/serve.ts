@@ -3,7 +3,7 @@
  *
  * ```sh
  * npx -y deno@2.9.6 task serve [--host 127.0.0.1] [--port 8787] [--token T] [--data-root runs/rpc]
- *                              [--backend auto|tensorflow|wasm-native|wasm|cpu|webgpu]
+ *                              [--backend auto|tensorflow|native|wasm-native|wasm|cpu|webgpu]
  *                              [--concurrency 1] [--max-body-mb 10] [--max-batch 1000] [--timeout-s 30]
  * ```
  *

@@ -1,5 +1,5 @@
 import assert from "assert";
-import { openBlas } from "../backend/mod.ts";
+import { openBlas, setupNativeEngine } from "../backend/mod.ts";
 import { explain, withServedCheckout } from "./_url_import.ts";
 
 // From a scratch folder with --no-config (npm packages and the wasm binary come from Deno's global
@@ -17,9 +17,12 @@ console.log(JSON.stringify({ name: report.name, backend: tf.getBackend(), g }));
 `);
     assert.ok(r.success, explain(r));
     const result = JSON.parse(r.lastLine);
-    // With a BLAS library the FFI kernels must load from a URL import too.
-    assert.equal(result.name, openBlas() === null ? "wasm" : "wasm-native");
-    assert.equal(result.backend, "wasm");
+    // With a BLAS library the FFI kernels must load from a URL import too, and with a compiler
+    // the native engine (its C source is fetched from the served checkout).
+    const engine = await setupNativeEngine();
+    const expected = engine.active ? "native" : openBlas() === null ? "wasm" : "wasm-native";
+    assert.equal(result.name, expected);
+    assert.equal(result.backend, expected === "wasm-native" ? "wasm" : expected);
     assert.equal(result.g, 3 * 3 * 3 * 4);
   });
 });

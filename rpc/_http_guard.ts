@@ -70,3 +70,44 @@ export function hostAllowed(request: Request, bindHost: string): boolean {
   return isLoopback(lower) || lower === bindHost.toLowerCase() ||
     `[${bindHost.toLowerCase()}]` === lower;
 }
+
+/**
+ * The path after `/files/` of a request, exactly as the client sent it (dot segments are not
+ * folded, so `/files/../x` is `../x`, which the data root then refuses), percent-decoded.
+ *
+ * @param url The request's URL (`request.url`: the request target as received).
+ * @returns The relative path, or `null` when the path is not under `/files/` or not decodable.
+ */
+export function filesPath(url: string): string | null {
+  const scheme = url.indexOf("://");
+  const start = url.indexOf("/", scheme < 0 ? 0 : scheme + 3);
+  if (start < 0) return null;
+  let path = url.slice(start);
+  const end = path.search(/[?#]/);
+  if (end >= 0) path = path.slice(0, end);
+  if (!path.startsWith("/files/")) return null;
+  try {
+    return decodeURIComponent(path.slice("/files/".length));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether an error thrown while answering a request means the client went away (it closed the
+ * connection before sending the body it declared): that is the client's doing, not the server's.
+ *
+ * @param error The error.
+ * @returns `true` for a client abort.
+ */
+export function isClientAbort(error: unknown): boolean {
+  return [
+    Deno.errors.BadResource,
+    Deno.errors.BrokenPipe,
+    Deno.errors.ConnectionAborted,
+    Deno.errors.ConnectionReset,
+    Deno.errors.Http,
+    Deno.errors.Interrupted,
+    Deno.errors.UnexpectedEof,
+  ].some((type) => error instanceof type);
+}

@@ -12,7 +12,7 @@ import { RpcError, RpcErrorCode } from "./rpc_error.ts";
 import type { RpcServices } from "./rpc_services.ts";
 import { servedMethods } from "./served_methods.ts";
 import { TokenizerCache } from "./tokenizer_cache.ts";
-import { hasToken, hostAllowed } from "./_http_guard.ts";
+import { filesPath, hasToken, hostAllowed, isClientAbort } from "./_http_guard.ts";
 
 /** Options of {@linkcode createRpcApp}. */
 export interface RpcAppOptions {
@@ -155,12 +155,19 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
     maxBatch,
     timeoutMs,
     onError: (message, error) => log(`${message} ${(error as Error)?.stack ?? String(error)}`),
+    redact: (text) => dataRoot.redact(text),
   });
 
   const streams = new Set<() => void>();
   const app = new Hono();
 
   app.onError((err, c) => {
+    if (isClientAbort(err)) {
+      log(
+        `Client aborted ${c.req.method} ${c.req.path}: the connection closed before the request was read (${err?.name})`,
+      );
+      return c.json({ error: "Bad request: the client closed the connection" }, 400);
+    }
     log(`Unexpected error on ${c.req.method} ${c.req.path}: ${err?.stack ?? err}`);
     return c.json({ error: "Internal server error" }, 500);
   });
@@ -241,12 +248,9 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
   });
 
   app.get("/files/*", async (c) => {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(new URL(c.req.url).pathname.slice("/files/".length));
-    } catch {
-      return c.json({ error: "Bad request: malformed path" }, 400);
-    }
+    // Resolved once, from the path as sent: `..` is refused by the data root, not folded here.
+    const rel = filesPath(c.req.raw.url);
+    if (rel === null) return c.json({ error: "Bad request: malformed path" }, 400);
     let path: string;
     try {
       path = await dataRoot.resolve(rel, { field: "path" });
@@ -254,7 +258,7 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
       if (err instanceof RpcError) {
         const missing = err.message.includes("existing");
         return c.json(
-          { error: err.message.replace(/^Invalid params: /, "") },
+          { error: dataRoot.redact(err.message.replace(/^Invalid params: /, "")) },
           missing ? 404 : 403,
         );
       }

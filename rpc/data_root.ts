@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative, sep } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { invalidParams } from "./rpc_error.ts";
 import { showValue } from "./_show_value.ts";
 
@@ -30,9 +30,17 @@ export interface ResolveOptions {
 export class DataRoot {
   /** The root's real path (absolute, symbolic links resolved). */
   readonly path: string;
+  /** Absolute folders of this server that messages must not show, longest first, with labels. */
+  readonly #hidden: [string, string][];
 
-  private constructor(path: string) {
+  private constructor(path: string, given: string) {
     this.path = path;
+    const folders: [string, string][] = [[path, "<data root>"], [given, "<data root>"]];
+    const cwd = Deno.cwd();
+    if (cwd.length > 1) folders.push([cwd, "<server folder>"]);
+    this.#hidden = folders
+      .filter(([f], i) => f.length > 1 && folders.findIndex(([g]) => g === f) === i)
+      .sort((a, b) => b[0].length - a[0].length);
   }
 
   /**
@@ -51,7 +59,21 @@ export class DataRoot {
       );
     }
     await Deno.mkdir(path, { recursive: true });
-    return new DataRoot(await Deno.realPath(path));
+    return new DataRoot(await Deno.realPath(path), resolve(path));
+  }
+
+  /**
+   * Hides this server's absolute folders in a message meant for a client: the data root (its
+   * real path and the path it was opened with) becomes `<data root>`, the server's working
+   * folder `<server folder>`.
+   *
+   * @param text A message (an error, a job record as JSON).
+   * @returns The text without those folders.
+   */
+  redact(text: string): string {
+    let out = text;
+    for (const [folder, label] of this.#hidden) out = out.replaceAll(folder, label);
+    return out;
   }
 
   /**

@@ -490,9 +490,11 @@ export class JobQueue {
     status: JobStatus,
     extra: Partial<JobRecord>,
   ): Promise<void> {
+    // A record is for clients: the server's absolute folders (in an error, a result) are hidden.
+    const shown = JSON.parse(this.store.root.redact(JSON.stringify(extra))) as Partial<JobRecord>;
     const done: JobRecord = {
       ...record,
-      ...extra,
+      ...shown,
       status,
       finishedAt: new Date().toISOString(),
     };

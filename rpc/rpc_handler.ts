@@ -19,6 +19,11 @@ export interface RpcHandlerOptions {
   timeoutMs?: number;
   /** Where unexpected method errors (answered with -32603) are reported (default `console.error`). */
   onError?: (message: string, error: unknown) => void;
+  /**
+   * Rewrites every error's message and data before it is sent (the server passes
+   * `DataRoot.redact`, so that no answer shows an absolute folder of the server). Default none.
+   */
+  redact?: (text: string) => string;
 }
 
 /** One JSON-RPC response object. */
@@ -65,7 +70,12 @@ export class RpcHandler {
    * @param options Batch limit, time limit, error sink.
    */
   constructor(registry: MethodRegistry, services: RpcServices, options: RpcHandlerOptions = {}) {
-    const { maxBatch = 1000, timeoutMs = 30_000, onError = console.error } = options;
+    const {
+      maxBatch = 1000,
+      timeoutMs = 30_000,
+      onError = console.error,
+      redact = (text: string) => text,
+    } = options;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new RangeError(
         `Cannot create the handler as 'maxBatch' must be a positive integer: current value is ${
@@ -91,12 +101,12 @@ export class RpcHandler {
       if (error instanceof JSONRPCErrorException) {
         const e: { code: number; message: string; data?: unknown } = {
           code: error.code,
-          message: error.message,
+          message: redact(error.message),
         };
-        if (error.data !== undefined) e.data = error.data;
+        if (error.data !== undefined) e.data = JSON.parse(redact(JSON.stringify(error.data)));
         return { jsonrpc: "2.0", id, error: e };
       }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = redact(error instanceof Error ? error.message : String(error));
       return {
         jsonrpc: "2.0",
         id,

@@ -63,7 +63,7 @@ export class TokenizerCache {
     try {
       return await entry;
     } catch (err) {
-      const why = (err as Error).message.replaceAll(this.root.path, "<data root>");
+      const why = this.root.redact((err as Error).message);
       throw invalidParams(field, `must name a SentencePiece .model file: ${why}`);
     }
   }

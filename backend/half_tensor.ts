@@ -316,6 +316,10 @@ function ensureKernels(): void {
       },
     });
   }
+  // The native engine's backend is the cpu backend's class: the cpu kernel serves it as is.
+  if (!has("native") && tf.findBackendFactory("native") != null) {
+    tf.registerKernel({ ...tf.getKernel(KERNEL, "cpu")!, backendName: "native" });
+  }
   if (!has("webgpu") && tf.findBackendFactory("webgpu") != null) {
     tf.registerKernel({
       kernelName: KERNEL,

@@ -26,7 +26,7 @@ Deno.test("half bits: exact values, round to nearest even, specials", () => {
   assert.ok(Number.isNaN(fromBfloat16Bits(toBfloat16Bits(NaN))));
 });
 
-for (const prefer of ["cpu", "wasm"] as const) {
+for (const prefer of ["cpu", "wasm", "native"] as const) {
   Deno.test(`HalfTensor on ${prefer}: half the bytes, widens exactly, a matmul within tolerance, no leaks`, async () => {
     await initBackend({ prefer, quiet: true });
     const [rows, cols] = [33, 17]; // odd: a padded last word

@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./params/mod.ts";
 export * from "./tokenizer/mod.ts";
 export * from "./backend/mod.ts";
 export * from "./data/mod.ts";

@@ -126,15 +126,7 @@ export {
 export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./png.ts";
 export { downsampleImages } from "./downsample.ts";
 export { hashInts, Rng } from "./rng.ts";
-export {
-  backendOption,
-  backendParam,
-  type CliOptionSpecs,
-  type CliValues,
-  runCli,
-  type RunCliOptions,
-  UsageError,
-} from "./cli_options.ts";
+export { backendOption, backendParam, UsageError } from "./cli_options.ts";
 export { formatSeconds, SamplingProgress, type SamplingStep } from "./sampling_progress.ts";
 export { type PromptFit, promptFit } from "./prompt_fit.ts";
 export { type SampleFields, sampleParams } from "./sample_params.ts";

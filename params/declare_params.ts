@@ -27,6 +27,8 @@ export interface ParamCommon<T> {
   field?: string | false;
   /** The value's placeholder in the usage text (default N, X, TEXT or the enum's values). */
   metavar?: string;
+  /** The caller must give it (`is required`); otherwise it is optional. */
+  required?: boolean;
 }
 
 /** An integer or a finite number, with optional bounds. */
@@ -90,13 +92,15 @@ export type ParamInput<S extends ParamSpecs> = {
   [K in keyof S]?: ParamValue<S[K]>;
 };
 
+type Present = { default: unknown } | { required: true };
+
 /** The values after defaults are filled in: parameters with a default are present. */
 export type ParamValues<S extends ParamSpecs> = Simplify<
   & {
-    -readonly [K in keyof S as S[K] extends { default: unknown } ? K : never]: ParamValue<S[K]>;
+    -readonly [K in keyof S as S[K] extends Present ? K : never]: ParamValue<S[K]>;
   }
   & {
-    -readonly [K in keyof S as S[K] extends { default: unknown } ? never : K]?: ParamValue<S[K]>;
+    -readonly [K in keyof S as S[K] extends Present ? never : K]?: ParamValue<S[K]>;
   }
 >;
 
@@ -385,6 +389,9 @@ export function resolveParams<S extends ParamSpecs>(
   for (const [key, spec] of Object.entries(declaration.specs)) {
     const value = (input as Record<string, unknown>)[key];
     if (value === undefined || value === null) {
+      if (spec.required) {
+        throw new ParamError(declaration.verb, declaration.name(key, naming) ?? key, "is required");
+      }
       if (spec.default !== undefined) out[key] = spec.default;
       continue;
     }

@@ -113,6 +113,9 @@ export function parseCliArgs<S extends ParamSpecs>(
   for (const [name, [key, spec]] of byOption) {
     const text = raw[name.slice(2)];
     if (text === undefined) {
+      if (spec.required && !raw.help) {
+        throw new UsageError(`Cannot ${declaration.verb} as '${name}' is required`);
+      }
       if (spec.default !== undefined) values[key] = spec.default;
       continue;
     }
@@ -201,6 +204,7 @@ export function usageText<S extends ParamSpecs>(
     if (spec.type === "enum" && metavar(spec) !== spec.values.join("|")) {
       help += `: ${spec.values.join(", ")}`;
     }
+    if (spec.required) help += " (required)";
     const shown = spec.defaultText ??
       (spec.default !== undefined && spec.type !== "boolean" ? String(spec.default) : undefined);
     if (shown !== undefined) help += ` (default ${shown})`;

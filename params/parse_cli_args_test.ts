@@ -176,3 +176,32 @@ Deno.test("runCli: usage only after usage errors, not after runtime errors (issu
   assert.doesNotMatch(quiet.err, /Usage:/);
   assert.equal(reportCliError(new UsageError("u")), 2);
 });
+
+Deno.test("parseCliArgs, resolveParams: a required parameter is named when missing", async () => {
+  const { resolveParams } = await import("./declare_params.ts");
+  const p = declareParams("average", {
+    inputs: { type: "string", required: true, help: "inputs" },
+  });
+  assert.throws(
+    () => parseCliArgs(p, []),
+    /^UsageError: Cannot average as '--inputs' is required$/,
+  );
+  assert.equal(parseCliArgs(p, ["-h"]).help, true, "--help needs no required option");
+  assert.throws(() => resolveParams(p, {}), /Cannot average as 'inputs' is required/);
+  assert.match(usageText(p, { usage: "x" }), /--inputs TEXT +inputs \(required\)/);
+});
+
+Deno.test("runCli: a wasm heap failure gets a hint to lower the batch, size or width", async () => {
+  for (const message of ["memory access out of bounds", "Aborted(). Build with -sASSERTIONS"]) {
+    const oom = () => Promise.reject(new WebAssembly.RuntimeError(message));
+    const r = await capture(() => runCli([], { params, usage: "t" }, oom));
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: .*\nhint: the wasm backend's heap \(4 GiB at most\) is probably full/,
+    );
+  }
+  const other = () => Promise.reject(new WebAssembly.RuntimeError("unreachable"));
+  const r = await capture(() => runCli([], { params, usage: "t" }, other));
+  assert.deepEqual([r.code, r.err], [1, "error: unreachable"]);
+});

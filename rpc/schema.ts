@@ -437,7 +437,8 @@ export const s: SchemaBuilders = {
       const field = declaration.name(key as keyof S & string, "field");
       if (field === undefined) continue;
       const schema = s.param(spec);
-      shape[field] = options.required?.includes(field) ? { ...schema, required: true } : schema;
+      const required = spec.required === true || options.required?.includes(field) === true;
+      shape[field] = required ? { ...schema, required: true } : schema;
     }
     return s.object({ ...shape, ...extra }, options) as unknown as Schema<
       Simplify<ParamFields<S> & ObjectOf<E>>

@@ -8,20 +8,32 @@
  *
  * @module
  */
-import { runLegacyCli } from "./cli_options.ts";
+import { runCli } from "./cli_options.ts";
+import { declareParams, type ParamDeclaration, type ParamSpecs } from "./deps.ts";
+
+const averageSpecs = {
+  inputs: {
+    type: "string",
+    required: true,
+    metavar: "LIST",
+    help: "comma-separated cascade checkpoints or folders holding cascade.safetensors (≥ 2)",
+  },
+  out: { type: "string", minLength: 1, required: true, metavar: "DIR", help: "output folder" },
+  weights: {
+    type: "string",
+    metavar: "LIST",
+    help: "comma-separated weights, one per input",
+    defaultText: "equal",
+  },
+  dtype: { type: "enum", values: ["F16", "F32"], default: "F16", help: "stored dtype" },
+} as const satisfies ParamSpecs;
 import { averageCascades } from "./average_cascades.ts";
 
-const USAGE = `Usage: deno run -A training/average_cli.ts --inputs A,B[,…] --out DIR [options]
-
-Writes <out>/cascade.safetensors (+ model.json): the weighted mean of cascade checkpoints that share
-one config (e.g. runs continued side by side from the same start on different data streams).
-
-Options:
-  --inputs LIST   comma-separated cascade checkpoints or folders holding cascade.safetensors (≥ 2)
-  --out DIR       output folder
-  --weights LIST  comma-separated weights, one per input (default: equal)
-  --dtype T       F16 (default) or F32
-  --help          show this help`;
+/** The parameters of `deno task average-cascades`, declared once (parser, usage, checks). */
+export const averageParams: ParamDeclaration<typeof averageSpecs> = declareParams(
+  "average",
+  averageSpecs,
+);
 
 /**
  * Runs the command line.
@@ -36,25 +48,15 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runLegacyCli(args, {
-    usage: USAGE,
-    options: {
-      inputs: { type: "string" },
-      out: { type: "string" },
-      weights: { type: "string" },
-      dtype: { type: "string" },
-    },
+  return await runCli(args, {
+    params: averageParams,
+    usage: "deno task average-cascades --inputs A,B[,…] --out DIR [options]",
+    summary:
+      `Writes <out>/cascade.safetensors (+ model.json): the weighted mean of cascade checkpoints that share
+one config (e.g. runs continued side by side from the same start on different data streams).`,
   }, async (values) => {
-    if (values.inputs === undefined || values.out === undefined) {
-      throw new RangeError(`Cannot average as '--inputs' and '--out' are required`);
-    }
     const inputs = values.inputs.split(",").map((s) => s.trim()).filter((s) => s !== "");
-    const dtype = (values.dtype ?? "F16").toUpperCase();
-    if (dtype !== "F16" && dtype !== "F32") {
-      throw new RangeError(
-        `Cannot average as '--dtype' must be F16 or F32: current value is ${values.dtype}`,
-      );
-    }
+    const dtype = values.dtype;
     const weights = values.weights?.split(",").map((s) => Number(s.trim()));
     const r = await averageCascades(inputs, values.out, {
       dtype,

@@ -1,52 +1,11 @@
 /**
- * Shared command-line helpers of the training CLIs (`deno task pretrain`, `train`, `train-sr`,
- * `export`): numeric options, stopping cleanly on SIGINT/SIGTERM, and (re-exported from
- * diffusion/, the lowest package every CLI uses) the frame {@link runCli}, {@link backendOption}
- * and {@link UsageError}.
+ * Shared command-line helpers of the training CLIs (`deno task pretrain`, `train`, `export`, …):
+ * stopping cleanly on SIGINT/SIGTERM, and (re-exported) params/' frame {@link runCli} and
+ * {@link UsageError}, diffusion/'s {@link backendOption} and {@link backendParam}.
  *
  * @module
  */
-import { UsageError } from "./deps.ts";
-
-export { backendOption, backendParam, runCli, runLegacyCli, UsageError } from "./deps.ts";
-
-/**
- * Parses a numeric `--name` option.
- *
- * @param verb What the CLI does, for the message (`Cannot ${verb} as …`).
- * @param name The option's name without dashes.
- * @param value The raw string (`undefined` when the option was not given).
- * @param options `integer` (default false) and `min` (default: no lower bound).
- * @returns The number, or `undefined` when not given.
- * @throws {UsageError} For an empty, non-finite, non-integer (when asked) or too small value.
- *
- * @example
- * ```ts
- * import { numberOption } from "./cli_options.ts";
- * console.log(numberOption("train", "steps", "200", { integer: true, min: 1 })); // 200
- * ```
- */
-export function numberOption(
-  verb: string,
-  name: string,
-  value: string | undefined,
-  options: { integer?: boolean; min?: number } = {},
-): number | undefined {
-  if (value === undefined) return undefined;
-  const { integer = false, min } = options;
-  const n = Number(value);
-  if (
-    value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) ||
-    (min !== undefined && n < min)
-  ) {
-    throw new UsageError(
-      `Cannot ${verb} as '--${name}' must be ${integer ? "an integer" : "a finite number"}${
-        min !== undefined ? ` ≥ ${min}` : ""
-      }: current value is ${JSON.stringify(value)}`,
-    );
-  }
-  return n;
-}
+export { backendOption, backendParam, runCli, UsageError } from "./deps.ts";
 
 /**
  * Runs a training job that stops cleanly: SIGINT, SIGTERM or `signal` abort the signal handed to

@@ -9,22 +9,45 @@
  *
  * @module
  */
-import { runLegacyCli } from "./cli_options.ts";
+import { runCli } from "./cli_options.ts";
+import { declareParams, type ParamDeclaration, type ParamSpecs } from "./deps.ts";
 import { CASCADE_PARTS, type CascadePart, composeCascades } from "./compose_cascades.ts";
 
-const USAGE =
-  `Usage: deno run -A training/compose_cli.ts --target A --donor B --parts LIST --out DIR [options]
+const composeSpecs = {
+  target: {
+    type: "string",
+    minLength: 1,
+    required: true,
+    metavar: "PATH",
+    help: "the full cascade to start from (file or folder holding cascade.safetensors)",
+  },
+  donor: {
+    type: "string",
+    minLength: 1,
+    required: true,
+    metavar: "PATH",
+    help: "the checkpoint the parts come from (file or folder)",
+  },
+  parts: {
+    type: "string",
+    minLength: 1,
+    required: true,
+    metavar: "LIST",
+    help: `comma-separated parts: ${CASCADE_PARTS.join(", ")}`,
+  },
+  out: { type: "string", minLength: 1, required: true, metavar: "DIR", help: "output folder" },
+  dtype: { type: "enum", values: ["F16", "F32"], default: "F16", help: "stored dtype" },
+} as const satisfies ParamSpecs;
 
-Writes <out>/cascade.safetensors (+ model.json): the target cascade with the named parts replaced by
-the donor's (same config for each part). Nothing is retrained.
+/** The parameters of `deno task compose-cascades`, declared once (parser, usage, checks). */
+export const composeParams: ParamDeclaration<typeof composeSpecs> = declareParams(
+  "compose",
+  composeSpecs,
+);
 
-Options:
-  --target PATH   the full cascade to start from (file or folder holding cascade.safetensors)
-  --donor PATH    the checkpoint the parts come from (file or folder)
-  --parts LIST    comma-separated parts: ${CASCADE_PARTS.join(", ")}
-  --out DIR       output folder
-  --dtype T       F16 (default) or F32
-  --help          show this help`;
+const SUMMARY =
+  `Writes <out>/cascade.safetensors (+ model.json): the target cascade with the named parts replaced by
+the donor's (same config for each part). Nothing is retrained.`;
 
 /**
  * Runs the command line.
@@ -39,35 +62,18 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runLegacyCli(args, {
-    usage: USAGE,
-    options: {
-      target: { type: "string" },
-      donor: { type: "string" },
-      parts: { type: "string" },
-      out: { type: "string" },
-      dtype: { type: "string" },
-    },
+  return await runCli(args, {
+    params: composeParams,
+    usage: "deno task compose-cascades --target PATH --donor PATH --parts LIST --out DIR",
+    summary: SUMMARY,
   }, async (values) => {
-    for (const k of ["target", "donor", "parts", "out"] as const) {
-      if (values[k] === undefined) {
-        throw new RangeError(
-          `Cannot compose as '--${k}' is required (with --target, --donor, --parts, --out)`,
-        );
-      }
-    }
-    const dtype = (values.dtype ?? "F16").toUpperCase();
-    if (dtype !== "F16" && dtype !== "F32") {
-      throw new RangeError(
-        `Cannot compose as '--dtype' must be F16 or F32: current value is ${values.dtype}`,
-      );
-    }
-    const parts = values.parts!.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const dtype = values.dtype;
+    const parts = values.parts.split(",").map((s) => s.trim()).filter((s) => s !== "");
     const r = await composeCascades(
-      values.target!,
-      values.donor!,
+      values.target,
+      values.donor,
       parts as CascadePart[],
-      values.out!,
+      values.out,
       { dtype },
     );
     console.log(

@@ -49,17 +49,14 @@ export {
   writeSafetensors,
 } from "../diffusion/mod.ts";
 export { hashInts, Rng } from "../diffusion/mod.ts";
-export {
-  backendOption,
-  backendParam,
-  runCli as runLegacyCli,
-  UsageError,
-} from "../diffusion/mod.ts";
+export { backendOption, backendParam, UsageError } from "../diffusion/mod.ts";
 export {
   declareParams,
   fromFields,
+  type ParamDeclaration,
   type ParamFields,
   type ParamInput,
+  type ParamSpecs,
   resolveParams,
   runCli,
 } from "../params/mod.ts";

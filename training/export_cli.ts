@@ -15,28 +15,63 @@
  * @module
  */
 import { join } from "node:path";
-import { runLegacyCli } from "./cli_options.ts";
-import { initBackend } from "./deps.ts";
+import { runCli } from "./cli_options.ts";
+import { declareParams, initBackend, type ParamDeclaration, type ParamSpecs } from "./deps.ts";
 import { exportCascade } from "./export_cascade.ts";
 import { PRETRAIN_STAGES, type PretrainStage } from "./pretrain_job.ts";
 import { exists } from "./_atomic.ts";
 
-const USAGE = `Usage: deno run -A training/export_cli.ts [options]
+const exportSpecs = {
+  runs: {
+    type: "string",
+    minLength: 1,
+    default: "runs/pretrain",
+    metavar: "DIR",
+    help: "folder holding the stage runs base/, sr1/, sr2/",
+  },
+  stages: {
+    type: "string",
+    metavar: "LIST",
+    help: "comma-separated stages, base first",
+    defaultText: "base and each next stage that has a checkpoint",
+  },
+  base: {
+    type: "string",
+    pattern: /^.+\.safetensors$/,
+    metavar: "FILE",
+    help: "take the base stage and text encoder from this exported cascade (.safetensors)\n" +
+      "instead of <runs>/base, e.g. the cascade an SR run was fine-tuned against\n" +
+      "(deno task pretrain --base-run FILE)",
+  },
+  out: {
+    type: "string",
+    minLength: 1,
+    default: "models/default",
+    metavar: "DIR",
+    help: "output folder",
+  },
+  dtype: { type: "enum", values: ["F16", "F32"], default: "F16", help: "stored dtype" },
+  maxMb: {
+    type: "number",
+    exclusiveMin: 0,
+    max: 1_000_000,
+    default: 40,
+    option: "max-mb",
+    help: "refuse a checkpoint larger than N MiB",
+  },
+  rawWeights: {
+    type: "boolean",
+    default: false,
+    help: "from runs that kept a weight average (pretrain --ema-decay), export the last\n" +
+      "step's weights instead of the average",
+  },
+} as const satisfies ParamSpecs;
 
-Writes <out>/cascade.safetensors (+ model.json) from the pretraining runs' checkpoints.
-
-Options:
-  --runs DIR      folder holding the stage runs base/, sr1/, sr2/ (default runs/pretrain)
-  --stages LIST   comma-separated stages, base first (default: base and each next stage that has a checkpoint)
-  --base FILE     take the base stage and text encoder from this exported cascade (.safetensors)
-                  instead of <runs>/base, e.g. the cascade an SR run was fine-tuned against
-                  (deno task pretrain --base-run FILE)
-  --out DIR       output folder (default models/default)
-  --dtype T       F16 (default) or F32
-  --max-mb N      refuse a checkpoint larger than N MiB (default 40)
-  --raw-weights   from runs that kept a weight average (pretrain --ema-decay), export the last
-                  step's weights instead of the average
-  --help          show this help`;
+/** The parameters of `training/export_cli.ts`, declared once (parser, usage, checks). */
+export const exportParams: ParamDeclaration<typeof exportSpecs> = declareParams(
+  "export",
+  exportSpecs,
+);
 
 /**
  * Runs the command line.
@@ -51,38 +86,15 @@ Options:
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runLegacyCli(args, {
-    usage: USAGE,
-    options: {
-      runs: { type: "string" },
-      stages: { type: "string" },
-      base: { type: "string" },
-      out: { type: "string" },
-      dtype: { type: "string" },
-      "max-mb": { type: "string" },
-      "raw-weights": { type: "boolean" },
-    },
+  return await runCli(args, {
+    params: exportParams,
+    usage: "deno run -A training/export_cli.ts [options]",
+    summary:
+      "Writes <out>/cascade.safetensors (+ model.json) from the pretraining runs' checkpoints.",
   }, async (values) => {
-    const runs = values.runs ?? join("runs", "pretrain");
+    const { runs, dtype, maxMb } = values;
     const baseFile = values.base;
-    if (baseFile !== undefined && !baseFile.endsWith(".safetensors")) {
-      throw new RangeError(
-        `Cannot export as '--base' must be an exported cascade file (.safetensors): current value is ${baseFile}`,
-      );
-    }
     const dirOf = (s: PretrainStage) => s === "base" && baseFile ? baseFile : join(runs, s);
-    const dtype = (values.dtype ?? "F16").toUpperCase();
-    if (dtype !== "F16" && dtype !== "F32") {
-      throw new RangeError(
-        `Cannot export as '--dtype' must be F16 or F32: current value is ${values.dtype}`,
-      );
-    }
-    const maxMb = Number(values["max-mb"] ?? 40);
-    if (!(maxMb > 0)) {
-      throw new RangeError(
-        `Cannot export as '--max-mb' must be > 0: current value is ${values["max-mb"]}`,
-      );
-    }
     let stages: PretrainStage[];
     if (values.stages !== undefined) {
       stages = values.stages.split(",").map((s) => s.trim()) as PretrainStage[];
@@ -108,11 +120,11 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     await initBackend({ prefer: "cpu", quiet: true });
-    const out = values.out ?? join("models", "default");
+    const out = values.out;
     const r = await exportCascade(stages.map(dirOf), out, {
       dtype,
       maxBytes: maxMb * 2 ** 20,
-      weights: values["raw-weights"] ? "raw" : "ema",
+      weights: values.rawWeights ? "raw" : "ema",
     });
     console.log(
       `wrote ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${

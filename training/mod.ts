@@ -126,7 +126,7 @@ export {
   type TextualInversionJob,
   type TextualInversionOptions,
 } from "./textual_inversion.ts";
-export { numberOption, runStoppable, UsageError } from "./cli_options.ts";
+export { runStoppable, UsageError } from "./cli_options.ts";
 export { EMA_PREFIX, emaDecayAt, WeightEma } from "./weight_ema.ts";
 export {
   type DreamBoothFields,

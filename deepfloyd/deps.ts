@@ -10,12 +10,17 @@ export {
   backendOption,
   backendParam,
   dynamicThreshold,
+  encodeT5Streaming,
   type NamedTensor,
+  openSafetensors,
   readSafetensors,
+  type SafetensorsFile,
   t5ConfigFromHf,
   T5Encoder,
+  type T5WeightSource,
   tensorToImages,
   type TextEmbedding,
   writePng,
+  writeSafetensors,
 } from "../diffusion/mod.ts";
 export { encodeFixedLength, SentencePieceProcessor } from "../tokenizer/mod.ts";

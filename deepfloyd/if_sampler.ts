@@ -28,6 +28,27 @@ export function encodeIFPrompts(
   prompts: readonly string[],
   options: { maxLength?: number } = {},
 ): tf.Tensor3D {
+  const { ids, mask } = ifPromptIds(tokenizer, prompts, options);
+  const e = encoder.encode(ids, mask, { batch: prompts.length });
+  e.pooled.dispose();
+  e.mask.dispose();
+  return e.tokens;
+}
+
+/**
+ * The token ids IF's `encode_prompt` feeds T5: each prompt lower-cased and stripped, encoded to
+ * `maxLength` ids (EOS, then padding) with its attention mask.
+ *
+ * @param tokenizer T5's SentencePiece model.
+ * @param prompts The prompts.
+ * @param options `maxLength` (default 77).
+ * @returns `[B·maxLength]` ids and mask, row-major.
+ */
+export function ifPromptIds(
+  tokenizer: SentencePieceProcessor,
+  prompts: readonly string[],
+  options: { maxLength?: number } = {},
+): { ids: Int32Array; mask: Uint8Array } {
   const len = options.maxLength ?? 77;
   const ids = new Int32Array(prompts.length * len);
   const mask = new Uint8Array(prompts.length * len);
@@ -36,10 +57,7 @@ export function encodeIFPrompts(
     ids.set(e.ids, i * len);
     mask.set(e.mask, i * len);
   });
-  const e = encoder.encode(ids, mask, { batch: prompts.length });
-  e.pooled.dispose();
-  e.mask.dispose();
-  return e.tokens;
+  return { ids, mask };
 }
 
 /** Options of {@link sampleIF}. */

@@ -38,5 +38,10 @@ export {
   readJsonFile,
   type ReadWeightsOptions,
 } from "./diffusers_folder.ts";
-export { encodeIFPrompts, sampleIF, type SampleIFOptions } from "./if_sampler.ts";
+export { encodeIFPrompts, ifPromptIds, sampleIF, type SampleIFOptions } from "./if_sampler.ts";
+export { openDiffusersWeights, ShardedWeights } from "./sharded_weights.ts";
+export {
+  encodeIFPromptsStreaming,
+  type EncodeIFPromptsStreamingOptions,
+} from "./prompt_embedding_cache.ts";
 export type { Activation } from "./_nn.ts";

@@ -45,10 +45,13 @@ export {
   decodeSafetensors,
   encodeSafetensors,
   type NamedTensor,
+  openSafetensors,
   readSafetensors,
   type SafetensorsContent,
   type SafetensorsDtype,
+  type SafetensorsEntry,
   SafetensorsError,
+  SafetensorsFile,
   writeSafetensors,
 } from "./safetensors.ts";
 export {
@@ -59,8 +62,10 @@ export {
   createT5Config,
   DEFAULT_T5_CONFIG,
   disposeTextEmbedding,
+  encodeT5Streaming,
   type T5Config,
   T5Encoder,
+  type T5WeightSource,
   type TextEmbedding,
 } from "./t5_encoder.ts";
 export { t5ConfigFromHf } from "./t5_config_from_hf.ts";

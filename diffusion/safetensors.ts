@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { fromBfloat16Bits, fromHalfBits, toHalfBits } from "./_float16.ts";
+import { fromHalfBits, toHalfBits } from "./_float16.ts";
 
 /** Storage types this module reads (F32, F16, BF16, I32, U8) and writes (F32, F16, I32, U8). */
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "I32" | "U8";
@@ -136,37 +136,69 @@ export function decodeSafetensors(
   options: { source?: string } = {},
 ): SafetensorsContent {
   const src = options.source ?? "the safetensors data";
-  const fail = (why: string): never => {
-    throw new SafetensorsError(`Cannot read ${src} as ${why}`);
-  };
   if (bytes.length < 8) {
-    fail(`it is ${bytes.length} bytes long, shorter than the 8-byte header length`);
+    throw new SafetensorsError(
+      `Cannot read ${src} as it is ${bytes.length} bytes long, shorter than the 8-byte header length`,
+    );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(bytes.length - 8)) {
-    fail(
-      `its header claims ${n} bytes but only ${
+    throw new SafetensorsError(
+      `Cannot read ${src} as its header claims ${n} bytes but only ${
         bytes.length - 8
       } follow (truncated or not safetensors)`,
     );
   }
   const headerLen = Number(n);
+  const base = 8 + headerLen;
+  const { entries, metadata } = parseSafetensorsHeader(
+    bytes.subarray(8, base),
+    bytes.length - base,
+    src,
+  );
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, e] of entries) {
+    tensors.set(name, {
+      shape: e.shape,
+      data: decodeTensorData(bytes.subarray(base + e.begin, base + e.end), e.dtype),
+      dtype: e.dtype,
+    });
+  }
+  return { tensors, metadata };
+}
+
+/** Where one tensor's data lies in a safetensors file (offsets relative to the data section). */
+export interface SafetensorsEntry {
+  /** Storage type. */
+  dtype: SafetensorsDtype;
+  /** Shape. */
+  shape: number[];
+  /** First byte of the data (relative to the end of the header). */
+  begin: number;
+  /** One past the last byte. */
+  end: number;
+}
+
+/** Parses and validates a header: entries in file order and the metadata. */
+function parseSafetensorsHeader(
+  headerBytes: Uint8Array,
+  dataLen: number,
+  src: string,
+): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string> } {
+  const fail = (why: string): never => {
+    throw new SafetensorsError(`Cannot read ${src} as ${why}`);
+  };
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)),
-    );
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
   } catch (e) {
     return fail(`its header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== "object" || Array.isArray(header)) {
     fail("its header is not a JSON object");
   }
-  const base = 8 + headerLen;
-  const dataLen = bytes.length - base;
   const metadata: Record<string, string> = {};
-  const tensors = new Map<string, NamedTensor>();
+  const entries = new Map<string, SafetensorsEntry>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") {
       if (entry === null || typeof entry !== "object") fail("'__metadata__' is not an object");
@@ -201,22 +233,40 @@ export function decodeSafetensors(
         `tensor '${name}' ends at byte ${end} of the data but the data has ${dataLen} bytes (truncated)`,
       );
     }
-    const at = base + begin;
-    let data: Float32Array | Int32Array | Uint8Array;
-    if (dtype === "F32") {
-      data = new Float32Array(count);
-      for (let i = 0; i < count; i++) data[i] = view.getFloat32(at + 4 * i, true);
-    } else if (dtype === "F16" || dtype === "BF16") {
-      data = new Float32Array(count);
-      const conv = dtype === "F16" ? fromHalfBits : fromBfloat16Bits;
-      for (let i = 0; i < count; i++) data[i] = conv(view.getUint16(at + 2 * i, true));
-    } else if (dtype === "I32") {
-      data = new Int32Array(count);
-      for (let i = 0; i < count; i++) data[i] = view.getInt32(at + 4 * i, true);
-    } else data = bytes.slice(at, at + count);
-    tensors.set(name, { shape: shape as number[], data, dtype });
+    entries.set(name, { dtype, shape: shape as number[], begin, end });
   }
-  return { tensors, metadata };
+  return { entries, metadata };
+}
+
+/** Little-endian raw data → Float32Array (F32/F16/BF16, widened), Int32Array or Uint8Array. */
+function decodeTensorData(
+  raw: Uint8Array,
+  dtype: SafetensorsDtype,
+): Float32Array | Int32Array | Uint8Array {
+  const count = raw.length / BYTES[dtype];
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (dtype === "F32") {
+    const data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
+    return data;
+  }
+  if (dtype === "BF16") {
+    // bfloat16 is the top half of a float32: widen by a 16-bit shift.
+    const bits = new Uint32Array(count);
+    for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true) << 16;
+    return new Float32Array(bits.buffer);
+  }
+  if (dtype === "F16") {
+    const data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = fromHalfBits(view.getUint16(2 * i, true));
+    return data;
+  }
+  if (dtype === "I32") {
+    const data = new Int32Array(count);
+    for (let i = 0; i < count; i++) data[i] = view.getInt32(4 * i, true);
+    return data;
+  }
+  return raw.slice();
 }
 
 /**
@@ -270,4 +320,176 @@ export async function writeSafetensors(
  */
 export async function readSafetensors(path: string): Promise<SafetensorsContent> {
   return decodeSafetensors(await Deno.readFile(path), { source: `'${path}'` });
+}
+
+/**
+ * A safetensors file opened for reading single tensors (or rows of one) without loading the rest:
+ * the header is read once, each tensor's bytes on demand. For models larger than memory (a T5-XXL
+ * encoder, 9.5 GB in bf16, encoded one layer at a time).
+ *
+ * @example
+ * ```ts
+ * import { openSafetensors, writeSafetensors } from "./safetensors.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await writeSafetensors(path, { emb: { shape: [3, 2], data: new Float32Array([0, 1, 2, 3, 4, 5]) } });
+ * using f = await openSafetensors(path);
+ * console.log((await f.readRows("emb", [2, 0])).data); // Float32Array(4) [ 4, 5, 0, 1 ]
+ * await Deno.remove(path);
+ * ```
+ */
+export class SafetensorsFile {
+  /** The file's path. */
+  readonly path: string;
+  /** Each tensor's dtype, shape and byte range. */
+  readonly entries: ReadonlyMap<string, SafetensorsEntry>;
+  /** The `__metadata__` string map. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly #file: Deno.FsFile;
+  readonly #base: number;
+
+  /** Use {@link openSafetensors}. */
+  constructor(
+    path: string,
+    file: Deno.FsFile,
+    base: number,
+    header: { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string> },
+  ) {
+    this.path = path;
+    this.#file = file;
+    this.#base = base;
+    this.entries = header.entries;
+    this.metadata = header.metadata;
+  }
+
+  #entry(name: string): SafetensorsEntry {
+    const e = this.entries.get(name);
+    if (!e) throw new RangeError(`Cannot read tensor '${name}' as '${this.path}' does not hold it`);
+    return e;
+  }
+
+  async #readAt(offset: number, length: number): Promise<Uint8Array> {
+    const buf = new Uint8Array(length);
+    await this.#file.seek(this.#base + offset, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < length) {
+      const n = await this.#file.read(buf.subarray(done));
+      if (n === null) {
+        throw new SafetensorsError(`Cannot read '${this.path}' as it ended early (truncated)`);
+      }
+      done += n;
+    }
+    return buf;
+  }
+
+  /**
+   * Reads one tensor.
+   *
+   * @param name The tensor's name.
+   * @returns The tensor (float data widened to Float32Array).
+   */
+  async read(name: string): Promise<NamedTensor> {
+    const e = this.#entry(name);
+    const raw = await this.#readAt(e.begin, e.end - e.begin);
+    return { shape: [...e.shape], data: decodeTensorData(raw, e.dtype), dtype: e.dtype };
+  }
+
+  /**
+   * Reads raw stored bytes of a tensor's data (e.g. to fingerprint weights without decoding them).
+   *
+   * @param name The tensor's name.
+   * @param from First byte, relative to the tensor's data.
+   * @param length Number of bytes (clipped to the tensor's end).
+   * @returns The bytes as stored (little-endian, the file's dtype).
+   */
+  readRaw(name: string, from: number, length: number): Promise<Uint8Array> {
+    const e = this.#entry(name);
+    const start = Math.min(Math.max(0, from), e.end - e.begin);
+    return this.#readAt(e.begin + start, Math.min(length, e.end - e.begin - start));
+  }
+
+  /**
+   * Reads some rows (first-axis slices) of a tensor, e.g. the embedding rows of a prompt's ids.
+   *
+   * @param name The tensor's name.
+   * @param rows Row indices, in the order wanted (repeats allowed).
+   * @returns A tensor of shape `[rows.length, ...rest]`.
+   */
+  async readRows(name: string, rows: ArrayLike<number>): Promise<NamedTensor> {
+    const e = this.#entry(name);
+    const [n, ...rest] = e.shape;
+    const rowBytes = rest.reduce((a, b) => a * b, 1) * BYTES[e.dtype];
+    const out = new Uint8Array(rows.length * rowBytes);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (!Number.isInteger(r) || r < 0 || r >= n) {
+        throw new RangeError(
+          `Cannot read rows of '${name}' as row ${r} is outside [0, ${n}) in '${this.path}'`,
+        );
+      }
+      out.set(await this.#readAt(e.begin + r * rowBytes, rowBytes), i * rowBytes);
+    }
+    return { shape: [rows.length, ...rest], data: decodeTensorData(out, e.dtype), dtype: e.dtype };
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+
+  /** Closes the file (`using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Opens a safetensors file for reading tensors one at a time (see {@link SafetensorsFile}).
+ *
+ * @param path The file.
+ * @returns The open file; close it (or `using`).
+ * @throws {SafetensorsError} When the header is truncated or invalid.
+ */
+export async function openSafetensors(path: string): Promise<SafetensorsFile> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const size = (await file.stat()).size;
+    const head = new Uint8Array(8);
+    let got = 0;
+    while (got < 8) {
+      const n = await file.read(head.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    const src = `'${path}'`;
+    if (got < 8) {
+      throw new SafetensorsError(
+        `Cannot read ${src} as it is ${got} bytes long, shorter than the 8-byte header length`,
+      );
+    }
+    const n = new DataView(head.buffer).getBigUint64(0, true);
+    if (n > BigInt(size - 8)) {
+      throw new SafetensorsError(
+        `Cannot read ${src} as its header claims ${n} bytes but only ${
+          size - 8
+        } follow (truncated or not safetensors)`,
+      );
+    }
+    const headerBytes = new Uint8Array(Number(n));
+    let done = 0;
+    while (done < headerBytes.length) {
+      const r = await file.read(headerBytes.subarray(done));
+      if (r === null) throw new SafetensorsError(`Cannot read ${src} as its header is truncated`);
+      done += r;
+    }
+    const base = 8 + headerBytes.length;
+    return new SafetensorsFile(
+      path,
+      file,
+      base,
+      parseSafetensorsHeader(headerBytes, size - base, src),
+    );
+  } catch (e) {
+    file.close();
+    throw e;
+  }
 }

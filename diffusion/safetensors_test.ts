@@ -2,6 +2,7 @@ import assert from "assert";
 import {
   decodeSafetensors,
   encodeSafetensors,
+  openSafetensors,
   readSafetensors,
   SafetensorsError,
   writeSafetensors,
@@ -144,6 +145,48 @@ Deno.test("safetensors: python3 with only json+struct reads the header of a file
     assert.equal(r.q.dtype, "F32");
     assert.equal(r.b.dtype, "F16");
     assert.deepEqual(r.vals, [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("openSafetensors: single tensors and rows on demand, bf16 widened, errors name the file", async () => {
+  // A bf16 table written by hand: rows [1, 2], [−3, 0.5], [65280, −0] (exact in bf16).
+  const rows = [1, 2, -3, 0.5, 65280, -0];
+  const raw = new Uint8Array(rows.length * 2);
+  const f32 = new Float32Array(rows);
+  const u32 = new Uint32Array(f32.buffer);
+  u32.forEach((b, i) => new DataView(raw.buffer).setUint16(2 * i, b >>> 16, true));
+  const header = new TextEncoder().encode(JSON.stringify({
+    emb: { dtype: "BF16", shape: [3, 2], data_offsets: [0, raw.length] },
+    w: { dtype: "F32", shape: [2], data_offsets: [raw.length, raw.length + 8] },
+  }));
+  const bytes = new Uint8Array(8 + header.length + raw.length + 8);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+  bytes.set(header, 8);
+  bytes.set(raw, 8 + header.length);
+  new DataView(bytes.buffer).setFloat32(8 + header.length + raw.length, 7, true);
+  new DataView(bytes.buffer).setFloat32(8 + header.length + raw.length + 4, -1, true);
+  const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+  try {
+    await Deno.writeFile(path, bytes);
+    {
+      using f = await openSafetensors(path);
+      assert.deepEqual([...f.entries.keys()], ["emb", "w"]);
+      assert.deepEqual(Array.from((await f.read("w")).data), [7, -1]);
+      const r = await f.readRows("emb", [2, 0, 2]);
+      assert.deepEqual(r.shape, [3, 2]);
+      assert.deepEqual(Array.from(r.data), [65280, -0, 1, 2, 65280, -0]);
+      assert.equal(r.dtype, "BF16");
+      assert.deepEqual(
+        (await f.read("emb")).data,
+        decodeSafetensors(bytes).tensors.get("emb")!.data,
+      );
+      await assert.rejects(() => f.read("nope"), /tensor 'nope'.*does not hold it/);
+      await assert.rejects(() => f.readRows("emb", [3]), /row 3 is outside \[0, 3\)/);
+    }
+    await Deno.writeFile(path, bytes.subarray(0, 20));
+    await assert.rejects(() => openSafetensors(path), SafetensorsError);
   } finally {
     await Deno.remove(path);
   }

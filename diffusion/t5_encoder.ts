@@ -127,7 +127,6 @@ export class T5Encoder {
   readonly config: T5Config;
   /** Its parameters by HF name. */
   readonly params: ParamStore;
-  readonly #bucketCache = new Map<number, Int32Array>();
 
   /**
    * Builds an encoder with T5's initialisation, seeded.
@@ -256,61 +255,27 @@ export class T5Encoder {
     }
     // A parameter for one op: the variable, or a 16-bit weight widened for this scope only.
     const p = (n: string) => this.params.tensor(n);
-    const buckets = this.#buckets(len);
+    const buckets = t5Buckets(len, c);
     return tf.tidy(() => {
       const maskF = tf.tensor2d(Float32Array.from(mask), [b, len]); // [B, L]
       let h = tf.reshape(tf.gather(p("shared.weight"), tf.tensor1d(ids, "int32")), [
         b,
         len,
         c.dModel,
-      ]); // [B, L, D]
-      // Position bias shared by all layers: [L·L, H] → [1, H, L, L]
-      const rel = tf.gather(
+      ]) as tf.Tensor3D; // [B, L, D]
+      const bias = t5AttentionBias(
         p("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"),
-        tf.tensor1d(buckets, "int32"),
+        buckets,
+        maskF,
+        c,
       );
-      const posBias = tf.reshape(tf.transpose(tf.reshape(rel, [len, len, c.numHeads]), [2, 0, 1]), [
-        1,
-        c.numHeads,
-        len,
-        len,
-      ]);
-      const bias = tf.add(posBias, maskBias(maskF)); // [B, H, L, L]
       for (let i = 0; i < c.numLayers; i++) {
         // One scope per block: widened 16-bit weights and the block's temporaries go at its end.
-        h = tf.tidy(() => block(i, h));
+        const prev = h;
+        h = tf.tidy(() => t5Block(prev, bias, i, p, c));
       }
-      function block(i: number, h: tf.Tensor): tf.Tensor {
-        const a = `encoder.block.${i}.layer.0.`;
-        const n1 = rmsNorm(h, p(`${a}layer_norm.weight`), c.layerNormEpsilon);
-        const q = linearT(n1, p(`${a}SelfAttention.q.weight`));
-        const k = linearT(n1, p(`${a}SelfAttention.k.weight`));
-        const v = linearT(n1, p(`${a}SelfAttention.v.weight`));
-        // T5 does not scale q·k by 1/√d (folded into the initialisation).
-        const att = attention(q, k, v, c.numHeads, { scale: 1, bias });
-        h = tf.add(h, linearT(att, p(`${a}SelfAttention.o.weight`)));
-        const f = `encoder.block.${i}.layer.1.DenseReluDense.`;
-        const n2 = rmsNorm(
-          h,
-          p(`encoder.block.${i}.layer.1.layer_norm.weight`),
-          c.layerNormEpsilon,
-        );
-        const hidden = c.feedForwardProj === "gated-gelu"
-          ? tf.mul(geluTanh(linearT(n2, p(`${f}wi_0.weight`))), linearT(n2, p(`${f}wi_1.weight`)))
-          : tf.relu(linearT(n2, p(`${f}wi.weight`)));
-        return tf.add(h, linearT(hidden, p(`${f}wo.weight`)));
-      }
-      const tokens = rmsNorm(
-        h,
-        p("encoder.final_layer_norm.weight"),
-        c.layerNormEpsilon,
-      ) as tf.Tensor3D;
-      const m3 = tf.reshape(maskF, [b, len, 1]);
-      const pooled = tf.div(
-        tf.sum(tf.mul(tokens, m3), 1),
-        tf.maximum(tf.sum(m3, 1), 1),
-      ) as tf.Tensor2D;
-      return { tokens, pooled, mask: maskF };
+      const e = t5Final(h, p("encoder.final_layer_norm.weight"), maskF, c);
+      return { tokens: e.tokens, pooled: e.pooled, mask: e.mask };
     });
   }
 
@@ -414,21 +379,196 @@ export class T5Encoder {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
 
-  #buckets(len: number): Int32Array {
-    let b = this.#bucketCache.get(len);
-    if (!b) {
-      b = new Int32Array(len * len);
-      const opts = {
-        bidirectional: true,
-        numBuckets: this.config.relativeAttentionNumBuckets,
-        maxDistance: this.config.relativeAttentionMaxDistance,
-      };
-      for (let q = 0; q < len; q++) {
-        for (let m = 0; m < len; m++) b[q * len + m] = relativePositionBucket(m - q, opts);
-      }
-      this.#bucketCache.set(len, b);
+/** Relative-position buckets of an L-token encoder input, `[L·L]` row-major (query, memory). */
+function t5Buckets(len: number, c: T5Config): Int32Array {
+  const b = new Int32Array(len * len);
+  const opts = {
+    bidirectional: true,
+    numBuckets: c.relativeAttentionNumBuckets,
+    maxDistance: c.relativeAttentionMaxDistance,
+  };
+  for (let q = 0; q < len; q++) {
+    for (let m = 0; m < len; m++) b[q * len + m] = relativePositionBucket(m - q, opts);
+  }
+  return b;
+}
+
+/** Layer 0's position bias (shared by every layer) plus the key mask: `[B, H, L, L]`. */
+function t5AttentionBias(
+  table: tf.Tensor,
+  buckets: Int32Array,
+  maskF: tf.Tensor2D,
+  c: T5Config,
+): tf.Tensor {
+  const len = maskF.shape[1];
+  const rel = tf.gather(table, tf.tensor1d(buckets, "int32")); // [L·L, H]
+  const posBias = tf.reshape(tf.transpose(tf.reshape(rel, [len, len, c.numHeads]), [2, 0, 1]), [
+    1,
+    c.numHeads,
+    len,
+    len,
+  ]);
+  return tf.add(posBias, maskBias(maskF));
+}
+
+/** One pre-norm encoder block: self-attention (no q·k scaling) then the feed-forward layer. */
+function t5Block(
+  h: tf.Tensor3D,
+  bias: tf.Tensor,
+  i: number,
+  p: (name: string) => tf.Tensor,
+  c: T5Config,
+): tf.Tensor3D {
+  const a = `encoder.block.${i}.layer.0.`;
+  const n1 = rmsNorm(h, p(`${a}layer_norm.weight`), c.layerNormEpsilon);
+  const q = linearT(n1, p(`${a}SelfAttention.q.weight`));
+  const k = linearT(n1, p(`${a}SelfAttention.k.weight`));
+  const v = linearT(n1, p(`${a}SelfAttention.v.weight`));
+  // T5 does not scale q·k by 1/√d (folded into the initialisation).
+  const att = attention(q, k, v, c.numHeads, { scale: 1, bias });
+  h = tf.add(h, linearT(att, p(`${a}SelfAttention.o.weight`)));
+  const f = `encoder.block.${i}.layer.1.DenseReluDense.`;
+  const n2 = rmsNorm(h, p(`encoder.block.${i}.layer.1.layer_norm.weight`), c.layerNormEpsilon);
+  const hidden = c.feedForwardProj === "gated-gelu"
+    ? tf.mul(geluTanh(linearT(n2, p(`${f}wi_0.weight`))), linearT(n2, p(`${f}wi_1.weight`)))
+    : tf.relu(linearT(n2, p(`${f}wi.weight`)));
+  return tf.add(h, linearT(hidden, p(`${f}wo.weight`)));
+}
+
+/** The final RMSNorm and the masked mean (pooled). */
+function t5Final(
+  h: tf.Tensor3D,
+  finalNorm: tf.Tensor,
+  maskF: tf.Tensor2D,
+  c: T5Config,
+): TextEmbedding {
+  const [b, len] = maskF.shape;
+  const tokens = rmsNorm(h, finalNorm, c.layerNormEpsilon) as tf.Tensor3D;
+  const m3 = tf.reshape(maskF, [b, len, 1]);
+  const pooled = tf.div(tf.sum(tf.mul(tokens, m3), 1), tf.maximum(tf.sum(m3, 1), 1)) as tf.Tensor2D;
+  return { tokens, pooled, mask: maskF };
+}
+
+/** Where a T5 encoder's weights come from one tensor at a time (e.g. open safetensors shards). */
+export interface T5WeightSource {
+  /** Reads a whole tensor by its HF name. */
+  read(name: string): Promise<NamedTensor>;
+  /** Reads rows of a tensor (the embedding rows of the prompt's ids). */
+  readRows(name: string, rows: ArrayLike<number>): Promise<NamedTensor>;
+  /** Whether the source holds a tensor. */
+  has(name: string): boolean;
+}
+
+/**
+ * Encodes token ids with a T5 encoder read layer by layer from `source`: only the embedding rows
+ * of the ids and one block's weights (widened to float32) are held at a time, so an encoder
+ * larger than memory (T5-XXL: 4.7 B parameters, 9.5 GB in bf16) encodes a prompt. The same
+ * math as {@link T5Encoder.encode}.
+ *
+ * @param source The weights by HF name.
+ * @param config The encoder's config (e.g. from `t5ConfigFromHf`).
+ * @param ids `[B·L]` token ids, `mask` `[B·L]` (1 = real token), `batch` B (default 1).
+ * @returns A {@link TextEmbedding} owned by the caller.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "../backend/mod.ts";
+ * await initBackend({ quiet: true });
+ * import { encodeT5Streaming, T5Encoder } from "./t5_encoder.ts";
+ * const cfg = { vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 2 };
+ * using enc = new T5Encoder(cfg, { seed: 1 });
+ * const w = await enc.exportWeights();
+ * const source = {
+ *   read: (n: string) => Promise.resolve(w.get(n)!),
+ *   readRows: (n: string, rows: ArrayLike<number>) => {
+ *     const t = w.get(n)!, d = t.shape[1];
+ *     const data = new Float32Array(rows.length * d);
+ *     Array.from(rows).forEach((r, i) => data.set((t.data as Float32Array).subarray(r * d, (r + 1) * d), i * d));
+ *     return Promise.resolve({ shape: [rows.length, d], data });
+ *   },
+ *   has: (n: string) => w.has(n),
+ * };
+ * const e = await encodeT5Streaming(source, enc.config, { ids: new Int32Array([5, 1]), mask: new Uint8Array([1, 1]) });
+ * console.log(e.tokens.shape); // [ 1, 2, 8 ]
+ * e.tokens.dispose(); e.pooled.dispose(); e.mask.dispose();
+ * ```
+ */
+export async function encodeT5Streaming(
+  source: T5WeightSource,
+  config: Partial<T5Config>,
+  input: { ids: Int32Array; mask: Uint8Array; batch?: number },
+): Promise<TextEmbedding> {
+  const c = createT5Config(config);
+  const { ids, mask } = input;
+  const b = positiveInt("encode text", "batch", input.batch ?? 1);
+  if (ids.length % b !== 0 || mask.length !== ids.length) {
+    throw new RangeError(
+      `Cannot encode text as 'ids' (${ids.length}) and 'mask' (${mask.length}) must both hold ${b} rows of equal length`,
+    );
+  }
+  const len = ids.length / b;
+  const load = async (name: string) => {
+    const t = await source.read(name);
+    return tf.tensor(t.data as Float32Array, t.shape);
+  };
+  const embName = source.has("shared.weight") ? "shared.weight" : "encoder.embed_tokens.weight";
+  const unique = [...new Set(ids)];
+  for (const id of unique) {
+    if (id < 0 || id >= c.vocabSize) {
+      throw new RangeError(
+        `Cannot encode text as token id ${id} is outside the vocabulary [0, ${c.vocabSize})`,
+      );
     }
-    return b;
+  }
+  const rows = await source.readRows(embName, unique);
+  const where = new Map(unique.map((id, i) => [id, i]));
+  const table = tf.tensor2d(rows.data as Float32Array, [unique.length, c.dModel]);
+  const relTable = await load(
+    "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+  );
+  const maskF = tf.tensor2d(Float32Array.from(mask), [b, len]);
+  let h = tf.tidy(() =>
+    tf.reshape(
+      tf.gather(table, tf.tensor1d(Int32Array.from(ids, (id) => where.get(id)!), "int32")),
+      [
+        b,
+        len,
+        c.dModel,
+      ],
+    )
+  ) as tf.Tensor3D;
+  const bias = tf.tidy(() => t5AttentionBias(relTable, t5Buckets(len, c), maskF, c));
+  tf.dispose([table, relTable]);
+  try {
+    for (let i = 0; i < c.numLayers; i++) {
+      const names = [
+        `encoder.block.${i}.layer.0.layer_norm.weight`,
+        ...["q", "k", "v", "o"].map((x) => `encoder.block.${i}.layer.0.SelfAttention.${x}.weight`),
+        `encoder.block.${i}.layer.1.layer_norm.weight`,
+        ...(c.feedForwardProj === "gated-gelu" ? ["wi_0", "wi_1", "wo"] : ["wi", "wo"]).map((x) =>
+          `encoder.block.${i}.layer.1.DenseReluDense.${x}.weight`
+        ),
+      ];
+      const layer = new Map<string, tf.Tensor>();
+      try {
+        for (const n of names) layer.set(n, await load(n));
+        const prev = h;
+        h = tf.tidy(() => t5Block(prev, bias, i, (n) => layer.get(n)!, c));
+        prev.dispose();
+      } finally {
+        tf.dispose([...layer.values()]);
+      }
+    }
+    const finalNorm = await load("encoder.final_layer_norm.weight");
+    const out = tf.tidy(() => {
+      const e = t5Final(h, finalNorm, maskF, c);
+      return { tokens: e.tokens, pooled: e.pooled, mask: tf.clone(maskF) as tf.Tensor2D };
+    });
+    finalNorm.dispose();
+    return out;
+  } finally {
+    tf.dispose([h, bias, maskF]);
   }
 }

@@ -16,6 +16,11 @@ export interface LoadImageOptions {
    * Default 64,000,000 (64 MP): larger photos are refused with an error naming the file.
    */
   maxPixels?: number;
+  /**
+   * Smallest accepted short side in pixels, checked from the header before decoding; a smaller
+   * image is refused with a `RangeError` naming the file. Default 1 (any size).
+   */
+  minSide?: number;
 }
 
 /** Default of {@link LoadImageOptions.maxPixels}: 64 megapixels. *
@@ -51,7 +56,7 @@ export const DEFAULT_MAX_PIXELS = 64_000_000;
  * ```
  */
 export async function loadImage(path: string, options: LoadImageOptions = {}): Promise<RgbImage> {
-  const { size, crop = "center", maxPixels = DEFAULT_MAX_PIXELS } = options;
+  const { size, crop = "center", maxPixels = DEFAULT_MAX_PIXELS, minSide = 1 } = options;
   if (typeof path !== "string" || path === "") {
     throw new TypeError(
       `Cannot load image as 'path' must be a non-empty string: current value is ${path}`,
@@ -65,6 +70,11 @@ export async function loadImage(path: string, options: LoadImageOptions = {}): P
   if (crop !== "center" && crop !== "pad") {
     throw new RangeError(
       `Cannot load image as 'crop' must be "center" or "pad": current value is ${crop}`,
+    );
+  }
+  if (!Number.isInteger(minSide) || minSide < 1) {
+    throw new RangeError(
+      `Cannot load image as 'minSide' must be a positive integer: current value is ${minSide}`,
     );
   }
   if (!(maxPixels > 0)) {
@@ -99,6 +109,13 @@ export async function loadImage(path: string, options: LoadImageOptions = {}): P
       } megapixels, more than 'maxPixels' (${
         (maxPixels / 1e6).toFixed(1)
       } MP): downscale it first or raise 'maxPixels'`,
+    );
+  }
+  const shortSide = Math.min(meta.width ?? 0, meta.height ?? 0);
+  if (shortSide < minSide) {
+    throw new RangeError(
+      `Cannot load image '${path}' as it is ${meta.width}×${meta.height} pixels, smaller than ${minSide} px on its short side ('minSide'): use a larger photo`,
+      { cause: { width: meta.width, height: meta.height, minSide } },
     );
   }
   try {

@@ -1,6 +1,6 @@
 import { loadImage, type LoadImageOptions } from "./load_image.ts";
 import type { RgbImage } from "./rgb_image.ts";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** File extensions {@link loadSubjectFolder} reads (case-insensitive). *
@@ -12,10 +12,28 @@ import { fileURLToPath } from "node:url";
  */
 export const SUBJECT_IMAGE_EXTENSIONS: readonly string[] = [".jpg", ".jpeg", ".png", ".webp"];
 
+/**
+ * The smallest short side, in pixels, of a subject photo {@link loadSubjectFolder} accepts by
+ * default: 64, the base-stage resolution of Imagen and DeepFloyd IF, i.e. the coarsest view of the
+ * subject the paper's cascade ever trains on. A smaller photo holds less detail than even that
+ * stage learns from, so every stage would be fine-tuned on an upscaled blur (a 1×1 "photo" is a
+ * flat colour); it is refused rather than silently upscaled. The floor does not depend on the
+ * preset, so the same folder is valid for every model.
+ *
+ * @example
+ * ```ts
+ * import { MIN_SUBJECT_SIDE } from "./mod.ts";
+ * console.log(MIN_SUBJECT_SIDE); // 64
+ * ```
+ */
+export const MIN_SUBJECT_SIDE = 64;
+
 /** Options of {@link loadSubjectFolder}. */
 export interface LoadSubjectFolderOptions extends LoadImageOptions {
   /** Side of the square images in pixels (required: every image is centre-cropped and resized). */
   size: number;
+  /** Smallest short side of a photo in pixels. Default {@link MIN_SUBJECT_SIDE} (64). */
+  minSide?: number;
   /**
    * Called with a warning message (default: `console.warn`), e.g. when the folder holds a single
    * image (DreamBooth wants 3–5).
@@ -37,7 +55,8 @@ export interface SubjectImages {
  * alpha onto white, greyscale expanded).
  *
  * Errors, before any image is decoded: a missing or empty folder; files that are not images
- * (all of them named). A folder with one image loads with a warning.
+ * (all of them named); photos smaller than `minSide` (default {@link MIN_SUBJECT_SIDE}, 64 px) on
+ * their short side (all of them named). A folder with one image loads with a warning.
  *
  * @param dir The folder.
  * @param options See {@link LoadSubjectFolderOptions}.
@@ -54,7 +73,12 @@ export async function loadSubjectFolder(
   dir: string,
   options: LoadSubjectFolderOptions,
 ): Promise<SubjectImages> {
-  const { size, onWarning = (m: string) => console.warn(m), ...imageOptions } = options ?? {};
+  const {
+    size,
+    onWarning = (m: string) => console.warn(m),
+    minSide = MIN_SUBJECT_SIDE,
+    ...imageOptions
+  } = options ?? {};
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(
       `Cannot load subject folder as 'size' must be a positive integer: current value is ${size}`,
@@ -105,6 +129,24 @@ export async function loadSubjectFolder(
   }
   const paths = candidates.map((n) => join(dir, n));
   const images: RgbImage[] = [];
-  for (const p of paths) images.push(await loadImage(p, { ...imageOptions, size }));
+  const small: string[] = [];
+  for (const p of paths) {
+    try {
+      images.push(await loadImage(p, { ...imageOptions, size, minSide }));
+    } catch (err) {
+      const c = (err as Error).cause as { width?: number; height?: number; minSide?: number };
+      if (!(err instanceof RangeError) || c?.minSide !== minSide) throw err;
+      small.push(`'${basename(p)}' (${c.width}×${c.height})`);
+    }
+  }
+  if (small.length > 0) {
+    throw new RangeError(
+      `Cannot load subject folder '${dir}' as ${
+        small.length === 1 ? "a photo is" : "photos are"
+      } smaller than ${minSide} px on the short side: ${
+        small.join(", ")
+      } (DreamBooth learns the subject's details from them: use photos of at least ${minSide}×${minSide} px)`,
+    );
+  }
   return { images, paths };
 }

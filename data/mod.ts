@@ -12,6 +12,7 @@ export { saveImageGrid, type SaveImageGridOptions } from "./save_image_grid.ts";
 export {
   loadSubjectFolder,
   type LoadSubjectFolderOptions,
+  MIN_SUBJECT_SIDE,
   SUBJECT_IMAGE_EXTENSIONS,
   type SubjectImages,
 } from "./load_subject_folder.ts";

@@ -25,10 +25,20 @@ Deno.test("deno task train: bad inputs give clear errors before any compute", as
     await Deno.mkdir(notImages);
     await Deno.copyFile(join(defaultSubject().dir, "00.png"), join(notImages, "00.png"));
     await Deno.writeTextFile(join(notImages, "notes.txt"), "hello");
+    const tiny = join(tmp, "tiny");
+    await Deno.mkdir(tiny);
+    await Deno.copyFile(join(defaultSubject().dir, "00.png"), join(tiny, "00.png"));
+    const sharp = (await import("npm:sharp@0.35.5")).default;
+    await sharp(new Uint8Array([200, 10, 10]), { raw: { width: 1, height: 1, channels: 3 } })
+      .png().toFile(join(tiny, "dot.png"));
     const out = join(tmp, "out");
     const cases: [string[], RegExp][] = [
       [["--instance-dir", empty, "--class-noun", "dog"], /holds no images/],
       [["--instance-dir", notImages, "--class-noun", "dog"], /'notes.txt'/],
+      [
+        ["--instance-dir", tiny, "--class-noun", "dog"],
+        /as a photo is smaller than 64 px on the short side: 'dot\.png' \(1×1\)/,
+      ],
       [["--instance-dir", empty], /'classNoun' \(--class-noun\) is required/],
       [["--lr=-1"], /'--lr' must be a finite number > 0 and ≤ 10: current value is "-1"/],
       [["--lr", "NaN"], /'--lr' must be a finite number > 0 and ≤ 10: current value is "NaN"/],
@@ -70,8 +80,8 @@ Deno.test("deno task train: a single image warns and continues; greyscale/alpha 
     await Deno.mkdir(one);
     // A greyscale + alpha PNG (sharp writes it): data/ flattens alpha onto white and expands grey.
     const sharp = (await import("npm:sharp@0.35.5")).default;
-    const ga = new Uint8Array(40 * 30 * 2).map((_, k) => (k % 2 ? 128 : 90));
-    await sharp(ga, { raw: { width: 40, height: 30, channels: 2 } })
+    const ga = new Uint8Array(80 * 64 * 2).map((_, k) => (k % 2 ? 128 : 90));
+    await sharp(ga, { raw: { width: 80, height: 64, channels: 2 } })
       .png().toFile(join(one, "grey_alpha.png"));
     const r = await run([
       "--instance-dir",

@@ -11,7 +11,14 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import {
+  declareParams,
+  type ParamDeclaration,
+  type ParamSpecs,
+  reportCliError,
+  runCli,
+  UsageError,
+} from "../params/mod.ts";
 import { DEFAULT_VOCABULARY_URL } from "./default_vocabulary.ts";
 import { drawIdentifier } from "./identifier.ts";
 import { type ModelSource, SentencePieceProcessor } from "./sentence_piece_processor.ts";
@@ -24,34 +31,69 @@ Commands:
 
 Run 'tokenizer/cli.ts <command> --help' for the options of a command.`;
 
-const TOKENIZE_USAGE = `Usage: tokenizer/cli.ts tokenize [--model FILE] [--pieces] [--decode]
+const modelParam = {
+  type: "string",
+  minLength: 1,
+  metavar: "FILE",
+  help: "SentencePiece .model file or URL",
+  defaultText: "the shipped T5 vocabulary",
+} as const;
 
-Reads lines from stdin and prints one line per input line:
+const tokenizeSpecs = {
+  model: modelParam,
+  pieces: { type: "boolean", default: false, help: "pieces instead of ids" },
+  decode: { type: "boolean", default: false, help: "decode: ids (or pieces) in, text out" },
+} as const satisfies ParamSpecs;
+
+const identifierSpecs = {
+  model: modelParam,
+  k: {
+    type: "integer",
+    min: 1,
+    max: 3,
+    help: "number of pieces",
+    defaultText: "drawn with the seed",
+  },
+  seed: {
+    type: "integer",
+    min: -(2 ** 31),
+    max: 2 ** 31 - 1,
+    default: 0,
+    metavar: "S",
+    help: "seed",
+  },
+  range: {
+    type: "string",
+    pattern: /^\d+-\d+$/,
+    default: "5000-10000",
+    metavar: "LO-HI",
+    help: "id range (inclusive)",
+  },
+} as const satisfies ParamSpecs;
+
+/** The parameters of `tokenizer/cli.ts tokenize`, declared once (parser, usage, checks). */
+export const tokenizeParams: ParamDeclaration<typeof tokenizeSpecs> = declareParams(
+  "tokenize",
+  tokenizeSpecs,
+);
+
+/** The parameters of `tokenizer/cli.ts identifier`, declared once (parser, usage, checks). */
+export const identifierParams: ParamDeclaration<typeof identifierSpecs> = declareParams(
+  "draw an identifier",
+  identifierSpecs,
+);
+
+const TOKENIZE_SUMMARY = `Reads lines from stdin and prints one line per input line:
   (default)          space-separated piece ids          (spm_encode --output_format=id)
   --pieces           space-separated pieces             (spm_encode --output_format=piece)
   --decode           ids in, text out                   (spm_decode --input_format=id)
-  --decode --pieces  pieces in, text out                (spm_decode --input_format=piece)
+  --decode --pieces  pieces in, text out                (spm_decode --input_format=piece)`;
 
-Options:
-  --model FILE   SentencePiece .model file or URL (default: the shipped T5 vocabulary)
-  --help         show this help`;
-
-const IDENTIFIER_USAGE =
-  `Usage: tokenizer/cli.ts identifier [--model FILE] [--k N] [--seed S] [--range LO-HI]
-
-Draws k rare pieces uniformly without replacement from the ids LO..HI (inclusive) whose pieces
+const IDENTIFIER_SUMMARY =
+  `Draws k rare pieces uniformly without replacement from the ids LO..HI (inclusive) whose pieces
 have 1-3 characters and no whitespace (a leading word-boundary marker does not count), and
 redraws until the text re-encodes to exactly those ids. Prints the identifier, its ids and
-pieces, and the size of the candidate pool.
-
-Options:
-  --model FILE    SentencePiece .model file or URL (default: the shipped T5 vocabulary)
-  --k N           number of pieces, 1, 2 or 3 (default: drawn with the seed)
-  --seed S        integer seed (default 0)
-  --range LO-HI   id range (default 5000-10000)
-  --help          show this help`;
-
-class UsageError extends Error {}
+pieces, and the size of the candidate pool.`;
 
 async function loadModel(model: string | undefined): Promise<SentencePieceProcessor> {
   const source: ModelSource = model ?? DEFAULT_VOCABULARY_URL;
@@ -77,107 +119,73 @@ async function* lines(): AsyncGenerator<Uint8Array> {
   if (pending.length > 0) yield pending;
 }
 
-async function tokenize(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: "string" },
-      pieces: { type: "boolean", default: false },
-      decode: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-    allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(TOKENIZE_USAGE);
-    return;
-  }
-  const sp = await loadModel(values.model);
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  const out: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    if (out.length === 0) return;
-    const bytes = encoder.encode(out.join(""));
-    out.length = 0;
-    size = 0;
-    for (let off = 0; off < bytes.length;) off += await Deno.stdout.write(bytes.subarray(off));
-  };
-  let lineNo = 0;
-  for await (const line of lines()) {
-    lineNo++;
-    let result: string;
-    if (!values.decode) {
-      result = values.pieces ? sp.encodeAsPieces(line).join(" ") : sp.encode(line).join(" ");
-    } else {
-      const fields = decoder.decode(line).split(" ").filter((f) => f.length > 0);
-      if (values.pieces) result = sp.decodePieces(fields);
-      else {
-        const ids = fields.map((f) => {
-          if (!/^\d+$/.test(f)) {
-            throw new UsageError(`line ${lineNo}: '${f}' is not a piece id`);
+function tokenize(args: string[]): Promise<number> {
+  return runCli(args, {
+    params: tokenizeParams,
+    usage: "tokenizer/cli.ts tokenize [--model FILE] [--pieces] [--decode]",
+    summary: TOKENIZE_SUMMARY,
+  }, async (values) => {
+    const sp = await loadModel(values.model);
+    const encoder = new TextEncoder();
+    const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    const out: string[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (out.length === 0) return;
+      const bytes = encoder.encode(out.join(""));
+      out.length = 0;
+      size = 0;
+      for (let off = 0; off < bytes.length;) off += await Deno.stdout.write(bytes.subarray(off));
+    };
+    let lineNo = 0;
+    for await (const line of lines()) {
+      lineNo++;
+      let result: string;
+      if (!values.decode) {
+        result = values.pieces ? sp.encodeAsPieces(line).join(" ") : sp.encode(line).join(" ");
+      } else {
+        const fields = decoder.decode(line).split(" ").filter((f) => f.length > 0);
+        if (values.pieces) result = sp.decodePieces(fields);
+        else {
+          const ids = fields.map((f) => {
+            if (!/^\d+$/.test(f)) {
+              throw new RangeError(`line ${lineNo}: '${f}' is not a piece id`);
+            }
+            return Number(f);
+          });
+          try {
+            result = sp.decode(ids);
+          } catch (err) {
+            throw new RangeError(`line ${lineNo}: ${(err as Error).message}`);
           }
-          return Number(f);
-        });
-        try {
-          result = sp.decode(ids);
-        } catch (err) {
-          throw new UsageError(`line ${lineNo}: ${(err as Error).message}`);
         }
       }
+      out.push(result, "\n");
+      size += result.length;
+      if (size > 1 << 16) await flush();
     }
-    out.push(result, "\n");
-    size += result.length;
-    if (size > 1 << 16) await flush();
-  }
-  await flush();
-}
-
-function parseRange(text: string): [number, number] {
-  const m = /^(\d+)-(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`--range must look like 5000-10000: current value is '${text}'`);
-  return [Number(m[1]), Number(m[2])];
-}
-
-function parseInteger(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^-?\d+$/.test(text)) {
-    throw new UsageError(`--${name} must be an integer: current value is '${text}'`);
-  }
-  return Number(text);
-}
-
-async function identifier(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: "string" },
-      k: { type: "string" },
-      seed: { type: "string" },
-      range: { type: "string" },
-      help: { type: "boolean", default: false },
-    },
-    allowPositionals: false,
+    await flush();
+    return 0;
   });
-  if (values.help) {
-    console.log(IDENTIFIER_USAGE);
-    return;
-  }
-  const sp = await loadModel(values.model);
-  const range = values.range === undefined
-    ? [5000, 10000] as [number, number]
-    : parseRange(values.range);
-  const v = drawIdentifier(sp, {
-    k: parseInteger("k", values.k),
-    seed: parseInteger("seed", values.seed) ?? 0,
-    range,
+}
+
+function identifier(args: string[]): Promise<number> {
+  return runCli(args, {
+    params: identifierParams,
+    usage: "tokenizer/cli.ts identifier [--model FILE] [--k N] [--seed S] [--range LO-HI]",
+    summary: IDENTIFIER_SUMMARY,
+  }, async (values) => {
+    const sp = await loadModel(values.model);
+    const m = /^(\d+)-(\d+)$/.exec(values.range)!;
+    const range: [number, number] = [Number(m[1]), Number(m[2])];
+    const v = drawIdentifier(sp, { k: values.k, seed: values.seed, range });
+    console.log(`identifier: ${v.text}`);
+    console.log(`ids: ${v.ids.join(" ")}`);
+    console.log(`pieces: ${v.pieces.join(" ")}`);
+    console.log(`k: ${v.k}`);
+    console.log(`candidate pool: ${v.poolSize} pieces (ids ${range[0]}-${range[1]})`);
+    return 0;
   });
-  console.log(`identifier: ${v.text}`);
-  console.log(`ids: ${v.ids.join(" ")}`);
-  console.log(`pieces: ${v.pieces.join(" ")}`);
-  console.log(`k: ${v.k}`);
-  console.log(`candidate pool: ${v.poolSize} pieces (ids ${range[0]}-${range[1]})`);
 }
 
 /**
@@ -193,22 +201,13 @@ async function identifier(args: string[]): Promise<void> {
  */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
-  try {
-    if (command === "tokenize") await tokenize(rest);
-    else if (command === "identifier") await identifier(rest);
-    else if (command === undefined || command === "--help" || command === "-h") {
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
-    } else throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);
-    return 0;
-  } catch (err) {
-    const e = err as Error;
-    const known = e instanceof UsageError || e instanceof TypeError || e instanceof RangeError ||
-      e.message.startsWith("Cannot ") ||
-      (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`error: ${known ? e.message : e.stack ?? e.message}`);
-    return 1;
+  if (command === "tokenize") return await tokenize(rest);
+  if (command === "identifier") return await identifier(rest);
+  if (command === undefined || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
   }
+  return reportCliError(new UsageError(`unknown command '${command}'`), { usage: USAGE });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

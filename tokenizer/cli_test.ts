@@ -77,12 +77,12 @@ Deno.test("cli identifier prints the identifier, its ids and the candidate pool 
   assert.match(k1.out, /ids 6000-7000/);
 });
 
-Deno.test("cli reports bad input with a clear message and exit code 1", async () => {
+Deno.test("cli reports bad input with a clear message; usage errors exit 2, others 1", async () => {
   const badK = await runHere(["identifier", "--k", "7"]);
-  assert.equal(badK.code, 1);
-  assert.equal(
-    badK.err.trim(),
-    "error: Cannot draw identifier as 'k' must be 1, 2 or 3: current value is 7",
+  assert.equal(badK.code, 2);
+  assert.match(
+    badK.err,
+    /^error: Cannot draw an identifier as '--k' must be an integer ≥ 1 and ≤ 3: current value is "7"\n/,
   );
   const missing = await runHere(["tokenize", "--model", "/nonexistent/x.model"]);
   assert.equal(missing.code, 1);
@@ -93,10 +93,10 @@ Deno.test("cli reports bad input with a clear message and exit code 1", async ()
   const badId = await run(["tokenize", "--decode"], "3 99999\n");
   assert.match(badId.err, /line 1: .*current value is 99999/);
   const badRange = await runHere(["identifier", "--range", "5000:10000"]);
-  assert.match(badRange.err, /--range must look like 5000-10000/);
+  assert.match(badRange.err, /'--range' must match \^\\d\+-\\d\+\$: current value is "5000:10000"/);
   const unknown = await runHere(["frobnicate"]);
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.err, /unknown command 'frobnicate'/);
   const flag = await runHere(["tokenize", "--nope"]);
-  assert.equal(flag.code, 1);
+  assert.equal(flag.code, 2);
 });

@@ -20,15 +20,15 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, type ParamValues, runCli, UsageError } from "../params/mod.ts";
 import { initBackend, tf } from "../backend/mod.ts";
 import { createEmojiScenes, rgbImageFromUint8, saveImageGrid, sceneSeedOf } from "../data/mod.ts";
 import {
   diffusionLoss,
   disposeTextEmbedding,
-  type LossWeighting,
+  LOSS_WEIGHTINGS,
+  PRESET_NAMES,
   presetConfig,
-  type PresetName,
   scheduleAt,
   type TextEmbedding,
 } from "../diffusion/mod.ts";
@@ -36,66 +36,63 @@ import { resizeImage, WorldClassifier } from "../eval/mod.ts";
 import { join } from "node:path";
 import { createPretrainConfig, createPretrainJob } from "../training/mod.ts";
 
-/** The probe's settings, read from the command line. */
-interface ProbeOptions {
-  classes: string[];
-  steps: number;
-  every: number;
-  scale?: [number, number];
-  lr?: number;
-  weighting?: LossWeighting;
-  init?: string;
-  tag: string;
-  batch: number;
-  samples: number;
-  objectWeight?: number;
-  preset: PresetName;
-  sampleSteps: number;
-  out: string;
-}
+/** The probe's parameters (options, checks and usage text). */
+const probeParams = declareParams("probe", {
+  classes: {
+    type: "string",
+    default: "dog,teapot",
+    metavar: "LIST",
+    help: "the world's classes (at least two)",
+  },
+  steps: { type: "integer", min: 0, default: 400, help: "training steps" },
+  every: { type: "integer", min: 1, default: 100, help: "measure every N steps" },
+  scale: { type: "string", metavar: "MIN,MAX", help: "object scale range of the world" },
+  lr: { type: "number", exclusiveMin: 0, help: "learning rate", defaultText: "pretraining's" },
+  weighting: {
+    type: "enum",
+    values: LOSS_WEIGHTINGS,
+    help: "loss weighting",
+    defaultText: "pretraining's",
+  },
+  init: { type: "string", minLength: 1, metavar: "FILE", help: "start from this cascade" },
+  tag: { type: "string", minLength: 1, default: "probe", help: "file name prefix of the grids" },
+  batch: { type: "integer", min: 1, default: 16, help: "training batch" },
+  samples: { type: "integer", min: 2, default: 32, help: "generated images per measurement" },
+  objectWeight: { type: "number", min: 1, help: "object pixel weight in the loss" },
+  preset: { type: "enum", values: PRESET_NAMES, default: "small", help: "cascade preset" },
+  sampleSteps: { type: "integer", min: 1, default: 25, help: "DDIM steps of the samples" },
+  out: {
+    type: "string",
+    minLength: 1,
+    default: join("runs", "diag"),
+    metavar: "DIR",
+    help: "grid folder",
+  },
+});
 
-function parseOptions(args: string[]): ProbeOptions {
-  const { values: a } = parseArgs({
-    args,
-    options: {
-      classes: { type: "string", default: "dog,teapot" },
-      steps: { type: "string", default: "400" },
-      every: { type: "string", default: "100" },
-      scale: { type: "string" },
-      lr: { type: "string" },
-      weighting: { type: "string" },
-      init: { type: "string" },
-      tag: { type: "string", default: "probe" },
-      batch: { type: "string", default: "16" },
-      samples: { type: "string", default: "32" },
-      "object-weight": { type: "string" },
-      preset: { type: "string", default: "small" },
-      "sample-steps": { type: "string", default: "25" },
-      out: { type: "string", default: join("runs", "diag") },
-    },
-  });
-  const classes = a.classes!.split(",");
+/** The probe's settings: the parsed values, the lists split. */
+type ProbeOptions =
+  & Omit<ParamValues<typeof probeParams.specs>, "classes" | "scale">
+  & { classes: string[]; scale?: [number, number] };
+
+function probeOptions(values: ParamValues<typeof probeParams.specs>): ProbeOptions {
+  const classes = values.classes.split(",");
   if (classes.length < 2) {
-    throw new RangeError(
-      `Cannot probe as '--classes' must name at least two classes: current value is ${a.classes}`,
+    throw new UsageError(
+      `Cannot probe as '--classes' must name at least two classes: current value is "${values.classes}"`,
     );
   }
-  return {
-    classes,
-    steps: Number(a.steps),
-    every: Number(a.every),
-    scale: a.scale ? a.scale.split(",").map(Number) as [number, number] : undefined,
-    lr: a.lr ? Number(a.lr) : undefined,
-    weighting: a.weighting as LossWeighting | undefined,
-    init: a.init,
-    tag: a.tag!,
-    batch: Number(a.batch),
-    samples: Number(a.samples),
-    objectWeight: a["object-weight"] ? Number(a["object-weight"]) : undefined,
-    preset: a.preset as PresetName,
-    sampleSteps: Number(a["sample-steps"]),
-    out: a.out!,
-  };
+  let scale: [number, number] | undefined;
+  if (values.scale !== undefined) {
+    const [lo, hi] = values.scale.split(",").map(Number);
+    if (!(lo > 0 && lo <= hi && hi <= 1)) {
+      throw new UsageError(
+        `Cannot probe as '--scale' must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1: current value is "${values.scale}"`,
+      );
+    }
+    scale = [lo, hi];
+  }
+  return { ...values, classes, scale };
 }
 
 /** What a measurement needs: the job, the classifier and 64 held-out real scenes. */
@@ -201,11 +198,32 @@ async function measure(probe: Probe, step: number): Promise<number> {
 /**
  * Runs the probe: trains `--steps` steps and measures at step 0 and every `--every` steps.
  *
- * @param args Command-line arguments (see the module docs).
+ * @param args Command-line arguments (see the module docs, or `--help`).
+ * @returns The exit code (0 done, 2 for a bad option).
+ * @example
+ * ```ts
+ * import { main } from "./class_probe.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  return await runCli(args, {
+    params: probeParams,
+    usage: "deno run -A experiments/class_probe.ts [options]",
+    summary: "Trains a base stage on a few classes and measures whether it uses the class nouns.",
+  }, async (values) => {
+    await runProbe(probeOptions(values));
+    return 0;
+  });
+}
+
+/**
+ * The probe's body.
+ *
+ * @param o The settings.
  * @returns The generated-class accuracy of each measurement, by step.
  */
-export async function main(args: string[]): Promise<Map<number, number>> {
-  const o = parseOptions(args);
+export async function runProbe(o: ProbeOptions): Promise<Map<number, number>> {
   await initBackend({ quiet: true });
   const world = await createEmojiScenes({
     classes: o.classes,
@@ -250,4 +268,4 @@ export async function main(args: string[]): Promise<Map<number, number>> {
   return results;
 }
 
-if (import.meta.main) await main(Deno.args);
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -8,7 +8,7 @@ Deno.test("class_probe main trains a tiny base one step and measures before and 
   const lines: string[] = [];
   console.log = (...a: unknown[]) => lines.push(a.join(" "));
   try {
-    const results = await main([
+    const code = await main([
       "--preset",
       "tiny",
       "--classes",
@@ -28,9 +28,10 @@ Deno.test("class_probe main trains a tiny base one step and measures before and 
       "--out",
       out,
     ]);
-    assert.deepEqual([...results.keys()], [0, 1]);
-    for (const acc of results.values()) assert.ok(acc >= 0 && acc <= 1);
-    assert.match(lines.join("\n"), /step 1: gap t=0\.5 .*generated class \(2-way\)/);
+    assert.equal(code, 0);
+    const text = lines.join("\n");
+    assert.match(text, /step 0: gap t=0\.5 .*generated class \(2-way\) \d+\.\d% of 4/);
+    assert.match(text, /step 1: gap t=0\.5 .*generated class \(2-way\) \d+\.\d% of 4/);
     assert.ok((await Deno.stat(join(out, "t_step1.png"))).size > 0);
   } finally {
     console.log = log;
@@ -38,6 +39,19 @@ Deno.test("class_probe main trains a tiny base one step and measures before and 
   }
 });
 
-Deno.test("class_probe main needs two classes", async () => {
-  await assert.rejects(() => main(["--classes", "dog"]), /at least two classes/);
+Deno.test("class_probe main rejects bad options with exit code 2", async () => {
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (...a: unknown[]) => errors.push(a.join(" "));
+  try {
+    assert.equal(await main(["--classes", "dog"]), 2);
+    assert.equal(await main(["--scale", "0.5,0.2"]), 2);
+    assert.equal(await main(["--weighting", "l1"]), 2);
+  } finally {
+    console.error = error;
+  }
+  const text = errors.join("\n");
+  assert.match(text, /'--classes' must name at least two classes/);
+  assert.match(text, /'--scale' must be MIN,MAX/);
+  assert.match(text, /'--weighting'/);
 });

@@ -18,23 +18,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-
-const USAGE = `Usage: deno run -A experiments/dreambooth_default_dog.ts [options]
-
-DreamBooth with vs without prior preservation vs the untrained model, measured with eval/.
-
-Options:
-  --model PATH       base model for training and the untrained row (default: deno task train's default)
-  --subject NAME     built-in subject (default dog)
-  --identifier TEXT  identifier (default: the one deno task train draws, read from its first run)
-  --steps N          training steps of every trained row (default 200)
-  --lrs A,B          learning rates (default 1e-4)
-  --variants LIST    untrained,prior,naive (default all three)
-  --stages N         cascade stages the eval samples through (default 2)
-  --samples N        eval images per prompt (default 4)
-  --out DIR          output folder (default runs/dreambooth/experiment)
-  --help             this text`;
+import { declareParams, type ParamValues, runCli, UsageError } from "../params/mod.ts";
 
 interface Row {
   variant: string;
@@ -80,58 +64,74 @@ async function runDeno(args: string[], log: string): Promise<number> {
 
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
 
-/** The experiment's settings, read from the command line. */
-interface ExperimentOptions {
-  model?: string;
-  subject: string;
-  identifier?: string;
-  steps: string;
-  lrs: number[];
-  variants: string[];
-  stages: string;
-  samples: string;
-  out: string;
-}
+const SUMMARY = `DreamBooth with vs without prior preservation vs the untrained model, measured with
+eval/. Paths are relative to the repository root.`;
 
-/** Parses the command line; `null` for `--help`. */
-function parseOptions(args: string[]): ExperimentOptions | null {
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: "string" },
-      subject: { type: "string", default: "dog" },
-      identifier: { type: "string" },
-      steps: { type: "string", default: "200" },
-      lrs: { type: "string", default: "1e-4" },
-      variants: { type: "string", default: "untrained,prior,naive" },
-      stages: { type: "string", default: "2" },
-      samples: { type: "string", default: "4" },
-      out: { type: "string", default: join("runs", "dreambooth", "experiment") },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) return null;
-  const lrs = values.lrs!.split(",").map(Number);
+/** The experiment's parameters (options, checks and usage text). */
+const experimentParams = declareParams("run the experiment", {
+  model: {
+    type: "string",
+    minLength: 1,
+    metavar: "PATH",
+    help: "base model for training and the untrained row",
+    defaultText: "deno task train's default",
+  },
+  subject: {
+    type: "string",
+    minLength: 1,
+    default: "dog",
+    metavar: "NAME",
+    help: "built-in subject",
+  },
+  identifier: {
+    type: "string",
+    minLength: 1,
+    help: "identifier",
+    defaultText: "the one deno task train draws, read from its first run",
+  },
+  steps: { type: "integer", min: 1, default: 200, help: "training steps of every trained row" },
+  lrs: { type: "string", default: "1e-4", metavar: "A,B", help: "learning rates" },
+  variants: {
+    type: "string",
+    default: "untrained,prior,naive",
+    metavar: "LIST",
+    help: "rows: untrained, prior, naive",
+  },
+  stages: { type: "integer", min: 1, default: 2, help: "cascade stages the eval samples through" },
+  samples: { type: "integer", min: 1, default: 4, help: "eval images per prompt" },
+  out: {
+    type: "string",
+    minLength: 1,
+    default: join("runs", "dreambooth", "experiment"),
+    metavar: "DIR",
+    help: "output folder",
+  },
+});
+
+/** The experiment's settings: the parsed values with the lists split. */
+type ExperimentOptions =
+  & Omit<ParamValues<typeof experimentParams.specs>, "lrs" | "variants">
+  & { lrs: number[]; variants: string[] };
+
+/** Splits and checks the list options. */
+function experimentOptions(
+  values: ParamValues<typeof experimentParams.specs>,
+): ExperimentOptions {
+  const lrs = values.lrs.split(",").map(Number);
   if (lrs.some((x) => !(Number.isFinite(x) && x > 0))) {
-    throw new RangeError(`Cannot run as '--lrs' must be positive numbers: got '${values.lrs}'`);
+    throw new UsageError(
+      `Cannot run the experiment as '--lrs' must be positive numbers: current value is "${values.lrs}"`,
+    );
   }
-  const variants = values.variants!.split(",");
+  const variants = values.variants.split(",");
   for (const v of variants) {
     if (!["untrained", "prior", "naive"].includes(v)) {
-      throw new RangeError(`Cannot run as variant '${v}' is not untrained, prior or naive`);
+      throw new UsageError(
+        `Cannot run the experiment as '--variants' must list untrained, prior or naive: current value is "${values.variants}"`,
+      );
     }
   }
-  return {
-    model: values.model,
-    subject: values.subject!,
-    identifier: values.identifier,
-    steps: values.steps!,
-    lrs,
-    variants,
-    stages: values.stages!,
-    samples: values.samples!,
-    out: values.out!,
-  };
+  return { ...values, lrs, variants };
 }
 
 /** `deno task eval` of one model into `dir`. */
@@ -146,9 +146,9 @@ function evalArgs(o: ExperimentOptions, model: string, identifier: string, dir: 
     "--identifier",
     identifier,
     "--stages",
-    o.stages,
+    String(o.stages),
     "--samples",
-    o.samples,
+    String(o.samples),
     "--out",
     dir,
   ];
@@ -169,7 +169,7 @@ async function trainedRow(
     "--out",
     dir,
     "--steps",
-    o.steps,
+    String(o.steps),
     "--lr",
     String(lr),
     "--no-superres",
@@ -235,7 +235,7 @@ export interface MainOptions {
  *
  * @param args Command-line arguments (see the module docs).
  * @param options The command runner.
- * @returns The exit code (0 done).
+ * @returns The exit code (0 done, 2 for a bad option, 1 when a command fails).
  * @example
  * ```ts
  * import { main } from "./dreambooth_default_dog.ts";
@@ -243,12 +243,15 @@ export interface MainOptions {
  * ```
  */
 export async function main(args: string[], options: MainOptions = {}): Promise<number> {
-  const o = parseOptions(args);
-  if (o === null) {
-    console.log(USAGE);
-    return 0;
-  }
-  const run = options.run ?? runDeno;
+  return await runCli(args, {
+    params: experimentParams,
+    usage: "deno run -A experiments/dreambooth_default_dog.ts [options]",
+    summary: SUMMARY,
+  }, (values) => runExperiment(experimentOptions(values), options.run ?? runDeno));
+}
+
+/** The experiment's body: every row, then the table. */
+async function runExperiment(o: ExperimentOptions, run: RunCommand): Promise<number> {
   await Deno.mkdir(resolve(ROOT, o.out), { recursive: true });
   const rows: Row[] = [];
   let identifier = o.identifier;

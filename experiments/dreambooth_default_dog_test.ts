@@ -65,7 +65,19 @@ Deno.test("dreambooth_default_dog main trains, evaluates and tabulates each vari
   }
 });
 
-Deno.test("dreambooth_default_dog main rejects bad learning rates and variants", async () => {
-  await assert.rejects(() => main(["--lrs", "0"]), /'--lrs' must be positive numbers/);
-  await assert.rejects(() => main(["--variants", "lora"]), /variant 'lora' is not/);
+Deno.test("dreambooth_default_dog main rejects bad options with exit code 2", async () => {
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (...a: unknown[]) => errors.push(a.join(" "));
+  try {
+    assert.equal(await main(["--lrs", "0"]), 2);
+    assert.equal(await main(["--variants", "lora"]), 2);
+    assert.equal(await main(["--steps", "0"]), 2);
+  } finally {
+    console.error = error;
+  }
+  const text = errors.join("\n");
+  assert.match(text, /'--lrs' must be positive numbers: current value is "0"/);
+  assert.match(text, /'--variants' must list untrained, prior or naive/);
+  assert.match(text, /'--steps' must be an integer ≥ 1/);
 });

@@ -76,18 +76,32 @@ export async function main(args: string[]): Promise<number> {
     const { seed, steps, guidance, out } = values;
     const stagesToRun = values.stages;
     const prefer = backendOption(values.backend);
+    // The checkpoint file, found before any work: a model folder (models/default holds
+    // cascade.safetensors, a personalised model of deno task train model.safetensors) or a file.
+    let path = values.model;
+    if (path !== undefined) {
+      const info = await Deno.stat(path).catch(() => null);
+      if (info === null) {
+        throw new RangeError(`Cannot sample as '--model' ${JSON.stringify(path)} does not exist`);
+      }
+      if (info.isDirectory) {
+        const found = [`${path}/cascade.safetensors`, `${path}/model.safetensors`];
+        const exists = await Promise.all(
+          found.map((f) => Deno.stat(f).then(() => true, () => false)),
+        );
+        if (!exists.includes(true)) {
+          throw new RangeError(
+            `Cannot sample as '--model' ${
+              JSON.stringify(path)
+            } is a folder without cascade.safetensors or model.safetensors (give a model folder or a .safetensors checkpoint)`,
+          );
+        }
+        path = found[exists.indexOf(true)];
+      }
+    }
     await initBackend({ prefer });
     let cascade: Cascade;
-    if (values.model !== undefined) {
-      // A model folder: models/default holds cascade.safetensors, a personalised model of deno
-      // task train model.safetensors.
-      let path = values.model;
-      if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
-        const cascadeFile = `${path}/cascade.safetensors`;
-        path = (await Deno.stat(cascadeFile).catch(() => null)) !== null
-          ? cascadeFile
-          : `${path}/model.safetensors`;
-      }
+    if (path !== undefined) {
       const loaded = await loadCheckpoint(path);
       if (loaded.kind !== "cascade") {
         loaded.model.dispose();

@@ -101,3 +101,32 @@ Deno.test("cli sample: the prompt rule of RPC: blank refused, long warned (issue
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli sample: --model naming a folder without a checkpoint, or nothing, says so (no raw OS error)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/folder`);
+    await Deno.mkdir(`${dir}/as.safetensors`);
+    const cases: [string, RegExp][] = [
+      [
+        "/etc",
+        /^error: Cannot sample as '--model' "\/etc" is a folder without cascade\.safetensors or model\.safetensors/,
+      ],
+      [`${dir}/folder`, /is a folder without cascade\.safetensors or model\.safetensors/],
+      [`${dir}/missing`, /^error: Cannot sample as '--model' ".*missing" does not exist/],
+    ];
+    for (const [model, pattern] of cases) {
+      const r = await stderrOf(() => main(["sample", "--model", model, "--prompt", "a dog"]));
+      assert.equal(r.code, 2, r.err); // bad input, found before any work
+      assert.match(r.err, pattern);
+      assert.doesNotMatch(r.err, /os error|readfile|Usage:/);
+    }
+    // A folder named like a checkpoint reaches the reader, which says what it is.
+    const r = await stderrOf(() =>
+      main(["sample", "--model", `${dir}/as.safetensors/`, "--prompt", "a dog"])
+    );
+    assert.doesNotMatch(r.err, /os error|readfile/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

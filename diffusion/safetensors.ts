@@ -319,7 +319,21 @@ export async function writeSafetensors(
  * ```
  */
 export async function readSafetensors(path: string): Promise<SafetensorsContent> {
-  return decodeSafetensors(await Deno.readFile(path), { source: `'${path}'` });
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound
+      ? "it does not exist"
+      : err instanceof Deno.errors.IsADirectory
+      ? "it is a folder, not a .safetensors file"
+      : err instanceof Deno.errors.PermissionDenied
+      ? "this process may not read it"
+      : null;
+    if (why === null) throw err;
+    throw new SafetensorsError(`Cannot read '${path}' as ${why}`);
+  }
+  return decodeSafetensors(bytes, { source: `'${path}'` });
 }
 
 /**

@@ -114,6 +114,24 @@ Deno.test("safetensors: truncated and corrupt data fail clearly, naming the file
   } finally {
     await Deno.remove(path);
   }
+  // A missing file or a folder: a SafetensorsError saying so, not the OS's words.
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      () => readSafetensors(`${dir}/nope.safetensors`),
+      (e: Error) =>
+        e instanceof SafetensorsError &&
+        e.message === `Cannot read '${dir}/nope.safetensors' as it does not exist`,
+    );
+    await assert.rejects(
+      () => readSafetensors(dir),
+      (e: Error) =>
+        e instanceof SafetensorsError &&
+        e.message === `Cannot read '${dir}' as it is a folder, not a .safetensors file`,
+    );
+  } finally {
+    await Deno.remove(dir);
+  }
 });
 
 Deno.test("safetensors: python3 with only json+struct reads the header of a file we write", async () => {

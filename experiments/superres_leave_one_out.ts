@@ -20,7 +20,7 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { declareParams, type ParamValues, runCli, UsageError } from "../params/mod.ts";
 import { initBackend, upsampleNearest } from "../backend/mod.ts";
 import {
   builtInSubjects,
@@ -34,26 +34,10 @@ import { formatDuration } from "../training/mod.ts";
 import { fineTuneSuperRes, imagesFromTensor, loadSrCascade, makeSrPairs } from "../superres/mod.ts";
 import { highFrequency, psnr } from "./_sr_metrics.ts";
 
-const USAGE = `Usage: deno run -A experiments/superres_leave_one_out.ts [options]
-
-Leave-one-out SR fine-tuning experiment (no fine-tuning vs t_aug 1e-3 vs t_aug 1e-5) on the
-built-in subjects: prints a table (PSNR, Laplacian-band error and energy ratio) and writes PNG grids.
-
-Options:
-  --model PATH|preset:NAME  cascade (default: the default model, see deno task train-sr --help)
-  --subjects A,B            built-in subjects (default: all)
-  --holdout K               index of the held-out image (default 4)
-  --steps N                 fine-tuning steps per setting (default 60)
-  --lr X                    learning rate (default 2e-4)
-  --batch N                 examples per step (default 4)
-  --crop N                  random crop side while fine-tuning (default 0 = whole 1st-SR-stage image)
-  --sample-steps N          SR sampler steps (default: the stage's sampler)
-  --base-steps N            base-stage sampler steps of the beach samples (default: the stage's sampler)
-  --identifier V            identifier (default sks)
-  --aug-levels A,B          fine-tuning t_aug levels compared with no fine-tuning (default 1e-3,1e-5)
-  --out DIR                 output folder (default runs/superres/experiment)
-  --no-beach                skip the "a [V] [class] on the beach" samples
-  --help                    show this help`;
+const SUMMARY =
+  `Leave-one-out SR fine-tuning experiment (no fine-tuning vs t_aug 1e-3 vs t_aug 1e-5)
+on the built-in subjects: prints a table (PSNR, Laplacian-band error and energy ratio) and writes
+PNG grids.`;
 
 /** One column of the experiment: no fine-tuning, or fine-tuning at one t_aug. */
 interface Setting {
@@ -99,60 +83,75 @@ interface LooOptions {
   beach: boolean;
 }
 
-/** Parses the command line; `null` for `--help`. */
-function parseOptions(args: string[]): LooOptions | null {
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: "string" },
-      subjects: { type: "string" },
-      holdout: { type: "string" },
-      steps: { type: "string" },
-      lr: { type: "string" },
-      batch: { type: "string" },
-      crop: { type: "string" },
-      "sample-steps": { type: "string" },
-      "base-steps": { type: "string" },
-      identifier: { type: "string" },
-      "aug-levels": { type: "string" },
-      out: { type: "string" },
-      "no-beach": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  if (values.help) return null;
+/** The experiment's parameters (options, checks and usage text). */
+const looParams = declareParams("run the experiment", {
+  model: {
+    type: "string",
+    minLength: 1,
+    metavar: "PATH|preset:NAME",
+    help: "cascade",
+    defaultText: "the default model, see deno task train-sr --help",
+  },
+  subjects: { type: "string", metavar: "A,B", help: "built-in subjects", defaultText: "all" },
+  holdout: { type: "integer", min: 0, default: 4, help: "index of the held-out image" },
+  steps: { type: "integer", min: 1, default: 60, help: "fine-tuning steps per setting" },
+  lr: { type: "number", exclusiveMin: 0, default: 2e-4, help: "learning rate" },
+  batch: { type: "integer", min: 1, default: 4, help: "examples per step" },
+  crop: {
+    type: "integer",
+    min: 0,
+    default: 0,
+    help: "random crop side while fine-tuning (0 = whole 1st-SR-stage image)",
+  },
+  sampleSteps: {
+    type: "integer",
+    min: 1,
+    help: "SR sampler steps",
+    defaultText: "the stage's sampler",
+  },
+  baseSteps: {
+    type: "integer",
+    min: 1,
+    help: "base-stage sampler steps of the beach samples",
+    defaultText: "the stage's sampler",
+  },
+  identifier: { type: "string", minLength: 1, default: "sks", metavar: "V", help: "identifier" },
+  augLevels: {
+    type: "string",
+    default: "1e-3,1e-5",
+    metavar: "A,B",
+    help: "fine-tuning t_aug levels compared with no fine-tuning",
+  },
+  out: {
+    type: "string",
+    minLength: 1,
+    default: join("runs", "superres", "experiment"),
+    metavar: "DIR",
+    help: "output folder",
+  },
+  beach: { type: "boolean", default: true, help: 'the "a [V] [class] on the beach" samples' },
+});
+
+/** The settings from the parsed values (subjects looked up, levels split and checked). */
+function looOptions(values: ParamValues<typeof looParams.specs>): LooOptions {
   const all = builtInSubjects();
   const names = values.subjects?.split(",") ?? all.map((s) => s.name);
   const subjects = names.map((n) => {
     const s = all.find((x) => x.name === n);
-    if (!s) throw new RangeError(`Cannot run the experiment as subject '${n}' is not built in`);
+    if (!s) {
+      throw new UsageError(
+        `Cannot run the experiment as '--subjects' must name built-in subjects: '${n}' is not one`,
+      );
+    }
     return s;
   });
-  const levels = (values["aug-levels"] ?? "1e-3,1e-5").split(",").map(Number);
+  const levels = values.augLevels.split(",").map(Number);
   if (levels.some((l) => !(l >= 0 && l < 1))) {
-    throw new RangeError(
-      `Cannot run the experiment as '--aug-levels' must be numbers in [0, 1): current value is ${
-        values["aug-levels"]
-      }`,
+    throw new UsageError(
+      `Cannot run the experiment as '--aug-levels' must be numbers in [0, 1): current value is "${values.augLevels}"`,
     );
   }
-  const optional = (v: string | undefined) => v === undefined ? undefined : Number(v);
-  return {
-    model: values.model,
-    subjects,
-    holdout: Number(values.holdout ?? 4),
-    steps: Number(values.steps ?? 60),
-    lr: Number(values.lr ?? 2e-4),
-    batch: Number(values.batch ?? 4),
-    crop: Number(values.crop ?? 0),
-    identifier: values.identifier ?? "sks",
-    settings: settingsFor(levels),
-    sampleSteps: optional(values["sample-steps"]),
-    baseSteps: optional(values["base-steps"]),
-    out: values.out ?? join("runs", "superres", "experiment"),
-    beach: !values["no-beach"],
-  };
+  return { ...values, subjects, settings: settingsFor(levels) };
 }
 
 /** What the experiment collects: table rows and the two grids' images and labels. */
@@ -286,7 +285,7 @@ function tableLines(rows: Row[]): string[] {
  * Runs the experiment.
  *
  * @param args Command-line arguments (see the module docs).
- * @returns The exit code (0 done).
+ * @returns The exit code (0 done, 2 for a bad option, 1 when a step fails).
  *
  * @example
  * ```ts
@@ -295,11 +294,15 @@ function tableLines(rows: Row[]): string[] {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  const o = parseOptions(args);
-  if (o === null) {
-    console.log(USAGE);
-    return 0;
-  }
+  return await runCli(args, {
+    params: looParams,
+    usage: "deno run -A experiments/superres_leave_one_out.ts [options]",
+    summary: SUMMARY,
+  }, (values) => runExperiment(looOptions(values)));
+}
+
+/** The experiment's body: every subject, then the table and the grids. */
+async function runExperiment(o: LooOptions): Promise<number> {
   await Deno.mkdir(o.out, { recursive: true });
   await initBackend();
 

@@ -42,6 +42,18 @@ Deno.test("superres_leave_one_out main runs on the tiny preset and writes its ta
 });
 
 Deno.test("superres_leave_one_out main rejects an unknown subject and bad levels", async () => {
-  await assert.rejects(() => main(["--subjects", "unicorn"]), /subject 'unicorn' is not built in/);
-  await assert.rejects(() => main(["--aug-levels", "2"]), /'--aug-levels' must be numbers/);
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (...a: unknown[]) => errors.push(a.join(" "));
+  try {
+    assert.equal(await main(["--subjects", "unicorn"]), 2);
+    assert.equal(await main(["--aug-levels", "2"]), 2);
+    assert.equal(await main(["--steps", "0"]), 2);
+  } finally {
+    console.error = error;
+  }
+  const text = errors.join("\n");
+  assert.match(text, /'unicorn' is not one/);
+  assert.match(text, /'--aug-levels' must be numbers in \[0, 1\)/);
+  assert.match(text, /'--steps' must be an integer ≥ 1/);
 });

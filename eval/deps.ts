@@ -6,6 +6,7 @@
  * @module
  */
 export { initBackend, parseBackendName, tf } from "../backend/mod.ts";
+export { backendOption, backendParam } from "../diffusion/mod.ts";
 export {
   builtInSubjects,
   createEmojiScenes,

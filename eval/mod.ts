@@ -73,3 +73,4 @@ export {
   type RunEvalOptions,
   type RunEvalResult,
 } from "./run_eval.ts";
+export { type EvalFields, evalParams } from "./eval_params.ts";

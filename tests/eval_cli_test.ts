@@ -21,7 +21,7 @@ Deno.test("eval CLI: --help and a missing --model", async () => {
   assert.ok(text(help.stdout).includes("--model PATH"));
   const missing = await cli([]);
   assert.equal(missing.code, 2);
-  assert.ok(text(missing.stderr).includes("--model is missing"));
+  assert.ok(text(missing.stderr).includes("'--model' is required"));
 });
 
 Deno.test({

@@ -5,40 +5,18 @@
  * @module
  */
 import { initBackend, parseBackendName } from "../../backend/mod.ts";
-import { runEval } from "../../eval/mod.ts";
+import { type EvalFields, runEval } from "../../eval/mod.ts";
 import type { WorkerJobContext } from "../worker_job_kind.ts";
 
 /** The params the adapter receives (path params already absolute). */
-export interface EvalJobParams {
+export type EvalJobParams = EvalFields & {
   /** A fresh, untrained preset cascade. */
   preset?: "tiny" | "small";
-  /** A cascade checkpoint, or a folder holding cascade.safetensors / model.safetensors. */
-  model?: string;
   /** Score the subject's own images instead of generating (the "real images" row). */
   real?: boolean;
-  /** Subject image folder (with `classNoun`). */
-  subject?: string;
   /** A built-in subject (default dog). */
   builtInSubject?: string;
-  /** Class noun (default: the built-in subject's). */
-  classNoun?: string;
-  /** Identifier in the prompts (default sks). */
-  identifier?: string;
-  /** Images per prompt. */
-  samples?: number;
-  /** Images of the class prompt for PRES. */
-  pres?: number;
-  /** The first N prompts only. */
-  prompts?: number;
-  /** Sampler steps per stage. */
-  steps?: number;
-  /** The first N stages only. */
-  stages?: number;
-  /** Guidance weight. */
-  guidance?: number;
-  /** Seed. */
-  seed?: number;
-}
+};
 
 /** What an `eval` job returns (paths absolute here, relative to the data root in the record). */
 export interface EvalJobResult {

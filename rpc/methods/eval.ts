@@ -5,6 +5,8 @@ import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
 import type { EvalJobParams } from "../jobs/eval_job.ts";
 import { withDataRootPaths } from "./_model_folder_kind.ts";
+// The declaration alone (no tfjs in the server thread).
+import { evalParams as declaredEvalParams } from "../../eval/eval_params.ts";
 
 /** The validated params of `eval.start` (paths relative to the data root). */
 export type EvalParams = EvalJobParams;
@@ -12,58 +14,16 @@ export type EvalParams = EvalJobParams;
 const subjectNames = builtInSubjects().map((b) => b.name) as [string, ...string[]];
 
 /** The params of `eval.start`: exactly one of `preset`, `model`, `real`. */
-export const evalParams: Schema<EvalParams> = s.object({
+export const evalParams: Schema<EvalParams> = s.declared(declaredEvalParams, {
   preset: s.optional(s.enum(["tiny", "small"] as const, {
     description: "A fresh, untrained preset cascade (the wiring, not the quality).",
-  })),
-  model: s.optional(s.string({
-    minLength: 1,
-    maxLength: 4096,
-    description: "Cascade relative to the data root: a .safetensors file, or a folder holding " +
-      "cascade.safetensors or model.safetensors (e.g. a train job's models/<id>).",
   })),
   real: s.optional(s.boolean({
     description: "Score the subject's own images instead of generating (the 'real images' row).",
   })),
-  subject: s.optional(s.string({
-    minLength: 1,
-    maxLength: 4096,
-    description: "Subject image folder relative to the data root (needs classNoun).",
-  })),
   builtInSubject: s.optional(s.enum(subjectNames, {
     description: "A built-in subject instead of `subject` (default dog).",
   })),
-  classNoun: s.optional(s.string({
-    minLength: 1,
-    maxLength: 100,
-    description: "Class noun (default: the built-in subject's; required with `subject`).",
-  })),
-  identifier: s.optional(s.string({ minLength: 1, maxLength: 100, description: "Default sks." })),
-  samples: s.optional(
-    s.integer({ minimum: 1, maximum: 64, description: "Images per prompt (4)." }),
-  ),
-  pres: s.optional(s.integer({
-    minimum: 1,
-    maximum: 256,
-    description: "Images of the class prompt for PRES (default 8).",
-  })),
-  prompts: s.optional(s.integer({
-    minimum: 1,
-    maximum: 24,
-    description: "Use only the first N DreamBench prompts (default all 24).",
-  })),
-  steps: s.optional(s.integer({
-    minimum: 1,
-    maximum: 1000,
-    description: "Sampler steps per stage (default: the cascade's).",
-  })),
-  stages: s.optional(s.integer({ minimum: 1, maximum: 8, description: "Run only the first N." })),
-  guidance: s.optional(s.number({
-    minimum: 0,
-    maximum: 100,
-    description: "Guidance weight (default: the cascade's).",
-  })),
-  seed: s.optional(s.integer({ minimum: 0, maximum: 2 ** 31 - 1, description: "Default 0." })),
 });
 
 /**

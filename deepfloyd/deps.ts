@@ -5,7 +5,14 @@
  *
  * @module
  */
-export { groupNorm, initBackend, tf, upsampleNearest } from "../backend/mod.ts";
+export {
+  type Adam,
+  createAdam,
+  groupNorm,
+  initBackend,
+  tf,
+  upsampleNearest,
+} from "../backend/mod.ts";
 export {
   backendOption,
   backendParam,

@@ -178,14 +178,19 @@ export function ifUNetParameterShapes(c: IFUNetConfig): Map<string, number[]> {
   return p;
 }
 
+let nextUNetId = 0;
+
 /** An IF UNet with its weights (owned; `dispose()`). Tensors are NHWC `[B, H, W, C]`. */
 export class IFUNet {
   /** The config it was built from. */
   readonly config: IFUNetConfig;
   readonly #w = new Map<string, tf.Tensor>();
   /** LoRA adapters by target projection (diffusers' module path, e.g. `mid_block.attentions.0.to_q`). */
-  readonly #lora = new Map<string, { down: tf.Tensor2D; up: tf.Tensor2D; factor: number }>();
+  readonly #lora = new Map<string, { down: tf.Variable; up: tf.Variable; factor: number }>();
   #loraScale = 1;
+  /** Unique per instance, so that two UNets' LoRA variables never share a tfjs variable name. */
+  readonly #id = nextUNetId++;
+  #loraGeneration = 0;
 
   /**
    * Builds the UNet from a config and weights in diffusers' names and PyTorch layouts. Every
@@ -508,7 +513,12 @@ export class IFUNet {
     const a = this.#lora.get(name);
     if (!a) return y;
     const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
-    const delta = tf.matMul(tf.matMul(flat, a.down, false, true), a.up, false, true);
+    const delta = tf.matMul(
+      tf.matMul(flat, a.down as tf.Tensor2D, false, true),
+      a.up as tf.Tensor2D,
+      false,
+      true,
+    );
     return tf.add(y, tf.reshape(tf.mul(delta, this.#loraScale * a.factor), y.shape));
   }
 
@@ -571,7 +581,8 @@ export class IFUNet {
       entry[m[3] as "down" | "up"] = t;
       parts.set(target, entry);
     }
-    const loaded = new Map<string, { down: tf.Tensor2D; up: tf.Tensor2D; factor: number }>();
+    const loaded = new Map<string, { down: tf.Variable; up: tf.Variable; factor: number }>();
+    this.#loraGeneration++;
     try {
       for (const [target, { down, up }] of parts) {
         if (!down || !up) {
@@ -588,8 +599,14 @@ export class IFUNet {
         }
         const alpha = options.alphas?.[target];
         loaded.set(target, {
-          down: tf.tensor2d(Float32Array.from(down.data as ArrayLike<number>), [r, inp]),
-          up: tf.tensor2d(Float32Array.from(up.data as ArrayLike<number>), [out, r]),
+          down: this.#variable(target, "down", Float32Array.from(down.data as ArrayLike<number>), [
+            r,
+            inp,
+          ]),
+          up: this.#variable(target, "up", Float32Array.from(up.data as ArrayLike<number>), [
+            out,
+            r,
+          ]),
           factor: alpha === undefined ? 1 : alpha / r,
         });
       }
@@ -623,6 +640,63 @@ export class IFUNet {
       out.set(`${key}.up.weight`, { shape: a.up.shape, data: await a.up.data() as Float32Array });
     }
     return out;
+  }
+
+  #variable(
+    target: string,
+    part: string,
+    data: Float32Array,
+    shape: [number, number],
+  ): tf.Variable {
+    return tf.tidy(() =>
+      tf.variable(
+        tf.tensor2d(data, shape),
+        true,
+        `ifunet${this.#id}/lora${this.#loraGeneration}/${target}/${part}`,
+      )
+    );
+  }
+
+  /**
+   * Adds fresh trainable LoRA adapters on every attention projection (`to_q`, `to_k`, `to_v`,
+   * `to_out.0`, `add_k_proj`, `add_v_proj`), initialised as diffusers' `LoRALinearLayer`: down
+   * ~ N(0, 1/rank²), up = 0, so the adapted model starts equal to the base model. Replaces any
+   * adapters loaded before.
+   *
+   * @param options `rank` (default 4), `seed` (default 0), `scale` (default 1).
+   */
+  initLoRA(options: { rank?: number; seed?: number; scale?: number } = {}): void {
+    const rank = options.rank ?? 4;
+    if (!Number.isInteger(rank) || rank < 1) {
+      throw new RangeError(
+        `Cannot add LoRA as 'rank' must be a positive integer: current value is ${rank}`,
+      );
+    }
+    let seed = options.seed ?? 0;
+    const tensors = new Map<string, NamedTensor>();
+    for (const [name, t] of this.#w) {
+      const m = /^(.+\.attentions\.\d+)\.(to_q|to_k|to_v|to_out\.0|add_k_proj|add_v_proj)\.weight$/
+        .exec(name);
+      if (!m) continue;
+      const [out, inp] = t.shape;
+      const down = tf.tidy(() =>
+        tf.randomNormal([rank, inp], 0, 1 / rank, "float32", seed++).dataSync()
+      );
+      tensors.set(`${m[1]}.${m[2]}.lora.down.weight`, {
+        shape: [rank, inp],
+        data: down as Float32Array,
+      });
+      tensors.set(`${m[1]}.${m[2]}.lora.up.weight`, {
+        shape: [out, rank],
+        data: new Float32Array(out * rank),
+      });
+    }
+    this.loadLoRA(tensors, { scale: options.scale });
+  }
+
+  /** The LoRA adapters' trainable variables (down and up per projection). */
+  loraVariables(): tf.Variable[] {
+    return [...this.#lora.values()].flatMap((a) => [a.down, a.up]);
   }
 
   /** Removes all LoRA adapters. */

@@ -44,4 +44,10 @@ export {
   encodeIFPromptsStreaming,
   type EncodeIFPromptsStreamingOptions,
 } from "./prompt_embedding_cache.ts";
+export {
+  ifDreamBoothLoss,
+  type IFDreamBoothLossOptions,
+  ifDreamBoothStep,
+  type IFTrainBatch,
+} from "./if_dreambooth.ts";
 export type { Activation } from "./_nn.ts";

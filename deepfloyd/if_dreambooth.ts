@@ -27,7 +27,11 @@ export interface IFDreamBoothLossOptions {
   seed: number;
   /** λ of the prior-preservation term. Default 1. */
   priorLossWeight?: number;
-  /** Stage II: the noise-augmentation level (integer timestep of `imageNoisingScheduler`). */
+  /**
+   * Stage II: the noise-augmentation level (integer timestep of `imageNoisingScheduler`). Default
+   * 0, IF's lowest: DreamBooth fine-tunes SR at t_aug = 1e-5 (σ ≈ 1.6e-5), below what IF's level 0
+   * already adds (σ = 6.4e-3, 0.82 of an 8-bit step); see reports/2026-12-07-if-noise-level-mapping.md.
+   */
   noiseLevel?: number;
   /** Stage II: the scheduler that noises the upscaled image. */
   imageNoisingScheduler?: DDPMScheduler;
@@ -66,7 +70,7 @@ export function ifDreamBoothLoss(
   const c = unet.config;
   const lambda = options.priorLossWeight ?? 1;
   const stageII = c.classEmbedType === "timestep";
-  const level = options.noiseLevel ?? 250;
+  const level = options.noiseLevel ?? 0;
   if (stageII && (!options.imageNoisingScheduler || !instance.lowRes || (prior && !prior.lowRes))) {
     throw new RangeError(
       `Cannot compute the IF stage II loss as it needs 'imageNoisingScheduler' and 'lowRes' images in every batch`,

@@ -168,18 +168,8 @@ export async function evaluateSubject(
       `Cannot evaluate as 'generate' must be a function (prompt, seeds) → images`,
     );
   }
-  for (
-    const [name, v] of [["samplesPerPrompt", samplesPerPrompt], [
-      "presSamples",
-      presSamples,
-    ]] as const
-  ) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new RangeError(
-        `Cannot evaluate as '${name}' must be a positive integer: current value is ${v}`,
-      );
-    }
-  }
+  checkPositiveInteger("samplesPerPrompt", samplesPerPrompt);
+  checkPositiveInteger("presSamples", presSamples);
   const prompts = options.prompts ?? dreambenchPrompts(identifier, subject.classNoun);
   const total = prompts.length + 1;
   const bs = { seed, resamples };
@@ -237,14 +227,7 @@ export async function evaluateSubject(
     p.predicted.map((x) => (x.classNoun === subject.classNoun ? 1 : 0))
   );
   const divs = out.filter((p) => p.diversity !== null).map((p) => p.diversity!.estimate);
-  let realSelf: number | null = null;
-  if (subject.images.length > 1) {
-    const e = embedder.embed(subject.images);
-    const m = similarityMatrix(e, e, embedder.dim), n = subject.images.length;
-    let s = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) s += m[i * n + j];
-    realSelf = s / (n * (n - 1));
-  }
+  const realSelf = realSelfSimilarity(subject.images, embedder);
   const ci = (v: number[]) => (v.length === 0 ? null : bootstrapCi(v, bs));
   return {
     subject: { name: subject.name, classNoun: subject.classNoun, images: subject.images.length },
@@ -272,6 +255,24 @@ export async function evaluateSubject(
       realSelfSimilarity: realSelf,
     },
   };
+}
+
+function checkPositiveInteger(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) {
+    throw new RangeError(
+      `Cannot evaluate as '${name}' must be a positive integer: current value is ${v}`,
+    );
+  }
+}
+
+/** Mean similarity of the subject's own images to each other (the ceiling); null for one image. */
+function realSelfSimilarity(images: readonly RgbImage[], embedder: ImageEmbedder): number | null {
+  if (images.length < 2) return null;
+  const e = embedder.embed(images);
+  const m = similarityMatrix(e, e, embedder.dim), n = images.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) s += m[i * n + j];
+  return s / (n * (n - 1));
 }
 
 function strip(r: ConfidenceInterval): ConfidenceInterval {

@@ -22,16 +22,17 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, runCli } from "../params/mod.ts";
 import { join } from "node:path";
 import {
+  backendOption,
+  backendParam,
   builtInSubjects,
   type Cascade,
   createPreset,
   initBackend,
   loadCheckpoint,
   loadSubjectFolder,
-  parseBackendName,
   PRESET_NAMES,
   type RgbImage,
   rgbImageFromUint8,
@@ -48,28 +49,94 @@ import { WorldClassifier } from "./world_classifier.ts";
 import { EVAL_SEEDS } from "./eval_seeds.ts";
 import { mulberry32 } from "./_mulberry32.ts";
 
-const HELP = `deno task measure-prior --model PATH [options]
-
-Measures a cascade's prior with eval/'s world classifier and subject embedder (class / context /
+const SUMMARY =
+  `Measures a cascade's prior with eval/'s world classifier and subject embedder (class / context /
 property accuracy of generated images, variety of "a teapot", similarity of "a <class>" samples to
-the held-out built-in subjects). Writes prior.json and PNG grids to --out.
+the held-out built-in subjects). Writes prior.json and PNG grids to --out.`;
 
-  --model PATH          cascade .safetensors, a folder holding cascade.safetensors, or preset:NAME
-                        (${PRESET_NAMES.join(", ")}) (default models/default)
-  --n N                 prompts for the quality figures (default 208)
-  --batch N             prompts per sampling batch (default 16)
-  --stages N            stages to run (default 2: 32 → 128, the classifier reads 64²)
-  --steps N             sampler steps per stage (default: the cascade's)
-  --guidance W          guidance weight (default: the cascade's)
-  --sampler KIND        ddim or ancestral, for every stage (default: each stage's own)
-  --aug-level T         SR stages' sampling noise-augmentation level t_aug in [0, 1] (default: each
-                        stage's own, 0.05 in the small preset)
-  --variety-prompt TEXT prompt of the variety grid (default "a teapot")
-  --variety-stages N    stages for the variety grid (default: all)
-  --pres N              "a <class>" samples per held-out subject (default 16)
-  --out DIR             output folder (default runs/prior_eval)
-  --backend NAME        auto, tensorflow, native, wasm-native, wasm, cpu, webgpu (default auto)
-  --help                this text`;
+const params = declareParams("measure", {
+  model: {
+    type: "string",
+    minLength: 1,
+    default: "models/default",
+    metavar: "PATH",
+    help: `cascade .safetensors, a folder holding cascade.safetensors, or preset:NAME\n(${
+      PRESET_NAMES.join(", ")
+    })`,
+  },
+  n: {
+    type: "integer",
+    min: 1,
+    max: 100_000,
+    default: 208,
+    help: "prompts for the quality figures",
+  },
+  batch: { type: "integer", min: 1, max: 1024, default: 16, help: "prompts per sampling batch" },
+  stages: {
+    type: "integer",
+    min: 1,
+    max: 8,
+    default: 2,
+    help: "stages to run (2: 32 → 128, the classifier reads 64²)",
+  },
+  steps: {
+    type: "integer",
+    min: 1,
+    max: 1000,
+    help: "sampler steps per stage",
+    defaultText: "the cascade's",
+  },
+  guidance: {
+    type: "number",
+    min: 0,
+    max: 100,
+    metavar: "W",
+    help: "guidance weight",
+    defaultText: "the cascade's",
+  },
+  sampler: {
+    type: "enum",
+    values: ["ddim", "ancestral"],
+    help: "sampler for every stage",
+    defaultText: "each stage's own",
+  },
+  augLevel: {
+    type: "number",
+    min: 0,
+    max: 1,
+    metavar: "T",
+    help: "SR stages' sampling noise-augmentation level t_aug",
+    defaultText: "each stage's own, 0.05 in the small preset",
+  },
+  varietyPrompt: {
+    type: "string",
+    notBlank: true,
+    default: "a teapot",
+    help: "prompt of the variety grid",
+  },
+  varietyStages: {
+    type: "integer",
+    min: 1,
+    max: 8,
+    help: "stages for the variety grid",
+    defaultText: "all",
+  },
+  pres: {
+    type: "integer",
+    min: 2,
+    max: 10_000,
+    default: 16,
+    help: '"a <class>" samples per held-out subject',
+  },
+  out: {
+    type: "string",
+    minLength: 1,
+    default: join("runs", "prior_eval"),
+    metavar: "DIR",
+    help: "output folder",
+  },
+  backend: backendParam,
+});
 
 /** One quality prompt and what the classifier said of its image. */
 interface QualityRow {
@@ -129,249 +196,220 @@ export function classRankOf(
 const pct = (c: ConfidenceInterval) =>
   `${(100 * c.estimate).toFixed(1)} % [${(100 * c.low).toFixed(1)}, ${(100 * c.high).toFixed(1)}]`;
 
-function int(name: string, v: string | undefined, dflt: number, min = 1): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new RangeError(`Cannot measure as '--${name}' must be an integer ≥ ${min}: got '${v}'`);
-  }
-  return n;
-}
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments without the script name.
+ * @returns The exit code (0 done, 2 bad input, 1 error).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./measure_prior.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCli(args, {
+    params,
+    usage: "deno task measure-prior [--model PATH] [options]",
+    summary: SUMMARY,
+  }, async (values) => {
+    const { n, batch, stages, steps, guidance, sampler, augLevel, out } = values;
+    const presN = values.pres;
+    await initBackend({ prefer: backendOption(values.backend) });
+    await Deno.mkdir(out, { recursive: true });
+    const t0 = performance.now();
+    const elapsed = () => `${((performance.now() - t0) / 1e3).toFixed(0)} s`;
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      model: { type: "string", default: "models/default" },
-      n: { type: "string" },
-      batch: { type: "string" },
-      stages: { type: "string" },
-      steps: { type: "string" },
-      guidance: { type: "string" },
-      sampler: { type: "string" },
-      "aug-level": { type: "string" },
-      "variety-prompt": { type: "string", default: "a teapot" },
-      "variety-stages": { type: "string" },
-      pres: { type: "string" },
-      out: { type: "string", default: join("runs", "prior_eval") },
-      backend: { type: "string", default: "auto" },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    Deno.exit(0);
-  }
-  const n = int("n", values.n, 208), batch = int("batch", values.batch, 16);
-  const stages = int("stages", values.stages, 2);
-  const steps = values.steps === undefined ? undefined : int("steps", values.steps, 0);
-  const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
-  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
-    throw new RangeError(`Cannot measure as '--guidance' must be a finite number ≥ 0`);
-  }
-  const sampler = values.sampler;
-  if (sampler !== undefined && sampler !== "ddim" && sampler !== "ancestral") {
-    throw new RangeError(
-      `Cannot measure as '--sampler' must be one of ddim, ancestral: current value is ${
-        JSON.stringify(sampler)
-      }`,
-    );
-  }
-  const augLevel = values["aug-level"] === undefined ? undefined : Number(values["aug-level"]);
-  if (augLevel !== undefined && !(Number.isFinite(augLevel) && augLevel >= 0 && augLevel <= 1)) {
-    throw new RangeError(
-      `Cannot measure as '--aug-level' must be a number in [0, 1]: current value is ${
-        values["aug-level"]
-      }`,
-    );
-  }
-  const presN = int("pres", values.pres, 16, 2);
-  const out = values.out!;
-  await initBackend({ prefer: parseBackendName(values.backend!) });
-  await Deno.mkdir(out, { recursive: true });
-  const t0 = performance.now();
-  const elapsed = () => `${((performance.now() - t0) / 1e3).toFixed(0)} s`;
-
-  // Disposed explicitly (not with `using`): a failure inside must surface as itself, not as a
-  // SuppressedError of a disposal that failed after it.
-  const classifier = await WorldClassifier.load();
-  const embedder = await SubjectEmbedder.load();
-  const cascade = await loadCascade(values.model!);
-  try {
-    const varietyStages = int("variety-stages", values["variety-stages"], cascade.stages.length);
-    const gen = async (prompts: string[], seed: number, s = stages): Promise<RgbImage[]> => {
-      const { images } = await cascade.sample({
-        prompt: prompts,
-        seed,
-        stages: s,
-        ...(steps !== undefined ? { steps } : {}),
-        ...(guidance !== undefined ? { guidance } : {}),
-        ...(sampler !== undefined ? { sampler } : {}),
-        ...(augLevel !== undefined ? { augLevel } : {}),
-      });
-      return images.map((im) => rgbImageFromUint8(im));
-    };
-
-    // 1. Quality over drawn prompts.
-    const rand = mulberry32(EVAL_SEEDS.prior);
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-    const specs = Array.from({ length: n }, () => {
-      const classNoun = pick(classifier.classes);
-      const context = pick(classifier.contexts);
-      const property = rand() < 0.25 ? pick(SCENE_PROPERTIES).name : null;
-      return {
-        classNoun,
-        context,
-        property,
-        prompt: sceneCaption(classNoun, { context, property }),
+    // Disposed explicitly (not with `using`): a failure inside must surface as itself, not as a
+    // SuppressedError of a disposal that failed after it.
+    const classifier = await WorldClassifier.load();
+    const embedder = await SubjectEmbedder.load();
+    const cascade = await loadCascade(values.model);
+    try {
+      const varietyStages = values.varietyStages ?? cascade.stages.length;
+      const gen = async (prompts: string[], seed: number, s = stages): Promise<RgbImage[]> => {
+        const { images } = await cascade.sample({
+          prompt: prompts,
+          seed,
+          stages: s,
+          ...(steps !== undefined ? { steps } : {}),
+          ...(guidance !== undefined ? { guidance } : {}),
+          ...(sampler !== undefined ? { sampler } : {}),
+          ...(augLevel !== undefined ? { augLevel } : {}),
+        });
+        return images.map((im) => rgbImageFromUint8(im));
       };
-    });
-    const images: RgbImage[] = [];
-    for (let s = 0; s < n; s += batch) {
-      const part = specs.slice(s, s + batch);
-      images.push(...await gen(part.map((p) => p.prompt), EVAL_SEEDS.prior + s));
-      const done = Math.min(n, s + batch), secs = (performance.now() - t0) / 1e3;
-      console.log(
-        `quality: ${done}/${n} images | ${elapsed()} | ETA ${
-          (secs / done * (n - done)).toFixed(0)
-        } s`,
-      );
-    }
-    const cls = classifier.classify(images);
-    const rows: QualityRow[] = specs.map((p, i) => ({
-      ...p,
-      predicted: {
-        classNoun: cls.classNoun[i],
-        context: cls.context[i],
-        property: cls.property[i],
-      },
-      classRank: classRankOf(cls.classProbs, classifier.classes, i, p.classNoun),
-    }));
-    const hit = (f: (r: QualityRow) => boolean, only: (r: QualityRow) => boolean = () => true) =>
-      bootstrapCi(rows.filter(only).map((r) => f(r) ? 1 : 0), { seed: 1 });
-    const quality = {
-      classAccuracy: hit((r) => r.predicted.classNoun === r.classNoun),
-      // Top-5: a finer signal than top-1 while a prior is learning its classes.
-      classTop5Accuracy: hit((r) => r.classRank <= 5),
-      contextAccuracy: hit((r) => r.predicted.context === r.context),
-      propertyAccuracy: hit((r) => r.predicted.property === r.property, (r) => r.property !== null),
-      classChance: 1 / classifier.classes.length,
-    };
-    const show = rows.slice(0, 64);
-    await saveImageGrid(join(out, "quality.png"), images.slice(0, 64), {
-      columns: 8,
-      labels: show.map((r) =>
-        `${r.prompt} → ${
-          r.predicted.property ? r.predicted.property + " " : ""
-        }${r.predicted.classNoun}, ${r.predicted.context}`
-      ),
-    });
 
-    // 2. Variety of one prompt.
-    const varietyPrompt = values["variety-prompt"]!;
-    const variety: RgbImage[] = [];
-    for (let s = 0; s < 16; s += batch) {
-      const k = Math.min(batch, 16 - s);
-      variety.push(...await gen(Array(k).fill(varietyPrompt), 1000 + s, varietyStages));
-    }
-    await saveImageGrid(join(out, "variety.png"), variety, { columns: 8 });
-    const varietyDiv = diversity(variety, { embedder, seed: 2 });
-    const varietyCls = classifier.classify(variety);
-    console.log(`variety: 16 × "${varietyPrompt}" | ${elapsed()}`);
-
-    // 3. Held-out subjects vs the prior's "a <class>".
-    const subjects = [];
-    for (const sub of builtInSubjects()) {
-      const real = (await loadSubjectFolder(sub.dir, { size: 128 })).images;
-      const samples: RgbImage[] = [];
-      for (let s = 0; s < presN; s += batch) {
-        const k = Math.min(batch, presN - s);
-        samples.push(...await gen(Array(k).fill(sceneCaption(sub.classNoun)), 2000 + s));
-      }
-      await saveImageGrid(join(out, `class_${sub.name}.png`), [...real, ...samples], {
-        columns: 8,
+      // 1. Quality over drawn prompts.
+      const rand = mulberry32(EVAL_SEEDS.prior);
+      const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+      const specs = Array.from({ length: n }, () => {
+        const classNoun = pick(classifier.classes);
+        const context = pick(classifier.contexts);
+        const property = rand() < 0.25 ? pick(SCENE_PROPERTIES).name : null;
+        return {
+          classNoun,
+          context,
+          property,
+          prompt: sceneCaption(classNoun, { context, property }),
+        };
       });
-      const pres = priorPreservation(samples, real, { embedder, seed: 3 });
-      // The subject's images against each other: what a reproduction of the subject scores.
-      const e = embedder.embed(real);
-      const sim = similarityMatrix(e, e, e.length / real.length);
-      const selfSims: number[] = [];
-      for (let i = 0; i < real.length; i++) {
-        for (let j = 0; j < real.length; j++) if (i !== j) selfSims.push(sim[i * real.length + j]);
+      const images: RgbImage[] = [];
+      for (let s = 0; s < n; s += batch) {
+        const part = specs.slice(s, s + batch);
+        images.push(...await gen(part.map((p) => p.prompt), EVAL_SEEDS.prior + s));
+        const done = Math.min(n, s + batch), secs = (performance.now() - t0) / 1e3;
+        console.log(
+          `quality: ${done}/${n} images | ${elapsed()} | ETA ${
+            (secs / done * (n - done)).toFixed(0)
+          } s`,
+        );
       }
-      const selfSim = selfSims.reduce((a, b) => a + b, 0) / selfSims.length;
-      subjects.push({
-        name: sub.name,
-        classNoun: sub.classNoun,
-        pres,
-        subjectSelfSimilarity: selfSim,
-      });
-      console.log(`held-out ${sub.name}: ${presN} samples | ${elapsed()}`);
-    }
-
-    const heldOut = JSON.parse(
-      classifier.metadata.heldOutAccuracyViews ?? classifier.metadata.heldOutAccuracy ?? "{}",
-    );
-    const report = {
-      model: values.model,
-      stages,
-      steps: steps ?? "cascade default",
-      guidance: guidance ?? "cascade default",
-      sampler: sampler ?? "cascade default",
-      augLevel: augLevel ?? "cascade default",
-      n,
-      quality,
-      classifierHeldOutAccuracy: heldOut,
-      variety: {
-        prompt: varietyPrompt,
-        stages: varietyStages,
-        div: varietyDiv,
-        classNoun: varietyCls.classNoun,
-      },
-      heldOutSubjects: subjects,
-      seconds: (performance.now() - t0) / 1e3,
-      rows,
-    };
-    await Deno.writeTextFile(join(out, "prior.json"), JSON.stringify(report, null, 2) + "\n");
-    const f = (x: number | undefined) => x === undefined ? "?" : `${(100 * x).toFixed(1)} %`;
-    console.log(
-      [
-        ``,
-        `| measure (${n} prompts, ${stages} stage(s)) | generated images | classifier on held-out real scenes |`,
-        `| --- | --- | --- |`,
-        `| class right (chance ${f(quality.classChance)}) | ${pct(quality.classAccuracy)} | ${
-          f(heldOut.classNoun)
-        } |`,
-        `| class in the top 5 (chance ${f(5 * quality.classChance)}) | ${
-          pct(quality.classTop5Accuracy)
-        } | |`,
-        `| context right | ${pct(quality.contextAccuracy)} | ${f(heldOut.context)} |`,
-        `| property right (${quality.propertyAccuracy.n} prompts with one) | ${
-          pct(quality.propertyAccuracy)
-        } | ${f(heldOut.property)} |`,
-        ``,
-        `variety: DIV of 16 × "${varietyPrompt}" = ${varietyDiv.estimate.toFixed(3)} [${
-          varietyDiv.low.toFixed(3)
-        }, ${varietyDiv.high.toFixed(3)}]`,
-        ``,
-        `| held-out subject | similarity of "a <class>" samples to it (PRES) | its own images to each other |`,
-        `| --- | --- | --- |`,
-        ...subjects.map((s) =>
-          `| ${s.name} (${s.classNoun}) | ${s.pres.estimate.toFixed(3)} [${
-            s.pres.low.toFixed(3)
-          }, ${s.pres.high.toFixed(3)}] | ${s.subjectSelfSimilarity.toFixed(3)} |`
+      const cls = classifier.classify(images);
+      const rows: QualityRow[] = specs.map((p, i) => ({
+        ...p,
+        predicted: {
+          classNoun: cls.classNoun[i],
+          context: cls.context[i],
+          property: cls.property[i],
+        },
+        classRank: classRankOf(cls.classProbs, classifier.classes, i, p.classNoun),
+      }));
+      const hit = (f: (r: QualityRow) => boolean, only: (r: QualityRow) => boolean = () => true) =>
+        bootstrapCi(rows.filter(only).map((r) => f(r) ? 1 : 0), { seed: 1 });
+      const quality = {
+        classAccuracy: hit((r) => r.predicted.classNoun === r.classNoun),
+        // Top-5: a finer signal than top-1 while a prior is learning its classes.
+        classTop5Accuracy: hit((r) => r.classRank <= 5),
+        contextAccuracy: hit((r) => r.predicted.context === r.context),
+        propertyAccuracy: hit(
+          (r) => r.predicted.property === r.property,
+          (r) => r.property !== null,
         ),
-        ``,
-        `wrote ${join(out, "prior.json")}, quality.png, variety.png, class_*.png in ${elapsed()}`,
-      ].join("\n"),
-    );
-  } finally {
-    for (const d of [cascade, embedder, classifier]) {
-      try {
-        d.dispose();
-      } catch (e) {
-        console.error(`(while disposing: ${e})`);
+        classChance: 1 / classifier.classes.length,
+      };
+      const show = rows.slice(0, 64);
+      await saveImageGrid(join(out, "quality.png"), images.slice(0, 64), {
+        columns: 8,
+        labels: show.map((r) =>
+          `${r.prompt} → ${
+            r.predicted.property ? r.predicted.property + " " : ""
+          }${r.predicted.classNoun}, ${r.predicted.context}`
+        ),
+      });
+
+      // 2. Variety of one prompt.
+      const varietyPrompt = values.varietyPrompt;
+      const variety: RgbImage[] = [];
+      for (let s = 0; s < 16; s += batch) {
+        const k = Math.min(batch, 16 - s);
+        variety.push(...await gen(Array(k).fill(varietyPrompt), 1000 + s, varietyStages));
+      }
+      await saveImageGrid(join(out, "variety.png"), variety, { columns: 8 });
+      const varietyDiv = diversity(variety, { embedder, seed: 2 });
+      const varietyCls = classifier.classify(variety);
+      console.log(`variety: 16 × "${varietyPrompt}" | ${elapsed()}`);
+
+      // 3. Held-out subjects vs the prior's "a <class>".
+      const subjects = [];
+      for (const sub of builtInSubjects()) {
+        const real = (await loadSubjectFolder(sub.dir, { size: 128 })).images;
+        const samples: RgbImage[] = [];
+        for (let s = 0; s < presN; s += batch) {
+          const k = Math.min(batch, presN - s);
+          samples.push(...await gen(Array(k).fill(sceneCaption(sub.classNoun)), 2000 + s));
+        }
+        await saveImageGrid(join(out, `class_${sub.name}.png`), [...real, ...samples], {
+          columns: 8,
+        });
+        const pres = priorPreservation(samples, real, { embedder, seed: 3 });
+        // The subject's images against each other: what a reproduction of the subject scores.
+        const e = embedder.embed(real);
+        const sim = similarityMatrix(e, e, e.length / real.length);
+        const selfSims: number[] = [];
+        for (let i = 0; i < real.length; i++) {
+          for (let j = 0; j < real.length; j++) {
+            if (i !== j) selfSims.push(sim[i * real.length + j]);
+          }
+        }
+        const selfSim = selfSims.reduce((a, b) => a + b, 0) / selfSims.length;
+        subjects.push({
+          name: sub.name,
+          classNoun: sub.classNoun,
+          pres,
+          subjectSelfSimilarity: selfSim,
+        });
+        console.log(`held-out ${sub.name}: ${presN} samples | ${elapsed()}`);
+      }
+
+      const heldOut = JSON.parse(
+        classifier.metadata.heldOutAccuracyViews ?? classifier.metadata.heldOutAccuracy ?? "{}",
+      );
+      const report = {
+        model: values.model,
+        stages,
+        steps: steps ?? "cascade default",
+        guidance: guidance ?? "cascade default",
+        sampler: sampler ?? "cascade default",
+        augLevel: augLevel ?? "cascade default",
+        n,
+        quality,
+        classifierHeldOutAccuracy: heldOut,
+        variety: {
+          prompt: varietyPrompt,
+          stages: varietyStages,
+          div: varietyDiv,
+          classNoun: varietyCls.classNoun,
+        },
+        heldOutSubjects: subjects,
+        seconds: (performance.now() - t0) / 1e3,
+        rows,
+      };
+      await Deno.writeTextFile(join(out, "prior.json"), JSON.stringify(report, null, 2) + "\n");
+      const f = (x: number | undefined) => x === undefined ? "?" : `${(100 * x).toFixed(1)} %`;
+      console.log(
+        [
+          ``,
+          `| measure (${n} prompts, ${stages} stage(s)) | generated images | classifier on held-out real scenes |`,
+          `| --- | --- | --- |`,
+          `| class right (chance ${f(quality.classChance)}) | ${pct(quality.classAccuracy)} | ${
+            f(heldOut.classNoun)
+          } |`,
+          `| class in the top 5 (chance ${f(5 * quality.classChance)}) | ${
+            pct(quality.classTop5Accuracy)
+          } | |`,
+          `| context right | ${pct(quality.contextAccuracy)} | ${f(heldOut.context)} |`,
+          `| property right (${quality.propertyAccuracy.n} prompts with one) | ${
+            pct(quality.propertyAccuracy)
+          } | ${f(heldOut.property)} |`,
+          ``,
+          `variety: DIV of 16 × "${varietyPrompt}" = ${varietyDiv.estimate.toFixed(3)} [${
+            varietyDiv.low.toFixed(3)
+          }, ${varietyDiv.high.toFixed(3)}]`,
+          ``,
+          `| held-out subject | similarity of "a <class>" samples to it (PRES) | its own images to each other |`,
+          `| --- | --- | --- |`,
+          ...subjects.map((s) =>
+            `| ${s.name} (${s.classNoun}) | ${s.pres.estimate.toFixed(3)} [${
+              s.pres.low.toFixed(3)
+            }, ${s.pres.high.toFixed(3)}] | ${s.subjectSelfSimilarity.toFixed(3)} |`
+          ),
+          ``,
+          `wrote ${join(out, "prior.json")}, quality.png, variety.png, class_*.png in ${elapsed()}`,
+        ].join("\n"),
+      );
+    } finally {
+      for (const d of [cascade, embedder, classifier]) {
+        try {
+          d.dispose();
+        } catch (e) {
+          console.error(`(while disposing: ${e})`);
+        }
       }
     }
-  }
+    return 0;
+  });
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

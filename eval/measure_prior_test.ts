@@ -28,7 +28,7 @@ Deno.test("measure-prior refuses an --aug-level outside [0, 1] before loading an
   assert.notEqual(code, 0);
   assert.match(
     new TextDecoder().decode(stderr),
-    /'--aug-level' must be a number in \[0, 1\]: current value is 2/,
+    /'--aug-level' must be a finite number ≥ 0 and ≤ 1: current value is "2"/,
   );
 });
 

@@ -7,38 +7,56 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, runCli } from "../params/mod.ts";
 import { renderChunks } from "./_dataset.ts";
 import { EVAL_SEEDS } from "./eval_seeds.ts";
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      train: { type: "string", default: "40000" },
-      test: { type: "string", default: "4000" },
-      confirm: { type: "string", default: "4000" },
-      dir: { type: "string", default: "runs/eval/scenes" },
-    },
+const count = (help: string) =>
+  ({ type: "integer", min: 0, max: 10_000_000, default: 4000, help }) as const;
+
+const params = declareParams("render eval scenes", {
+  train: { ...count("training scenes"), default: 40000 },
+  test: count("held-out test scenes"),
+  confirm: count("second held-out set (runs/eval/scenes/confirm-*)"),
+  dir: {
+    type: "string",
+    minLength: 1,
+    default: "runs/eval/scenes",
+    metavar: "DIR",
+    help: "output",
+  },
+});
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments without the script name.
+ * @returns The exit code (0 done, 2 bad input, 1 error).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./render_eval_scenes.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCli(args, {
+    params,
+    usage: "deno task render-eval-scenes [options]",
+    summary: "Renders the scenes the eval nets train and test on (64 px, resumable).",
+  }, async (values) => {
+    for (
+      const [name, streamSeed] of [
+        ["test", EVAL_SEEDS.classifierTest],
+        ["confirm", EVAL_SEEDS.classifierConfirm],
+        ["train", EVAL_SEEDS.classifierTrain],
+      ] as const
+    ) {
+      await renderChunks(values.dir, { name, streamSeed, count: values[name], size: 64 });
+    }
+    console.log("done");
+    return 0;
   });
-  const dir = values.dir!;
-  await renderChunks(dir, {
-    name: "test",
-    streamSeed: EVAL_SEEDS.classifierTest,
-    count: Number(values.test),
-    size: 64,
-  });
-  await renderChunks(dir, {
-    name: "confirm",
-    streamSeed: EVAL_SEEDS.classifierConfirm,
-    count: Number(values.confirm),
-    size: 64,
-  });
-  await renderChunks(dir, {
-    name: "train",
-    streamSeed: EVAL_SEEDS.classifierTrain,
-    count: Number(values.train),
-    size: 64,
-  });
-  console.log("done");
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -351,6 +351,134 @@ static int is_direct(const int32_t *g) {
          g[G_LEFT] == 0 && g[G_OH] == g[G_H] && g[G_OW] == g[G_W];
 }
 
+/* Stride 1, dilation 1: one GEMM per filter tap on a zero-padded "grid" instead of im2col (the
+ * scheme of backend/_conv_kernels.ts, here in C). The input is padded once onto rows of Ci floats
+ * with row pitch Wp = W + L and image pitch Hp = H + T rows (T = max(top, bottom), L = max(left,
+ * right)): a read past a row's right edge lands in the next row's leading zeros, past an image's
+ * bottom in the next image's top zeros, so only Hp·Wp pixels per image are computed. Outputs live
+ * on "full-width" grid rows p = (b·Hp + oy)·Wp + ox (M rows cover them all) and tap (i, j) reads
+ * input rows p + (i + T − top)·Wp + j + L − left. */
+typedef struct { int64_t t, l, hp, wp, m, grid; } Tap;
+
+static int tap_ok(const int32_t *g) {
+  return g[G_SH] == 1 && g[G_SW] == 1 && g[G_DH] == 1 && g[G_DW] == 1 && g[G_TOP] >= 0 &&
+         g[G_LEFT] >= 0;
+}
+
+static Tap tap_geometry(const int32_t *g) {
+  Tap q;
+  int64_t bottom = (int64_t)g[G_OH] + g[G_KH] - 1 - g[G_H] - g[G_TOP];
+  int64_t right = (int64_t)g[G_OW] + g[G_KW] - 1 - g[G_W] - g[G_LEFT];
+  if (bottom < 0) bottom = 0;
+  if (right < 0) right = 0;
+  q.t = g[G_TOP] > bottom ? g[G_TOP] : bottom;
+  q.l = g[G_LEFT] > right ? g[G_LEFT] : right;
+  q.hp = g[G_H] + q.t;
+  q.wp = g[G_W] + q.l;
+  q.m = ((int64_t)g[G_N] - 1) * q.hp * q.wp + ((int64_t)g[G_OH] - 1) * q.wp + g[G_OW];
+  int64_t last = (((int64_t)g[G_N] - 1) * q.hp + g[G_OH] - 1 + g[G_KH] - 1 - g[G_TOP] + q.t) * q.wp +
+                 g[G_OW] - 1 + g[G_KW] - 1 - g[G_LEFT] + q.l + 1;
+  q.grid = (int64_t)g[G_N] * q.hp * q.wp;
+  if (last > q.grid) q.grid = last;
+  return q;
+}
+
+static inline int64_t tap_shift(const int32_t *g, const Tap *q, int i, int j) {
+  return (i + q->t - g[G_TOP]) * q->wp + j + q->l - g[G_LEFT];
+}
+
+/* x [N, H, W, C] onto a zeroed grid. */
+static void tap_pad(const float *x, float *xp, const int32_t *g, const Tap *q, int64_t c) {
+  int64_t rows = (int64_t)g[G_N] * g[G_H], run = (int64_t)g[G_W] * c;
+  memset(xp, 0, (size_t)q->grid * c * sizeof(float));
+#pragma omp parallel for schedule(static) if (rows * run > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t b = r / g[G_H], y = r % g[G_H];
+    memcpy(xp + ((b * q->hp + y + q->t) * q->wp + q->l) * c, x + r * run, (size_t)run * sizeof(float));
+  }
+}
+
+/* The grid's interior back to [N, H, W, C]. */
+static void tap_crop(const float *xp, float *x, const int32_t *g, const Tap *q, int64_t c) {
+  int64_t rows = (int64_t)g[G_N] * g[G_H], run = (int64_t)g[G_W] * c;
+#pragma omp parallel for schedule(static) if (rows * run > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t b = r / g[G_H], y = r % g[G_H];
+    memcpy(x + r * run, xp + ((b * q->hp + y + q->t) * q->wp + q->l) * c, (size_t)run * sizeof(float));
+  }
+}
+
+/* Output rows [N, OH, OW, C] <-> full-width rows (m rows of C). to_grid zero-fills the rest. */
+static void tap_rows(float *full, float *out, const int32_t *g, const Tap *q, int64_t c, int to_grid) {
+  int64_t rows = (int64_t)g[G_N] * g[G_OH], run = (int64_t)g[G_OW] * c;
+  if (to_grid) memset(full, 0, (size_t)q->m * c * sizeof(float));
+#pragma omp parallel for schedule(static) if (rows * run > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t b = r / g[G_OH], y = r % g[G_OH];
+    float *f = full + (b * q->hp + y) * q->wp * c;
+    if (to_grid) memcpy(f, out + r * run, (size_t)run * sizeof(float));
+    else memcpy(out + r * run, f, (size_t)run * sizeof(float));
+  }
+}
+
+static int conv_fwd_tap(const float *x, const float *f, const float *bias, int has_bias, float *out,
+                        const int32_t *g) {
+  Tap q = tap_geometry(g);
+  int64_t ci = g[G_CI], co = g[G_CO];
+  float *xp = malloc((size_t)q.grid * ci * sizeof(float)), *y = malloc((size_t)q.m * co * sizeof(float));
+  if (!xp || !y) { free(xp); free(y); return -1; }
+  tap_pad(x, xp, g, &q, ci);
+  if (has_bias) {
+#pragma omp parallel for schedule(static) if (q.m * co > PAR_MIN)
+    for (int64_t r = 0; r < q.m; r++) memcpy(y + r * co, bias, (size_t)co * sizeof(float));
+  }
+  int first = !has_bias;
+  for (int i = 0; i < g[G_KH]; i++)
+    for (int j = 0; j < g[G_KW]; j++, first = 0)
+      SG(RowMajor, NoTrans, NoTrans, (int)q.m, (int)co, (int)ci, 1, xp + tap_shift(g, &q, i, j) * ci,
+         (int)ci, f + ((int64_t)i * g[G_KW] + j) * ci * co, (int)co, first ? 0 : 1, y, (int)co);
+  tap_rows(y, out, g, &q, co, 0);
+  free(xp);
+  free(y);
+  return 0;
+}
+
+static int conv_bwd_input_tap(const float *dy, const float *f, float *dx, const int32_t *g) {
+  Tap q = tap_geometry(g);
+  int64_t ci = g[G_CI], co = g[G_CO];
+  float *dxp = calloc((size_t)q.grid * ci, sizeof(float)), *dyf = malloc((size_t)q.m * co * sizeof(float));
+  if (!dxp || !dyf) { free(dxp); free(dyf); return -1; }
+  tap_rows(dyf, (float *)dy, g, &q, co, 1);
+  for (int i = 0; i < g[G_KH]; i++)
+    for (int j = 0; j < g[G_KW]; j++)
+      SG(RowMajor, NoTrans, Trans, (int)q.m, (int)ci, (int)co, 1, dyf, (int)co,
+         f + ((int64_t)i * g[G_KW] + j) * ci * co, (int)co, 1, dxp + tap_shift(g, &q, i, j) * ci, (int)ci);
+  tap_crop(dxp, dx, g, &q, ci);
+  free(dxp);
+  free(dyf);
+  return 0;
+}
+
+static int conv_bwd_filter_tap(const float *x, const float *dy, float *df, const int32_t *g) {
+  Tap q = tap_geometry(g);
+  int64_t ci = g[G_CI], co = g[G_CO];
+  float *xp = malloc((size_t)q.grid * ci * sizeof(float)), *dyf = malloc((size_t)q.m * co * sizeof(float));
+  if (!xp || !dyf) { free(xp); free(dyf); return -1; }
+  tap_pad(x, xp, g, &q, ci);
+  tap_rows(dyf, (float *)dy, g, &q, co, 1);
+  for (int i = 0; i < g[G_KH]; i++)
+    for (int j = 0; j < g[G_KW]; j++)
+      SG(RowMajor, Trans, NoTrans, (int)ci, (int)co, (int)q.m, 1, xp + tap_shift(g, &q, i, j) * ci,
+         (int)ci, dyf, (int)co, 0, df + ((int64_t)i * g[G_KW] + j) * ci * co, (int)co);
+  free(xp);
+  free(dyf);
+  return 0;
+}
+
+/* Scheme override (tests, benchmarks): 0 auto (taps for stride 1), 1 always im2col. */
+static int conv_scheme = 0;
+void nk_conv_scheme(int s) { conv_scheme = s; }
+
 /* out [N, OH, OW, Co] = conv(x, f [KH, KW, Ci, Co]); when bias != NULL (length Co) it is added. */
 int nk_conv_fwd(const float *x, const float *f, const float *bias, int has_bias, float *out,
                 const int32_t *g) {
@@ -369,6 +497,7 @@ int nk_conv_fwd(const float *x, const float *f, const float *bias, int has_bias,
     SG(RowMajor, NoTrans, NoTrans, (int)(n * pimg), co, (int)kk, 1, x, (int)kk, f, co, beta, out, co);
     return 0;
   }
+  if (conv_scheme == 0 && tap_ok(g)) return conv_fwd_tap(x, f, bias, has_bias, out, g);
   int chunk = chunk_images(g);
   float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
   if (!cols) return -1;
@@ -394,6 +523,7 @@ int nk_conv_bwd_input(const float *dy, const float *f, float *dx, const int32_t 
     SG(RowMajor, NoTrans, Trans, (int)(n * pimg), ci, co, 1, dy, co, f, co, 0, dx, ci);
     return 0;
   }
+  if (conv_scheme == 0 && tap_ok(g)) return conv_bwd_input_tap(dy, f, dx, g);
   int chunk = chunk_images(g);
   float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
   if (!cols) return -1;
@@ -440,6 +570,7 @@ int nk_conv_bwd_filter(const float *x, const float *dy, float *df, const int32_t
     SG(RowMajor, Trans, NoTrans, (int)kk, co, (int)(n * pimg), 1, x, (int)kk, dy, co, 0, df, co);
     return 0;
   }
+  if (conv_scheme == 0 && tap_ok(g)) return conv_bwd_filter_tap(x, dy, df, g);
   int chunk = chunk_images(g);
   float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
   if (!cols) return -1;

@@ -36,6 +36,7 @@ const symbols = {
     parameters: ["buffer", "buffer", "buffer", "i32", "buffer", "buffer"],
     result: "i32",
   },
+  nk_conv_scheme: { parameters: ["i32"], result: "void" },
   nk_conv_bwd_input: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
   nk_conv_bwd_filter: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
   nk_group_norm_fwd: {

@@ -2,7 +2,7 @@ import { bodyLimit, Hono } from "./deps.ts";
 import { DataRoot } from "./data_root.ts";
 import type { MethodSpec } from "./define_method.ts";
 import type { JobKind } from "./job_kind.ts";
-import { type JobEvent, JobQueue } from "./job_queue.ts";
+import { type JobEvent, JobQueue, type JobService } from "./job_queue.ts";
 import { jobIdPattern, JobStore } from "./job_store.ts";
 import { jobStartMethod } from "./job_start_method.ts";
 import { MethodRegistry } from "./method_registry.ts";
@@ -49,6 +49,13 @@ export interface RpcAppOptions {
   heartbeatMs?: number;
   /** Where warnings and errors go (default `console.error`). */
   log?: (message: string) => void;
+  /**
+   * `redis://HOST:PORT`: jobs go to BullMQ on Redis and run in `deno task worker` processes
+   * (`RedisJobQueue`; `concurrency` is then the workers' business); default: the embedded queue.
+   */
+  queue?: string;
+  /** Key namespace in Redis (default `dreambooth`). */
+  queuePrefix?: string;
 }
 
 /** What {@linkcode createRpcApp} returns. */
@@ -136,8 +143,19 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
   }
 
   const dataRoot = await DataRoot.open(options.dataRoot);
-  const store = await JobStore.open(dataRoot, { warn: log });
-  const jobs = new JobQueue(store, { concurrency, maxQueued, warn: log });
+  let jobs: JobService;
+  if (options.queue !== undefined) {
+    // Loaded only here: the embedded queue (the default) never loads BullMQ.
+    const { RedisJobQueue } = await import("./redis_job_queue.ts");
+    jobs = await RedisJobQueue.open(options.queue, {
+      dataRoot,
+      prefix: options.queuePrefix,
+      warn: log,
+    });
+  } else {
+    const store = await JobStore.open(dataRoot, { warn: log });
+    jobs = new JobQueue(store, { concurrency, maxQueued, warn: log });
+  }
   const services: RpcServices = {
     dataRoot,
     jobs,
@@ -327,8 +345,11 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
         write("retry: 3000\n\n");
         send("hello", { version, jobs: jobs.counts() });
         if (jobFilter !== undefined) {
-          const record = store.get(jobFilter);
-          if (record !== undefined) send("job", record);
+          try {
+            send("job", jobs.get(jobFilter));
+          } catch {
+            // unknown job: nothing to send yet
+          }
         }
       },
       cancel() {

@@ -9,6 +9,7 @@ import {
 import type { JobStore } from "./job_store.ts";
 import { RpcError, RpcErrorCode } from "./rpc_error.ts";
 import { showValue } from "./_show_value.ts";
+import { newJobId, progressTracker } from "./_job_progress.ts";
 
 /** What subscribers of a {@linkcode JobQueue} (and of `GET /events`) receive. */
 export type JobEvent =
@@ -35,6 +36,36 @@ export interface JobFilter {
   kind?: string;
   /** At most this many, newest first (default all). */
   limit?: number;
+}
+
+/**
+ * What the server's methods and `GET /events` need from a job queue: the embedded
+ * {@linkcode JobQueue} (one process) and `RedisJobQueue` (BullMQ workers on other processes or
+ * machines) both provide it, so `jobs.*`, `<kind>.start` and the event stream behave the same.
+ */
+export interface JobService {
+  /** Adds a job kind (its name must be new). */
+  register(kind: JobKind): void;
+  /** The registered kinds, in registration order. */
+  kinds(): JobKind[];
+  /** Queues a job (params validated, `prepare` run); the new record. */
+  submit(kindName: string, params: unknown): Promise<JobRecord>;
+  /** One record; throws RpcError -32004 for an unknown id. */
+  get(id: string): JobRecord;
+  /** Records, newest first. */
+  list(filter?: JobFilter): JobRecord[];
+  /** How many jobs wait and run. */
+  counts(): { queued: number; running: number };
+  /** Cancels a queued or running job. */
+  cancel(id: string): Promise<JobRecord>;
+  /** Queues a stopped job of a resumable kind again, continuing from its checkpoint. */
+  resume(id: string): Promise<JobRecord>;
+  /** Waits until a job has finished. */
+  wait(id: string): Promise<JobRecord>;
+  /** Subscribes to status changes and progress; returns the unsubscribe function. */
+  subscribe(listener: (event: JobEvent) => void): () => void;
+  /** Stops the queue (what happens to running jobs depends on the implementation). */
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 interface Active {
@@ -77,7 +108,7 @@ const shutdownReason = "shutdown";
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class JobQueue {
+export class JobQueue implements JobService {
   /** The record store. */
   readonly store: JobStore;
   private readonly concurrency: number;
@@ -404,32 +435,12 @@ export class JobQueue {
     this.emit({ type: "job", job: record });
 
     const dir = join(this.store.root.path, ...record.dir.split("/"));
-    const startMs = Date.now();
-    let first: { step: number; ms: number } | undefined;
+    const track = progressTracker(Date.now());
     let lastSaveMs = 0;
     const progress = (update: ProgressUpdate): void => {
       if (signal.aborted) throw new DOMException(`Job '${id}' was ${signal.reason}`, "AbortError");
-      const { step, total, message } = update ?? {};
-      if (!Number.isFinite(step) || step < 0 || (total !== undefined && !(total >= 0))) {
-        throw new RangeError(
-          `Cannot report progress as 'step' must be a number ≥ 0 and 'total' ≥ 0: current value is ${
-            showValue(update)
-          }`,
-        );
-      }
+      const p = track(update);
       const now = Date.now();
-      if (first === undefined) first = { step, ms: now };
-      const p: JobProgress = {
-        step,
-        elapsedSeconds: round((now - startMs) / 1000),
-        updatedAt: new Date(now).toISOString(),
-      };
-      if (total !== undefined) p.total = total;
-      if (message !== undefined) p.message = String(message).slice(0, 1000);
-      if (total !== undefined && step > first.step && now > first.ms) {
-        const perStep = (now - first.ms) / 1000 / (step - first.step);
-        p.etaSeconds = round(Math.max(0, total - step) * perStep);
-      }
       record.progress = p;
       const current = this.store.get(id);
       if (current !== undefined) {
@@ -504,15 +515,4 @@ export class JobQueue {
     this.waiters.delete(done.id);
     for (const resolve of list) resolve(structuredClone(done));
   }
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
-function newJobId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
-  const rand = [...crypto.getRandomValues(new Uint8Array(3))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${stamp}-${rand}`;
 }

@@ -52,7 +52,13 @@ export {
   jobStatuses,
 } from "./job_record.ts";
 export { jobIdPattern, JobStore, type JobStoreOptions } from "./job_store.ts";
-export { type JobEvent, type JobFilter, JobQueue, type JobQueueOptions } from "./job_queue.ts";
+export {
+  type JobEvent,
+  type JobFilter,
+  JobQueue,
+  type JobQueueOptions,
+  type JobService,
+} from "./job_queue.ts";
 export { jobStartMethod } from "./job_start_method.ts";
 export {
   type WorkerJobContext,

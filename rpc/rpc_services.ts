@@ -1,5 +1,5 @@
 import type { DataRoot } from "./data_root.ts";
-import type { JobQueue } from "./job_queue.ts";
+import type { JobService } from "./job_queue.ts";
 import type { ModelHost } from "./model_host.ts";
 import type { TokenizerCache } from "./tokenizer_cache.ts";
 
@@ -17,8 +17,8 @@ import type { TokenizerCache } from "./tokenizer_cache.ts";
 export interface RpcServices {
   /** Every path parameter is resolved against it. */
   readonly dataRoot: DataRoot;
-  /** Compute jobs. */
-  readonly jobs: JobQueue;
+  /** Compute jobs (the embedded queue, or BullMQ on Redis with `--queue`). */
+  readonly jobs: JobService;
   /** Loaded SentencePiece models (the T5 vocabulary, or `.model` files under the data root). */
   readonly tokenizers: TokenizerCache;
   /** Models kept loaded between calls (`model.load`), in their own worker. */

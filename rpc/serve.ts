@@ -5,7 +5,11 @@
  * npx -y deno@2.9.6 task serve [--host 127.0.0.1] [--port 8787] [--token T] [--data-root runs/rpc]
  *                              [--backend auto|tensorflow|native|wasm-native|wasm|cpu|webgpu]
  *                              [--concurrency 1] [--max-body-mb 10] [--max-batch 1000] [--timeout-s 30]
+ *                              [--queue redis://HOST:PORT --store DIR]
  * ```
+ *
+ * With `--queue`, jobs go to BullMQ on Redis and run in `deno task worker` processes (see
+ * rpc/worker.ts); `--store` is the shared folder they all mount.
  *
  * The token may also come from `DREAMBOOTH_RPC_TOKEN` (keeps it out of `ps`). Binding anywhere
  * but loopback without a token is refused. The first line printed is
@@ -48,6 +52,7 @@ async function serve(config: ServeConfig): Promise<number> {
     maxBodyBytes: config.maxBodyBytes,
     maxBatch: config.maxBatch,
     timeoutMs: config.timeoutMs,
+    queue: config.queue,
   });
   // Last line of defence: a stray rejection is logged, never fatal (see DESIGN.md on tfjs-wasm).
   globalThis.addEventListener("unhandledrejection", (e) => {
@@ -72,7 +77,11 @@ async function serve(config: ServeConfig): Promise<number> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    console.log("Stopping: running jobs become 'interrupted' (resumable with jobs.resume)");
+    console.log(
+      config.queue === undefined
+        ? "Stopping: running jobs become 'interrupted' (resumable with jobs.resume)"
+        : "Stopping: jobs keep running on the workers; their records stay in Redis",
+    );
     rpc.close()
       .catch((err) => console.error(`Error while stopping: ${err}`))
       .finally(() => ac.abort());

@@ -29,6 +29,8 @@ export interface ServeConfig {
   maxBatch: number;
   /** Time limit of a synchronous call in ms. */
   timeoutMs: number;
+  /** `redis://…`: jobs go to BullMQ workers instead of the embedded queue. */
+  queue?: string;
 }
 
 const serveSpecs = {
@@ -74,6 +76,19 @@ const serveSpecs = {
     option: "timeout-s",
     help: "time limit of a synchronous call in seconds",
   },
+  queue: {
+    type: "string",
+    pattern: /rediss?:\/\/\S+/,
+    metavar: "URL",
+    help: "redis://HOST:PORT: jobs go to BullMQ workers (deno task worker) instead of the " +
+      "embedded queue",
+  },
+  store: {
+    type: "string",
+    minLength: 1,
+    metavar: "DIR",
+    help: "the shared store (with --queue: the path the workers mount too); replaces --data-root",
+  },
 } as const satisfies ParamSpecs;
 
 /**
@@ -115,7 +130,8 @@ export function serveConfig(
   values: ParamValues<typeof serveParams.specs>,
   envToken?: string,
 ): ServeConfig {
-  const { host, dataRoot } = values;
+  const { host } = values;
+  const dataRoot = values.store ?? values.dataRoot;
   if (host.trim() === "") throw new UsageError(`Cannot start the server as '--host' is empty`);
   if (dataRoot.trim() === "") {
     throw new UsageError(`Cannot start the server as '--data-root' is empty`);
@@ -144,6 +160,7 @@ export function serveConfig(
     maxBodyBytes: Math.round(values.maxBodyMb * 1024 * 1024),
     maxBatch: values.maxBatch,
     timeoutMs: Math.round(values.timeoutS * 1000),
+    ...(values.queue !== undefined ? { queue: values.queue } : {}),
   };
 }
 

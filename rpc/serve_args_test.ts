@@ -87,3 +87,11 @@ Deno.test("deno task serve: usage after usage errors only, not after runtime err
     await Deno.remove(file);
   }
 });
+
+Deno.test("parseServeArgs: --queue takes a redis:// URL, --store replaces the data root", () => {
+  const c = parseServeArgs({ queue: "redis://127.0.0.1:6379", store: "/mnt/store" });
+  assert.equal(c.queue, "redis://127.0.0.1:6379");
+  assert.equal(c.dataRoot, "/mnt/store");
+  assert.equal(parseServeArgs({}).queue, undefined);
+  assert.throws(() => parseServeArgs({ queue: "http://127.0.0.1:6379" }), /'--queue'/);
+});

@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno task sample-if --model IF-I-M-v1.0 [--sr-model IF-II-M-v1.0] --prompt TEXT [--out DIR]
+ * deno task sample-if --model hf:DeepFloyd/IF-I-M-v1.0 --sr-model hf:DeepFloyd/IF-II-M-v1.0 --prompt TEXT
  * ```
  *
  * @module
@@ -11,6 +12,7 @@
 import { backendOption, backendParam, initBackend, tensorToImages, tf, writePng } from "./deps.ts";
 import { declareParams, runCli } from "../params/mod.ts";
 import { loadIFStage } from "./diffusers_folder.ts";
+import { resolveModelDir } from "./hf_hub.ts";
 import { DDPMScheduler } from "./ddpm_scheduler.ts";
 import { encodeIFPrompts, sampleIF } from "./if_sampler.ts";
 
@@ -26,8 +28,8 @@ const params = declareParams("sample", {
     type: "string",
     minLength: 1,
     option: "sr-model",
-    metavar: "DIR",
-    help: "stage II folder (IFSuperResolutionPipeline); omitted: stage I only",
+    metavar: "DIR|hf:ORG/NAME[@REV]",
+    help: "stage II folder or hub repository (IFSuperResolutionPipeline); omitted: stage I only",
   },
   prompt: { type: "string", notBlank: true, maxLength: 10_000, help: "the prompt (required)" },
   negativePrompt: {
@@ -105,11 +107,15 @@ export function main(args: readonly string[]): Promise<number> {
     if (v.model === undefined) throw new RangeError(`Cannot sample as '--model' is required`);
     if (v.prompt === undefined) throw new RangeError(`Cannot sample as '--prompt' is required`);
     await initBackend({ quiet: true, prefer: backendOption(v.backend) });
-    using s1 = await loadIFStage(v.model);
+    const onFile = (p: string, downloaded: boolean) =>
+      downloaded && console.error(`downloaded ${p}`);
+    using s1 = await loadIFStage(await resolveModelDir(v.model, { onFile }));
     if (!s1.textEncoder || !s1.tokenizer) {
       throw new RangeError(`Cannot sample as '${v.model}' has no text_encoder/ or tokenizer/`);
     }
-    using s2 = v.srModel === undefined ? null : await loadIFStage(v.srModel);
+    using s2 = v.srModel === undefined
+      ? null
+      : await loadIFStage(await resolveModelDir(v.srModel, { onFile }));
     const prompts = new Array(v.count).fill(v.prompt);
     const pos = encodeIFPrompts(s1.textEncoder, s1.tokenizer, prompts);
     const neg = encodeIFPrompts(

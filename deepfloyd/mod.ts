@@ -50,4 +50,12 @@ export {
   ifDreamBoothStep,
   type IFTrainBatch,
 } from "./if_dreambooth.ts";
+export {
+  downloadHubSnapshot,
+  hubCacheDir,
+  type HubOptions,
+  isDiffusersWeightFile,
+  parseHubSource,
+  resolveModelDir,
+} from "./hf_hub.ts";
 export type { Activation } from "./_nn.ts";

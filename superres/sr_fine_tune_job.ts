@@ -122,7 +122,7 @@ export function createSrFineTuneJob(
     get step() {
       return trainer.step;
     },
-    trainStep(): Promise<StepResult> {
+    async trainStep(): Promise<StepResult> {
       const stepNo = trainer.step + 1;
       // Step n takes examples (n − 1)·B … n·B − 1 of the cycled image list: a function of the step.
       const idx = Array.from({ length: b }, (_, k) => ((stepNo - 1) * b + k) % n);
@@ -131,9 +131,8 @@ export function createSrFineTuneJob(
         tf.gather(pairs.low, idx) as tf.Tensor4D,
       ]);
       try {
-        return Promise.resolve(trainer.trainStep({ xStart, lowRes, text }));
-      } catch (e) {
-        return Promise.reject(e);
+        // The async read keeps GPU backends free of synchronous device→host reads.
+        return await trainer.trainStepAsync({ xStart, lowRes, text });
       } finally {
         xStart.dispose();
         lowRes.dispose();
@@ -146,7 +145,7 @@ export function createSrFineTuneJob(
       }
       return {
         tensors,
-        state: saveTrainerState(tensors, trainer.getState()),
+        state: saveTrainerState(tensors, await trainer.readState()),
         metadata: { kind: "superres", stageIndex: String(i), augLevel: String(c.augLevel) },
       };
     },

@@ -18,8 +18,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, runCli } from "../params/mod.ts";
 import {
+  backendOption,
+  backendParam,
   type Cascade,
   createEmojiScenes,
   diffusionLoss,
@@ -27,7 +29,6 @@ import {
   type EmojiScenes,
   initBackend,
   loadCheckpoint,
-  parseBackendName,
   sceneSeedOf,
   scheduleAt,
   type TextEmbedding,
@@ -146,38 +147,69 @@ export async function classSignal(
   }
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      model: { type: "string", default: "models/default" },
-      scenes: { type: "string", default: "64" },
-      "object-scale": { type: "string" },
-      backend: { type: "string", default: "auto" },
-    },
+const params = declareParams("measure", {
+  model: {
+    type: "string",
+    minLength: 1,
+    default: "models/default",
+    metavar: "PATH",
+    help: "cascade .safetensors or a folder holding cascade.safetensors",
+  },
+  scenes: { type: "integer", min: 1, max: 100_000, default: 64, help: "scenes per noise level" },
+  objectScale: {
+    type: "string",
+    pattern: /^[0-9.]+,[0-9.]+$/,
+    metavar: "MIN,MAX",
+    help: "object size range of the scenes",
+    defaultText: "the world's",
+  },
+  backend: backendParam,
+});
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments without the script name.
+ * @returns The exit code (0 done, 2 bad input, 1 error).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./class_signal.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCli(args, {
+    params,
+    usage: "deno run -A eval/class_signal.ts [options]",
+    summary: "How much the class noun lowers the base stage's loss, per noise level (a table).",
+  }, async (values) => {
+    await initBackend({ prefer: backendOption(values.backend), quiet: true });
+    const model = values.model;
+    const file = (await Deno.stat(model)).isDirectory ? `${model}/cascade.safetensors` : model;
+    const loaded = await loadCheckpoint(file);
+    if (loaded.kind !== "cascade") {
+      throw new RangeError(`Cannot measure as '${file}' holds a ${loaded.kind}, not a cascade`);
+    }
+    const scale = values.objectScale?.split(",").map(Number) as [number, number] | undefined;
+    const world = await createEmojiScenes(scale ? { objectScale: scale } : {});
+    using cascade = loaded.model as Cascade;
+    const rows = await classSignal(cascade, world, { scenes: values.scenes });
+    const pct = (a: number, b: number) => {
+      const v = 100 * (a - b) / b;
+      return `${v >= 0 ? "+" : ""}${v.toFixed(2)} %`;
+    };
+    console.log(`| t | loss, right caption | wrong class noun | class noun alone | null |`);
+    console.log(`| --- | --- | --- | --- | --- |`);
+    for (const r of rows) {
+      console.log(
+        `| ${r.t} | ${r.right.toFixed(5)} | ${pct(r.wrongClass, r.right)} | ${
+          pct(r.classOnly, r.right)
+        } | ${pct(r.null, r.right)} |`,
+      );
+    }
+    return 0;
   });
-  await initBackend({ prefer: parseBackendName(values.backend!), quiet: true });
-  const model = values.model!;
-  const file = (await Deno.stat(model)).isDirectory ? `${model}/cascade.safetensors` : model;
-  const loaded = await loadCheckpoint(file);
-  if (loaded.kind !== "cascade") {
-    throw new RangeError(`Cannot measure as '${file}' holds a ${loaded.kind}, not a cascade`);
-  }
-  const scale = values["object-scale"]?.split(",").map(Number) as [number, number] | undefined;
-  const world = await createEmojiScenes(scale ? { objectScale: scale } : {});
-  using cascade = loaded.model as Cascade;
-  const rows = await classSignal(cascade, world, { scenes: Number(values.scenes) });
-  const pct = (a: number, b: number) => {
-    const v = 100 * (a - b) / b;
-    return `${v >= 0 ? "+" : ""}${v.toFixed(2)} %`;
-  };
-  console.log(`| t | loss, right caption | wrong class noun | class noun alone | null |`);
-  console.log(`| --- | --- | --- | --- | --- |`);
-  for (const r of rows) {
-    console.log(
-      `| ${r.t} | ${r.right.toFixed(5)} | ${pct(r.wrongClass, r.right)} | ${
-        pct(r.classOnly, r.right)
-      } | ${pct(r.null, r.right)} |`,
-    );
-  }
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

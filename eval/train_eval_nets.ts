@@ -20,8 +20,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { initBackend, parseBackendName, tf } from "./deps.ts";
+import { declareParams, runCli } from "../params/mod.ts";
+import { backendOption, backendParam, initBackend, tf } from "./deps.ts";
 import { type ChunkLabels, CONTEXT_LABELS, loadChunk, PROPERTY_LABELS } from "./_dataset.ts";
 import { type ConvNet, type ConvNetConfig, gatherBatch, paramCount } from "./_convnet.ts";
 import { trainLoop } from "./_train.ts";
@@ -56,297 +56,315 @@ class Growing {
 
 const WEIGHTS_DIR = fileURLToPath(new URL("./weights/", import.meta.url));
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      net: { type: "string", default: "world" },
-      steps: { type: "string" },
-      batch: { type: "string", default: "64" },
-      lr: { type: "string", default: "0.002" },
-      dir: { type: "string", default: "runs/eval/scenes" },
-      backend: { type: "string", default: "auto" },
-      norm: { type: "boolean", default: false },
-      trunk: { type: "string", default: "default" },
-      grey: { type: "string", default: "0" },
-      checkpoint: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(
-      "deno task train-eval-nets [--net world] [--steps N] [--batch 64] [--lr 0.002] [--dir runs/eval/scenes] [--norm] [--trunk default|wide] [--grey F] [--checkpoint PATH] [--out PATH] [--backend NAME]",
-    );
-    Deno.exit(0);
-  }
-  await initBackend({ prefer: parseBackendName(values.backend!) });
-  const kind = values.net!;
-  if (kind !== "world") {
-    throw new RangeError(`Cannot train as '--net' must be world: current value is ${kind}`);
-  }
-  const steps = Number(values.steps ?? 20000);
-  const batch = Number(values.batch), learningRate = Number(values.lr);
-  for (
-    const [name, v, ok] of [
-      ["steps", steps, Number.isInteger(steps) && steps >= 1],
-      ["batch", batch, Number.isInteger(batch) && batch >= 2],
-      ["lr", learningRate, learningRate > 0 && learningRate < 1],
-    ] as const
-  ) {
-    if (!ok) {
+const params = declareParams("train", {
+  net: { type: "enum", values: ["world"], default: "world", help: "which net" },
+  steps: { type: "integer", min: 1, max: 10_000_000, default: 20000, help: "training steps" },
+  batch: { type: "integer", min: 2, max: 4096, default: 64, help: "examples per step" },
+  lr: {
+    type: "number",
+    exclusiveMin: 0,
+    exclusiveMax: 1,
+    default: 0.002,
+    help: "learning rate",
+  },
+  dir: {
+    type: "string",
+    minLength: 1,
+    default: "runs/eval/scenes",
+    metavar: "DIR",
+    help: "rendered scenes (eval/render_eval_scenes.ts)",
+  },
+  norm: { type: "boolean", default: false, help: "normalisation layers" },
+  trunk: { type: "enum", values: ["default", "wide"], default: "default", help: "trunk width" },
+  grey: {
+    type: "number",
+    min: 0,
+    max: 1,
+    default: 0,
+    metavar: "F",
+    help: "fraction of greyscale training images",
+  },
+  checkpoint: {
+    type: "string",
+    minLength: 1,
+    metavar: "PATH",
+    help: "resumable checkpoint",
+    defaultText: "runs/eval/<net>.ckpt.safetensors",
+  },
+  out: {
+    type: "string",
+    minLength: 1,
+    metavar: "PATH",
+    help: "the shipped weights",
+    defaultText: "eval/weights/world_nets.safetensors",
+  },
+  backend: backendParam,
+});
+
+/**
+ * Runs the command line.
+ *
+ * @param args Arguments without the script name.
+ * @returns The exit code (0 done, 2 bad input, 1 error).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./train_eval_nets.ts";
+ * console.log(await main(["--help"])); // 0
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCli(args, {
+    params,
+    usage: "deno task train-eval-nets [options]",
+    summary: "Trains eval/'s world classifier and subject embedder on the rendered scenes.",
+  }, async (values) => {
+    await initBackend({ prefer: backendOption(values.backend) });
+    const kind = values.net;
+    const { steps, batch } = values;
+    const learningRate = values.lr, greyFraction = values.grey;
+    const trunk = { default: TRUNK, wide: WIDE_TRUNK }[values.trunk];
+    const S = EVAL_NET_SIZE;
+    const train = new Growing(values.dir, "train");
+    const test = new Growing(values.dir, "test");
+    await train.refresh();
+    await test.refresh();
+    if (train.chunks.length === 0 || test.chunks.length === 0) {
       throw new RangeError(
-        `Cannot train as '--${name}' must be ${
-          name === "lr" ? "a number in (0, 1)" : `an integer ≥ ${name === "batch" ? 2 : 1}`
-        }: current value is ${values[name] ?? v}`,
+        `Cannot train as '${values.dir}' has no rendered chunks: run deno run -A eval/render_eval_scenes.ts first`,
       );
     }
-  }
-  const greyFraction = Number(values.grey);
-  if (!(greyFraction >= 0 && greyFraction <= 1)) {
-    throw new RangeError(
-      `Cannot train as '--grey' must be in [0, 1]: current value is ${values.grey}`,
-    );
-  }
-  const trunks: Record<string, ConvNetConfig["layers"]> = { default: TRUNK, wide: WIDE_TRUNK };
-  const trunk = trunks[values.trunk!];
-  if (trunk === undefined) {
-    throw new RangeError(
-      `Cannot train as '--trunk' must be default or wide: current value is ${values.trunk}`,
-    );
-  }
-  const S = EVAL_NET_SIZE;
-  const train = new Growing(values.dir!, "train");
-  const test = new Growing(values.dir!, "test");
-  await train.refresh();
-  await test.refresh();
-  if (train.chunks.length === 0 || test.chunks.length === 0) {
-    throw new RangeError(
-      `Cannot train as '${values.dir}' has no rendered chunks: run deno run -A eval/render_eval_scenes.ts first`,
-    );
-  }
-  const world = await evalWorld();
-  const classes = [...world.classes];
-  const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const ctxIndex = new Map(CONTEXT_LABELS.map((c, i) => [c, i]));
-  const propIndex = new Map(PROPERTY_LABELS.map((c, i) => [c, i]));
-  const instanceIds = world.drawings.map((d) => d.id).filter(isEmbedderTrainDrawing).sort();
-  const instanceIndex = new Map(instanceIds.map((c, i) => [c, i]));
-  const rand = mulberry32(11);
+    const world = await evalWorld();
+    const classes = [...world.classes];
+    const classIndex = new Map(classes.map((c, i) => [c, i]));
+    const ctxIndex = new Map(CONTEXT_LABELS.map((c, i) => [c, i]));
+    const propIndex = new Map(PROPERTY_LABELS.map((c, i) => [c, i]));
+    const instanceIds = world.drawings.map((d) => d.id).filter(isEmbedderTrainDrawing).sort();
+    const instanceIndex = new Map(instanceIds.map((c, i) => [c, i]));
+    const rand = mulberry32(11);
 
-  // Test set: every test chunk (the classifier's held-out scenes).
-  const testPixels = new Uint8Array(test.chunks.reduce((a, c) => a + c.pixels.length, 0));
-  const testLabels = {
-    classNoun: [] as string[],
-    context: [] as string[],
-    property: [] as (string | null)[],
-    drawingId: [] as string[],
-  };
-  {
-    let off = 0;
-    for (const c of test.chunks) {
-      testPixels.set(c.pixels, off);
-      off += c.pixels.length;
-      testLabels.classNoun.push(...c.labels.classNoun);
-      testLabels.context.push(...c.labels.context);
-      testLabels.property.push(...c.labels.property);
-      testLabels.drawingId.push(...c.labels.drawingId);
-    }
-  }
-
-  const pickBatch = (filter?: (c: Chunk, i: number) => boolean): { chunk: Chunk; i: number }[] => {
-    const out: { chunk: Chunk; i: number }[] = [];
-    while (out.length < batch) {
-      const chunk = train.chunks[Math.floor(rand() * train.chunks.length)];
-      const i = Math.floor(rand() * chunk.labels.count);
-      if (filter === undefined || filter(chunk, i)) out.push({ chunk, i });
-    }
-    return out;
-  };
-  // Which samples of the last batch were turned grey (`--grey`): their property and instance
-  // losses are masked (a grey object has lost the colour those labels describe).
-  let greyMask: number[] = [];
-  const pixelsOf = (picks: { chunk: Chunk; i: number }[]): tf.Tensor4D => {
-    const n = S * S * 3;
-    const buf = new Uint8Array(picks.length * n);
-    picks.forEach((p, b) => buf.set(p.chunk.pixels.subarray(p.i * n, (p.i + 1) * n), b * n));
-    const x = gatherBatch(buf, S, picks.map((_, b) => b), {
-      blurFraction: 0.3,
-      flip: true,
-      shift: 6,
-      rand,
-    });
-    greyMask = picks.map((_, b) => {
-      if (!(greyFraction > 0 && rand() < greyFraction)) return 0;
-      for (let p = b * n; p < (b + 1) * n; p += 3) {
-        x[p] = x[p + 1] = x[p + 2] = 0.299 * x[p] + 0.587 * x[p + 1] + 0.114 * x[p + 2];
-      }
-      return 1;
-    });
-    return tf.tensor4d(x, [picks.length, S, S, 3]);
-  };
-
-  const forwardAll = (net: ConvNet, count: number): tf.Tensor2D => {
-    const feats: tf.Tensor2D[] = [];
-    for (let s = 0; s < count; s += 100) {
-      const idx = Array.from({ length: Math.min(100, count - s) }, (_, k) => s + k);
-      const x = tf.tensor4d(gatherBatch(testPixels, S, idx), [idx.length, S, S, 3]);
-      feats.push(net.features(x));
-      x.dispose();
-    }
-    const all = tf.concat(feats) as tf.Tensor2D;
-    tf.dispose(feats);
-    return all;
-  };
-  const accuracies = (net: ConvNet, count: number): Record<string, number> => {
-    const f = forwardAll(net, count);
-    const out: Record<string, number> = {};
-    const truth: Record<string, number[]> = {
-      classNoun: testLabels.classNoun.slice(0, count).map((c) => classIndex.get(c)!),
-      context: testLabels.context.slice(0, count).map((c) => ctxIndex.get(c)!),
-      property: testLabels.property.slice(0, count).map((c) => propIndex.get(c ?? "none")!),
+    // Test set: every test chunk (the classifier's held-out scenes).
+    const testPixels = new Uint8Array(test.chunks.reduce((a, c) => a + c.pixels.length, 0));
+    const testLabels = {
+      classNoun: [] as string[],
+      context: [] as string[],
+      property: [] as (string | null)[],
+      drawingId: [] as string[],
     };
-    for (const head of ["classNoun", "context", "property"]) {
-      const pred = tf.tidy(() => tf.argMax(net.head(head, f), 1)).dataSync();
-      let ok = 0;
-      for (let i = 0; i < count; i++) ok += pred[i] === truth[head][i] ? 1 : 0;
-      out[head] = ok / count;
-    }
-    f.dispose();
-    return out;
-  };
-
-  let picks: { chunk: Chunk; i: number }[] = [];
-  const config: ConvNetConfig = {
-    inputSize: S,
-    layers: trunk,
-    heads: {
-      classNoun: classes.length,
-      context: CONTEXT_LABELS.length,
-      property: PROPERTY_LABELS.length,
-      embed: EMBEDDING_DIM,
-      instances: instanceIds.length,
-    },
-    norm: values.norm,
-  };
-  const scale = 16, margin = 0.2;
-  const loss = (net: ConvNet): tf.Scalar => {
-    const x = pixelsOf(picks);
-    const f = net.features(x, { batchStats: true });
-    x.dispose();
-    const colour = tf.tensor1d(greyMask.map((g) => 1 - g));
-    const ce = (head: string, labels: number[], n: number, weights?: tf.Tensor) =>
-      tf.losses.softmaxCrossEntropy(
-        tf.oneHot(tf.tensor1d(labels, "int32"), n),
-        net.head(head, f),
-        weights,
-      );
-    // Instance recognition (subject embedder): CosFace, s·(cos θ − m·[y]), on the scenes without
-    // a property edit only (a colour edit changes the instance's look).
-    const h = net.head("embed", f);
-    const e = tf.div(h, tf.norm(h, 2, 1, true));
-    const w = net.params.get("instances.w")!;
-    const wn = tf.div(w, tf.norm(w, 2, 0, true));
-    const oh = tf.oneHot(
-      tf.tensor1d(picks.map((p) => instanceIndex.get(p.chunk.labels.drawingId[p.i]) ?? 0), "int32"),
-      instanceIds.length,
-    );
-    const logits = tf.mul(scale, tf.sub(tf.matMul(e, wn), tf.mul(margin, oh)));
-    const plain = tf.tensor1d(
-      picks.map((p) =>
-        p.chunk.labels.property[p.i] === null && instanceIndex.has(p.chunk.labels.drawingId[p.i])
-          ? 1
-          : 0
-      ),
-    );
-    const inst = tf.losses.softmaxCrossEntropy(oh, logits, tf.mul(plain, colour));
-    return tf.addN([
-      ce(
-        "classNoun",
-        picks.map((p) => classIndex.get(p.chunk.labels.classNoun[p.i])!),
-        classes.length,
-      ),
-      tf.mul(
-        0.5,
-        ce(
-          "context",
-          picks.map((p) => ctxIndex.get(p.chunk.labels.context[p.i])!),
-          CONTEXT_LABELS.length,
-        ),
-      ),
-      tf.mul(
-        0.5,
-        ce(
-          "property",
-          picks.map((p) => propIndex.get(p.chunk.labels.property[p.i] ?? "none")!),
-          PROPERTY_LABELS.length,
-          colour,
-        ),
-      ),
-      tf.mul(0.5, inst),
-    ]) as tf.Scalar;
-  };
-  const net = await trainLoop({
-    config,
-    seed: 1,
-    steps,
-    learningRate,
-    weightDecay: 1e-4,
-    checkpoint: values.checkpoint ?? `runs/eval/${kind}.ckpt.safetensors`,
-    prepare: async (step) => {
-      if (step % 50 === 0) await train.refresh();
-      // Never a scene of a built-in subject's drawing; the instance loss skips the drawings kept
-      // for the embedder's ROC AUC.
-      picks = pickBatch((c, i) => !isHeldOutSubjectDrawing(c.labels.drawingId[i]));
-    },
-    loss,
-    validate: (n) => JSON.stringify(accuracies(n, 1000)),
-    validateEvery: 250,
-    beforeSave: (n) => {
-      // Normalisation statistics from 512 training scenes (what inference uses).
-      const saved = picks;
-      const many: { chunk: Chunk; i: number }[] = [];
-      for (let r = 0; r < 8; r++) {
-        many.push(...pickBatch((c, i) => !isHeldOutSubjectDrawing(c.labels.drawingId[i])));
+    {
+      let off = 0;
+      for (const c of test.chunks) {
+        testPixels.set(c.pixels, off);
+        off += c.pixels.length;
+        testLabels.classNoun.push(...c.labels.classNoun);
+        testLabels.context.push(...c.labels.context);
+        testLabels.property.push(...c.labels.property);
+        testLabels.drawingId.push(...c.labels.drawingId);
       }
-      const x = pixelsOf(many);
-      n.calibrate(x);
+    }
+
+    const pickBatch = (
+      filter?: (c: Chunk, i: number) => boolean,
+    ): { chunk: Chunk; i: number }[] => {
+      const out: { chunk: Chunk; i: number }[] = [];
+      while (out.length < batch) {
+        const chunk = train.chunks[Math.floor(rand() * train.chunks.length)];
+        const i = Math.floor(rand() * chunk.labels.count);
+        if (filter === undefined || filter(chunk, i)) out.push({ chunk, i });
+      }
+      return out;
+    };
+    // Which samples of the last batch were turned grey (`--grey`): their property and instance
+    // losses are masked (a grey object has lost the colour those labels describe).
+    let greyMask: number[] = [];
+    const pixelsOf = (picks: { chunk: Chunk; i: number }[]): tf.Tensor4D => {
+      const n = S * S * 3;
+      const buf = new Uint8Array(picks.length * n);
+      picks.forEach((p, b) => buf.set(p.chunk.pixels.subarray(p.i * n, (p.i + 1) * n), b * n));
+      const x = gatherBatch(buf, S, picks.map((_, b) => b), {
+        blurFraction: 0.3,
+        flip: true,
+        shift: 6,
+        rand,
+      });
+      greyMask = picks.map((_, b) => {
+        if (!(greyFraction > 0 && rand() < greyFraction)) return 0;
+        for (let p = b * n; p < (b + 1) * n; p += 3) {
+          x[p] = x[p + 1] = x[p + 2] = 0.299 * x[p] + 0.587 * x[p + 1] + 0.114 * x[p + 2];
+        }
+        return 1;
+      });
+      return tf.tensor4d(x, [picks.length, S, S, 3]);
+    };
+
+    const forwardAll = (net: ConvNet, count: number): tf.Tensor2D => {
+      const feats: tf.Tensor2D[] = [];
+      for (let s = 0; s < count; s += 100) {
+        const idx = Array.from({ length: Math.min(100, count - s) }, (_, k) => s + k);
+        const x = tf.tensor4d(gatherBatch(testPixels, S, idx), [idx.length, S, S, 3]);
+        feats.push(net.features(x));
+        x.dispose();
+      }
+      const all = tf.concat(feats) as tf.Tensor2D;
+      tf.dispose(feats);
+      return all;
+    };
+    const accuracies = (net: ConvNet, count: number): Record<string, number> => {
+      const f = forwardAll(net, count);
+      const out: Record<string, number> = {};
+      const truth: Record<string, number[]> = {
+        classNoun: testLabels.classNoun.slice(0, count).map((c) => classIndex.get(c)!),
+        context: testLabels.context.slice(0, count).map((c) => ctxIndex.get(c)!),
+        property: testLabels.property.slice(0, count).map((c) => propIndex.get(c ?? "none")!),
+      };
+      for (const head of ["classNoun", "context", "property"]) {
+        const pred = tf.tidy(() => tf.argMax(net.head(head, f), 1)).dataSync();
+        let ok = 0;
+        for (let i = 0; i < count; i++) ok += pred[i] === truth[head][i] ? 1 : 0;
+        out[head] = ok / count;
+      }
+      f.dispose();
+      return out;
+    };
+
+    let picks: { chunk: Chunk; i: number }[] = [];
+    const config: ConvNetConfig = {
+      inputSize: S,
+      layers: trunk,
+      heads: {
+        classNoun: classes.length,
+        context: CONTEXT_LABELS.length,
+        property: PROPERTY_LABELS.length,
+        embed: EMBEDDING_DIM,
+        instances: instanceIds.length,
+      },
+      norm: values.norm,
+    };
+    const scale = 16, margin = 0.2;
+    const loss = (net: ConvNet): tf.Scalar => {
+      const x = pixelsOf(picks);
+      const f = net.features(x, { batchStats: true });
       x.dispose();
-      picks = saved;
-    },
+      const colour = tf.tensor1d(greyMask.map((g) => 1 - g));
+      const ce = (head: string, labels: number[], n: number, weights?: tf.Tensor) =>
+        tf.losses.softmaxCrossEntropy(
+          tf.oneHot(tf.tensor1d(labels, "int32"), n),
+          net.head(head, f),
+          weights,
+        );
+      // Instance recognition (subject embedder): CosFace, s·(cos θ − m·[y]), on the scenes without
+      // a property edit only (a colour edit changes the instance's look).
+      const h = net.head("embed", f);
+      const e = tf.div(h, tf.norm(h, 2, 1, true));
+      const w = net.params.get("instances.w")!;
+      const wn = tf.div(w, tf.norm(w, 2, 0, true));
+      const oh = tf.oneHot(
+        tf.tensor1d(
+          picks.map((p) => instanceIndex.get(p.chunk.labels.drawingId[p.i]) ?? 0),
+          "int32",
+        ),
+        instanceIds.length,
+      );
+      const logits = tf.mul(scale, tf.sub(tf.matMul(e, wn), tf.mul(margin, oh)));
+      const plain = tf.tensor1d(
+        picks.map((p) =>
+          p.chunk.labels.property[p.i] === null && instanceIndex.has(p.chunk.labels.drawingId[p.i])
+            ? 1
+            : 0
+        ),
+      );
+      const inst = tf.losses.softmaxCrossEntropy(oh, logits, tf.mul(plain, colour));
+      return tf.addN([
+        ce(
+          "classNoun",
+          picks.map((p) => classIndex.get(p.chunk.labels.classNoun[p.i])!),
+          classes.length,
+        ),
+        tf.mul(
+          0.5,
+          ce(
+            "context",
+            picks.map((p) => ctxIndex.get(p.chunk.labels.context[p.i])!),
+            CONTEXT_LABELS.length,
+          ),
+        ),
+        tf.mul(
+          0.5,
+          ce(
+            "property",
+            picks.map((p) => propIndex.get(p.chunk.labels.property[p.i] ?? "none")!),
+            PROPERTY_LABELS.length,
+            colour,
+          ),
+        ),
+        tf.mul(0.5, inst),
+      ]) as tf.Scalar;
+    };
+    const net = await trainLoop({
+      config,
+      seed: 1,
+      steps,
+      learningRate,
+      weightDecay: 1e-4,
+      checkpoint: values.checkpoint ?? `runs/eval/${kind}.ckpt.safetensors`,
+      prepare: async (step) => {
+        if (step % 50 === 0) await train.refresh();
+        // Never a scene of a built-in subject's drawing; the instance loss skips the drawings kept
+        // for the embedder's ROC AUC.
+        picks = pickBatch((c, i) => !isHeldOutSubjectDrawing(c.labels.drawingId[i]));
+      },
+      loss,
+      validate: (n) => JSON.stringify(accuracies(n, 1000)),
+      validateEvery: 250,
+      beforeSave: (n) => {
+        // Normalisation statistics from 512 training scenes (what inference uses).
+        const saved = picks;
+        const many: { chunk: Chunk; i: number }[] = [];
+        for (let r = 0; r < 8; r++) {
+          many.push(...pickBatch((c, i) => !isHeldOutSubjectDrawing(c.labels.drawingId[i])));
+        }
+        const x = pixelsOf(many);
+        n.calibrate(x);
+        x.dispose();
+        picks = saved;
+      },
+    });
+    console.log(
+      `trained ${kind}: ${paramCount(net)} weights, ${train.chunks.length} train chunks at the end`,
+    );
+    await Deno.mkdir(WEIGHTS_DIR, { recursive: true });
+    const metadata: Record<string, string> = {
+      trainedBy:
+        `deno task train-eval-nets --net ${kind} --steps ${steps} --batch ${batch} --lr ${values.lr}${
+          values.norm ? " --norm" : ""
+        }${values.trunk === "default" ? "" : ` --trunk ${values.trunk}`}${
+          greyFraction > 0 ? ` --grey ${greyFraction}` : ""
+        }`,
+      steps: String(steps),
+      trainScenes: String(train.chunks.reduce((a, c) => a + c.labels.count, 0)),
+    };
+    const acc = accuracies(net, testPixels.length / (S * S * 3));
+    console.log("held-out accuracy (float32 weights):", JSON.stringify(acc));
+    metadata.classes = JSON.stringify(classes);
+    metadata.contexts = JSON.stringify(CONTEXT_LABELS);
+    metadata.properties = JSON.stringify(PROPERTY_LABELS);
+    metadata.heldOutAccuracy = JSON.stringify(acc);
+    metadata.testScenes = String(testPixels.length / (S * S * 3));
+    metadata.trainDrawings = String(instanceIds.length);
+    // Drop the instance classifier: the trunk and the class, context, property and embed heads ship.
+    for (const k of ["instances.w", "instances.b"]) {
+      net.params.get(k)!.dispose();
+      net.params.delete(k);
+    }
+    const { instances: _, ...heads } = config.heads;
+    net.config = { ...config, heads };
+    const path = values.out ?? WEIGHTS_DIR + "world_nets.safetensors";
+    await Deno.writeFile(path + ".tmp", net.encode(metadata, "F16"));
+    await Deno.rename(path + ".tmp", path);
+    console.log(`wrote ${path}`);
+    net.dispose();
+    return 0;
   });
-  console.log(
-    `trained ${kind}: ${paramCount(net)} weights, ${train.chunks.length} train chunks at the end`,
-  );
-  await Deno.mkdir(WEIGHTS_DIR, { recursive: true });
-  const metadata: Record<string, string> = {
-    trainedBy:
-      `deno task train-eval-nets --net ${kind} --steps ${steps} --batch ${batch} --lr ${values.lr}${
-        values.norm ? " --norm" : ""
-      }${values.trunk === "default" ? "" : ` --trunk ${values.trunk}`}${
-        greyFraction > 0 ? ` --grey ${greyFraction}` : ""
-      }`,
-    steps: String(steps),
-    trainScenes: String(train.chunks.reduce((a, c) => a + c.labels.count, 0)),
-  };
-  const acc = accuracies(net, testPixels.length / (S * S * 3));
-  console.log("held-out accuracy (float32 weights):", JSON.stringify(acc));
-  metadata.classes = JSON.stringify(classes);
-  metadata.contexts = JSON.stringify(CONTEXT_LABELS);
-  metadata.properties = JSON.stringify(PROPERTY_LABELS);
-  metadata.heldOutAccuracy = JSON.stringify(acc);
-  metadata.testScenes = String(testPixels.length / (S * S * 3));
-  metadata.trainDrawings = String(instanceIds.length);
-  // Drop the instance classifier: the trunk and the class, context, property and embed heads ship.
-  for (const k of ["instances.w", "instances.b"]) {
-    net.params.get(k)!.dispose();
-    net.params.delete(k);
-  }
-  const { instances: _, ...heads } = config.heads;
-  net.config = { ...config, heads };
-  const path = values.out ?? WEIGHTS_DIR + "world_nets.safetensors";
-  await Deno.writeFile(path + ".tmp", net.encode(metadata, "F16"));
-  await Deno.rename(path + ".tmp", path);
-  console.log(`wrote ${path}`);
-  net.dispose();
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -141,6 +141,15 @@ void nk_unary(int op, const float *x, float *out, int64_t n, float alpha) {
   }
 }
 
+/* SiLU's gradient: dx = dy · s · (1 + x · (1 − s)), s = sigmoid(x). */
+void nk_silu_grad(const float *x, const float *dy, float *dx, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i], s = 1.0f / (1.0f + fexp(-v));
+    dx[i] = dy[i] * s * (1.0f + v * (1.0f - s));
+  }
+}
+
 /* out[o, j, :] = x[o, idx[j], :] for x [outer, rows, inner] (GatherV2, batchDims 0). */
 void nk_gather(const float *x, const int32_t *idx, float *out, int64_t outer, int64_t rows,
                int64_t nIdx, int64_t inner) {

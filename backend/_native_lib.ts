@@ -14,6 +14,7 @@ const symbols = {
   nk_get_threads: { parameters: [], result: "i32" },
   nk_binary: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer"], result: "void" },
   nk_unary: { parameters: ["i32", "buffer", "buffer", "i64", "f32"], result: "void" },
+  nk_silu_grad: { parameters: ["buffer", "buffer", "buffer", "i64"], result: "void" },
   nk_gather: {
     parameters: ["buffer", "buffer", "buffer", "i64", "i64", "i64", "i64"],
     result: "void",

@@ -37,6 +37,7 @@ export {
 export { type Blas, NoTrans, openBlas, RowMajor, type Sgemm, Trans } from "./blas.ts";
 export { type Adam, type AdamOptions, type AdamState, createAdam } from "./adam.ts";
 export { groupNorm, type GroupNormOptions } from "./group_norm.ts";
+export { silu } from "./silu.ts";
 export { type ReadWatch, watchReads } from "./sync_reads.ts";
 export {
   fromBfloat16Bits,

@@ -1,4 +1,5 @@
 import { tf } from "./deps.ts";
+import { silu } from "./silu.ts";
 import { upsampleNearest } from "./upsample.ts";
 import { createAdam } from "./adam.ts";
 import { groupNorm } from "./group_norm.ts";
@@ -146,7 +147,6 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
   };
   const parameterCount = variables.reduce((n, v) => n + v.size, 0);
 
-  const silu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
   const conv2d = (x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride = 1) =>
     tf.fused.conv2d({
       x,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { groupNorm as fusedGroupNorm, tf } from "./deps.ts";
+import { fusedSilu, groupNorm as fusedGroupNorm, tf } from "./deps.ts";
 
 /** x @ W + b over the last axis, for inputs of rank 2 or 3. W is `[in, out]`. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
@@ -36,9 +36,9 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor): tf.Tensor4D 
   });
 }
 
-/** SiLU(x) = x · sigmoid(x). */
+/** SiLU(x) = x · sigmoid(x) (backend/'s: fused on the native engine). */
 export function silu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(x, tf.sigmoid(x));
+  return fusedSilu(x);
 }
 
 /** GELU, tanh approximation (T5 v1.1's `gelu_new`). */

@@ -17,6 +17,7 @@ export {
   HalfTensor,
   initBackend,
   parseBackendName,
+  silu as fusedSilu,
   tf,
   toHalfBits,
   upsampleNearest,

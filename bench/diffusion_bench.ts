@@ -20,7 +20,7 @@ import {
   UNet,
   unetDenoiser,
 } from "../diffusion/mod.ts";
-import { StageTrainer } from "../training/mod.ts";
+import { StageTrainer } from "../trainer/mod.ts";
 
 const STEPS = Number(Deno.env.get("DIFFUSION_BENCH_STEPS") ?? 3);
 const PRESETS = (Deno.env.get("DIFFUSION_BENCH_PRESETS") ?? "tiny,small").split(",").filter(

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { initBackend, parseBackendName, tf } from "../backend/mod.ts";
 import { createEmojiScenes } from "../data/mod.ts";
 import { presetConfig, T5Encoder, UNet } from "../diffusion/mod.ts";
-import { StageTrainer } from "../training/mod.ts";
+import { StageTrainer } from "../trainer/mod.ts";
 import { loadT5Tokenizer } from "../diffusion/mod.ts";
 
 const { values } = parseArgs({

@@ -30,7 +30,7 @@ import {
   saveImageGrid,
 } from "../data/mod.ts";
 import type { Cascade } from "../diffusion/mod.ts";
-import { formatDuration } from "../training/mod.ts";
+import { formatDuration } from "../trainer/mod.ts";
 import { fineTuneSuperRes, imagesFromTensor, loadSrCascade, makeSrPairs } from "../superres/mod.ts";
 import { highFrequency, psnr } from "./_sr_metrics.ts";
 

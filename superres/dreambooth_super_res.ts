@@ -1,21 +1,33 @@
 /**
- * The SR phase of `deno task train` (training/'s DreamBooth job looks for `dreamboothSuperRes` in
- * superres/mod.ts): fine-tunes the personalised cascade's SR stages on the instance images at
- * t_aug = 1e-5 and sets their sampling level to the same value, in place.
+ * The SR phase of `deno task train` (dreambooth/'s pipeline calls it after the base stage):
+ * fine-tunes the personalised cascade's SR stages on the instance images at t_aug = 1e-5 and sets
+ * their sampling level to the same value, in place.
  *
  * @module
  */
 import { join } from "node:path";
-import type { SuperResHook } from "../training/dreambooth_train.ts";
+import type { Cascade } from "./deps.ts";
 import { fineTuneSuperRes, type FineTuneSuperResOptions } from "./fine_tune_super_res.ts";
 
-/**
- * What training/'s DreamBooth job passes to its SR hook (`SuperResHook`): the personalised cascade
- * (borrowed; SR stages fine-tuned in place), the output model folder (SR runs go in
- * `<out>/superres/`), the instance image folder and prompt, `resume`, `seed`, `log`, `signal`.
- * A type-only import: no runtime dependency on training/'s DreamBooth module.
- */
-export type DreamBoothSuperResContext = Parameters<SuperResHook>[0];
+/** What dreambooth/'s pipeline passes to the SR phase. */
+export interface DreamBoothSuperResContext {
+  /** The personalised cascade (borrowed; fine-tune `stages[1..]` in place). */
+  cascade: Cascade;
+  /** The output model folder (the SR run goes in `<out>/superres/`). */
+  out: string;
+  /** The instance image folder. */
+  instanceDir: string;
+  /** The instance prompt ("a [V] dog"). */
+  instancePrompt: string;
+  /** Continue an interrupted SR run. */
+  resume: boolean;
+  /** Seed. */
+  seed: number;
+  /** Progress lines. */
+  log: (line: string) => void;
+  /** Stop early (checkpoint, then return). */
+  signal?: AbortSignal;
+}
 
 /**
  * Fine-tunes the first SR stage (or `overrides.stages`/`allStages`) of a DreamBooth-personalised

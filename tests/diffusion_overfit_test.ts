@@ -13,7 +13,7 @@ import {
   unetDenoiser,
   WordTokenizer,
 } from "../diffusion/mod.ts";
-import { StageTrainer } from "../training/mod.ts";
+import { StageTrainer } from "../trainer/mod.ts";
 import { psnr, testImage } from "./_diffusion_fixtures.ts";
 
 const report = await initBackend({ quiet: true });

@@ -191,7 +191,7 @@ Deno.test({
     assert.equal(tf.memory().numTensors, before);
     if (UPDATE) {
       await Deno.mkdir(new URL("./testdata/", import.meta.url), { recursive: true });
-      await Deno.writeTextFile(FIXTURE, JSON.stringify(got, null, 1) + "\n");
+      await Deno.writeTextFile(FIXTURE, JSON.stringify(got, null, 2) + "\n");
       console.log(`wrote ${FIXTURE.pathname}`);
       return;
     }

@@ -5,14 +5,14 @@
  */
 import assert from "assert";
 import { join } from "node:path";
-import { readLossLog, readRunCheckpoint } from "../training/mod.ts";
+import { readLossLog, readRunCheckpoint } from "../trainer/mod.ts";
 import { loadCheckpoint } from "../diffusion/mod.ts";
 import { loadImage } from "../data/mod.ts";
 import { initBackend } from "../backend/mod.ts";
 
 await initBackend({ quiet: true });
 
-const cli = new URL("../training/train_cli.ts", import.meta.url).pathname;
+const cli = new URL("../dreambooth/train_cli.ts", import.meta.url).pathname;
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];

@@ -4,13 +4,8 @@ import assert from "assert";
 import { join } from "node:path";
 import { initBackend, loadCheckpoint, presetConfig, readSafetensors, tf } from "../mod.ts";
 import { createEmojiScenes } from "../data/mod.ts";
-import {
-  createPretrainConfig,
-  createPretrainJob,
-  exportCascade,
-  readLossLog,
-  runTraining,
-} from "../training/mod.ts";
+import { createPretrainConfig, createPretrainJob } from "../training/mod.ts";
+import { exportCascade, readLossLog, runTraining } from "../trainer/mod.ts";
 
 await initBackend({ quiet: true });
 const world = await createEmojiScenes();

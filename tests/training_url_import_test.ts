@@ -1,10 +1,11 @@
 import assert from "assert";
 import { explain, withServedCheckout } from "./_url_import.ts";
 
-Deno.test("training/mod.ts works when imported by URL without this repository's deno.json", async () => {
+Deno.test("training/mod.ts and trainer/mod.ts work when imported by URL without this repository's deno.json", async () => {
   await withServedCheckout(async ({ base, scratch, run }) => {
     const r = await run(`
-      import { createPretrainConfig, lossCurveSvg, runTraining } from "${base}training/mod.ts";
+      import { createPretrainConfig } from "${base}training/mod.ts";
+      import { lossCurveSvg, runTraining } from "${base}trainer/mod.ts";
       const config = createPretrainConfig({
         cascade: { tokenizer: { kind: "words", words: ["dog"] }, stages: [{ imageSize: 8 }] },
         stage: "base",

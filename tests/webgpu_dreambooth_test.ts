@@ -10,7 +10,7 @@
 import assert from "assert";
 import { initBackend, tf, watchReads } from "../backend/mod.ts";
 import { createPreset } from "../diffusion/mod.ts";
-import { createDreamBoothConfig, createDreamBoothJob } from "../training/mod.ts";
+import { createDreamBoothConfig, createDreamBoothJob } from "../dreambooth/mod.ts";
 
 const STEPS = 5;
 

@@ -7,8 +7,9 @@
  * - `deep`: a file imports a workspace package past its public exports (`../pkg/mod.ts`, or what the
  *   package's deno.json `exports` lists);
  * - `direction`: a file imports a folder its own folder may not depend on ({@link ALLOWED}:
- *   tokenizer ← nothing; backend ← diffusion ← training/superres/eval ← rpc; data usable by
- *   training/superres/eval; nothing imports rpc; bench/tools/experiments/tests use public surfaces
+ *   tokenizer ← nothing; backend ← diffusion ← trainer ← training/superres ← dreambooth ← rpc,
+ *   diffusion ← eval ← rpc; data usable by trainer/training/superres/dreambooth/eval; nothing
+ *   imports rpc; bench/tools/experiments/tests use public surfaces
  *   only; bench does not import tests/).
  * Known violations that another change is removing are listed in {@link KNOWN}; they are reported
  * as `known` and do not fail; an entry that no longer matches anything is reported as `stale` (a
@@ -85,20 +86,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
  * Violations that a change in flight removes (issue 33). Each entry is `importer -> target`
  * (paths from the repository root); delete the entry with the import (a stale entry is reported).
  */
-export const KNOWN: readonly string[] = [
-  // h33c: the DreamBooth pipeline moves to its own package that imports superres statically, and
-  // the run machinery (run loop, checkpoints, export, trainer) to one that training and superres
-  // both import.
-  "training/dreambooth_train.ts -> superres/mod.ts",
-  "superres/dreambooth_super_res.ts -> training/dreambooth_train.ts",
-  "superres/deps.ts -> training/training_run.ts",
-  "superres/deps.ts -> training/stage_trainer.ts",
-  "superres/deps.ts -> training/run_checkpoint.ts",
-  "superres/deps.ts -> training/export_cascade.ts",
-  "superres/deps.ts -> training/cli_options.ts",
-  // h33b/h33c: the DreamBooth job's parameters declared once (the RPC schema derived from them).
-  "rpc/jobs/train_job.ts -> training/dreambooth_rpc_job.ts",
-];
+export const KNOWN: readonly string[] = [];
 
 /** One import or function the check found wrong. */
 export interface Violation {

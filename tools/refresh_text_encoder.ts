@@ -15,7 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { readRunCheckpoint, writeRunCheckpoint } from "../training/mod.ts";
+import { readRunCheckpoint, writeRunCheckpoint } from "../trainer/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { type NamedTensor, writeSafetensors } from "./deps.ts";
-import { writeJsonAtomic } from "./_atomic.ts";
+import { writeJsonAtomic } from "./deps.ts";
 
 /**
  * Writes the tensors with the given safetensors metadata (float tensors as `dtype`) and a

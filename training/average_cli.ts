@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { runCli } from "./cli_options.ts";
+import { runCli } from "./deps.ts";
 import { declareParams, type ParamDeclaration, type ParamSpecs } from "./deps.ts";
 
 const averageSpecs = {

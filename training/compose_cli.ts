@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { runCli } from "./cli_options.ts";
+import { runCli } from "./deps.ts";
 import { declareParams, type ParamDeclaration, type ParamSpecs } from "./deps.ts";
 import { CASCADE_PARTS, type CascadePart, composeCascades } from "./compose_cascades.ts";
 

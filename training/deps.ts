@@ -5,66 +5,46 @@
  *
  * @module
  */
-export {
-  type Adam,
-  type AdamState,
-  type BackendName,
-  createAdam,
-  initBackend,
-  parseBackendName,
-  tf,
-  upsampleNearest,
-} from "../backend/mod.ts";
+export { type Adam, initBackend, tf } from "../backend/mod.ts";
 export {
   buildCascadeSync,
   Cascade,
   type CascadeConfig,
-  type CascadeConfigInput,
   createCascadeConfig,
-  DEFAULT_SCHEDULE,
-  diffuse,
-  diffusionLoss,
-  type DiffusionLossOptions,
-  encodeSafetensors,
-  LOSS_WEIGHTINGS,
-  type LossWeighting,
   type NamedTensor,
   noiseAugment,
-  PRESET_NAMES,
   presetConfig,
-  type PresetName,
   readSafetensors,
   type SafetensorsContent,
   sampleImages,
   saveCheckpoint,
-  type Schedule,
   scheduleAt,
-  type StageConfig,
-  T5Encoder,
-  type TextEmbedding,
   type TextTokenizer,
   tokenizerFromDescription,
   UNet,
   unetDenoiser,
   writeSafetensors,
 } from "../diffusion/mod.ts";
-export { hashInts, Rng } from "../diffusion/mod.ts";
+export { Rng } from "../diffusion/mod.ts";
 export { backendOption, backendParam, UsageError } from "../diffusion/mod.ts";
-export {
-  declareParams,
-  fromFields,
-  type ParamDeclaration,
-  type ParamFields,
-  type ParamInput,
-  type ParamSpecs,
-  resolveParams,
-  runCli,
-} from "../params/mod.ts";
-export {
-  createEmojiScenes,
-  type EmojiScenes,
-  type RgbImage as FloatImage,
-  saveImageGrid,
-  savePng,
-} from "../data/mod.ts";
+export { declareParams, type ParamDeclaration, type ParamSpecs, runCli } from "../params/mod.ts";
+export { createEmojiScenes, type EmojiScenes, type RgbImage as FloatImage } from "../data/mod.ts";
 export { rgbImageFromUint8 } from "../data/mod.ts";
+export {
+  EMA_PREFIX,
+  exists,
+  exportCascade,
+  imagesToTensor,
+  loadTrainerState,
+  type RunCheckpoint,
+  runStoppable,
+  runTraining,
+  type SampleGrid,
+  saveTrainerState,
+  StageTrainer,
+  type StageTrainerConfig,
+  type StepResult,
+  type TrainingJob,
+  WeightEma,
+  writeJsonAtomic,
+} from "../trainer/mod.ts";

@@ -15,11 +15,11 @@
  * @module
  */
 import { join } from "node:path";
-import { runCli } from "./cli_options.ts";
+import { runCli } from "./deps.ts";
 import { declareParams, initBackend, type ParamDeclaration, type ParamSpecs } from "./deps.ts";
-import { exportCascade } from "./export_cascade.ts";
+import { exportCascade } from "./deps.ts";
 import { PRETRAIN_STAGES, type PretrainStage } from "./pretrain_job.ts";
-import { exists } from "./_atomic.ts";
+import { exists } from "./deps.ts";
 
 const exportSpecs = {
   runs: {

@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { backendOption, backendParam, runCli, runStoppable, UsageError } from "./cli_options.ts";
+import { backendOption, backendParam, runCli, runStoppable, UsageError } from "./deps.ts";
 import { declareParams, initBackend, presetConfig } from "./deps.ts";
 import { pretrainParams } from "./pretrain_params.ts";
 import {
@@ -17,7 +17,7 @@ import {
   PRETRAIN_STAGES,
   type PretrainStage,
 } from "./pretrain_job.ts";
-import { runTraining } from "./training_run.ts";
+import { runTraining } from "./deps.ts";
 
 /** Default total steps per stage (see reports/default-cascade-lineage.md for how they were chosen). */
 export const DEFAULT_PRETRAIN_STEPS: Readonly<Record<PretrainStage, number>> = Object.freeze({

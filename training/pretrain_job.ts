@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { imagesToTensor } from "./_images.ts";
+import { imagesToTensor } from "./deps.ts";
 import {
   buildCascadeSync,
   Cascade,
@@ -34,11 +34,11 @@ import {
   unetDenoiser,
 } from "./deps.ts";
 import { Rng } from "./deps.ts";
-import { StageTrainer, type StageTrainerConfig } from "./stage_trainer.ts";
-import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./run_checkpoint.ts";
-import { EMA_PREFIX, WeightEma } from "./weight_ema.ts";
-import type { SampleGrid, TrainingJob } from "./training_run.ts";
-import type { StepResult } from "./stage_trainer.ts";
+import { StageTrainer, type StageTrainerConfig } from "./deps.ts";
+import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./deps.ts";
+import { EMA_PREFIX, WeightEma } from "./deps.ts";
+import type { SampleGrid, TrainingJob } from "./deps.ts";
+import type { StepResult } from "./deps.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 
 /** Stage names of {@link PretrainConfig}. */

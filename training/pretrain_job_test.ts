@@ -2,8 +2,8 @@ import assert from "assert";
 import { presetConfig } from "./deps.ts";
 import { createPretrainConfig, createPretrainJob, PRETRAIN_SEEDS } from "./pretrain_job.ts";
 import { createEmojiScenes, initBackend, readSafetensors, tf, writeSafetensors } from "./deps.ts";
-import { exportCascade } from "./export_cascade.ts";
-import { runTraining } from "./training_run.ts";
+import { exportCascade } from "./deps.ts";
+import { runTraining } from "./deps.ts";
 
 Deno.test("createPretrainConfig: defaults, the stages kept, and errors that name the value", () => {
   const base = createPretrainConfig({ cascade: presetConfig("small"), stage: "base" });

@@ -1,5 +1,5 @@
 /**
- * The worker side of `train.start`: a thin adapter over training/dreambooth_rpc_job.ts that keeps
+ * The worker side of `train.start`: a thin adapter over dreambooth/'s `runDreamBoothJob` that keeps
  * the class-image cache inside the data root.
  *
  * @module
@@ -7,8 +7,8 @@
 import { join } from "node:path";
 import {
   type DreamBoothJobParams,
-  run as runDreamBooth,
-} from "../../training/dreambooth_rpc_job.ts";
+  runDreamBoothJob as runDreamBooth,
+} from "../../dreambooth/mod.ts";
 import type { WorkerJobContext } from "../worker_job_kind.ts";
 
 /** The params the adapter receives (path params already absolute). */
@@ -19,7 +19,7 @@ export type TrainJobParams = DreamBoothJobParams;
  *
  * @param params The validated params (paths resolved in the server).
  * @param ctx The job context; `dir` is the model folder.
- * @returns What training/dreambooth_rpc_job.ts returns.
+ * @returns What dreambooth/dreambooth_rpc_job.ts returns.
  */
 export function run(
   params: TrainJobParams,

@@ -3,13 +3,13 @@ import { invalidParams } from "../rpc_error.ts";
 import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
 import { inModelFolder } from "./_model_folder_kind.ts";
-// The declaration alone (its public light entry, training/deno.json "./params"): the server thread
+// The declaration alone (its public light entry, dreambooth/deno.json "./params"): the server thread
 // must not load tfjs.
-import { type DreamBoothFields, dreamboothParams } from "../../training/dreambooth_params.ts";
+import { type DreamBoothFields, dreamboothParams } from "../../dreambooth/dreambooth_params.ts";
 
 /**
  * The validated params of `train.start`: the DreamBooth parameters declared in
- * training/dreambooth_params.ts (all optional: the defaults of `deno task train`; `subject` is the
+ * dreambooth/dreambooth_params.ts (all optional: the defaults of `deno task train`; `subject` is the
  * instance folder relative to the data root, `model` the base model relative to it) plus `preset`.
  */
 export type TrainParams = DreamBoothFields & {
@@ -26,7 +26,7 @@ export const trainParams: Schema<TrainParams> = s.declared(dreamboothParams, {
 
 /**
  * The `train` job kind (served as `train.start`): DreamBooth fine-tuning through
- * training/dreambooth_rpc_job.ts in a Worker (through the adapter rpc/jobs/train_job.ts). The model folder is `<data root>/models/<job id>/`
+ * dreambooth/dreambooth_rpc_job.ts in a Worker (through the adapter rpc/jobs/train_job.ts). The model folder is `<data root>/models/<job id>/`
  * (so `model.list` finds its `model.safetensors` and `sample {model}` takes it); cancellation stops
  * at the next step and leaves a checkpoint there, which `jobs.resume` continues from. Path params
  * are resolved inside the data root (checked in the server before queueing).

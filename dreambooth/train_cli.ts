@@ -9,7 +9,7 @@
 import { declareParams, initBackend } from "./deps.ts";
 import { dreamboothParams } from "./dreambooth_params.ts";
 import { trainDreamBooth } from "./dreambooth_train.ts";
-import { backendOption, backendParam, runCli, runStoppable } from "./cli_options.ts";
+import { backendOption, backendParam, runCli, runStoppable } from "./deps.ts";
 
 const params = declareParams("train", { ...dreamboothParams.specs, backend: backendParam });
 

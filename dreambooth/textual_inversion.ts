@@ -17,9 +17,9 @@ import {
   tf,
 } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
-import { NonFiniteLossError, type StepResult } from "./stage_trainer.ts";
-import type { RunCheckpoint } from "./run_checkpoint.ts";
-import type { TrainingJob } from "./training_run.ts";
+import { NonFiniteLossError, type StepResult } from "./deps.ts";
+import type { RunCheckpoint } from "./deps.ts";
+import type { TrainingJob } from "./deps.ts";
 
 /** Settings of {@link createTextualInversionJob}. */
 export interface TextualInversionOptions {

@@ -2,7 +2,7 @@
  * The whole DreamBooth pipeline behind `deno task train` (and the RPC `train.start` job): resolve
  * the base model, load and check the instance images, resolve the identifier, generate (or reuse)
  * the class-prior images, fine-tune the base stage with Eq. 2 through the shared run machinery,
- * write the personalised model folder, run the SR fine-tuning hook when superres/ provides one,
+ * write the personalised model folder, fine-tune the SR stages through superres/,
  * and render DreamBench-style samples.
  *
  * The personalised model folder (`out`):
@@ -36,9 +36,14 @@ import {
 } from "./deps.ts";
 import { createPreset, loadCheckpoint } from "../diffusion/mod.ts";
 import { defaultSubject } from "../data/mod.ts";
-import { readRunCheckpoint } from "./run_checkpoint.ts";
-import { runTraining, type TrainingSummary } from "./training_run.ts";
-import { writeJsonAtomic } from "./_atomic.ts";
+import {
+  dreamboothSuperRes,
+  type DreamBoothSuperResContext,
+  readRunCheckpoint,
+  runTraining,
+  type TrainingSummary,
+  writeJsonAtomic,
+} from "./deps.ts";
 import { type DreamBoothParams, dreamboothParams } from "./dreambooth_params.ts";
 import { retryCommand } from "./_retry_command.ts";
 import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
@@ -51,7 +56,7 @@ import {
   type DreamBoothConfig,
   dreamboothPrompts,
 } from "./dreambooth_job.ts";
-import type { StageTrainerConfig } from "./stage_trainer.ts";
+import type { StageTrainerConfig } from "./deps.ts";
 import { createTextualInversionJob } from "./textual_inversion.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 
@@ -193,29 +198,14 @@ export async function resolveBaseModel(
 }
 
 /**
- * What superres/ plugs in to fine-tune the SR stages on the subject after the base stage
- * (exported from `superres/mod.ts` as `dreamboothSuperRes`): it receives the personalised cascade
- * (fine-tuned base stage in place), may fine-tune its SR stages in place, and returns metrics to
- * merge into `dreambooth.json` (the model folder is rewritten after it returns).
+ * The SR phase of the pipeline: superres/'s `dreamboothSuperRes` by default, or a caller's own (a
+ * test's shorter run). It receives the personalised cascade (fine-tuned base stage in place), may
+ * fine-tune its SR stages in place, and returns metrics to merge into `dreambooth.json` (the model
+ * folder is rewritten after it returns).
  */
-export type SuperResHook = (context: {
-  /** The personalised cascade (borrowed; fine-tune `stages[1..]` in place). */
-  cascade: Cascade;
-  /** The output model folder (a run folder for SR may go in `<out>/superres/`). */
-  out: string;
-  /** The instance image folder. */
-  instanceDir: string;
-  /** The instance prompt ("a [V] dog"). */
-  instancePrompt: string;
-  /** Continue an interrupted SR run. */
-  resume: boolean;
-  /** Seed. */
-  seed: number;
-  /** Progress lines. */
-  log: (line: string) => void;
-  /** Stop early (checkpoint, then return). */
-  signal?: AbortSignal;
-}) => Promise<Record<string, unknown> | void>;
+export type SuperResHook = (
+  context: DreamBoothSuperResContext,
+) => Promise<Record<string, unknown> | void>;
 
 /**
  * Options of {@link trainDreamBooth}: the DreamBooth parameters (declared, with their defaults and
@@ -264,23 +254,6 @@ export interface DreamBoothResult {
   metrics: Record<string, unknown>;
   /** Final sample files. */
   samples: string[];
-}
-
-async function loadSuperResHook(warn: (l: string) => void): Promise<SuperResHook | null> {
-  const url = new URL("../superres/mod.ts", import.meta.url);
-  try {
-    await Deno.stat(url);
-  } catch {
-    return null;
-  }
-  const mod = await import(url.href) as { dreamboothSuperRes?: SuperResHook };
-  if (typeof mod.dreamboothSuperRes !== "function") {
-    warn(
-      `note: superres/ exists but exports no 'dreamboothSuperRes': SR stages are copied unchanged`,
-    );
-    return null;
-  }
-  return mod.dreamboothSuperRes;
 }
 
 /**
@@ -510,12 +483,12 @@ export async function trainDreamBooth(
     await writeModel();
     result.model = modelPath;
 
-    // 6. SR fine-tuning when superres/ provides it.
-    const hook = typeof options.superRes === "function"
+    // 6. SR fine-tuning (superres/'s, unless the caller gives its own or turns it off).
+    const hook: SuperResHook | null = typeof options.superRes === "function"
       ? options.superRes
       : options.superRes === false
       ? null
-      : await loadSuperResHook(warn);
+      : (context) => dreamboothSuperRes(context);
     if (hook && cascade.stages.length > 1) {
       const t2 = performance.now();
       const m = await hook({
@@ -531,8 +504,7 @@ export async function trainDreamBooth(
       metrics.superRes = { ...(m ?? {}), seconds: +((performance.now() - t2) / 1000).toFixed(2) };
       await writeModel();
     } else if (cascade.stages.length > 1) {
-      metrics.superRes =
-        "not run (superres/ provides no dreamboothSuperRes): SR stages copied from the base model";
+      metrics.superRes = "not run (turned off): SR stages copied from the base model";
     }
 
     // 7. Samples of DreamBench prompts through the whole cascade.

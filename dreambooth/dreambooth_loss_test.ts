@@ -1,7 +1,7 @@
 import assert from "assert";
 import { DEFAULT_SCHEDULE, diffusionLoss, initBackend, scheduleAt, tf, UNet } from "./deps.ts";
 import { dreamboothLoss } from "./dreambooth_loss.ts";
-import { StageTrainer } from "./stage_trainer.ts";
+import { StageTrainer } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
 
 await initBackend({ quiet: true });

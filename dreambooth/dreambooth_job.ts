@@ -13,17 +13,12 @@
  *
  * @module
  */
-import { imagesToTensor } from "./_images.ts";
+import { imagesToTensor } from "./deps.ts";
 import { Cascade, type FloatImage, type NamedTensor } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
-import {
-  type BatchLoss,
-  StageTrainer,
-  type StageTrainerConfig,
-  type StepResult,
-} from "./stage_trainer.ts";
-import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./run_checkpoint.ts";
-import type { SampleGrid, TrainingJob } from "./training_run.ts";
+import { type BatchLoss, StageTrainer, type StageTrainerConfig, type StepResult } from "./deps.ts";
+import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./deps.ts";
+import type { SampleGrid, TrainingJob } from "./deps.ts";
 import { dreamboothLoss } from "./dreambooth_loss.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 import { dreamboothParams } from "./dreambooth_params.ts";

@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { type Cascade, type FloatImage, savePng } from "./deps.ts";
 import { loadImage } from "../data/mod.ts";
-import { writeJsonAtomic } from "./_atomic.ts";
+import { writeJsonAtomic } from "./deps.ts";
 import { hashInts } from "./deps.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 

@@ -121,17 +121,24 @@ async function loadExportedBase(path: string): Promise<Loaded> {
  *
  * @example
  * ```ts
- * import { initBackend, presetConfig } from "./deps.ts";
- * import { createPretrainConfig, createPretrainJob } from "./pretrain_job.ts";
- * import { runTraining } from "./training_run.ts";
+ * import { buildCascade, createCascadeConfig, initBackend, presetConfig } from "./deps.ts";
+ * import { writeRunCheckpoint } from "./run_checkpoint.ts";
  * import { exportCascade } from "./export_cascade.ts";
  * await initBackend({ quiet: true });
- * const config = createPretrainConfig({ cascade: presetConfig("tiny"), stage: "base", batchSize: 1 });
+ * // A base-stage run checkpoint, as `deno task pretrain --stage base` writes it.
+ * const tiny = createCascadeConfig(presetConfig("tiny"));
+ * const config = { ...tiny, stages: tiny.stages.slice(0, 1) };
+ * using cascade = await buildCascade(config);
+ * const tensors = new Map([
+ *   ...await cascade.textEncoder.exportWeights({ prefix: "text_encoder." }),
+ *   ...await cascade.stages[0].unet.exportWeights({ prefix: "stages.0." }),
+ * ]);
  * const runDir = await Deno.makeTempDir();
- * {
- *   using job = await createPretrainJob(config);
- *   await runTraining(job, { runDir, totalSteps: 1, config, sampleEverySteps: 0, log: () => {} });
- * }
+ * await writeRunCheckpoint(`${runDir}/checkpoint.safetensors`, {
+ *   tensors,
+ *   state: { step: 1 },
+ *   metadata: { stage: "base", stageIndex: "0", config: JSON.stringify(config) },
+ * });
  * const out = await Deno.makeTempDir();
  * console.log((await exportCascade([runDir], out)).stages.length); // 1
  * await Deno.remove(runDir, { recursive: true });

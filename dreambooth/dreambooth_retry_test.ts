@@ -11,7 +11,7 @@ import assert from "assert";
 import { join } from "node:path";
 import { initBackend } from "./deps.ts";
 import { trainDreamBooth } from "./dreambooth_train.ts";
-import { NonFiniteLossError } from "./stage_trainer.ts";
+import { NonFiniteLossError } from "./deps.ts";
 
 await initBackend({ quiet: true });
 

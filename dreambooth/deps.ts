@@ -1,0 +1,66 @@
+/**
+ * The dependencies of dreambooth/: the shared tfjs instance and Adam from backend/, the diffusion
+ * model pieces from diffusion/, images and PNG writing from data/, the declared parameters from
+ * params/, the one trainer and the run machinery from trainer/, and the SR phase from superres/ (a
+ * static import; all by relative path, so that a URL import without deno.json works).
+ *
+ * @module
+ */
+export {
+  type Adam,
+  type AdamState,
+  createAdam,
+  initBackend,
+  parseBackendName,
+  tf,
+} from "../backend/mod.ts";
+export {
+  buildCascadeSync,
+  Cascade,
+  type CascadeConfig,
+  createCascadeConfig,
+  DEFAULT_SCHEDULE,
+  diffusionLoss,
+  type LossWeighting,
+  type NamedTensor,
+  saveCheckpoint,
+  scheduleAt,
+  tokenizerFromDescription,
+  UNet,
+} from "../diffusion/mod.ts";
+export { hashInts, Rng } from "../diffusion/mod.ts";
+export { backendOption, backendParam } from "../diffusion/mod.ts";
+export {
+  declareParams,
+  fromFields,
+  type ParamFields,
+  type ParamInput,
+  resolveParams,
+  runCli,
+} from "../params/mod.ts";
+export {
+  type EmojiScenes,
+  type RgbImage as FloatImage,
+  saveImageGrid,
+  savePng,
+} from "../data/mod.ts";
+export { rgbImageFromUint8 } from "../data/mod.ts";
+export {
+  type BatchLoss,
+  imagesToTensor,
+  loadTrainerState,
+  NonFiniteLossError,
+  readRunCheckpoint,
+  type RunCheckpoint,
+  runStoppable,
+  runTraining,
+  type SampleGrid,
+  saveTrainerState,
+  StageTrainer,
+  type StageTrainerConfig,
+  type StepResult,
+  type TrainingJob,
+  type TrainingSummary,
+  writeJsonAtomic,
+} from "../trainer/mod.ts";
+export { dreamboothSuperRes, type DreamBoothSuperResContext } from "../superres/mod.ts";

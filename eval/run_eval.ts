@@ -165,6 +165,63 @@ async function loadCascade(model: string): Promise<Cascade> {
 }
 
 /**
+ * The generator of a cascade as eval samples it: up to the first stage at twice the nets' input
+ * size (or `stages`), the base's own steps and at most `srSteps` per SR stage (or `steps` for all).
+ */
+function cascadeGenerator(
+  c: Cascade,
+  o: { stages?: number; steps?: number; srSteps: number; guidance?: number },
+): { generate: GenerateFn; stagesUsed: number; stepsPerStage: number[] } {
+  const enough = c.stages.findIndex((s) => s.imageSize >= 2 * EVAL_NET_SIZE);
+  const used = o.stages ?? (enough < 0 ? c.stages.length : enough + 1);
+  const stepsPerStage = c.stages.slice(0, used).map((s, i) =>
+    o.steps ?? (i === 0 ? s.sampler.steps : Math.min(s.sampler.steps, o.srSteps))
+  );
+  const generate: GenerateFn = async (prompt, seeds) => {
+    // One batch per prompt: the images differ by their noise; the first seed seeds the batch.
+    const { images } = await c.sample({
+      prompt: seeds.map(() => prompt),
+      seed: seeds[0],
+      steps: stepsPerStage,
+      stages: used,
+      ...(o.guidance !== undefined ? { guidance: o.guidance } : {}),
+    });
+    // diffusion's images are 8-bit; eval/ works on data/'s Float32 [-1, 1] images.
+    return images.map((im): RgbImage => rgbImageFromUint8(im));
+  };
+  return { generate, stagesUsed: used, stepsPerStage };
+}
+
+/** Checks runEval's options (defaults already filled in); throws naming the option and value. */
+function checkRunEvalOptions(o: RunEvalOptions & { samples: number; pres: number; seed: number }) {
+  const { model, out, samples, pres, seed, steps, srSteps, stages, guidance } = o;
+  if (typeof model !== "string" || model === "") {
+    throw new TypeError(
+      `Cannot evaluate as 'model' must be a non-empty string: current value is ${model}`,
+    );
+  }
+  if (typeof out !== "string" || out === "") {
+    throw new TypeError(
+      `Cannot evaluate as 'out' must be a non-empty path: current value is ${out}`,
+    );
+  }
+  for (
+    const [name, v] of [["samples", samples], ["pres", pres], ["prompts", o.prompts]] as const
+  ) {
+    checkInteger(name, v, 1);
+  }
+  checkInteger("steps", steps, 1);
+  checkInteger("srSteps", srSteps, 1);
+  checkInteger("stages", stages, 1);
+  checkInteger("seed", seed, 0);
+  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
+    throw new RangeError(
+      `Cannot evaluate as 'guidance' must be a finite number ≥ 0: current value is ${guidance}`,
+    );
+  }
+}
+
+/**
  * Evaluates a model on a subject the way `deno task eval` does: loads the cascade (or a preset,
  * or takes the subject's real images), generates the DreamBench-style prompts and the bare class
  * prompt for PRES, scores them with the world classifier, the subject embedder and the
@@ -208,30 +265,7 @@ export async function runEval(
     guidance,
   } = options ?? {} as RunEvalOptions;
   const { onProgress, signal } = hooks;
-  if (typeof model !== "string" || model === "") {
-    throw new TypeError(
-      `Cannot evaluate as 'model' must be a non-empty string: current value is ${model}`,
-    );
-  }
-  if (typeof out !== "string" || out === "") {
-    throw new TypeError(
-      `Cannot evaluate as 'out' must be a non-empty path: current value is ${out}`,
-    );
-  }
-  for (
-    const [name, v] of [["samples", samples], ["pres", pres], ["prompts", options.prompts]] as const
-  ) {
-    checkInteger(name, v, 1);
-  }
-  checkInteger("steps", steps, 1);
-  checkInteger("srSteps", srSteps, 1);
-  checkInteger("stages", stages, 1);
-  checkInteger("seed", seed, 0);
-  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0)) {
-    throw new RangeError(
-      `Cannot evaluate as 'guidance' must be a finite number ≥ 0: current value is ${guidance}`,
-    );
-  }
+  checkRunEvalOptions({ ...options, model, out, samples, pres, seed, srSteps });
   const builtIn = builtInSubjects().find((s) => s.name === subject);
   const subjectDir = builtIn?.dir ?? subject;
   const classNoun = options.classNoun ?? builtIn?.classNoun;
@@ -254,26 +288,11 @@ export async function runEval(
     if (model === "real") {
       generateImages = (_p, seeds) => Promise.resolve(seeds.map((_, i) => real[i % real.length]));
     } else {
-      const c = cascade = await loadCascade(model);
-      const enough = c.stages.findIndex((s) => s.imageSize >= 2 * EVAL_NET_SIZE);
-      const used = stages ?? (enough < 0 ? c.stages.length : enough + 1);
-      stagesUsed = used;
-      const stepsPerStage = c.stages.slice(0, used).map((s, i) =>
-        steps ?? (i === 0 ? s.sampler.steps : Math.min(s.sampler.steps, srSteps))
-      );
-      samplerSteps = stepsPerStage.join(", ");
-      generateImages = async (prompt, seeds) => {
-        // One batch per prompt: the images differ by their noise; the first seed seeds the batch.
-        const { images } = await c.sample({
-          prompt: seeds.map(() => prompt),
-          seed: seeds[0],
-          steps: stepsPerStage,
-          stages: used,
-          ...(guidance !== undefined ? { guidance } : {}),
-        });
-        // diffusion's images are 8-bit; eval/ works on data/'s Float32 [-1, 1] images.
-        return images.map((im): RgbImage => rgbImageFromUint8(im));
-      };
+      cascade = await loadCascade(model);
+      const g = cascadeGenerator(cascade, { stages, steps, srSteps, guidance });
+      generateImages = g.generate;
+      stagesUsed = g.stagesUsed;
+      samplerSteps = g.stepsPerStage.join(", ");
     }
     const generate: GenerateFn = (prompt, seeds) => {
       signal?.throwIfAborted();

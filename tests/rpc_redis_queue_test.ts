@@ -249,3 +249,70 @@ Deno.test({
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test({
+  name:
+    "rpc: Redis queue: jobs.cancel reaches the worker (running and waiting jobs); failures retry",
+  ignore: missing !== undefined && !ci,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  if (missing !== undefined) throw new Error(`CI=true but ${missing}`);
+  const dir = await Deno.makeTempDir({ prefix: "redis_queue_test_" });
+  const store = join(dir, "store");
+  await Deno.mkdir(store);
+  await Deno.writeFile(join(store, "bad.safetensors"), new Uint8Array(64).fill(7));
+  const redis = await startRedis(dir);
+  const server = startServer(redis.url, store);
+  const worker = startWorker(redis.url, store, "w1");
+  const procs = [redis.proc, server, worker];
+  try {
+    const client = new RpcClient(await serverUrl(server));
+    await worker.waitFor(/ready/);
+    const running = await client.call<{ id: string }>("train.start", { ...fastTrain, steps: 400 });
+    const waiting = await client.call<{ id: string }>("train.start", { ...fastTrain, steps: 400 });
+    const t0 = Date.now();
+    while (
+      ((await client.call<JobRecord>("jobs.get", { id: running.id })).progress?.step ?? 0) < 1
+    ) {
+      assert.ok(Date.now() - t0 < 120_000, `no training step:\n${worker.output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // A waiting job is taken out of BullMQ at once.
+    const w = await client.call<JobRecord>("jobs.cancel", { id: waiting.id });
+    assert.equal(w.status, "cancelled");
+    assert.equal(w.error?.message, "Cancelled before it started");
+    // A running one stops at its next step on the worker.
+    const c = await client.call<JobRecord>("jobs.cancel", { id: running.id });
+    assert.ok(c.status === "cancelling" || c.status === "cancelled", c.status);
+    const t1 = Date.now();
+    let r = c;
+    while (r.status === "cancelling") {
+      assert.ok(Date.now() - t1 < 60_000, `still cancelling:\n${worker.output}`);
+      await new Promise((res) => setTimeout(res, 200));
+      r = await client.call<JobRecord>("jobs.get", { id: running.id });
+    }
+    assert.equal(r.status, "cancelled");
+    assert.ok((r.progress?.step ?? 0) < 400);
+    assert.match(worker.output, new RegExp(`job ${running.id} cancelled`));
+
+    // A job that fails is retried with back-off, then fails for good (3 attempts).
+    const bad = await client.call<{ id: string }>("sample.start", {
+      model: "bad.safetensors",
+      prompt: "a dog",
+      steps: 1,
+    });
+    const t2 = Date.now();
+    let b = await client.call<JobRecord>("jobs.get", { id: bad.id });
+    while (b.status !== "failed") {
+      assert.ok(Date.now() - t2 < 120_000, `${b.status}:\n${worker.output}`);
+      await new Promise((res) => setTimeout(res, 300));
+      b = await client.call<JobRecord>("jobs.get", { id: bad.id });
+    }
+    assert.equal(b.attempts, 3);
+    assert.equal(worker.output.match(new RegExp(`job ${bad.id} failed .*retried`, "g"))?.length, 2);
+  } finally {
+    for (const p of procs.reverse()) await p.stop("SIGTERM", 5000);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

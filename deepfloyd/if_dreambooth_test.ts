@@ -74,3 +74,52 @@ Deno.test("IF DreamBooth stage II: the loss is conditioned on the noised upscale
   );
   tf.dispose([images, lowRes, promptEmbeds]);
 });
+
+Deno.test("IF DreamBooth loss: LoRA gradients agree with central finite differences", async () => {
+  using stage = await loadIFStage(`${TESTDATA}if_tiny_i`);
+  const unet = stage.unet;
+  unet.initLoRA({ rank: 2, seed: 3 });
+  const images = tf.tidy(() =>
+    tf.tanh(tf.randomNormal([1, 8, 8, 3], 0, 1, "float32", 5))
+  ) as tf.Tensor4D;
+  const promptEmbeds = tf.randomNormal([1, 5, 16], 0, 1, "float32", 6) as tf.Tensor3D;
+  const batch = { images, promptEmbeds };
+  const loss = () =>
+    ifDreamBoothLoss(unet, stage.scheduler, batch, batch, { seed: 9, priorLossWeight: 0.5 });
+  const vars = unet.loraVariables().filter((v) =>
+    /mid_block\.attentions\.0\.(to_q|add_v_proj)\//.test(v.name)
+  );
+  assert.equal(vars.length, 4);
+  // LoRA starts with up = 0 (so d/d down = 0): give up a value first.
+  for (const v of vars.filter((v) => v.name.endsWith("/up"))) {
+    v.assign(tf.randomNormal(v.shape, 0, 0.3, "float32", 11));
+  }
+  const { grads } = tf.variableGrads(loss, vars);
+  for (const v of vars) {
+    const g = await grads[v.name].data();
+    const values = await v.data();
+    // The largest gradient entry of each variable, checked by a central difference.
+    let k = 0;
+    g.forEach((x, i) => (Math.abs(x) > Math.abs(g[k]) ? (k = i) : 0));
+    const h = 5e-2;
+    const at = (delta: number) => {
+      const changed = Float32Array.from(values);
+      changed[k] += delta;
+      v.assign(tf.tensor(changed, v.shape));
+      return tf.tidy(() => loss().dataSync()[0]);
+    };
+    const fd = (at(h) - at(-h)) / (2 * h);
+    v.assign(tf.tensor(values, v.shape));
+    console.log(
+      `${v.name}[${k}]: analytic ${g[k].toExponential(3)}, central difference ${
+        fd.toExponential(3)
+      }`,
+    );
+    assert.ok(Math.abs(g[k]) > 1e-4, "a gradient worth checking");
+    assert.ok(
+      Math.abs(fd - g[k]) <= 0.05 * Math.abs(g[k]) + 2e-5,
+      `${v.name}[${k}]: ${g[k]} vs ${fd}`,
+    );
+  }
+  tf.dispose([images, promptEmbeds, ...Object.values(grads)]);
+});

@@ -396,8 +396,9 @@ export class IFUNet {
         const cross = c.upBlockTypes[i] === "SimpleCrossAttnUpBlock2D";
         const layers = c.layersPerBlock[n - 1 - i] + 1;
         for (let j = 0; j < layers; j++) {
-          h = tf.concat([h, skips.pop()!], 3);
-          h = this.#resnet(`up_blocks.${i}.resnets.${j}`, h, emb);
+          const joined = tf.concat([h, skips.pop()!], 3);
+          h = this.#resnet(`up_blocks.${i}.resnets.${j}`, joined, emb);
+          joined.dispose();
           if (cross) {
             // diffusers v0.21 passes attention_head_dim[i] (not reversed) to up block i.
             h = this.#attention(`up_blocks.${i}.attentions.${j}`, h, enc, {
@@ -439,6 +440,16 @@ export class IFUNet {
     temb: tf.Tensor,
     options: { resample?: "up" | "down"; outScale?: number } = {},
   ): tf.Tensor4D {
+    // One scope per block: its temporaries are freed when it returns (large images, big models).
+    return tf.tidy(() => this.#resnetBody(name, x, temb, options));
+  }
+
+  #resnetBody(
+    name: string,
+    x: tf.Tensor4D,
+    temb: tf.Tensor,
+    options: { resample?: "up" | "down"; outScale?: number },
+  ): tf.Tensor4D {
     const c = this.config;
     const w = this.#w;
     const act = <T extends tf.Tensor>(t: T) => activate(t, c.actFn);
@@ -475,6 +486,15 @@ export class IFUNet {
    * from the (group-normed) text, followed by the image's own unless `onlyCross`; residual.
    */
   #attention(
+    name: string,
+    h: tf.Tensor4D,
+    text: tf.Tensor,
+    options: { onlyCross: boolean; headDim: number },
+  ): tf.Tensor4D {
+    return tf.tidy(() => this.#attentionBody(name, h, text, options));
+  }
+
+  #attentionBody(
     name: string,
     h: tf.Tensor4D,
     text: tf.Tensor,

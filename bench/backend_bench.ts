@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { parseArgs } from "cli-args";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
 import {
   createReferenceUnet,
   initBackend,
@@ -35,22 +35,17 @@ import {
   tf,
 } from "../backend/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    steps: { type: "string", default: "5" },
-    "cpu-full": { type: "boolean", default: false },
-    "skip-cpu": { type: "boolean", default: false },
-    "skip-torch": { type: "boolean", default: false },
-    "skip-wasm": { type: "boolean", default: false },
-  },
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    steps: { type: "integer", min: 1, max: 100_000, default: 5, help: "timed steps per backend" },
+    cpuFull: { type: "boolean", default: false, help: "time the slow cpu backend in full" },
+    skipCpu: { type: "boolean", default: false, help: "skip the cpu backend" },
+    skipTorch: { type: "boolean", default: false, help: "skip the PyTorch reference" },
+    skipWasm: { type: "boolean", default: false, help: "skip the wasm backend" },
+  }),
+  usage: "deno run -A bench/backend_bench.ts [options]",
 });
-const steps = Number(values.steps);
-if (!Number.isInteger(steps) || steps < 1) {
-  throw new RangeError(
-    `Cannot bench as '--steps' must be a positive integer: current value is ${values.steps}`,
-  );
-}
+const steps = values.steps;
 
 const load = () => {
   try {
@@ -98,8 +93,8 @@ if (blas !== null) {
 type Mode = "cpu" | "wasm" | "wasm+BLAS" | "native";
 const engine = await setupNativeEngine();
 const modes: Mode[] = [
-  ...(values["skip-cpu"] ? [] : ["cpu" as const]),
-  ...(values["skip-wasm"] ? [] : ["wasm" as const]),
+  ...(values.skipCpu ? [] : ["cpu" as const]),
+  ...(values.skipWasm ? [] : ["wasm" as const]),
   "wasm+BLAS",
   ...(engine.active ? ["native" as const] : []),
 ];
@@ -165,7 +160,7 @@ for (const mode of modes) {
   }
   // Reference UNet training step.
   {
-    const full = !slow || values["cpu-full"];
+    const full = !slow || values.cpuFull;
     const batch = full ? 8 : 1;
     const unet = createReferenceUnet();
     const x0 = tf.randomUniform([batch, 32, 32, 3], -1, 1, "float32", 7) as tf.Tensor4D;
@@ -216,7 +211,7 @@ async function torchStep(threads: number): Promise<{ median: number; best: numbe
   );
   return out.success && m ? { median: Number(m[1]), best: Number(m[2]) } : null;
 }
-if (!values["skip-torch"]) {
+if (!values.skipTorch) {
   const two = await torchStep(2);
   if (two === null) {
     console.log(

@@ -14,11 +14,20 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { busy: { type: "string", default: "0,1,2" }, reps: { type: "string", default: "1" } },
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    busy: {
+      type: "string",
+      pattern: /^\d+(,\d+)*$/,
+      default: "0,1,2",
+      metavar: "LIST",
+      help: "busy-loop processes beside the sampler, comma-separated",
+    },
+    reps: { type: "integer", min: 1, max: 1000, default: 1, help: "repetitions per setting" },
+  }),
+  usage: "deno run -A bench/blas_threads_bench.ts [options]",
 });
 const root = new URL("../", import.meta.url).pathname;
 const out = await Deno.makeTempDir({ prefix: "blas-threads-bench-" });
@@ -59,22 +68,8 @@ const modes: [string, string | undefined][] = [["fixed 2", "2"], ["fixed 1", "1"
   "adaptive",
   undefined,
 ]];
-const reps = Number(values.reps);
+const reps = values.reps;
 const busyCounts = values.busy.split(",").map(Number);
-if (!Number.isInteger(reps) || reps < 1) {
-  console.error(
-    `error: '--reps' must be an integer ≥ 1: current value is ${JSON.stringify(values.reps)}`,
-  );
-  Deno.exit(2);
-}
-if (busyCounts.some((b) => !Number.isInteger(b) || b < 0)) {
-  console.error(
-    `error: '--busy' must be integers ≥ 0 separated by commas: current value is ${
-      JSON.stringify(values.busy)
-    }`,
-  );
-  Deno.exit(2);
-}
 console.log(`load average at start ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 try {
   for (const busy of busyCounts) {

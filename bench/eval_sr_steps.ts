@@ -8,19 +8,24 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
 import { initBackend } from "../backend/mod.ts";
 import { rgbImageFromUint8 } from "../data/mod.ts";
 import { type Cascade, loadCheckpoint } from "../diffusion/mod.ts";
 import { dreambenchPrompts, WorldClassifier } from "../eval/mod.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: { prompts: { type: "string" } } });
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    prompts: { type: "integer", min: 1, max: 12, default: 12, help: "prompts to score" },
+  }),
+  usage: "deno run -A bench/eval_sr_steps.ts [--prompts N]",
+});
 await initBackend({ quiet: true });
 const loaded = await loadCheckpoint("models/default/cascade.safetensors");
 using cascade = loaded.model as Cascade;
 using classifier = await WorldClassifier.load();
 const prompts = dreambenchPrompts("sks", "dog").filter((_, i) => i % 2 === 0)
-  .slice(0, Number(values.prompts ?? 12));
+  .slice(0, values.prompts);
 const variants = [20, 10, 5];
 const tally = new Map(
   variants.map((v) => [v, { cls: 0, ctx: 0, prop: 0, n: 0, dpx: 0, s: 0 }]),

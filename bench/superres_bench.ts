@@ -13,21 +13,26 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
 import { initBackend } from "../backend/mod.ts";
 import { DEFAULT_SR_FINE_TUNE_CONFIG, fineTuneSuperRes } from "../superres/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    model: { type: "string", default: "preset:small" },
-    stage: { type: "string", default: "1" },
-    steps: { type: "string", default: "6" },
-  },
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    model: {
+      type: "string",
+      minLength: 1,
+      default: "preset:small",
+      metavar: "PATH|preset:NAME",
+      help: "cascade",
+    },
+    stage: { type: "integer", min: 1, max: 2, default: 1, help: "SR stage" },
+    steps: { type: "integer", min: 1, max: 10_000, default: 6, help: "timed steps" },
+  }),
+  usage: "deno run -A bench/superres_bench.ts [options]",
 });
 await initBackend();
-const steps = Number(values.steps);
-const stage = Number(values.stage);
+const { steps, stage } = values;
 const runDir = await Deno.makeTempDir({ prefix: "superres-bench-" });
 const times: number[] = [];
 let last = performance.now();

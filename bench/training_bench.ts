@@ -13,36 +13,42 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
+import { initBackend, tf } from "../backend/mod.ts";
 import { createEmojiScenes } from "../data/mod.ts";
-import { presetConfig, T5Encoder, UNet } from "../diffusion/mod.ts";
+import { backendOption, backendParam, presetConfig, T5Encoder, UNet } from "../diffusion/mod.ts";
 import { StageTrainer } from "../trainer/mod.ts";
 import { loadT5Tokenizer } from "../diffusion/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    stage: { type: "string", default: "base" },
-    widths: { type: "string" },
-    batch: { type: "string" },
-    steps: { type: "string", default: "4" },
-    backend: { type: "string" },
-  },
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    stage: { type: "enum", values: ["base", "sr1", "sr2", "all"], default: "base", help: "stage" },
+    widths: {
+      type: "string",
+      pattern: /^\d+(,\d+)*$/,
+      metavar: "LIST",
+      help: "UNet base widths to time, comma-separated",
+      defaultText: "the preset's",
+    },
+    batch: { type: "integer", min: 1, max: 1024, help: "batch", defaultText: "16 base, 8 SR" },
+    steps: { type: "integer", min: 1, max: 10_000, default: 4, help: "timed steps" },
+    backend: backendParam,
+  }),
+  usage: "deno run -A bench/training_bench.ts [options]",
 });
-await initBackend({ prefer: parseBackendName(values.backend) });
+await initBackend({ prefer: backendOption(values.backend) });
 const cascade = presetConfig("small");
 const tokenizer = await loadT5Tokenizer();
 const world = await createEmojiScenes();
-const steps = Number(values.steps);
-const stages = values.stage === "all" ? ["base", "sr1", "sr2"] : [values.stage!];
+const steps = values.steps;
+const stages = values.stage === "all" ? ["base", "sr1", "sr2"] : [values.stage];
 
 for (const stage of stages) {
   const i = ["base", "sr1", "sr2"].indexOf(stage);
   if (i < 0) throw new RangeError(`Unknown --stage ${JSON.stringify(stage)}`);
   const sc = cascade.stages[i];
   const sr = i > 0;
-  const batch = Number(values.batch ?? (sr ? 8 : 16));
+  const batch = values.batch ?? (sr ? 8 : 16);
   const crop = i === 2 ? 128 : 0;
   const widths = (values.widths ?? String(sc.unet!.channels)).split(",").map(Number);
   const sizes = sr ? [cascade.stages[i - 1].imageSize, sc.imageSize] : [sc.imageSize];

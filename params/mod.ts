@@ -60,6 +60,7 @@ export {
 } from "./parse_cli_args.ts";
 export {
   type CliContext,
+  parseCliOrExit,
   reportCliError,
   runCli,
   type RunCliOptions,

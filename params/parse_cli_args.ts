@@ -103,9 +103,14 @@ export function parseCliArgs<S extends ParamSpecs>(
       allowPositionals: options.positionals ?? false,
     });
   } catch (e) {
-    throw new UsageError(
-      `Cannot ${declaration.verb} as ${(e as Error).message}`,
-    );
+    const { code, message } = e as { code?: string; message: string };
+    const quoted = /'([^']*)'/.exec(message)?.[1];
+    const problem = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined
+      ? `'${quoted}' is not a known option (see --help)`
+      : code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" && quoted !== undefined
+      ? `${JSON.stringify(quoted)} is not an option, and no positional argument is taken`
+      : message;
+    throw new UsageError(`Cannot ${declaration.verb} as ${problem}`);
   }
   const raw = parsed.values as Record<string, string | boolean | undefined>;
   const values: Record<string, unknown> = {};

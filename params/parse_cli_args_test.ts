@@ -103,15 +103,15 @@ Deno.test("parseCliArgs: negative numbers with a space get the range message (is
 });
 
 Deno.test("parseCliArgs: unknown options, positionals, undeclared options", () => {
-  assert.match(
+  assert.equal(
     usageError(["--nope"]),
-    /Cannot train as Unknown option '--nope'/,
+    "Cannot train as '--nope' is not a known option (see --help)",
   );
-  assert.match(
+  assert.equal(
     usageError(["extra"]),
-    /Unexpected argument 'extra'|positional/i,
+    `Cannot train as "extra" is not an option, and no positional argument is taken`,
   );
-  assert.match(usageError(["--out", "x"]), /Unknown option '--out'/);
+  assert.match(usageError(["--out", "x"]), /'--out' is not a known option/);
   assert.deepEqual(
     parseCliArgs(params, ["a", "b"], { positionals: true }).positionals,
     ["a", "b"],

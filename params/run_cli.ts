@@ -89,6 +89,40 @@ export async function runCli<S extends ParamSpecs>(
 }
 
 /**
+ * For a top-level script (a benchmark) without a `main`: parses `args` against the declaration,
+ * prints the usage and exits with 0 for `--help`, prints the message and the usage and exits with
+ * 2 for a usage error; otherwise returns the values. Runtime errors are the script's own.
+ *
+ * @param args Arguments without the script name (e.g. `Deno.args`).
+ * @param options {@link RunCliOptions} (`params`, `usage`, `summary`, …).
+ * @returns The values, defaults filled in.
+ *
+ * @example
+ * ```ts
+ * import { declareParams } from "./declare_params.ts";
+ * import { parseCliOrExit } from "./run_cli.ts";
+ * const params = declareParams("bench", { steps: { type: "integer", min: 1, default: 3, help: "steps" } });
+ * console.log(parseCliOrExit(["--steps", "5"], { params, usage: "bench [options]" }).steps); // 5
+ * ```
+ */
+export function parseCliOrExit<S extends ParamSpecs>(
+  args: readonly string[],
+  options: RunCliOptions<S>,
+): ParamValues<S> {
+  const usage = usageText(options.params, options);
+  try {
+    const parsed = parseCliArgs(options.params, args, { positionals: options.positionals });
+    if (parsed.help) {
+      console.log(usage);
+      Deno.exit(0);
+    }
+    return parsed.values;
+  } catch (e) {
+    Deno.exit(reportCliError(e, { usage: options.usageOnError === false ? undefined : usage }));
+  }
+}
+
+/**
  * Prints an error of a command line and gives its exit code (see {@link runCli}).
  *
  * @param e The caught error.

@@ -29,6 +29,16 @@ export interface EncodeIFPromptsStreamingOptions {
   onPrompt?: (prompt: string, from: "cache" | "encoder") => void;
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
 async function sha256Hex(text: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -65,16 +75,12 @@ export async function encodeIFPromptsStreaming(
     for (let i = 0; i < prompts.length; i++) {
       const key = await sha256Hex(`${fp}\0${len}\0${prompts[i].toLowerCase().trim()}`);
       keys.push(key);
-      try {
-        const t = (await readSafetensors(`${options.cacheDir}/${key}.safetensors`)).tensors.get(
-          "prompt_embeds",
-        );
-        if (t && t.shape.join() === `${len},${config.dModel}`) {
-          rows[i] = t.data as Float32Array;
-          options.onPrompt?.(prompts[i], "cache");
-        }
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      const path = `${options.cacheDir}/${key}.safetensors`;
+      if (!(await exists(path))) continue;
+      const t = (await readSafetensors(path)).tensors.get("prompt_embeds");
+      if (t && t.shape.join() === `${len},${config.dModel}`) {
+        rows[i] = t.data as Float32Array;
+        options.onPrompt?.(prompts[i], "cache");
       }
     }
   }

@@ -34,6 +34,7 @@
 import { join, posix, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Fact } from "./_check_deps_plugin.ts";
+import { declareParams, runCli } from "../params/mod.ts";
 
 /** The longest a function outside tests may be, in lines (issue 33, acceptance 2). */
 export const MAX_FUNCTION_LINES = 120;
@@ -443,53 +444,57 @@ export async function checkTree(
  * @param args Command-line arguments.
  * @returns The exit code.
  */
-export async function main(args: readonly string[]): Promise<number> {
-  const flags = new Set(args.filter((a) => a.startsWith("--")));
-  for (const flag of flags) {
-    if (!["--json", "--functions", "--strict-functions", "--help"].includes(flag)) {
-      console.error(`check-deps: unknown option ${flag}`);
-      return 2;
-    }
-  }
-  if (flags.has("--help")) {
-    console.log(
-      "usage: deno task check-deps [--functions] [--strict-functions] [--json] [ROOT]\n" +
-        "  --functions         only list the functions over " + MAX_FUNCTION_LINES +
-        " lines outside tests\n" +
-        "  --strict-functions  fail on a function over the limit too\n" +
-        "  --json              print the result as JSON",
-    );
-    return 0;
-  }
-  const root = args.find((a) => !a.startsWith("--")) ??
-    fileURLToPath(new URL("..", import.meta.url));
-  const result = await checkTree(root);
-  if (flags.has("--json")) {
-    console.log(JSON.stringify(result, null, 2));
-  } else {
-    if (!flags.has("--functions")) {
-      for (const v of result.violations) {
-        console.log(`${v.kind}: ${v.file}${v.line ? `:${v.line}` : ""}: ${v.message}`);
+export function main(args: readonly string[]): Promise<number> {
+  return runCli(args, {
+    params: checkDepsParams,
+    usage: "deno task check-deps [--functions] [--strict-functions] [--json] [ROOT]",
+    summary:
+      "Checks the imports between packages (private, deep, upward) and the function lengths.",
+    positionals: true,
+  }, async (flags, { positionals }) => {
+    const root = positionals[0] ?? fileURLToPath(new URL("..", import.meta.url));
+    const result = await checkTree(root);
+    if (flags.json) {
+      console.log(JSON.stringify(result, null, 2));
+    } else {
+      if (!flags.functions) {
+        for (const v of result.violations) {
+          console.log(`${v.kind}: ${v.file}${v.line ? `:${v.line}` : ""}: ${v.message}`);
+        }
+        for (const v of result.known) {
+          console.log(`known: ${v.file}:${v.line}: ${v.message}`);
+        }
+        for (const key of result.stale) {
+          console.log(`stale: KNOWN entry '${key}' matches nothing any more: delete it`);
+        }
       }
-      for (const v of result.known) {
-        console.log(`known: ${v.file}:${v.line}: ${v.message}`);
+      for (const f of result.longFunctions) {
+        console.log(`long function: ${f.file}:${f.line} ${f.name} (${f.lines} lines)`);
       }
-      for (const key of result.stale) {
-        console.log(`stale: KNOWN entry '${key}' matches nothing any more: delete it`);
-      }
+      console.log(
+        `${result.violations.length} violations, ${result.known.length} known, ` +
+          `${result.longFunctions.length} functions over ${MAX_FUNCTION_LINES} lines outside tests`,
+      );
     }
-    for (const f of result.longFunctions) {
-      console.log(`long function: ${f.file}:${f.line} ${f.name} (${f.lines} lines)`);
-    }
-    console.log(
-      `${result.violations.length} violations, ${result.known.length} known, ` +
-        `${result.longFunctions.length} functions over ${MAX_FUNCTION_LINES} lines outside tests`,
-    );
-  }
-  if (flags.has("--functions")) return 0;
-  const fail = result.violations.length > 0 ||
-    (flags.has("--strict-functions") && result.longFunctions.length > 0);
-  return fail ? 1 : 0;
+    if (flags.functions) return 0;
+    const fail = result.violations.length > 0 ||
+      (flags.strictFunctions && result.longFunctions.length > 0);
+    return fail ? 1 : 0;
+  });
 }
+
+const checkDepsParams = declareParams("check dependencies", {
+  functions: {
+    type: "boolean",
+    default: false,
+    help: `only list the functions over ${MAX_FUNCTION_LINES} lines outside tests`,
+  },
+  strictFunctions: {
+    type: "boolean",
+    default: false,
+    help: "fail on a function over the limit too",
+  },
+  json: { type: "boolean", default: false, help: "print the result as JSON" },
+});
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -5,6 +5,7 @@
  */
 export * from "./params/mod.ts";
 export * from "./tokenizer/mod.ts";
+export * from "./common/mod.ts";
 export * from "./backend/mod.ts";
 export * from "./data/mod.ts";
 export * from "./eval/mod.ts";

@@ -1,5 +1,6 @@
 /**
- * The npm dependencies of data/, with full specifiers so that a URL import (no deno.json) works.
+ * The dependencies of data/: npm packages with full specifiers so that a URL import (no deno.json)
+ * works, and the atomic write and PNG writer from common/.
  * The emoji artwork packages are loaded lazily (see `_emoji_sets.ts`), so importing data/ costs
  * nothing until the EmojiScenes world is first used.
  *
@@ -8,3 +9,4 @@
 import sharp from "npm:sharp@0.35.5";
 
 export { sharp };
+export { writeFileAtomic, writePng } from "../common/mod.ts";

@@ -1,7 +1,7 @@
 import { sharp } from "./deps.ts";
 import { Buffer } from "node:buffer";
 import { rgbImageToUint8 } from "./_pixels.ts";
-import { writeFileAtomic } from "./_png.ts";
+import { writePng } from "./deps.ts";
 import { assertRgbImage, type RgbImage } from "./rgb_image.ts";
 
 /** Options of {@link saveImageGrid}. */
@@ -111,8 +111,13 @@ export async function saveImageGrid(
       `text-anchor="middle">${texts}</g></svg>`;
     pipeline = pipeline.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
   }
-  const png = await pipeline.png({ compressionLevel: 9 }).toBuffer();
-  await writeFileAtomic(path, new Uint8Array(png.buffer, png.byteOffset, png.byteLength));
+  // Flattened to raw RGB (the SVG overlay adds an alpha channel) and written by the one PNG writer.
+  const raw = await pipeline.removeAlpha().raw().toBuffer();
+  await writePng(path, {
+    width,
+    height,
+    data: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength),
+  }, { compressionLevel: 9 });
 }
 
 function magnify(im: RgbImage, f: number): RgbImage {

@@ -1,5 +1,5 @@
 import { rgbImageToUint8 } from "./_pixels.ts";
-import { encodeRgbPng, writeFileAtomic } from "./_png.ts";
+import { writePng } from "./deps.ts";
 import { assertRgbImage, type RgbImage } from "./rgb_image.ts";
 
 /** Options of {@link savePng}. */
@@ -37,11 +37,7 @@ export async function savePng(
       `Cannot save PNG as 'compressionLevel' must be an integer in 0–9: current value is ${compressionLevel}`,
     );
   }
-  const bytes = await encodeRgbPng(
-    rgbImageToUint8(image),
-    image.width,
-    image.height,
+  await writePng(path, { width: image.width, height: image.height, data: rgbImageToUint8(image) }, {
     compressionLevel,
-  );
-  await writeFileAtomic(path, bytes);
+  });
 }

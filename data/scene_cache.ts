@@ -4,7 +4,7 @@ import { EMOJI_SETS } from "./emoji_sets.ts";
 import { loadImage } from "./load_image.ts";
 import { savePng } from "./save_png.ts";
 import type { RgbImage } from "./rgb_image.ts";
-import { writeFileAtomic } from "./_png.ts";
+import { writeFileAtomic } from "./deps.ts";
 
 /** One line of a scene cache's `manifest.jsonl`. */
 export interface SceneCacheEntry {

@@ -22,5 +22,5 @@ export {
   toHalfBits,
   upsampleNearest,
 } from "../backend/mod.ts";
-export { deflateSync } from "node:zlib";
 export { type EnumParam, UsageError, wasmHeapHint } from "../params/mod.ts";
+export { encodePng, type Rgb8Image, writeFileAtomic, writePng } from "../common/mod.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 import { fromHalfBits, toHalfBits } from "./_float16.ts";
+import { writeFileAtomic } from "./deps.ts";
 
 /** Storage types this module reads (F32, F16, BF16, I32, U8) and writes (F32, F16, I32, U8). */
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "I32" | "U8";
@@ -291,15 +292,7 @@ export async function writeSafetensors(
   tensors: Map<string, NamedTensor> | Record<string, NamedTensor>,
   options: { metadata?: Record<string, string>; floatDtype?: "F32" | "F16" } = {},
 ): Promise<void> {
-  const bytes = encodeSafetensors(tensors, options);
-  const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, encodeSafetensors(tensors, options));
 }
 
 /**

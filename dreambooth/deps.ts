@@ -61,6 +61,6 @@ export {
   type StepResult,
   type TrainingJob,
   type TrainingSummary,
-  writeJsonAtomic,
 } from "../trainer/mod.ts";
 export { dreamboothSuperRes, type DreamBoothSuperResContext } from "../superres/mod.ts";
+export { exists, writeJsonAtomic } from "../common/mod.ts";

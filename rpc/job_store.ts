@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { DataRoot } from "./data_root.ts";
 import { type JobRecord, jobStatuses } from "./job_record.ts";
-import { writeTextFileAtomic } from "./_atomic_write.ts";
+import { writeTextFileAtomic } from "../common/mod.ts";
 
 /** Options of {@linkcode JobStore.open}. */
 export interface JobStoreOptions {
@@ -137,7 +137,7 @@ export class JobStore {
     const next = previous
       .then(async () => {
         await Deno.mkdir(dir, { recursive: true });
-        await writeTextFileAtomic(join(dir, "job.json"), text);
+        await writeTextFileAtomic(join(dir, "job.json"), text, { mode: 0o600 });
       })
       .catch((err) => this.warn(`Could not save job ${copy.id}: ${(err as Error).message}`));
     this.writes.set(copy.id, next);

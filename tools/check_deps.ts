@@ -51,16 +51,18 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // options with it); their library code imports nothing of ours.
   tokenizer: ["params"],
   backend: [],
+  // The atomic file write and the PNG writer, once; imports nothing of ours.
+  common: [],
   // Job parameters declared once (types, defaults, bounds, help); imports nothing of ours.
   params: [],
-  diffusion: ["backend", "tokenizer", "params"],
-  data: ["params"],
+  diffusion: ["backend", "tokenizer", "params", "common"],
+  data: ["params", "common"],
   // The run machinery (run loop, checkpoints, loss curve, weight average, export) and the one
   // trainer, shared by training/ and superres/ (issue 33).
-  trainer: ["diffusion", "backend", "tokenizer", "data", "params"],
-  training: ["trainer", "diffusion", "backend", "tokenizer", "data", "params"],
-  superres: ["trainer", "diffusion", "backend", "tokenizer", "data", "params"],
-  eval: ["diffusion", "backend", "tokenizer", "data", "params"],
+  trainer: ["diffusion", "backend", "tokenizer", "data", "params", "common"],
+  training: ["trainer", "diffusion", "backend", "tokenizer", "data", "params", "common"],
+  superres: ["trainer", "diffusion", "backend", "tokenizer", "data", "params", "common"],
+  eval: ["diffusion", "backend", "tokenizer", "data", "params", "common"],
   // The DreamBooth pipeline: the base stage (training/), then the SR stages (superres/).
   dreambooth: [
     "training",
@@ -71,9 +73,10 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "tokenizer",
     "data",
     "params",
+    "common",
   ],
   // DeepFloyd IF in diffusers' folder layout, on diffusion/'s T5 encoder and safetensors.
-  deepfloyd: ["diffusion", "backend", "tokenizer", "params"],
+  deepfloyd: ["diffusion", "backend", "tokenizer", "params", "common"],
   rpc: ["*"],
   // The root mod.ts re-exports the public API.
   ".": ["*"],

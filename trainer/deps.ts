@@ -35,3 +35,4 @@ export { hashInts, Rng } from "../diffusion/mod.ts";
 export { backendOption, backendParam, UsageError } from "../diffusion/mod.ts";
 export { runCli } from "../params/mod.ts";
 export { type RgbImage as FloatImage, saveImageGrid } from "../data/mod.ts";
+export { exists, writeFileAtomic, writeJsonAtomic } from "../common/mod.ts";

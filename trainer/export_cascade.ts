@@ -18,7 +18,7 @@ import {
 } from "./deps.ts";
 import { readRunCheckpoint } from "./run_checkpoint.ts";
 import { EMA_PREFIX } from "./weight_ema.ts";
-import { writeJsonAtomic } from "./_atomic.ts";
+import { writeJsonAtomic } from "./deps.ts";
 
 /** Options of {@link exportCascade}. */
 export interface ExportCascadeOptions {

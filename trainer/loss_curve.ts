@@ -7,7 +7,7 @@
  */
 import sharp from "npm:sharp@0.35.5";
 import { Buffer } from "node:buffer";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "./deps.ts";
 
 /** One point of a loss curve. */
 export interface LossPoint {

@@ -68,5 +68,4 @@ export {
 } from "./export_cascade.ts";
 export { runStoppable, UsageError } from "./cli_options.ts";
 export { EMA_PREFIX, emaDecayAt, WeightEma } from "./weight_ema.ts";
-export { exists, writeFileAtomic, writeJsonAtomic } from "./_atomic.ts";
 export { imagesToTensor } from "./_images.ts";

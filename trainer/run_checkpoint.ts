@@ -7,7 +7,7 @@
  * @module
  */
 import { type AdamState, encodeSafetensors, type NamedTensor, readSafetensors } from "./deps.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { writeFileAtomic } from "./deps.ts";
 
 /** The `format` metadata value of a run checkpoint. */
 export const RUN_CHECKPOINT_FORMAT = "dreambooth-ts-run";

@@ -23,7 +23,7 @@
 import { join } from "node:path";
 import type { FloatImage } from "./deps.ts";
 import { saveImageGrid } from "./deps.ts";
-import { exists, writeFileAtomic, writeJsonAtomic } from "./_atomic.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "./deps.ts";
 import { readRunCheckpoint, type RunCheckpoint, writeRunCheckpoint } from "./run_checkpoint.ts";
 import { type LossPoint, saveLossCurve } from "./loss_curve.ts";
 import { NonFiniteLossError, type StepResult } from "./stage_trainer.ts";

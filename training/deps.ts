@@ -32,7 +32,6 @@ export { createEmojiScenes, type EmojiScenes, type RgbImage as FloatImage } from
 export { rgbImageFromUint8 } from "../data/mod.ts";
 export {
   EMA_PREFIX,
-  exists,
   exportCascade,
   imagesToTensor,
   loadTrainerState,
@@ -46,5 +45,5 @@ export {
   type StepResult,
   type TrainingJob,
   WeightEma,
-  writeJsonAtomic,
 } from "../trainer/mod.ts";
+export { exists, writeJsonAtomic } from "../common/mod.ts";

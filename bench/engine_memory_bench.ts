@@ -12,28 +12,46 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { createReferenceUnet, initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
+import {
+  backendNames,
+  createReferenceUnet,
+  initBackend,
+  parseBackendName,
+  tf,
+} from "../backend/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    channels: { type: "string", default: "464,928,1856" },
-    size: { type: "string", default: "64" },
-    steps: { type: "string", default: "3" },
-    backend: { type: "string", default: "native" },
-    "min-free-gib": { type: "string", default: "12" },
-  },
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    channels: {
+      type: "string",
+      pattern: /^\d+(,\d+)*$/,
+      default: "464,928,1856",
+      metavar: "LIST",
+      help: "UNet channels per level",
+    },
+    size: { type: "integer", min: 1, max: 4096, default: 64, help: "image side" },
+    steps: { type: "integer", min: 1, max: 10_000, default: 3, help: "timed steps" },
+    backend: {
+      type: "enum",
+      values: ["auto", ...backendNames],
+      default: "native",
+      metavar: "NAME",
+      help: "tensor backend",
+    },
+    minFreeGib: {
+      type: "number",
+      min: 0,
+      max: 100_000,
+      default: 12,
+      metavar: "G",
+      help: "refuse to start with less free memory",
+    },
+  }),
+  usage: "deno run -A bench/engine_memory_bench.ts [options]",
 });
 const channels = values.channels.split(",").map(Number);
-const size = Number(values.size), steps = Number(values.steps);
-for (const [name, v] of [["--size", size], ["--steps", steps]] as const) {
-  if (!Number.isInteger(v) || v < 1) {
-    throw new RangeError(
-      `Cannot bench as '${name}' must be a positive integer: current value is ${v}`,
-    );
-  }
-}
+const { size, steps } = values;
 const available = (() => {
   try {
     const m = /^MemAvailable:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/meminfo"));
@@ -42,11 +60,11 @@ const available = (() => {
     return Infinity;
   }
 })();
-if (available < Number(values["min-free-gib"]) * 2 ** 30) {
+if (available < values.minFreeGib * 2 ** 30) {
   console.log(
-    `skipped: ${(available / 2 ** 30).toFixed(1)} GiB available, --min-free-gib ${
-      values["min-free-gib"]
-    }`,
+    `skipped: ${
+      (available / 2 ** 30).toFixed(1)
+    } GiB available, --min-free-gib ${values.minFreeGib}`,
   );
   Deno.exit(0);
 }

@@ -14,17 +14,19 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
 import { join } from "node:path";
 import { RpcClient } from "../rpc/client.ts";
 import type { JobRecord } from "../rpc/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { jobs: { type: "string", default: "6" }, steps: { type: "string", default: "2" } },
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    jobs: { type: "integer", min: 1, max: 1000, default: 6, help: "jobs to queue" },
+    steps: { type: "integer", min: 1, max: 10_000, default: 2, help: "steps per job" },
+  }),
+  usage: "deno run -A bench/queue_bench.ts [options]",
 });
-const jobs = Number(values.jobs);
-const steps = Number(values.steps);
+const { jobs, steps } = values;
 const deno = Deno.execPath();
 const root = new URL("..", import.meta.url).pathname;
 

@@ -12,28 +12,27 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
+import { backendNames, initBackend, parseBackendName, tf } from "../backend/mod.ts";
 import { encodeT5Streaming } from "../diffusion/mod.ts";
 import { openDiffusersWeights } from "../deepfloyd/mod.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    layers: { type: "string", default: "2" },
-    tokens: { type: "string", default: "77" },
-    backend: { type: "string" },
-    keep: { type: "boolean", default: false },
-  },
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    layers: { type: "integer", min: 1, max: 24, default: 2, help: "XXL-shaped blocks to encode" },
+    tokens: { type: "integer", min: 1, max: 512, default: 77, help: "prompt tokens" },
+    backend: {
+      type: "enum",
+      values: ["auto", ...backendNames],
+      default: "auto",
+      metavar: "NAME",
+      help: "tensor backend",
+    },
+    keep: { type: "boolean", default: false, help: "keep the weights in runs/t5_streaming_bench" },
+  }),
+  usage: "deno run -A bench/t5_streaming_bench.ts [options]",
 });
-const layers = Number(values.layers), tokens = Number(values.tokens);
-for (const [name, v] of [["--layers", layers], ["--tokens", tokens]] as const) {
-  if (!Number.isInteger(v) || v < 1) {
-    throw new RangeError(
-      `Cannot bench as '${name}' must be a positive integer: current value is ${v}`,
-    );
-  }
-}
+const { layers, tokens } = values;
 const report = await initBackend({ quiet: true, prefer: parseBackendName(values.backend) });
 const XXL = { vocab: 32128, d: 4096, ff: 10240, heads: 64, dkv: 64, buckets: 32, maxDistance: 128 };
 

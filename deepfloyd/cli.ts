@@ -14,7 +14,8 @@ import { declareParams, runCli } from "../params/mod.ts";
 import { loadIFStage } from "./diffusers_folder.ts";
 import { resolveModelDir } from "./hf_hub.ts";
 import { DDPMScheduler } from "./ddpm_scheduler.ts";
-import { encodeIFPrompts, sampleIF } from "./if_sampler.ts";
+import { sampleIF } from "./if_sampler.ts";
+import { encodeIFPromptsStreaming } from "./prompt_embedding_cache.ts";
 
 const params = declareParams("sample", {
   model: {
@@ -89,6 +90,13 @@ const params = declareParams("sample", {
     default: "samples-if",
     help: "output folder",
   },
+  promptCache: {
+    type: "string",
+    option: "prompt-cache",
+    metavar: "DIR",
+    default: "runs/if-prompt-embeddings",
+    help: 'cache of T5 prompt embeddings (by encoder fingerprint and prompt); "" for none',
+  },
   backend: backendParam,
 });
 
@@ -110,18 +118,19 @@ export function main(args: readonly string[]): Promise<number> {
     const onFile = (p: string, downloaded: boolean) =>
       downloaded && console.error(`downloaded ${p}`);
     using s1 = await loadIFStage(await resolveModelDir(v.model, { onFile }));
-    if (!s1.textEncoder || !s1.tokenizer) {
+    if (!s1.textEncoderDir || !s1.tokenizer) {
       throw new RangeError(`Cannot sample as '${v.model}' has no text_encoder/ or tokenizer/`);
     }
     using s2 = v.srModel === undefined
       ? null
       : await loadIFStage(await resolveModelDir(v.srModel, { onFile }));
-    const prompts = new Array(v.count).fill(v.prompt);
-    const pos = encodeIFPrompts(s1.textEncoder, s1.tokenizer, prompts);
-    const neg = encodeIFPrompts(
-      s1.textEncoder,
-      s1.tokenizer,
-      new Array(v.count).fill(v.negativePrompt),
+    // The T5 encoder is streamed one block at a time; embeddings are cached on disk.
+    const [pos, neg] = await Promise.all(
+      [v.prompt, v.negativePrompt].map((p) =>
+        encodeIFPromptsStreaming(s1.textEncoderDir!, s1.tokenizer!, new Array(v.count).fill(p), {
+          cacheDir: v.promptCache === "" ? undefined : v.promptCache,
+        })
+      ),
     );
     const variance = v.variance === "fixed_small" ? { variance_type: "fixed_small" } : {};
     const sched = (s: DDPMScheduler) => new DDPMScheduler(s.json, variance);

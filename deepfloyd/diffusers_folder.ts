@@ -132,8 +132,14 @@ export interface IFStage {
   scheduler: DDPMScheduler;
   /** Stage II: the scheduler that noises the upscaled low-res image (`image_noising_scheduler/`). */
   imageNoisingScheduler: DDPMScheduler | null;
-  /** The T5 encoder when the folder has `text_encoder/` (stage II folders usually do not). */
+  /**
+   * The T5 encoder, held in memory, when asked for (`loadTextEncoder`) and the folder has
+   * `text_encoder/`. Real IF encoders (T5-XXL, 9.5 GB in bf16) are better streamed from
+   * `textEncoderDir` with `encodeIFPromptsStreaming`.
+   */
   textEncoder: T5Encoder | null;
+  /** The folder of the T5 encoder (`<dir>/text_encoder`), or null when the folder has none. */
+  textEncoderDir: string | null;
   /** The SentencePiece model when the folder has `tokenizer/spiece.model`. */
   tokenizer: SentencePieceProcessor | null;
   dispose(): void;
@@ -145,7 +151,8 @@ export interface IFStage {
  * `IFSuperResolutionPipeline`).
  *
  * @param dir The folder holding `model_index.json`.
- * @param options `variant` (e.g. "fp16"), `maxLength` (prompt length for the text encoder,
+ * @param options `variant` (e.g. "fp16"), `loadTextEncoder` (hold the T5 encoder in memory;
+ *   default false: stream it, see {@link IFStage.textEncoderDir}), `maxLength` (prompt length for the text encoder,
  *   default 77 as in diffusers' IF pipelines).
  * @returns The stage, owned by the caller.
  *
@@ -154,13 +161,14 @@ export interface IFStage {
  * import { initBackend } from "../backend/mod.ts";
  * await initBackend({ quiet: true });
  * import { loadIFStage } from "./diffusers_folder.ts";
- * using stage = await loadIFStage(new URL("./testdata/if_tiny_i", import.meta.url).pathname);
+ * const dir = new URL("./testdata/if_tiny_i", import.meta.url).pathname;
+ * using stage = await loadIFStage(dir, { loadTextEncoder: true });
  * console.log(stage.unet.config.outChannels, stage.textEncoder !== null); // 6 true
  * ```
  */
 export async function loadIFStage(
   dir: string,
-  options: { variant?: string; maxLength?: number } = {},
+  options: { variant?: string; maxLength?: number; loadTextEncoder?: boolean } = {},
 ): Promise<IFStage> {
   if (!(await exists(`${dir}/model_index.json`))) {
     throw new RangeError(
@@ -199,7 +207,7 @@ export async function loadIFStage(
         await readJsonFile(`${dir}/image_noising_scheduler/scheduler_config.json`),
       )
       : null;
-    if (has("text_encoder")) {
+    if (has("text_encoder") && options.loadTextEncoder) {
       const hf = await readJsonFile(`${dir}/text_encoder/config.json`);
       textEncoder = new T5Encoder(t5ConfigFromHf(hf, { maxLength: options.maxLength ?? 77 }));
       textEncoder.loadWeights(
@@ -223,6 +231,7 @@ export async function loadIFStage(
       scheduler,
       imageNoisingScheduler,
       textEncoder,
+      textEncoderDir: has("text_encoder") ? `${dir}/text_encoder` : null,
       tokenizer,
       dispose,
       [Symbol.dispose]: dispose,

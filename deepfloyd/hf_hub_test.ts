@@ -103,7 +103,7 @@ Deno.test("hf: sources download into the hub cache layout, with HF_TOKEN, reuse,
     {
       using stage = await loadIFStage(dir);
       assert.equal(stage.unet.config.outChannels, 6);
-      assert.ok(stage.textEncoder && stage.tokenizer);
+      assert.ok(stage.textEncoderDir && stage.tokenizer);
     }
     // Cached: nothing downloaded again.
     got.length = 0;

@@ -100,7 +100,9 @@ export interface SampleIFOptions {
  * import { tf } from "./deps.ts";
  * import { loadIFStage } from "./diffusers_folder.ts";
  * import { encodeIFPrompts, sampleIF } from "./if_sampler.ts";
- * using stage = await loadIFStage(new URL("./testdata/if_tiny_i", import.meta.url).pathname);
+ * using stage = await loadIFStage(new URL("./testdata/if_tiny_i", import.meta.url).pathname, {
+ *   loadTextEncoder: true,
+ * });
  * const pos = encodeIFPrompts(stage.textEncoder!, stage.tokenizer!, ["a dog"]);
  * const neg = encodeIFPrompts(stage.textEncoder!, stage.tokenizer!, [""]);
  * const { images, timesteps } = await sampleIF(stage.unet, stage.scheduler, {

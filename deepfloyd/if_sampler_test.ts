@@ -8,7 +8,7 @@ import { encodeIFPrompts, sampleIF } from "./if_sampler.ts";
 await initBackend({ quiet: true });
 
 Deno.test("IF cascade on the tiny folders: stage I then stage II, seeded, no leaks", async () => {
-  using s1 = await loadIFStage(`${TESTDATA}if_tiny_i`);
+  using s1 = await loadIFStage(`${TESTDATA}if_tiny_i`, { loadTextEncoder: true });
   using s2 = await loadIFStage(`${TESTDATA}if_tiny_ii`);
   const before = tf.memory().numTensors;
   const pos = encodeIFPrompts(s1.textEncoder!, s1.tokenizer!, ["A photo of sks dog ", "a teapot"]);

@@ -39,7 +39,7 @@ Deno.test("prompt embeddings: streamed equal the in-memory encoder, cached by fi
   );
   const cacheDir = await Deno.makeTempDir();
   try {
-    using stage = await loadIFStage(`${TESTDATA}if_tiny_i`);
+    using stage = await loadIFStage(`${TESTDATA}if_tiny_i`, { loadTextEncoder: true });
     const prompts = ["a photo of sks dog", "a dog"];
     const want = encodeIFPrompts(stage.textEncoder!, sp, prompts);
     const log: string[] = [];

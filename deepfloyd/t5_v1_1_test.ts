@@ -52,7 +52,7 @@ Deno.test("T5 tokenizer ids from tokenizer/spiece.model equal the recorded spm_e
 });
 
 Deno.test("an IF stage I folder loads with its text encoder, tokenizer and scheduler", async () => {
-  using stage = await loadIFStage(`${TESTDATA}if_tiny_i`);
+  using stage = await loadIFStage(`${TESTDATA}if_tiny_i`, { loadTextEncoder: true });
   assert.ok(stage.textEncoder && stage.tokenizer);
   assert.equal(stage.textEncoder.config.maxLength, 77);
   assert.equal(stage.scheduler.config.varianceType, "learned_range");

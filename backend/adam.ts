@@ -34,8 +34,15 @@ export interface Adam {
    * @returns The loss, owned by the caller.
    */
   minimize(f: () => tf.Scalar, variables: tf.Variable[]): tf.Scalar;
-  /** One step with the given gradients (borrowed), one per variable, in order. */
-  applyGradients(variables: tf.Variable[], gradients: tf.Tensor[]): void;
+  /**
+   * One step with the given gradients (borrowed), one per variable, in order; `options.learningRate`
+   * overrides the step size for this step only (learning-rate schedules).
+   */
+  applyGradients(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    options?: { learningRate?: number },
+  ): void;
   /**
    * A copy of the state, for checkpoints (store `m` and `v` next to the weights). Reads moments
    * kept on a device synchronously: on webgpu under Deno use {@linkcode Adam.readState}.
@@ -83,8 +90,10 @@ export interface Adam {
  * ```
  */
 export function createAdam(options: AdamOptions = {}): Adam {
-  const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999 } = options;
-  for (const [name, value] of Object.entries({ learningRate, beta1, beta2 })) {
+  const { learningRate: baseLearningRate = 0.001, beta1 = 0.9, beta2 = 0.999 } = options;
+  for (
+    const [name, value] of Object.entries({ learningRate: baseLearningRate, beta1, beta2 })
+  ) {
     if (!Number.isFinite(value) || value < 0 || (name !== "learningRate" && value >= 1)) {
       throw new RangeError(
         `Cannot create Adam as '${name}' must be ${
@@ -100,7 +109,17 @@ export function createAdam(options: AdamOptions = {}): Adam {
   let iterations = 0;
   let accBeta1 = beta1, accBeta2 = beta2;
 
-  const applyGradients = (variables: tf.Variable[], gradients: tf.Tensor[]) => {
+  const applyGradients = (
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    stepOptions: { learningRate?: number } = {},
+  ) => {
+    const learningRate = stepOptions.learningRate ?? baseLearningRate;
+    if (!Number.isFinite(learningRate) || learningRate < 0) {
+      throw new RangeError(
+        `Cannot apply gradients as 'learningRate' must be a finite number ≥ 0: current value is ${learningRate}`,
+      );
+    }
     if (variables.length !== gradients.length) {
       throw new RangeError(
         `Cannot apply gradients as 'gradients' must have one tensor per variable: current length ` +
@@ -268,8 +287,14 @@ export function createAdam(options: AdamOptions = {}): Adam {
       moments.set(name, { m: Float32Array.from(m), v: Float32Array.from(v) });
     }
     iterations = state.iterations;
-    accBeta1 = beta1 ** (iterations + 1);
-    accBeta2 = beta2 ** (iterations + 1);
+    // The same products as the steps formed (β^(n+1) by powering can differ in the last bit),
+    // so that a resumed optimizer continues bit for bit.
+    accBeta1 = beta1;
+    accBeta2 = beta2;
+    for (let i = 0; i < iterations; i++) {
+      accBeta1 *= beta1;
+      accBeta2 *= beta2;
+    }
   };
   const dispose = () => {
     moments.clear();

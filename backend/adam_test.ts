@@ -70,3 +70,25 @@ Deno.test("createAdam resumes from getState/setState exactly", async () => {
   assert.throws(() => resumed.setState({ iterations: -1, moments: {} }), /'iterations'/);
   tf.dispose([w0, a, c]);
 });
+
+Deno.test("createAdam: resumed at any step, continues bit for bit (bias corrections formed as in the steps)", async () => {
+  await initBackend({ prefer: "wasm", quiet: true });
+  const w0 = tf.randomNormal([6], 0, 1, "float32", 2);
+  const loss = (w: tf.Variable) => () => tf.sum(tf.square(tf.sub(w, 0.5))) as tf.Scalar;
+  const opts = { learningRate: 0.05, beta1: 0.9, beta2: 0.99 };
+  const a = tf.variable(w0, true, "adam_resume2_a");
+  const straight = createAdam(opts);
+  for (let i = 0; i < 12; i++) tf.dispose(straight.minimize(loss(a), [a]));
+  const want = Array.from(a.dataSync());
+  for (const at of [3, 7]) {
+    const b = tf.variable(w0, true, `adam_resume2_${at}`);
+    const first = createAdam(opts);
+    for (let i = 0; i < at; i++) tf.dispose(first.minimize(loss(b), [b]));
+    const resumed = createAdam(opts);
+    resumed.setState(first.getState());
+    for (let i = at; i < 12; i++) tf.dispose(resumed.minimize(loss(b), [b]));
+    assert.deepEqual(Array.from(b.dataSync()), want, `resumed at step ${at}`);
+    b.dispose();
+  }
+  tf.dispose([w0, a]);
+});

@@ -47,6 +47,7 @@ export {
 export { rgbImageFromUint8 } from "../data/mod.ts";
 export {
   type BatchLoss,
+  EMA_PREFIX,
   imagesToTensor,
   loadTrainerState,
   NonFiniteLossError,
@@ -61,6 +62,7 @@ export {
   type StepResult,
   type TrainingJob,
   type TrainingSummary,
+  WeightEma,
 } from "../trainer/mod.ts";
 export { dreamboothSuperRes, type DreamBoothSuperResContext } from "../superres/mod.ts";
 export { exists, writeJsonAtomic } from "../common/mod.ts";

@@ -14,7 +14,14 @@
  * @module
  */
 import { imagesToTensor } from "./deps.ts";
-import { Cascade, type FloatImage, type NamedTensor } from "./deps.ts";
+import {
+  Cascade,
+  EMA_PREFIX,
+  type FloatImage,
+  type NamedTensor,
+  type tf,
+  WeightEma,
+} from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
 import { type BatchLoss, StageTrainer, type StageTrainerConfig, type StepResult } from "./deps.ts";
 import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./deps.ts";
@@ -56,6 +63,11 @@ export interface DreamBoothConfig {
   readonly sampleSteps: number;
   /** Seed of the validation grid. Default 1. */
   readonly sampleSeed: number;
+  /**
+   * Decay of an EMA of the fine-tuned weights (see `WeightEma`), checkpointed with the run and
+   * shipped as the model ({@link DreamBoothJob.useAverage}). Default none (absent).
+   */
+  readonly emaDecay?: number;
 }
 
 /** Defaults of the trainer for DreamBooth: lr 1e-4 (measured; see README), no condition dropout. */
@@ -160,7 +172,13 @@ export function createDreamBoothConfig(
     ]),
     sampleSteps: input.sampleSteps ?? 25,
     sampleSeed: input.sampleSeed ?? 1,
+    ...(input.emaDecay !== undefined ? { emaDecay: input.emaDecay } : {}),
   };
+  if (c.emaDecay !== undefined && !(c.emaDecay > 0 && c.emaDecay < 1)) {
+    throw new RangeError(
+      `Cannot ${act} as 'emaDecay' must be a number in (0, 1): current value is ${c.emaDecay}`,
+    );
+  }
   finite("priorLossWeight", c.priorLossWeight, 0);
   finite("learningRate", c.trainer.learningRate, 0, true);
   finite("gradClip", c.trainer.gradClip, 0);
@@ -194,8 +212,18 @@ export interface DreamBoothJob extends TrainingJob {
   readonly cascade: Cascade;
   /** The trainer. */
   readonly trainer: StageTrainer;
-  /** The batch of step `step` (instance rows first): what {@link TrainingJob.trainStep} trains on. */
+  /**
+   * The batch of step `step`: `gradAccum` micro-batches in a row, each instance rows first then
+   * as many prior rows; `numInstance` is per micro-batch. What {@link TrainingJob.trainStep} trains on.
+   */
   batchAt(step: number): { images: FloatImage[]; prompts: string[]; numInstance: number };
+  /** The weight EMA (null without `emaDecay`). */
+  readonly ema: WeightEma | null;
+  /**
+   * Loads the EMA weights into the cascade (the model to ship); a no-op without `emaDecay`. Call
+   * after training: the next step would train the averaged weights.
+   */
+  useAverage(): Promise<void>;
   /** Frees the trainer. */
   dispose(): void;
   /** Frees the trainer (`using`). */
@@ -260,6 +288,16 @@ export function createDreamBoothJob(
   const maxLength = cascade.textEncoder.config.maxLength;
   const nInst = c.instanceBatch;
   const nPrior = c.priorPreservation ? nInst : 0;
+  const accum = c.trainer.gradAccum ?? 1;
+  // The weight average, under the names of the checkpoint's own weights.
+  const ema = c.emaDecay === undefined ? null : new WeightEma([
+    ...[...stage.unet.params.vars].map(([n, v]) => [`stages.0.${n}`, v] as [string, tf.Variable]),
+    ...(c.trainTextEncoder
+      ? [...cascade.textEncoder.params.vars].map(([n, v]) =>
+        [`text_encoder.${n}`, v] as [string, tf.Variable]
+      )
+      : []),
+  ], c.emaDecay);
   // Eq. 2 on the concatenated batch [instance…, prior…]: instance + λ·prior, λ as configured.
   const loss: BatchLoss = (prediction, targets) =>
     dreamboothLoss(prediction, {
@@ -282,24 +320,33 @@ export function createDreamBoothJob(
     });
     return { ids, mask };
   };
-  const tokens = encode([
+  const chunkPrompts = [
     ...Array(nInst).fill(c.instancePrompt),
     ...Array(nPrior).fill(c.classPrompt),
-  ]);
+  ];
+  const tokens = encode(Array.from({ length: accum }, () => chunkPrompts).flat());
 
   const batchAt = (step: number) => {
-    // Instance rows: a fresh permutation of the pool per epoch-ish draw; prior rows cycle.
+    // Instance rows drawn from the pool; prior rows cycle. With accumulation, micro-batch k holds
+    // instance draws k·b… and prior rows k·b… of the step (one micro-batch: as before).
     const rng = new Rng(hashInts(c.trainer.seed, step, 0xdb00));
+    const drawn: FloatImage[] = [];
+    for (let k = 0; k < nInst * accum; k++) drawn.push(inst[rng.int(inst.length)]);
     const images: FloatImage[] = [];
-    for (let k = 0; k < nInst; k++) images.push(inst[rng.int(inst.length)]);
-    for (let k = 0; k < nPrior; k++) images.push(prior[((step - 1) * nPrior + k) % prior.length]);
-    const prompts = [...Array(nInst).fill(c.instancePrompt), ...Array(nPrior).fill(c.classPrompt)];
+    for (let m = 0; m < accum; m++) {
+      images.push(...drawn.slice(m * nInst, (m + 1) * nInst));
+      for (let k = 0; k < nPrior; k++) {
+        images.push(prior[((step - 1) * nPrior * accum + m * nPrior + k) % prior.length]);
+      }
+    }
+    const prompts = Array.from({ length: accum }, () => chunkPrompts).flat();
     return { images, prompts, numInstance: nInst };
   };
 
   const trainedTensors = async () => {
     const tensors = new Map<string, NamedTensor>();
     for (const [k, v] of await stage.unet.exportWeights({ prefix: "stages.0." })) tensors.set(k, v);
+    if (ema) { for (const [k, v] of await ema.export()) tensors.set(k, v); }
     if (c.trainTextEncoder) {
       for (const [k, v] of await cascade.textEncoder.exportWeights({ prefix: "text_encoder." })) {
         tensors.set(k, v);
@@ -313,6 +360,14 @@ export function createDreamBoothJob(
     cascade,
     trainer,
     batchAt,
+    ema,
+    async useAverage() {
+      if (!ema) return;
+      const avg = new Map<string, NamedTensor>();
+      for (const [k, v] of await ema.export()) avg.set(k.slice(EMA_PREFIX.length), v);
+      stage.unet.loadWeights(avg, { prefix: "stages.0." });
+      if (c.trainTextEncoder) cascade.textEncoder.loadWeights(avg, { prefix: "text_encoder." });
+    },
     get step() {
       return trainer.step;
     },
@@ -321,7 +376,9 @@ export function createDreamBoothJob(
       const xStart = imagesToTensor(b.images);
       try {
         // The async read keeps GPU backends free of synchronous device→host reads.
-        return await trainer.trainStepAsync({ xStart, tokens, loss });
+        const r = await trainer.trainStepAsync({ xStart, tokens, loss });
+        ema?.update();
+        return r;
       } finally {
         xStart.dispose();
       }
@@ -330,7 +387,10 @@ export function createDreamBoothJob(
       const tensors = await trainedTensors();
       return {
         tensors,
-        state: saveTrainerState(tensors, await trainer.readState()),
+        state: {
+          ...saveTrainerState(tensors, await trainer.readState()),
+          ...(ema ? { emaUpdates: ema.updates } : {}),
+        },
         metadata: { stage: "dreambooth", identifier: c.identifier, classNoun: c.classNoun },
       };
     },
@@ -340,6 +400,13 @@ export function createDreamBoothJob(
         cascade.textEncoder.loadWeights(ckpt.tensors, { prefix: "text_encoder." });
       }
       trainer.setState(loadTrainerState(ckpt));
+      if (ema) {
+        const updates = (ckpt.state as { emaUpdates?: number }).emaUpdates;
+        if (updates === undefined) {
+          throw new RangeError(`Cannot restore the weight average as the checkpoint holds none`);
+        }
+        ema.load(ckpt.tensors, updates);
+      }
       return Promise.resolve();
     },
     async samples(): Promise<SampleGrid> {
@@ -362,6 +429,7 @@ export function createDreamBoothJob(
     },
     dispose() {
       trainer.dispose();
+      ema?.dispose();
     },
     [Symbol.dispose]() {
       this.dispose();

@@ -292,6 +292,27 @@ export async function trainDreamBooth(
     superRes: typeof options.superRes === "function" ? true : options.superRes,
   });
   const { method, steps, seed } = p;
+  if (method === "textual-inversion") {
+    // Textual inversion trains embedding rows with its own optimizer: these are DreamBooth's.
+    const unsupported: [keyof typeof p, unknown][] = [
+      ["gradAccum", 1],
+      ["emaDecay", undefined],
+      ["noiseOffset", 0],
+      ["lrSchedule", "constant"],
+      ["lrWarmup", 0],
+    ];
+    for (const [k, none] of unsupported) {
+      if (p[k] !== none) {
+        throw new RangeError(
+          `Cannot train as '${k}' (${
+            dreamboothParams.name(k, "option")
+          }) applies to --method dreambooth, not textual-inversion: current value is ${
+            JSON.stringify(p[k])
+          }`,
+        );
+      }
+    }
+  }
   const subject = defaultSubject();
   const instanceDir = p.instanceDir ?? subject.dir;
   let classNoun = p.classNoun;
@@ -324,9 +345,15 @@ export async function trainDreamBooth(
       classNoun,
       seed,
     });
+    // New settings only when not at their defaults, so that earlier runs' configs still resume.
     const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
       seed,
+      gamma: p.snrGamma, // min-SNR-γ (the weighting is DreamBooth's default, minSnr)
       ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
+      ...(p.lrSchedule !== "constant" ? { lrSchedule: p.lrSchedule, lrTotalSteps: steps } : {}),
+      ...(p.lrWarmup > 0 ? { lrWarmupSteps: p.lrWarmup } : {}),
+      ...(p.noiseOffset > 0 ? { noiseOffset: p.noiseOffset } : {}),
+      ...(p.gradAccum > 1 ? { gradAccum: p.gradAccum } : {}),
     };
     const config: DreamBoothConfig = createDreamBoothConfig({
       identifier: identifier.text,
@@ -338,6 +365,7 @@ export async function trainDreamBooth(
       instanceBatch: p.instanceBatch,
       trainTextEncoder: p.trainTextEncoder,
       trainer,
+      ...(p.emaDecay !== undefined ? { emaDecay: p.emaDecay } : {}),
     });
     const instance = await loadInstanceData(instanceDir, {
       size,
@@ -435,6 +463,7 @@ export async function trainDreamBooth(
         : {}),
       resume: p.resume,
       checkpointEverySteps: p.checkpointEverySteps,
+      checkpointsKeep: p.checkpointsKeep,
       sampleEverySteps: p.sampleEverySteps,
       logEverySteps: p.logEverySteps,
       timeBudgetMinutes: p.timeBudgetMinutes ?? Infinity,
@@ -474,7 +503,12 @@ export async function trainDreamBooth(
       return result;
     }
 
-    // 5. The personalised model folder (SR stages as in the base model).
+    // 5. The personalised model folder (SR stages as in the base model; the weight average when
+    // there is one).
+    if (dbJob.ema) {
+      await dbJob.useAverage();
+      log(`model: the EMA of the weights (decay ${config.emaDecay}, ${dbJob.ema.updates} updates)`);
+    }
     const modelPath = join(out, "model.safetensors");
     const writeModel = () =>
       saveCheckpoint(modelPath, cascade, {

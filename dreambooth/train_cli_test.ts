@@ -100,7 +100,7 @@ Deno.test("deno task train: a single image warns and continues; greyscale/alpha 
       "1",
       "--batch",
       "1",
-      "--sample-every",
+      "--validation-every",
       "0",
     ]);
     assert.equal(r.code, 0, r.text);

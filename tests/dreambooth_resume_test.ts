@@ -42,7 +42,7 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     String(steps),
     "--checkpoint-every",
     "3",
-    "--sample-every",
+    "--validation-every",
     "6",
     "--log-every",
     "4",

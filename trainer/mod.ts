@@ -69,3 +69,10 @@ export {
 export { runStoppable, UsageError } from "./cli_options.ts";
 export { EMA_PREFIX, emaDecayAt, WeightEma } from "./weight_ema.ts";
 export { imagesToTensor } from "./_images.ts";
+export {
+  learningRateAt,
+  LR_SCHEDULES,
+  type LrScheduleName,
+  type LrScheduleOptions,
+} from "./lr_schedule.ts";
+export { offsetNoise } from "./offset_noise.ts";

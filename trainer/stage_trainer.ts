@@ -28,6 +28,8 @@ import {
   type UNet,
 } from "./deps.ts";
 import { hashInts, Rng } from "./deps.ts";
+import { learningRateAt, LR_SCHEDULES, type LrScheduleName } from "./lr_schedule.ts";
+import { offsetNoise } from "./offset_noise.ts";
 
 /** Settings of a {@link StageTrainer}: typed data. */
 export interface StageTrainerConfig {
@@ -61,6 +63,24 @@ export interface StageTrainerConfig {
   readonly gradClip: number;
   /** Seed of every draw (t, ε, dropout, t_aug, crops). Default 0. */
   readonly seed: number;
+  /**
+   * Learning-rate schedule after the warm-up: `constant` or `cosine` (to 0 at `lrTotalSteps`).
+   * Default constant. (The optional settings below are absent from configs written before them, so
+   * that those runs still resume.)
+   */
+  readonly lrSchedule?: LrScheduleName;
+  /** Steps of linear learning-rate warm-up from 0. Default 0. */
+  readonly lrWarmupSteps?: number;
+  /** The step where the cosine schedule reaches 0 (needed by `cosine`). */
+  readonly lrTotalSteps?: number;
+  /** Offset noise strength s (ε + s·δ, δ per image and channel; see `offsetNoise`). Default 0. */
+  readonly noiseOffset?: number;
+  /**
+   * Gradient accumulation: a step's batch is split into this many equal micro-batches whose
+   * gradients are averaged before the one update (the same update as the whole batch at once, in
+   * a fraction of the activation memory). Default 1.
+   */
+  readonly gradAccum?: number;
 }
 
 /** Defaults of {@link StageTrainerConfig} (the schedule has none). */
@@ -119,6 +139,8 @@ export interface StepResult {
   gradNorm: number;
   /** The step number just taken (1-based). */
   step: number;
+  /** The learning rate of the step (after the schedule). */
+  learningRate?: number;
 }
 
 /** A step computed but not applied: `[loss, ‖g‖]` and the gradients, owned. */
@@ -232,6 +254,28 @@ export class StageTrainer {
     check("maxAugLevel", c.maxAugLevel, 0, 1);
     check("minAugLevel", c.minAugLevel ?? 0, 0, c.maxAugLevel);
     check("gradClip", c.gradClip, 0, 1e9);
+    check("noiseOffset", c.noiseOffset ?? 0, 0, 10);
+    if (c.lrSchedule !== undefined && !LR_SCHEDULES.includes(c.lrSchedule)) {
+      throw new RangeError(
+        `Cannot create a stage trainer as 'lrSchedule' must be one of ${
+          LR_SCHEDULES.join(", ")
+        }: current value is ${JSON.stringify(c.lrSchedule)}`,
+      );
+    }
+    for (const k of ["lrWarmupSteps", "lrTotalSteps", "gradAccum"] as const) {
+      const v = c[k];
+      const min = k === "lrWarmupSteps" ? 0 : 1;
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) {
+        throw new RangeError(
+          `Cannot create a stage trainer as '${k}' must be an integer ≥ ${min}: current value is ${v}`,
+        );
+      }
+    }
+    if (c.lrSchedule === "cosine" && c.lrTotalSteps === undefined) {
+      throw new RangeError(
+        `Cannot create a stage trainer as the cosine 'lrSchedule' needs 'lrTotalSteps'`,
+      );
+    }
     for (const k of ["cropSize", "seed"] as const) {
       if (!Number.isInteger(c[k]) || (k !== "seed" && c[k] < 0)) {
         throw new RangeError(
@@ -426,7 +470,18 @@ export class StageTrainer {
       augNoise = rng.normals(b * size * size * ch);
     }
     const crop = c.cropSize > 0 ? [rng.int(h - size + 1), rng.int(w - size + 1)] : [0, 0];
+    // Offset noise: drawn last, so that without it every other draw is as before.
+    if ((c.noiseOffset ?? 0) > 0) {
+      offsetNoise(noise, { offsets: rng.normals(b * ch), channels: ch, strength: c.noiseOffset! });
+    }
+    const accum = c.gradAccum ?? 1;
+    if (b % accum !== 0) {
+      throw new RangeError(
+        `Cannot train a step as the batch of ${b} rows does not split into 'gradAccum' = ${accum} equal micro-batches`,
+      );
+    }
     const usesText = cfg.textDim > 0;
+    const tokLen = batch.tokens ? batch.tokens.ids.length / b : 0;
     const trainText = usesText && this.trainTextEncoder && batch.tokens;
 
     // Frozen text condition: encoded once, outside the gradient.
@@ -457,32 +512,65 @@ export class StageTrainer {
         const keepT = tf.tensor1d(keep);
         const logSnrT = tf.tensor1d(lambdas);
         const augT = aug ? tf.tensor1d(aug.lambdas) : null;
-        const f = () => {
+        // The loss of rows [r0, r0 + n) (the whole batch when not accumulating).
+        const f = (r0: number, n: number) => {
+          const whole = n === b;
+          const rows = <T extends tf.Tensor>(t: T | null): T | null =>
+            t === null || whole ? t : tf.slice(t, r0, n) as T;
+          const frozen = usesText && !trainText ? frozenText ?? batch.text ?? null : null;
+          const ids = batch.tokens?.ids, mask = batch.tokens?.mask;
           const text = trainText
-            ? this.textEncoder!.encode(batch.tokens!.ids, batch.tokens!.mask, { batch: b })
-            : usesText
-            ? frozenText ?? batch.text ?? null
-            : null;
-          const pred = this.unet.apply(zt, {
-            logSnr: logSnrT,
+            ? this.textEncoder!.encode(
+              whole ? ids! : ids!.subarray(r0 * tokLen, (r0 + n) * tokLen),
+              whole ? mask! : mask!.subarray(r0 * tokLen, (r0 + n) * tokLen),
+              { batch: n },
+            )
+            : frozen === null || whole || frozen.tokens.shape[0] !== b
+            ? frozen
+            : {
+              tokens: rows(frozen.tokens)!,
+              pooled: rows(frozen.pooled)!,
+              mask: rows(frozen.mask)!,
+            };
+          const pred = this.unet.apply(rows(zt)!, {
+            logSnr: rows(logSnrT)!,
             text,
-            keep: text ? keepT : null,
-            lowRes,
-            augLogSnr: augT,
+            keep: text ? rows(keepT) : null,
+            lowRes: rows(lowRes),
+            augLogSnr: rows(augT),
           });
           const targets: DiffusionLossOptions = {
             prediction: cfg.prediction,
-            xStart: x,
-            noise: eps,
-            logSnr: lambdas,
+            xStart: rows(x)!,
+            noise: rows(eps)!,
+            logSnr: whole ? lambdas : lambdas.subarray(r0, r0 + n),
             weighting: c.weighting,
             gamma: c.gamma,
-            pixelWeights: pw,
+            pixelWeights: rows(pw),
           };
           return batch.loss ? batch.loss(pred, targets) : diffusionLoss(pred, targets); // Eq. 1 by default
         };
-        const { value, grads } = tf.variableGrads(f, this.#variables);
-        const list = this.#variables.map((v) => grads[v.name]);
+        let value: tf.Scalar;
+        let list: tf.Tensor[];
+        if (accum === 1) {
+          const r = tf.variableGrads(() => f(0, b), this.#variables);
+          value = r.value;
+          list = this.#variables.map((v) => r.grads[v.name]);
+        } else {
+          // Micro-batches: the mean of their losses (and gradients) is the whole batch's, as
+          // every loss here is a mean over equal-sized row groups.
+          const n = b / accum;
+          const losses: tf.Scalar[] = [];
+          let sums: tf.Tensor[] | null = null;
+          for (let k = 0; k < accum; k++) {
+            const r = tf.variableGrads(() => f(k * n, n), this.#variables);
+            losses.push(r.value);
+            const g = this.#variables.map((v) => r.grads[v.name]);
+            sums = sums === null ? g : sums.map((s, i) => tf.add(s, g[i]));
+          }
+          value = tf.div(tf.addN(losses), accum);
+          list = sums!.map((s) => tf.div(s, accum));
+        }
         const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
         return { stats: tf.stack([tf.reshape(value, []), norm]), grads: list };
       });
@@ -504,6 +592,7 @@ export class StageTrainer {
   /** Checks the read `[loss, ‖g‖]`, clips and applies Adam; frees `pending`. */
   #finish(pending: PendingStep, [lossValue, gradNorm]: number[]): StepResult {
     const c = this.config;
+    const learningRate = this.learningRateAt(pending.stepNo);
     try {
       if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
         throw new NonFiniteLossError(pending.stepNo, lossValue, gradNorm);
@@ -512,13 +601,29 @@ export class StageTrainer {
         const scale = c.gradClip > 0 && gradNorm > c.gradClip ? c.gradClip / gradNorm : 1;
         const list = pending.grads;
         const applied = scale === 1 ? list : list.map((g) => tf.mul(g, scale));
-        this.#adam.applyGradients(this.#variables, applied);
+        this.#adam.applyGradients(this.#variables, applied, { learningRate });
       });
     } finally {
       pending.dispose();
     }
     this.#step = pending.stepNo;
-    return { loss: lossValue, gradNorm, step: pending.stepNo };
+    return { loss: lossValue, gradNorm, step: pending.stepNo, learningRate };
+  }
+
+  /**
+   * The learning rate of step `step` (1-based) under the configured schedule and warm-up.
+   *
+   * @param step The step.
+   * @returns The learning rate.
+   */
+  learningRateAt(step: number): number {
+    const c = this.config;
+    return learningRateAt(step, {
+      learningRate: c.learningRate,
+      schedule: c.lrSchedule ?? "constant",
+      warmupSteps: c.lrWarmupSteps ?? 0,
+      ...(c.lrTotalSteps !== undefined ? { totalSteps: c.lrTotalSteps } : {}),
+    });
   }
 
   /**

@@ -12,6 +12,7 @@
  * | `config.json` | the job's config (a resume must match it, except the settings of {@link RESUMABLE_SETTINGS}) |
  * | `args.json` | every invocation: time, arguments, the step it started from, settings it changed |
  * | `checkpoint.safetensors` | the last good checkpoint (weights, optimizer, state) |
+| `checkpoints/step_NNNNNN.safetensors` | with `checkpointsKeep` K > 0: the newest K step checkpoints |
  * | `loss.jsonl` | one line per step: step, loss, EMA, gradient norm, seconds |
  * | `loss_curve.png` | the loss curve, redrawn with every sample grid and checkpoint |
  * | `samples/step_NNNNNN.png` | sample grids (and `samples/latest.png`) |
@@ -83,6 +84,12 @@ export interface TrainingRunOptions {
   resume?: boolean;
   /** Checkpoint every N steps (0 = only on the timer and at the end). Default 500. */
   checkpointEverySteps?: number;
+  /**
+   * Also keep the newest K checkpoints as `checkpoints/step_NNNNNN.safetensors` (hard links to the
+   * checkpoint written at that step; older ones are deleted). Default 0: only the latest
+   * `checkpoint.safetensors`.
+   */
+  checkpointsKeep?: number;
   /** Checkpoint when this many minutes passed since the last one. Default 10. */
   checkpointEveryMinutes?: number;
   /** Sample grid + loss curve every N steps (0 = only at the end). Default 500. */
@@ -114,6 +121,7 @@ export const RESUMABLE_SETTINGS: readonly string[] = Object.freeze([
   "steps",
   "totalSteps",
   "checkpointEverySteps",
+  "checkpointsKeep",
   "checkpointEveryMinutes",
   "sampleEverySteps",
   "logEverySteps",
@@ -233,6 +241,36 @@ function nonNegInt(name: string, v: number): number {
 }
 
 /**
+ * Keeps the checkpoint just written as `checkpoints/step_NNNNNN.safetensors` (a hard link, or a
+ * copy where links are not allowed) and deletes all but the newest `keep` of them.
+ */
+async function keepStepCheckpoint(
+  runDir: string,
+  checkpoint: string,
+  step: number,
+  keep: number,
+): Promise<void> {
+  const dir = join(runDir, "checkpoints");
+  await Deno.mkdir(dir, { recursive: true });
+  const name = join(dir, `step_${String(step).padStart(6, "0")}.safetensors`);
+  await Deno.remove(name).catch(() => {});
+  try {
+    await Deno.link(checkpoint, name);
+  } catch {
+    await Deno.copyFile(checkpoint, name);
+  }
+  const steps: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && /^step_\d+\.safetensors$/.test(e.name)) steps.push(e.name);
+  }
+  const stepOf = (f: string) => Number(f.slice(5, -12));
+  steps.sort((a, b) => stepOf(a) - stepOf(b));
+  for (const old of steps.slice(0, Math.max(0, steps.length - keep))) {
+    await Deno.remove(join(dir, old)).catch(() => {});
+  }
+}
+
+/**
  * Reads a run's loss log (`loss.jsonl`), skipping a torn last line.
  *
  * @param path The `loss.jsonl` file.
@@ -305,6 +343,7 @@ export async function runTraining(
     retryCommand,
     resume = false,
     checkpointEverySteps = 500,
+    checkpointsKeep = 0,
     checkpointEveryMinutes = 10,
     sampleEverySteps = 500,
     sampleAtStart = true,
@@ -320,6 +359,7 @@ export async function runTraining(
   }
   nonNegInt("totalSteps", totalSteps);
   nonNegInt("checkpointEverySteps", checkpointEverySteps);
+  nonNegInt("checkpointsKeep", checkpointsKeep);
   nonNegInt("sampleEverySteps", sampleEverySteps);
   if (!Number.isInteger(logEverySteps) || logEverySteps < 1) {
     throw new RangeError(
@@ -457,6 +497,9 @@ export async function runTraining(
       });
       checkpointedStep = run.step;
       lastCheckpoint = performance.now();
+      if (checkpointsKeep > 0) {
+        await keepStepCheckpoint(runDir, files.checkpoint, run.step, checkpointsKeep);
+      }
     };
     const plot = async () => {
       await saveLossCurve(files.lossCurve, points, { title });

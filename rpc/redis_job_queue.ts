@@ -66,6 +66,7 @@ export class RedisJobQueue implements JobService {
   private readonly listeners = new Set<(event: JobEvent) => void>();
   private readonly poll: ReturnType<typeof setInterval>;
   private stopping = false;
+  private reconcileTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
     private readonly url: string,
@@ -158,8 +159,50 @@ export class RedisJobQueue implements JobService {
       if (record !== undefined) record.progress = p.progress;
       this.emit({ type: "progress", id: p.id, kind: kind.name, progress: p.progress });
     });
+    // A job BullMQ gave up on (e.g. stalled more often than allowed) whose worker could not say so.
+    events.on("failed", ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
+      this.settleGone(kind.name, jobId, failedReason).catch(() => {});
+    });
     events.on("error", (err: Error) => this.warn(`Redis events: ${err.message}`));
     this.events.push(events);
+    clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = setTimeout(() => this.reconcile().catch(() => {}), 500);
+  }
+
+  /**
+   * Records still `queued`/`running` whose BullMQ job failed for good or vanished while no
+   * server listened become `failed` or `interrupted` (resumable with `jobs.resume`).
+   */
+  private async reconcile(): Promise<void> {
+    for (const record of [...this.records.values()]) {
+      if (finishedStatuses.includes(record.status) || this.stopping) continue;
+      const bullId = await this.cmd.hget(this.keys.bullIds, record.id);
+      const job = bullId === null ? undefined : await this.queues.get(record.kind)?.getJob(bullId);
+      if (job === undefined) {
+        await this.write({
+          ...record,
+          status: "interrupted",
+          finishedAt: new Date().toISOString(),
+          error: { name: "Interrupted", message: "Its queue entry is gone from Redis" },
+        });
+      } else if ((await job.getState()) === "failed") {
+        await this.settleGone(record.kind, String(bullId), job.failedReason);
+      }
+    }
+  }
+
+  private async settleGone(kind: string, bullId: string, reason: string): Promise<void> {
+    const job = await this.queues.get(kind)?.getJob(bullId);
+    const id = (job?.data as { id?: string } | undefined)?.id;
+    if (id === undefined) return;
+    const record = await this.fresh(id);
+    if (finishedStatuses.includes(record.status)) return;
+    await this.write({
+      ...record,
+      status: "failed",
+      finishedAt: new Date().toISOString(),
+      error: { name: "Error", message: reason || "BullMQ gave up on the job" },
+    });
   }
 
   /**
@@ -371,6 +414,7 @@ export class RedisJobQueue implements JobService {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.poll);
+    clearTimeout(this.reconcileTimer);
     await Promise.all([
       ...this.events.map((e) => settleWithin(e.close(), 1000)),
       ...[...this.queues.values()].map((q) => settleWithin(q.close(), 1000)),

@@ -209,9 +209,27 @@ function broadcastStrides(shape: number[], out: number[]): number[] {
   return padded.map((n, i) => (n === 1 ? 0 : st[i]));
 }
 
+/** `a op b` with numpy broadcasting in C (op: 0 add, 1 sub, 2 mul, 3 div, ...); `null` unless float32. */
+function binaryOp(lib: NativeLib, op: number, a: Info, b: Info, be: NativeBackend): Info | null {
+  if (!isF32(a, b)) return null;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const out = make(be, outShape);
+  if (size(outShape) === 0) return out;
+  const info = cachedInfo(
+    `b${a.shape}|${b.shape}`,
+    () =>
+      collapse(outShape, [
+        broadcastStrides(a.shape, outShape),
+        broadcastStrides(b.shape, outShape),
+      ]),
+  );
+  lib.nk_binary(op, f32(be, a), f32(be, b), f32(be, out), info);
+  return out;
+}
+
+/** The native kernels, for a library `lib` and BLAS `blas`. */
 /** The native kernels, for a library `lib` and BLAS `blas`. */
 export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
-  const configs: tf.KernelConfig[] = [];
   let threads = 0;
   /** Follows OpenBLAS's adaptive thread count with OpenMP's (checked before heavy C calls). */
   const tick = () => {
@@ -224,7 +242,19 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     }
   };
   tick();
+  return [
+    ...elementwiseKernels(lib),
+    ...reductionKernels(lib),
+    ...layoutKernels(lib),
+    ...indexKernels(lib),
+    ...matmulKernels(lib, blas),
+    ...convKernels(lib, tick),
+  ];
+}
 
+/** Binary (broadcasting) and unary elementwise kernels, AddN. */
+function elementwiseKernels(lib: NativeLib): tf.KernelConfig[] {
+  const configs: tf.KernelConfig[] = [];
   // ------------------------------------------------------------------ elementwise, binary
   const binary: Record<string, number> = {
     Add: 0,
@@ -237,22 +267,7 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     Pow: 7,
   };
   for (const [name, op] of Object.entries(binary)) {
-    configs.push(kernel(name, ({ a, b }, be) => {
-      if (!isF32(a, b)) return null;
-      const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const out = make(be, outShape);
-      if (size(outShape) === 0) return out;
-      const info = cachedInfo(
-        `b${a.shape}|${b.shape}`,
-        () =>
-          collapse(outShape, [
-            broadcastStrides(a.shape, outShape),
-            broadcastStrides(b.shape, outShape),
-          ]),
-      );
-      lib.nk_binary(op, f32(be, a), f32(be, b), f32(be, out), info);
-      return out;
-    }));
+    configs.push(kernel(name, ({ a, b }, be) => binaryOp(lib, op, a, b, be)));
   }
   // AddN: a chain of in-place adds.
   configs.push(kernel("AddN", (_inputs, be, _attrs, all) => {
@@ -298,6 +313,12 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     }));
   }
 
+  return configs;
+}
+
+/** Sum, Mean, Max, Min, Prod and Softmax. */
+function reductionKernels(lib: NativeLib): tf.KernelConfig[] {
+  const configs: tf.KernelConfig[] = [];
   // ------------------------------------------------------------------ reductions
   const reduce =
     (op: number, axisKey: string) =>
@@ -354,6 +375,12 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     return out;
   }));
 
+  return configs;
+}
+
+/** Transpose, Slice, Tile, PadV2, Concat, SplitV. */
+function layoutKernels(lib: NativeLib): tf.KernelConfig[] {
+  const configs: tf.KernelConfig[] = [];
   // ------------------------------------------------------------------ layout
   configs.push(kernel("Transpose", ({ x }, be, attrs) => {
     if (!isF32(x)) return null;
@@ -457,6 +484,12 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     });
   }));
 
+  return configs;
+}
+
+/** GatherV2 (embedding lookups) and UnsortedSegmentSum (its gradient). */
+function indexKernels(lib: NativeLib): tf.KernelConfig[] {
+  const configs: tf.KernelConfig[] = [];
   configs.push(kernel("GatherV2", ({ x, indices }, be, attrs) => {
     if (
       !isF32(x) || indices.dtype !== "int32" || ((attrs.batchDims as number | undefined) ?? 0) !== 0
@@ -486,6 +519,54 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     return out;
   }));
 
+  return configs;
+}
+
+/** Bias (when not folded) and activation, in place on `out` where native; returns the result. */
+function epilogue(
+  lib: NativeLib,
+  be: NativeBackend,
+  out: Info,
+  bias: Info | undefined,
+  biasDone: boolean,
+  activation: string | undefined,
+  prelu: Info | undefined,
+  alpha: number | undefined,
+): Info {
+  let y = out;
+  if (bias !== undefined && !biasDone) {
+    const sum = binaryOp(lib, 0, y, bias, be) ?? runCpu("Add", { a: y, b: bias }, be);
+    be.disposeIntermediateTensorInfo(y);
+    y = sum;
+  }
+  const ops: Record<string, [number, number]> = {
+    relu: [8, 0],
+    sigmoid: [6, 0],
+    elu: [18, 0],
+    leakyrelu: [16, alpha ?? 0.2],
+  };
+  if (activation === undefined || activation === "linear") return y;
+  const native = ops[activation];
+  if (native !== undefined) {
+    const v = f32(be, y);
+    lib.nk_unary(native[0], v, v, v.length, native[1]);
+    return y;
+  }
+  const act = activation === "relu6"
+    ? runCpu("Relu6", { x: y }, be)
+    : activation === "prelu"
+    ? runCpu("Prelu", { x: y, alpha: prelu! }, be)
+    : null;
+  if (act === null) {
+    throw new Error(`Activation ${activation} has not been implemented for the native engine`);
+  }
+  be.disposeIntermediateTensorInfo(y);
+  return act;
+}
+
+/** BatchMatMul and _FusedMatMul through OpenBLAS. */
+function matmulKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
+  const configs: tf.KernelConfig[] = [];
   // ------------------------------------------------------------------ matmul
   const gemm = (
     be: NativeBackend,
@@ -539,47 +620,6 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     return { out, biasDone: foldBias };
   };
 
-  /** Bias (when not folded) and activation, in place on `out` where native; returns the result. */
-  const epilogue = (
-    be: NativeBackend,
-    out: Info,
-    bias: Info | undefined,
-    biasDone: boolean,
-    activation: string | undefined,
-    prelu: Info | undefined,
-    alpha: number | undefined,
-  ): Info => {
-    let y = out;
-    if (bias !== undefined && !biasDone) {
-      const sum = runNative("Add", { a: y, b: bias }, be);
-      be.disposeIntermediateTensorInfo(y);
-      y = sum;
-    }
-    const ops: Record<string, [number, number]> = {
-      relu: [8, 0],
-      sigmoid: [6, 0],
-      elu: [18, 0],
-      leakyrelu: [16, alpha ?? 0.2],
-    };
-    if (activation === undefined || activation === "linear") return y;
-    const native = ops[activation];
-    if (native !== undefined) {
-      const v = f32(be, y);
-      lib.nk_unary(native[0], v, v, v.length, native[1]);
-      return y;
-    }
-    const act = activation === "relu6"
-      ? runCpu("Relu6", { x: y }, be)
-      : activation === "prelu"
-      ? runCpu("Prelu", { x: y, alpha: prelu! }, be)
-      : null;
-    if (act === null) {
-      throw new Error(`Activation ${activation} has not been implemented for the native engine`);
-    }
-    be.disposeIntermediateTensorInfo(y);
-    return act;
-  };
-
   configs.push(kernel("BatchMatMul", ({ a, b }, be, attrs) => {
     if (!isF32(a, b)) return null;
     return gemm(be, a, b, attrs.transposeA === true, attrs.transposeB === true, undefined).out;
@@ -595,6 +635,7 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
       bias,
     );
     return epilogue(
+      lib,
       be,
       out,
       bias,
@@ -605,6 +646,12 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     );
   }));
 
+  return configs;
+}
+
+/** Conv2D, FusedConv2D and both backward passes (NHWC). */
+function convKernels(lib: NativeLib, tick: () => void): tf.KernelConfig[] {
+  const configs: tf.KernelConfig[] = [];
   // ------------------------------------------------------------------ convolution (NHWC)
   const geometry = (xShape: number[], fShape: number[], attrs: Attrs): Int32Array | null => {
     if (((attrs.dataFormat as string | undefined) ?? "NHWC") !== "NHWC") return null;
@@ -670,6 +717,7 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     const r = conv(be, x, filter, bias, attrs);
     if (r === null) return null;
     return epilogue(
+      lib,
       be,
       r.out,
       bias,
@@ -700,20 +748,5 @@ export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
     return df;
   }));
 
-  /** Runs one of the kernels above (or the cpu one it falls back to) by name. */
-  const byName = new Map(configs.map((c) => [c.kernelName, c]));
-  function runNative(
-    name: string,
-    inputs: tf.NamedTensorInfoMap,
-    be: NativeBackend,
-    attrs: Attrs = {},
-  ): Info {
-    const out = byName.get(name)!.kernelFunc({
-      inputs,
-      backend: be,
-      attrs: attrs as tf.NamedAttrMap,
-    });
-    return (Array.isArray(out) ? out[0] : out) as Info;
-  }
   return configs;
 }

@@ -1,12 +1,14 @@
 /**
  * Acceptance 3 of issue 6: `deno task train` killed with SIGKILL after its first checkpoint, then
  * resumed with `--resume`, continues from the last checkpoint; the loss log is continuous and no
- * file in the output folder is corrupt (tiny preset).
+ * file in the output folder is corrupt (tiny preset). Acceptance 4 of issue 32: the resumed run
+ * ends with the same weights, bit for bit, as the same run uninterrupted (with a weight EMA, a
+ * cosine schedule with warm-up and offset noise, so that every piece of state is checkpointed).
  */
 import assert from "assert";
 import { join } from "node:path";
 import { readLossLog, readRunCheckpoint } from "../trainer/mod.ts";
-import { loadCheckpoint } from "../diffusion/mod.ts";
+import { loadCheckpoint, readSafetensors } from "../diffusion/mod.ts";
 import { loadImage } from "../data/mod.ts";
 import { initBackend } from "../backend/mod.ts";
 
@@ -26,6 +28,7 @@ async function walk(dir: string): Promise<string[]> {
 
 Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishes; loss log continuous, no corrupt file", async () => {
   const out = await Deno.makeTempDir();
+  const straight = await Deno.makeTempDir();
   const cacheDir = await Deno.makeTempDir();
   const steps = 12;
   const args = [
@@ -54,6 +57,14 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     "1",
     "--no-samples",
     "--no-superres",
+    "--ema-decay",
+    "0.9",
+    "--lr-schedule",
+    "cosine",
+    "--lr-warmup",
+    "2",
+    "--noise-offset",
+    "0.05",
   ];
   try {
     const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
@@ -110,8 +121,40 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     const args2 = JSON.parse(await Deno.readTextFile(join(out, "args.json")));
     assert.equal(args2.length, 2);
     assert.equal(args2[1].fromStep, midStep);
+
+    // The same run uninterrupted (same class-image cache): the same bits everywhere.
+    const once = await new Deno.Command(Deno.execPath(), {
+      args: args.map((a) => a === out ? straight : a),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
+    const lossOnce = await readLossLog(join(straight, "loss.jsonl"));
+    assert.deepEqual(log.map((p) => p.loss), lossOnce.map((p) => p.loss), "per-step losses");
+    for (const file of ["model.safetensors", "checkpoint.safetensors"]) {
+      const a = await readSafetensors(join(out, file));
+      const b = await readSafetensors(join(straight, file));
+      assert.deepEqual([...a.tensors.keys()].sort(), [...b.tensors.keys()].sort());
+      let compared = 0;
+      for (const [name, t] of a.tensors) {
+        const u = b.tensors.get(name)!;
+        const bytes = (x: typeof t) =>
+          new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength);
+        assert.deepEqual(t.shape, u.shape, name);
+        assert.ok(
+          bytes(t).length === bytes(u).length && bytes(t).every((v, i) => v === bytes(u)[i]),
+          `${file}: '${name}' differs between the resumed and the uninterrupted run`,
+        );
+        compared++;
+      }
+      assert.ok(compared > 10, `${file}: ${compared} tensors compared`);
+    }
+    // The EMA and the optimizer moments are in the checkpoint that was compared.
+    const names = [...(await readRunCheckpoint(ckpt)).tensors.keys()];
+    assert.ok(names.some((n) => n.startsWith("ema.")), "EMA checkpointed");
   } finally {
     await Deno.remove(out, { recursive: true });
+    await Deno.remove(straight, { recursive: true });
     await Deno.remove(cacheDir, { recursive: true });
   }
 });

@@ -31,3 +31,4 @@ export {
   writeSafetensors,
 } from "../diffusion/mod.ts";
 export { encodeFixedLength, SentencePieceProcessor } from "../tokenizer/mod.ts";
+export { exists } from "../common/mod.ts";

@@ -15,16 +15,7 @@ import {
 } from "./deps.ts";
 import { IFUNet } from "./if_unet.ts";
 import { DDPMScheduler } from "./ddpm_scheduler.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
+import { exists } from "./deps.ts";
 
 /**
  * Reads a JSON file, naming the file in errors.

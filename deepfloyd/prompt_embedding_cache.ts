@@ -16,6 +16,7 @@ import {
 import { readJsonFile } from "./diffusers_folder.ts";
 import { ifPromptIds } from "./if_sampler.ts";
 import { openDiffusersWeights } from "./sharded_weights.ts";
+import { exists } from "./deps.ts";
 
 /** Options of {@link encodeIFPromptsStreaming}. */
 export interface EncodeIFPromptsStreamingOptions {
@@ -27,16 +28,6 @@ export interface EncodeIFPromptsStreamingOptions {
   variant?: string;
   /** Called with what happened to each prompt. */
   onPrompt?: (prompt: string, from: "cache" | "encoder") => void;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 async function sha256Hex(text: string): Promise<string> {

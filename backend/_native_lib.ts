@@ -158,7 +158,7 @@ async function run(cmd: string, args: string[]): Promise<{ ok: boolean; text: st
     const dec = new TextDecoder();
     return { ok: out.success, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
   } catch (err) {
-    return { ok: false, text: (err as Error).message };
+    return { ok: false, text: `${(err as Error).name}: ${(err as Error).message}` };
   }
 }
 
@@ -181,6 +181,9 @@ async function load(blasPath: string): Promise<NativeLibResult> {
   }
   const cc = envGet("CC") || "cc";
   const version = await run(cc, ["--version"]);
+  if (!version.ok && /Requires run access|NotCapable|PermissionDenied/.test(version.text)) {
+    return { lib: null, reason: `cannot run the C compiler '${cc}' (needs --allow-run)` };
+  }
   if (!version.ok) {
     return {
       lib: null,

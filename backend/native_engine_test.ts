@@ -7,7 +7,7 @@ import { createAdam } from "./adam.ts";
 import { upsampleNearest } from "./upsample.ts";
 import { silu } from "./silu.ts";
 import { createReferenceUnet } from "./reference_unet.ts";
-import { marchLevel, nativeFlags } from "./_native_lib.ts";
+import { marchLevel, nativeCacheDir, nativeFlags } from "./_native_lib.ts";
 import { relativeErrors } from "./_test_util.ts";
 import { type Case, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
 
@@ -329,6 +329,19 @@ Deno.test("native engine: the -march level follows the CPU's features (cache saf
     assert.ok(nativeFlags("x86-64-v3").includes("-march=x86-64-v3"));
   }
   assert.ok(!nativeFlags("").some((f) => f.startsWith("-march")));
+});
+
+Deno.test({
+  name: named("native engine: the cached library has its compile flags recorded beside it"),
+  ignore: !engine.active,
+  fn: () => {
+    const file = /C kernels (engine-\S+\.so)/.exec(engine.detail)![1];
+    const record = JSON.parse(
+      Deno.readTextFileSync(`${nativeCacheDir()}/${file.replace(/\.so$/, ".json")}`),
+    );
+    assert.deepEqual(record.flags, nativeFlags());
+    assert.match(record.ccVersion, /\S/);
+  },
 });
 
 Deno.test({

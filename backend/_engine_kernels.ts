@@ -51,7 +51,11 @@ export class NativeBackend extends MathBackendCPU {
 
   /** A tensor's values without marking them read out (for kernels of this engine). */
   valuesOf(info: Info): Float32Array {
-    return this.data.get(info.dataId)!.values as Float32Array;
+    const values = this.data.get(info.dataId)!.values;
+    if (values instanceof Float32Array) return values;
+    // A float32 tensor may share another typed array: the cpu backend's Cast int32 → float32 keeps
+    // its input's Int32Array (same dataId). Widen a copy; reading its bits as float32 would be wrong.
+    return Float32Array.from(values as ArrayLike<number>);
   }
 
   /** Bytes held for reuse now. */

@@ -57,6 +57,21 @@ function engineCases(): Case[] {
     },
   });
   cases.push({
+    // The cpu backend's Cast int32 → float32 shares its input's Int32Array: a kernel must read it as
+    // numbers, not as float32 bits (tf.norm's pow(x, int32 2) gave 1 everywhere before the fix).
+    name: "float32 tensors cast from int32 (shared Int32Array storage)",
+    run: () => {
+      const x = rnd([3, 5], 3);
+      const n = tf.cast(tf.tensor1d([1, 2, 3, 4, 5], "int32"), "float32");
+      return [
+        tf.norm(x, 2, 1, true),
+        tf.pow(x, tf.scalar(2, "int32")),
+        tf.mul(x, n),
+        tf.matMul(x, tf.reshape(n, [5, 1])),
+      ];
+    },
+  });
+  cases.push({
     name: "binary kernels with broadcasting, AddN",
     run: () => {
       const a = rnd([3, 1, 5, 4], 1), b = rnd([6, 1, 4], 2), c = rnd([3, 6, 5, 4], 3);

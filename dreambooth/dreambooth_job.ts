@@ -26,7 +26,7 @@ import { hashInts, Rng } from "./deps.ts";
 import { type BatchLoss, StageTrainer, type StageTrainerConfig, type StepResult } from "./deps.ts";
 import { loadTrainerState, type RunCheckpoint, saveTrainerState } from "./deps.ts";
 import type { SampleGrid, TrainingJob } from "./deps.ts";
-import { dreamboothLoss } from "./dreambooth_loss.ts";
+import { dreamboothBatchLoss } from "./dreambooth_loss.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 import { dreamboothParams } from "./dreambooth_params.ts";
 
@@ -235,7 +235,8 @@ export interface DreamBoothJob extends TrainingJob {
  *
  * @param cascade The cascade (borrowed; its base UNet, and text encoder when trained, change in place).
  * @param options `config` (a {@link DreamBoothConfig}), `instanceImages` (the pool, flips
- * included), `classImages` (the prior images; needed with prior preservation).
+ * included), `classImages` (the prior images; needed with prior preservation), `loss` (the step
+ * loss; default `dreamboothBatchLoss` with the config's batch split and λ).
  * @returns The job, owned by the caller.
  *
  * @example
@@ -257,6 +258,7 @@ export function createDreamBoothJob(
     config: DreamBoothConfig;
     instanceImages: readonly FloatImage[];
     classImages?: readonly FloatImage[];
+    loss?: BatchLoss;
   },
 ): DreamBoothJob {
   const c = options.config;
@@ -298,18 +300,10 @@ export function createDreamBoothJob(
       )
       : []),
   ], c.emaDecay);
-  // Eq. 2 on the concatenated batch [instance…, prior…]: instance + λ·prior, λ as configured.
-  const loss: BatchLoss = (prediction, targets) =>
-    dreamboothLoss(prediction, {
-      prediction: targets.prediction,
-      xStart: targets.xStart,
-      noise: targets.noise,
-      logSnr: targets.logSnr,
-      weighting: targets.weighting,
-      gamma: targets.gamma,
-      numInstance: nInst,
-      priorLossWeight: c.priorLossWeight,
-    }).loss;
+  // Eq. 2 on the concatenated batch [instance…, prior…]: instance + λ·prior (the pipeline passes
+  // its own, built from the declared λ; the default builds the same from the config).
+  const loss: BatchLoss = options.loss ??
+    dreamboothBatchLoss({ numInstance: nInst, priorLossWeight: c.priorLossWeight });
   const encode = (prompts: string[]) => {
     const ids = new Int32Array(prompts.length * maxLength);
     const mask = new Uint8Array(prompts.length * maxLength);

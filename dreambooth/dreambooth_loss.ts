@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { diffusionLoss, type LossWeighting, tf } from "./deps.ts";
+import { type BatchLoss, diffusionLoss, type LossWeighting, tf } from "./deps.ts";
 
 /** Options of {@link dreamboothLoss}. */
 export interface DreamBoothLossOptions {
@@ -104,4 +104,44 @@ export function dreamboothLoss(
     const loss = tf.add(instance, tf.mul(prior, priorLossWeight)) as tf.Scalar; // Eq. 2
     return { loss, instance, prior };
   });
+}
+
+/**
+ * The step loss the trainer calls in a DreamBooth run: {@link dreamboothLoss} (Eq. 2) on the
+ * concatenated batch `[instance…, prior…]` with λ as given, the rest of the targets (prediction
+ * kind, noise, log-SNR, Eq. 1 weighting) as the trainer draws them.
+ *
+ * @param options `numInstance` (the leading instance rows of each batch) and `priorLossWeight`
+ * (λ of Eq. 2).
+ * @returns The trainer's batch loss.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "./deps.ts";
+ * import { dreamboothBatchLoss } from "./dreambooth_loss.ts";
+ * await initBackend({ quiet: true });
+ * const loss = dreamboothBatchLoss({ numInstance: 2, priorLossWeight: 0.5 });
+ * const x = tf.zeros([4, 2, 2, 3]) as tf.Tensor4D;
+ * const l = tf.tidy(() => loss(x, { prediction: "x", xStart: x, noise: x, logSnr: [0, 0, 0, 0] }));
+ * console.log(l.dataSync()[0]); // 0
+ * tf.dispose([x, l]);
+ * ```
+ */
+export function dreamboothBatchLoss(
+  options: { numInstance: number; priorLossWeight: number },
+): BatchLoss {
+  const { numInstance, priorLossWeight } = options;
+  checkSplit(numInstance, 0, priorLossWeight);
+  // Called inside the trainer's gradient scope, which owns the terms (the tape needs them).
+  return (prediction, targets) =>
+    dreamboothLoss(prediction, {
+      prediction: targets.prediction,
+      xStart: targets.xStart,
+      noise: targets.noise,
+      logSnr: targets.logSnr,
+      weighting: targets.weighting,
+      gamma: targets.gamma,
+      numInstance,
+      priorLossWeight, // λ of Eq. 2, unchanged from the caller
+    }).loss;
 }

@@ -45,6 +45,7 @@ import {
   writeJsonAtomic,
 } from "./deps.ts";
 import { type DreamBoothParams, dreamboothParams } from "./dreambooth_params.ts";
+import { dreamboothBatchLoss } from "./dreambooth_loss.ts";
 import { retryCommand } from "./_retry_command.ts";
 import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
 import { loadInstanceData } from "./instance_data.ts";
@@ -420,6 +421,11 @@ export async function trainDreamBooth(
       config,
       instanceImages: instance.pool,
       classImages: prior,
+      // The step loss: Eq. 2 with λ as declared (dreambooth_params.ts) and given (--prior-weight).
+      loss: dreamboothBatchLoss({
+        numInstance: config.instanceBatch,
+        priorLossWeight: p.priorLossWeight,
+      }),
     });
     using tiJob = method === "textual-inversion"
       ? createTextualInversionJob(cascade, {

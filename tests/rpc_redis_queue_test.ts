@@ -46,7 +46,7 @@ function startServer(url: string, store: string): Proc {
   ], "server");
 }
 
-function startWorker(url: string, store: string, name: string): Proc {
+function startWorker(url: string, store: string, name: string, extra: string[] = []): Proc {
   return new Proc(deno, [
     "run",
     "-A",
@@ -63,6 +63,7 @@ function startWorker(url: string, store: string, name: string): Proc {
     "2",
     "--grace-s",
     "20",
+    ...extra,
   ], name);
 }
 
@@ -120,7 +121,7 @@ Deno.test({
   procs.push(...workers);
   try {
     let client = new RpcClient(await serverUrl(server));
-    await Promise.all(workers.map((w) => w.waitFor(/ready/)));
+    await Promise.all(workers.map((w) => w.waitFor(/ready/, 120_000)));
 
     // The long training job goes first, so that a worker takes it at once.
     const longTrain = await client.call<{ id: string }>("train.start", {
@@ -264,11 +265,11 @@ Deno.test({
   await Deno.writeFile(join(store, "bad.safetensors"), new Uint8Array(64).fill(7));
   const redis = await startRedis(dir);
   const server = startServer(redis.url, store);
-  const worker = startWorker(redis.url, store, "w1");
+  const worker = startWorker(redis.url, store, "w1", ["--kinds", "train,sample"]);
   const procs = [redis.proc, server, worker];
   try {
     const client = new RpcClient(await serverUrl(server));
-    await worker.waitFor(/ready/);
+    await worker.waitFor(/ready: kinds sample,train;/, 120_000);
     const running = await client.call<{ id: string }>("train.start", { ...fastTrain, steps: 400 });
     const waiting = await client.call<{ id: string }>("train.start", { ...fastTrain, steps: 400 });
     const t0 = Date.now();

@@ -484,9 +484,15 @@ static int conv_bwd_filter_tap(const float *x, const float *dy, float *df, const
   return 0;
 }
 
-/* Scheme override (tests, benchmarks): 0 auto (taps for stride 1), 1 always im2col. */
+/* Scheme: 0 auto (taps for stride 1 when both channel counts are ≥ 16: a GEMM per tap with K or N
+ * of 3 wastes most of the kernel; im2col otherwise), 1 always im2col, 2 taps wherever the stride
+ * allows (tests run the shape table under 1 and 2 as well). */
 static int conv_scheme = 0;
 void nk_conv_scheme(int s) { conv_scheme = s; }
+static int use_taps(const int32_t *g) {
+  if (conv_scheme == 1 || !tap_ok(g)) return 0;
+  return conv_scheme == 2 || (g[G_CI] >= 16 && g[G_CO] >= 16);
+}
 
 /* out [N, OH, OW, Co] = conv(x, f [KH, KW, Ci, Co]); when bias != NULL (length Co) it is added. */
 int nk_conv_fwd(const float *x, const float *f, const float *bias, int has_bias, float *out,
@@ -506,7 +512,7 @@ int nk_conv_fwd(const float *x, const float *f, const float *bias, int has_bias,
     SG(RowMajor, NoTrans, NoTrans, (int)(n * pimg), co, (int)kk, 1, x, (int)kk, f, co, beta, out, co);
     return 0;
   }
-  if (conv_scheme == 0 && tap_ok(g)) return conv_fwd_tap(x, f, bias, has_bias, out, g);
+  if (use_taps(g)) return conv_fwd_tap(x, f, bias, has_bias, out, g);
   int chunk = chunk_images(g);
   float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
   if (!cols) return -1;
@@ -532,7 +538,7 @@ int nk_conv_bwd_input(const float *dy, const float *f, float *dx, const int32_t 
     SG(RowMajor, NoTrans, Trans, (int)(n * pimg), ci, co, 1, dy, co, f, co, 0, dx, ci);
     return 0;
   }
-  if (conv_scheme == 0 && tap_ok(g)) return conv_bwd_input_tap(dy, f, dx, g);
+  if (use_taps(g)) return conv_bwd_input_tap(dy, f, dx, g);
   int chunk = chunk_images(g);
   float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
   if (!cols) return -1;
@@ -579,7 +585,7 @@ int nk_conv_bwd_filter(const float *x, const float *dy, float *df, const int32_t
     SG(RowMajor, Trans, NoTrans, (int)kk, co, (int)(n * pimg), 1, x, (int)kk, dy, co, 0, df, co);
     return 0;
   }
-  if (conv_scheme == 0 && tap_ok(g)) return conv_bwd_filter_tap(x, dy, df, g);
+  if (use_taps(g)) return conv_bwd_filter_tap(x, dy, df, g);
   int chunk = chunk_images(g);
   float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
   if (!cols) return -1;

@@ -1,6 +1,6 @@
 import assert from "assert";
 import { tf } from "./deps.ts";
-import { setupNativeEngine } from "./native_engine.ts";
+import { nativeEngineLib, setupNativeEngine } from "./native_engine.ts";
 import { initBackend } from "./init_backend.ts";
 import { groupNorm } from "./group_norm.ts";
 import { createAdam } from "./adam.ts";
@@ -206,23 +206,32 @@ Deno.test({
   ignore: !engine.active,
   fn: async () => {
     const cases = [...kernelCases(), ...engineCases()];
+    const convCases = cases.filter((c) => c.name.startsWith("conv2d"));
+    assert.ok(convCases.length > 20);
     await initBackend({ prefer: "cpu", quiet: true });
     const ref = runCases(cases, true);
     const report = await initBackend({ prefer: "native", quiet: true });
     assert.equal(report.name, "native");
     assert.equal(tf.getBackend(), "native");
     const before = tf.memory().numTensors;
-    const got = runCases(cases);
-    assert.equal(tf.memory().numTensors, before, "the kernels leak no tensors");
     const failures: string[] = [];
-    cases.forEach((c, i) =>
-      ref[i].forEach((r, j) => {
-        const [maxErr, normErr] = relativeErrors(got[i][j], r);
-        if (!(maxErr < 1e-4 && normErr < 1e-4)) {
-          failures.push(`${c.name} output ${j}: max ${maxErr}, norm ${normErr}`);
-        }
-      })
-    );
+    // Convolutions under each scheme: auto, always im2col, per-tap GEMMs wherever stride 1.
+    for (const scheme of [0, 1, 2]) {
+      nativeEngineLib()!.nk_conv_scheme(scheme);
+      const got = runCases(scheme === 0 ? cases : convCases);
+      (scheme === 0 ? cases : convCases).forEach((c, i) =>
+        ref[scheme === 0 ? i : cases.indexOf(c)].forEach((r, j) => {
+          const [maxErr, normErr] = relativeErrors(got[i][j], r);
+          if (!(maxErr < 1e-4 && normErr < 1e-4)) {
+            failures.push(
+              `${c.name} (scheme ${scheme}) output ${j}: max ${maxErr}, norm ${normErr}`,
+            );
+          }
+        })
+      );
+    }
+    nativeEngineLib()!.nk_conv_scheme(0);
+    assert.equal(tf.memory().numTensors, before, "the kernels leak no tensors");
     assert.deepEqual(failures, []);
   },
 });

@@ -192,6 +192,71 @@ function check(name: string, value: number, lo: number, hi: number, loOpen = fal
   return value;
 }
 
+/** Every random draw of one step. */
+interface StepDraws {
+  lambdas: Float32Array;
+  alphas: Float32Array;
+  sigmas: Float32Array;
+  keep: Float32Array;
+  noise: Float32Array;
+  aug: { lambdas: Float32Array; alphas: Float32Array; sigmas: Float32Array } | null;
+  augNoise: Float32Array | null;
+  crop: number[];
+}
+
+/**
+ * Every draw of step `stepNo`, in a fixed order, from a generator that depends only on (seed,
+ * step): t per example, the condition dropout, ε, (SR) t_aug per example and ε_aug, the crop, and
+ * last the offset noise (so that without it every other draw is as before).
+ */
+function drawStep(
+  c: StageTrainerConfig,
+  stepNo: number,
+  shape: {
+    batch: number;
+    height: number;
+    width: number;
+    channels: number;
+    size: number;
+    sr: boolean;
+  },
+): StepDraws {
+  const { batch: b, height: h, width: w, channels: ch, size, sr } = shape;
+  const rng = new Rng(hashInts(c.seed, stepNo, 0x7a11));
+  const lambdas = new Float32Array(b), alphas = new Float32Array(b), sigmas = new Float32Array(b);
+  for (let i = 0; i < b; i++) {
+    const at = scheduleAt(c.schedule, rng.uniform());
+    lambdas[i] = at.logSnr;
+    alphas[i] = at.alpha;
+    sigmas[i] = at.sigma;
+  }
+  const keep = new Float32Array(b);
+  for (let i = 0; i < b; i++) keep[i] = rng.uniform() < c.condDropout ? 0 : 1;
+  const noise = rng.normals(b * size * size * ch);
+  let aug: StepDraws["aug"] = null;
+  let augNoise: Float32Array | null = null;
+  if (sr) {
+    const minAug = c.minAugLevel ?? 0;
+    aug = {
+      lambdas: new Float32Array(b),
+      alphas: new Float32Array(b),
+      sigmas: new Float32Array(b),
+    };
+    for (let i = 0; i < b; i++) {
+      const at = scheduleAt(c.schedule, minAug + rng.uniform() * (c.maxAugLevel - minAug));
+      aug.lambdas[i] = at.logSnr;
+      aug.alphas[i] = at.alpha;
+      aug.sigmas[i] = at.sigma;
+    }
+    augNoise = rng.normals(b * size * size * ch);
+  }
+  const crop = c.cropSize > 0 ? [rng.int(h - size + 1), rng.int(w - size + 1)] : [0, 0];
+  if ((c.noiseOffset ?? 0) > 0) {
+    offsetNoise(noise, { offsets: rng.normals(b * ch), channels: ch, strength: c.noiseOffset! });
+  }
+  return { lambdas, alphas, sigmas, keep, noise, aug, augNoise, crop };
+}
+
 /**
  * Trains a UNet (and optionally the text encoder) on batches; owns only its optimizer state.
  */
@@ -413,12 +478,11 @@ export class StageTrainer {
    * Loss, gradients and their global norm of one step, all on the backend: `stats` is
    * `[loss, ‖g‖]`, the one tensor a step reads back. Owns everything it returns.
    */
-  #forward(batch: StageBatch): PendingStep {
+  /** Refuses a batch the step cannot take; returns the side of the trained square. */
+  #checkBatch(batch: StageBatch): number {
     const c = this.config;
-    const cfg = this.unet.config;
-    const sr = cfg.lowResChannels > 0;
-    const [b, h, w, ch] = batch.xStart.shape;
-    if (sr && !batch.lowRes) {
+    const [b, h, w] = batch.xStart.shape;
+    if (this.unet.config.lowResChannels > 0 && !batch.lowRes) {
       throw new RangeError(`Cannot train a step as a super-resolution UNet needs 'lowRes'`);
     }
     if (batch.tokens && !this.textEncoder) {
@@ -436,44 +500,24 @@ export class StageTrainer {
         `Cannot train a step as 'cropSize' (${c.cropSize}) is larger than the images (${h}×${w})`,
       );
     }
+    return size;
+  }
+
+  #forward(batch: StageBatch): PendingStep {
+    const c = this.config;
+    const cfg = this.unet.config;
+    const sr = cfg.lowResChannels > 0;
+    const [b, h, w, ch] = batch.xStart.shape;
+    const size = this.#checkBatch(batch);
     const stepNo = this.#step + 1;
-    // Every draw of this step, in a fixed order, from a generator that depends only on (seed, step).
-    const rng = new Rng(hashInts(c.seed, stepNo, 0x7a11));
-    const lambdas = new Float32Array(b), alphas = new Float32Array(b), sigmas = new Float32Array(b);
-    for (let i = 0; i < b; i++) {
-      const at = scheduleAt(c.schedule, rng.uniform());
-      lambdas[i] = at.logSnr;
-      alphas[i] = at.alpha;
-      sigmas[i] = at.sigma;
-    }
-    const keep = new Float32Array(b);
-    for (let i = 0; i < b; i++) keep[i] = rng.uniform() < c.condDropout ? 0 : 1;
-    const noise = rng.normals(b * size * size * ch);
-    let aug: { lambdas: Float32Array; alphas: Float32Array; sigmas: Float32Array } | null = null;
-    let augNoise: Float32Array | null = null;
-    if (sr) {
-      const minAug = c.minAugLevel ?? 0;
-      aug = {
-        lambdas: new Float32Array(b),
-        alphas: new Float32Array(b),
-        sigmas: new Float32Array(b),
-      };
-      for (let i = 0; i < b; i++) {
-        const at = scheduleAt(
-          c.schedule,
-          minAug + rng.uniform() * (c.maxAugLevel - minAug),
-        );
-        aug.lambdas[i] = at.logSnr;
-        aug.alphas[i] = at.alpha;
-        aug.sigmas[i] = at.sigma;
-      }
-      augNoise = rng.normals(b * size * size * ch);
-    }
-    const crop = c.cropSize > 0 ? [rng.int(h - size + 1), rng.int(w - size + 1)] : [0, 0];
-    // Offset noise: drawn last, so that without it every other draw is as before.
-    if ((c.noiseOffset ?? 0) > 0) {
-      offsetNoise(noise, { offsets: rng.normals(b * ch), channels: ch, strength: c.noiseOffset! });
-    }
+    const { lambdas, alphas, sigmas, keep, noise, aug, augNoise, crop } = drawStep(c, stepNo, {
+      batch: b,
+      height: h,
+      width: w,
+      channels: ch,
+      size,
+      sr,
+    });
     const accum = c.gradAccum ?? 1;
     if (b % accum !== 0) {
       throw new RangeError(
@@ -550,27 +594,7 @@ export class StageTrainer {
           };
           return batch.loss ? batch.loss(pred, targets) : diffusionLoss(pred, targets); // Eq. 1 by default
         };
-        let value: tf.Scalar;
-        let list: tf.Tensor[];
-        if (accum === 1) {
-          const r = tf.variableGrads(() => f(0, b), this.#variables);
-          value = r.value;
-          list = this.#variables.map((v) => r.grads[v.name]);
-        } else {
-          // Micro-batches: the mean of their losses (and gradients) is the whole batch's, as
-          // every loss here is a mean over equal-sized row groups.
-          const n = b / accum;
-          const losses: tf.Scalar[] = [];
-          let sums: tf.Tensor[] | null = null;
-          for (let k = 0; k < accum; k++) {
-            const r = tf.variableGrads(() => f(k * n, n), this.#variables);
-            losses.push(r.value);
-            const g = this.#variables.map((v) => r.grads[v.name]);
-            sums = sums === null ? g : sums.map((s, i) => tf.add(s, g[i]));
-          }
-          value = tf.div(tf.addN(losses), accum);
-          list = sums!.map((s) => tf.div(s, accum));
-        }
+        const { value, list } = this.#lossAndGrads(f, b, accum);
         const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
         return { stats: tf.stack([tf.reshape(value, []), norm]), grads: list };
       });
@@ -587,6 +611,35 @@ export class StageTrainer {
         frozenText.mask.dispose();
       }
     }
+  }
+
+  /**
+   * The loss `lossOf(r0, n)` of the whole batch and its gradients, in `accum` equal micro-batches
+   * (the mean of their losses and gradients is the whole batch's, as every loss here is a mean over
+   * equal-sized row groups). Call inside a `tf.tidy`.
+   */
+  #lossAndGrads(
+    lossOf: (r0: number, n: number) => tf.Scalar,
+    b: number,
+    accum: number,
+  ): { value: tf.Scalar; list: tf.Tensor[] } {
+    if (accum === 1) {
+      const r = tf.variableGrads(() => lossOf(0, b), this.#variables);
+      return { value: r.value, list: this.#variables.map((v) => r.grads[v.name]) };
+    }
+    const n = b / accum;
+    const losses: tf.Scalar[] = [];
+    let sums: tf.Tensor[] | null = null;
+    for (let k = 0; k < accum; k++) {
+      const r = tf.variableGrads(() => lossOf(k * n, n), this.#variables);
+      losses.push(r.value);
+      const g = this.#variables.map((v) => r.grads[v.name]);
+      sums = sums === null ? g : sums.map((s, i) => tf.add(s, g[i]));
+    }
+    return {
+      value: tf.div(tf.addN(losses), accum) as tf.Scalar,
+      list: sums!.map((s) => tf.div(s, accum)),
+    };
   }
 
   /** Checks the read `[loss, ‖g‖]`, clips and applies Adam; frees `pending`. */

@@ -32,3 +32,4 @@ export {
 } from "../diffusion/mod.ts";
 export { encodeFixedLength, SentencePieceProcessor } from "../tokenizer/mod.ts";
 export { exists } from "../common/mod.ts";
+export { loadImage } from "../data/mod.ts";

@@ -8,7 +8,7 @@
  *   package's deno.json `exports` lists);
  * - `direction`: a file imports a folder its own folder may not depend on ({@link ALLOWED}:
  *   tokenizer ← nothing; backend ← diffusion ← trainer ← training/superres ← dreambooth ← rpc,
- *   diffusion ← eval ← rpc; data usable by trainer/training/superres/dreambooth/eval; nothing
+ *   diffusion ← eval ← rpc; data usable by trainer/training/superres/dreambooth/deepfloyd/eval; nothing
  *   imports rpc; bench/tools/experiments/tests use public surfaces
  *   only; bench does not import tests/).
  * Known violations that another change is removing are listed in {@link KNOWN}; they are reported
@@ -76,7 +76,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "common",
   ],
   // DeepFloyd IF in diffusers' folder layout, on diffusion/'s T5 encoder and safetensors.
-  deepfloyd: ["diffusion", "backend", "tokenizer", "params", "common"],
+  deepfloyd: ["diffusion", "backend", "tokenizer", "data", "params", "common"],
   rpc: ["*"],
   // The root mod.ts re-exports the public API.
   ".": ["*"],

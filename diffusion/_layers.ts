@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fusedSilu, groupNorm as fusedGroupNorm, tf } from "./deps.ts";
+import { fusedSilu, groupNorm as fusedGroupNorm, maxKernelElements, tf } from "./deps.ts";
 
 /** x @ W + b over the last axis, for inputs of rank 2 or 3. W is `[in, out]`. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
@@ -126,13 +126,16 @@ export function mergeHeads(x: tf.Tensor3D, heads: number): tf.Tensor3D {
 /**
  * Multi-head attention on projected q `[B, N, H·D]`, k, v `[B, M, H·D]`: softmax(q kᵀ · scale + bias) v.
  * `bias` broadcasts to `[B, H, N, M]` (a key mask `[B, 1, 1, M]`, a position bias `[1, H, N, M]`).
+ * When the `[B·H, N, M]` scores would exceed `maxScoreElements` (default: what one kernel of the
+ * backend can bind, `maxKernelElements()`: finite on webgpu only) they are computed in blocks of
+ * query rows, the same values.
  */
 export function attention(
   q: tf.Tensor,
   k: tf.Tensor,
   v: tf.Tensor,
   heads: number,
-  options: { scale?: number; bias?: tf.Tensor | null } = {},
+  options: { scale?: number; bias?: tf.Tensor | null; maxScoreElements?: number } = {},
 ): tf.Tensor3D {
   const [b, n, qd] = q.shape as number[];
   const m = k.shape[1] as number;
@@ -141,16 +144,33 @@ export function attention(
   const qh = splitHeads(q, heads); // [B·H, N, D]
   const kh = splitHeads(k, heads); // [B·H, M, D]
   const vh = splitHeads(v, heads); // [B·H, M, D]
-  let scores: tf.Tensor = tf.matMul(scale === 1 ? qh : tf.mul(qh, scale), kh, false, true); // [B·H, N, M]
-  if (options.bias) {
-    scores = tf.reshape(tf.add(tf.reshape(scores, [b, heads, n, m]), options.bias), [
-      b * heads,
-      n,
-      m,
-    ]);
-  }
-  const weights = tf.softmax(scores); // over M
-  return mergeHeads(tf.matMul(weights, vh) as tf.Tensor3D, heads); // [B, N, H·D]
+  const bias = options.bias ?? null;
+  // softmax(q kᵀ · scale + bias) v for query rows [r0, r0 + rows): [B·H, rows, D]
+  const rowsOut = (r0: number, rows: number) => {
+    const qc = rows === n ? qh : tf.slice(qh, [0, r0, 0], [b * heads, rows, d]);
+    let scores: tf.Tensor = tf.matMul(scale === 1 ? qc : tf.mul(qc, scale), kh, false, true); // [B·H, rows, M]
+    if (bias) {
+      // bias broadcasts to [B, H, N, M]; take its rows when it has them.
+      const bc = rows === n || bias.shape[2] === 1
+        ? bias
+        : tf.slice(bias, [0, 0, r0, 0], [-1, -1, rows, -1]);
+      scores = tf.reshape(tf.add(tf.reshape(scores, [b, heads, rows, m]), bc), [
+        b * heads,
+        rows,
+        m,
+      ]);
+    }
+    const weights = tf.softmax(scores); // over M
+    return tf.matMul(weights, vh) as tf.Tensor3D;
+  };
+  // A GPU binds at most maxKernelElements() per tensor: split the [B·H, N, M] scores by query rows.
+  const limit = options.maxScoreElements ?? maxKernelElements();
+  const perRow = b * heads * m;
+  if (perRow * n <= limit) return mergeHeads(rowsOut(0, n), heads); // [B, N, H·D]
+  const rows = Math.max(1, Math.floor(limit / perRow));
+  const parts: tf.Tensor3D[] = [];
+  for (let r0 = 0; r0 < n; r0 += rows) parts.push(rowsOut(r0, Math.min(rows, n - r0)));
+  return mergeHeads(tf.concat(parts, 1) as tf.Tensor3D, heads); // [B, N, H·D]
 }
 
 /** Additive attention bias from a key mask `[B, M]` (1 = keep): `[B, 1, 1, M]` of 0 / −1e9. */

@@ -16,6 +16,7 @@ export {
   type HalfDType,
   HalfTensor,
   initBackend,
+  maxKernelElements,
   parseBackendName,
   silu as fusedSilu,
   tf,

@@ -143,19 +143,7 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
   }
 
   const dataRoot = await DataRoot.open(options.dataRoot);
-  let jobs: JobService;
-  if (options.queue !== undefined) {
-    // Loaded only here: the embedded queue (the default) never loads BullMQ.
-    const { RedisJobQueue } = await import("./redis_job_queue.ts");
-    jobs = await RedisJobQueue.open(options.queue, {
-      dataRoot,
-      prefix: options.queuePrefix,
-      warn: log,
-    });
-  } else {
-    const store = await JobStore.open(dataRoot, { warn: log });
-    jobs = new JobQueue(store, { concurrency, maxQueued, warn: log });
-  }
+  const jobs = await openJobs(options, dataRoot, { concurrency, maxQueued, log });
   const services: RpcServices = {
     dataRoot,
     jobs,
@@ -388,6 +376,26 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
       models.close();
     },
   };
+}
+
+/** The job queue: BullMQ on Redis with `queue`, else the embedded one over the data root. */
+async function openJobs(
+  options: RpcAppOptions,
+  dataRoot: DataRoot,
+  settings: { concurrency: number; maxQueued: number; log: (message: string) => void },
+): Promise<JobService> {
+  const { concurrency, maxQueued, log } = settings;
+  if (options.queue === undefined) {
+    const store = await JobStore.open(dataRoot, { warn: log });
+    return new JobQueue(store, { concurrency, maxQueued, warn: log });
+  }
+  // Loaded only here: the embedded queue (the default) never loads BullMQ.
+  const { RedisJobQueue } = await import("./redis_job_queue.ts");
+  return await RedisJobQueue.open(options.queue, {
+    dataRoot,
+    prefix: options.queuePrefix,
+    warn: log,
+  });
 }
 
 function contentType(path: string): string {

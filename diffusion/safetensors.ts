@@ -31,9 +31,12 @@ export interface SafetensorsContent {
 
 /** Thrown when bytes are not a valid safetensors file (callers catch it to report a bad file). */
 export class SafetensorsError extends Error {
-  /** @param message What is wrong. */
-  constructor(message: string) {
-    super(message);
+  /**
+   * @param message What is wrong.
+   * @param options `cause`: the underlying error (e.g. the OS error of a file that could not be read).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "SafetensorsError";
   }
 }
@@ -324,7 +327,8 @@ export async function readSafetensors(path: string): Promise<SafetensorsContent>
       ? "this process may not read it"
       : null;
     if (why === null) throw err;
-    throw new SafetensorsError(`Cannot read '${path}' as ${why}`);
+    // The OS error stays the cause, so callers can still tell a missing file from a bad one.
+    throw new SafetensorsError(`Cannot read '${path}' as ${why}`, { cause: err });
   }
   return decodeSafetensors(bytes, { source: `'${path}'` });
 }

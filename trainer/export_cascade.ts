@@ -74,6 +74,11 @@ interface Loaded {
   step?: number;
 }
 
+/** A missing file, as the OS says it or as readSafetensors wraps it (the OS error as its cause). */
+const isNotFound = (e: unknown) =>
+  e instanceof Deno.errors.NotFound ||
+  (e instanceof Error && e.cause instanceof Deno.errors.NotFound);
+
 // An exported cascade as the base "run": its config cut to the base stage (what a base run's
 // checkpoint records), so the SR runs' configs are compared with it as with a run's.
 async function loadExportedBase(path: string): Promise<Loaded> {
@@ -81,7 +86,7 @@ async function loadExportedBase(path: string): Promise<Loaded> {
   try {
     file = await readSafetensors(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
+    if (isNotFound(e)) {
       throw new RangeError(`Cannot export a cascade as the base cascade '${path}' does not exist`);
     }
     throw e;
@@ -181,7 +186,7 @@ export async function exportCascade(
     try {
       c = await readRunCheckpoint(path);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
+      if (isNotFound(e)) {
         throw new RangeError(`Cannot export a cascade as run '${dir}' has no checkpoint (${path})`);
       }
       throw e;

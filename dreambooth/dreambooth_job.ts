@@ -29,6 +29,7 @@ import type { SampleGrid, TrainingJob } from "./deps.ts";
 import { dreamboothBatchLoss } from "./dreambooth_loss.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 import { dreamboothParams } from "./dreambooth_params.ts";
+import { resolveParams } from "../params/mod.ts";
 
 /** Settings of a DreamBooth run: typed data, stored in the run's `config.json`. */
 export interface DreamBoothConfig {
@@ -179,11 +180,16 @@ export function createDreamBoothConfig(
       `Cannot ${act} as 'emaDecay' must be a number in (0, 1): current value is ${c.emaDecay}`,
     );
   }
-  finite("priorLossWeight", c.priorLossWeight, 0);
-  finite("learningRate", c.trainer.learningRate, 0, true);
+  // The declared parameters are checked against their declaration (dreambooth_params.ts): the
+  // same bounds and words as deno task train and train.start.
+  resolveParams(dreamboothParams, {
+    priorLossWeight: c.priorLossWeight,
+    learningRate: c.trainer.learningRate,
+    instanceBatch: c.instanceBatch,
+  }, { verb: act });
   finite("gradClip", c.trainer.gradClip, 0);
   finite("condDropout", c.trainer.condDropout, 0);
-  for (const k of ["numClassImages", "instanceBatch", "sampleSteps"] as const) {
+  for (const k of ["numClassImages", "sampleSteps"] as const) {
     const min = k === "numClassImages" ? 0 : 1;
     if (!Number.isInteger(c[k]) || c[k] < min) {
       throw new RangeError(

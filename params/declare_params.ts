@@ -359,7 +359,8 @@ export function declareParams<const S extends ParamSpecs>(
  *
  * @param declaration The job's parameters.
  * @param input The given values.
- * @param options `naming`: which name the error uses (default `key`, the name in code).
+ * @param options `naming`: which name the error uses (default `key`, the name in code); `verb`:
+ * what failed, for the message (default the declaration's).
  * @returns The values with defaults filled in.
  * @throws {ParamError} For the first value its parameter refuses.
  *
@@ -382,26 +383,22 @@ export function declareParams<const S extends ParamSpecs>(
 export function resolveParams<S extends ParamSpecs>(
   declaration: ParamDeclaration<S>,
   input: { readonly [K in keyof S]?: ParamValue<S[K]> | null },
-  options: { naming?: ParamNaming } = {},
+  options: { naming?: ParamNaming; verb?: string } = {},
 ): ParamValues<S> {
-  const { naming = "key" } = options;
+  const { naming = "key", verb = declaration.verb } = options;
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(declaration.specs)) {
     const value = (input as Record<string, unknown>)[key];
     if (value === undefined || value === null) {
       if (spec.required) {
-        throw new ParamError(declaration.verb, declaration.name(key, naming) ?? key, "is required");
+        throw new ParamError(verb, declaration.name(key, naming) ?? key, "is required");
       }
       if (spec.default !== undefined) out[key] = spec.default;
       continue;
     }
     const problem = paramProblem(spec, value);
     if (problem !== undefined) {
-      throw new ParamError(
-        declaration.verb,
-        declaration.name(key, naming) ?? key,
-        problem,
-      );
+      throw new ParamError(verb, declaration.name(key, naming) ?? key, problem);
     }
     out[key] = value;
   }

@@ -105,6 +105,10 @@ Deno.test("resolveParams: fills defaults, checks values, names the key", () => {
     /'--batch' must be/,
   );
   assert.throws(
+    () => resolveParams(params, { steps: 0 }, { verb: "create a config" }),
+    /Cannot create a config as 'steps' must be/,
+  );
+  assert.throws(
     () => resolveParams(params, { method: "lora" as "dreambooth" }),
     /'method' must be one of dreambooth, textual-inversion: current value is "lora"/,
   );

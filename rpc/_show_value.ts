@@ -1,18 +1,8 @@
 /**
- * Renders a value for an error message: JSON, shortened to 60 characters; `NaN`, `Infinity` and
- * `undefined` as such.
+ * Renders a value for an error message (JSON, shortened to 60 characters; `NaN`, `Infinity` and
+ * `undefined` as such): params/' `showValue`, so that the server and the command lines show a
+ * bad value alike.
  *
- * @param value Anything.
- * @returns The text.
+ * @module
  */
-export function showValue(value: unknown): string {
-  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  if (value === undefined) return "undefined";
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+export { showValue } from "../params/mod.ts";

@@ -12,13 +12,13 @@ import { fileURLToPath } from "node:url";
 import { initBackend } from "./deps.ts";
 import { declareParams, runCli, usageText } from "../params/mod.ts";
 import { backendOption, backendParam, UsageError } from "./cli_options.ts";
-import { promptFit } from "./prompt_fit.ts";
-import { sampleParams } from "./sample_params.ts";
-import type { Cascade } from "./cascade.ts";
-import { loadCheckpoint } from "./checkpoint.ts";
-import { createPreset, type PresetName } from "./presets.ts";
-import { writePng } from "./png.ts";
-import { SamplingProgress } from "./sampling_progress.ts";
+import { promptFit } from "./pipeline/prompt_fit.ts";
+import { sampleParams } from "./pipeline/sample_params.ts";
+import type { Cascade } from "./pipeline/cascade.ts";
+import { loadCheckpoint } from "./io/checkpoint.ts";
+import { createPreset, type PresetName } from "./pipeline/presets.ts";
+import { writePng } from "./io/png.ts";
+import { SamplingProgress } from "./pipeline/sampling_progress.ts";
 
 /** The shipped default model: a path in a checkout (its URL when this file is imported by URL). */
 const DEFAULT_MODEL_URL = new URL("../models/default/cascade.safetensors", import.meta.url);

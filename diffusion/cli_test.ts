@@ -1,9 +1,9 @@
 import assert from "assert";
 import { main } from "./cli.ts";
-import { createPreset } from "./presets.ts";
-import { saveCheckpoint } from "./checkpoint.ts";
+import { createPreset } from "./pipeline/presets.ts";
+import { saveCheckpoint } from "./io/checkpoint.ts";
 import { initBackend } from "./deps.ts";
-import { promptFit } from "./prompt_fit.ts";
+import { promptFit } from "./pipeline/prompt_fit.ts";
 
 await initBackend({ quiet: true });
 

@@ -4,14 +4,14 @@
  */
 import assert from "assert";
 import { initBackend, tf } from "./deps.ts";
-import { convertPrediction, PREDICTIONS } from "./prediction.ts";
-import { diffuse } from "./forward_process.ts";
-import { diffusionLoss, LOSS_WEIGHTINGS } from "./diffusion_loss.ts";
-import { dynamicThreshold, guide } from "./sampler.ts";
-import { UNet } from "./unet.ts";
-import { unetDenoiser } from "./unet_denoiser.ts";
-import { T5Encoder } from "./t5_encoder.ts";
-import { WordTokenizer } from "./word_tokenizer.ts";
+import { convertPrediction, PREDICTIONS } from "./process/prediction.ts";
+import { diffuse } from "./process/forward_process.ts";
+import { diffusionLoss, LOSS_WEIGHTINGS } from "./process/diffusion_loss.ts";
+import { dynamicThreshold, guide } from "./process/sampler.ts";
+import { UNet } from "./model/unet.ts";
+import { unetDenoiser } from "./model/unet_denoiser.ts";
+import { T5Encoder } from "./model/t5_encoder.ts";
+import { WordTokenizer } from "./text/word_tokenizer.ts";
 
 await initBackend({ quiet: true });
 

@@ -2,8 +2,20 @@
  * diffusion/: the cascaded text-to-image model of DreamBooth's backbone (Imagen-style): noise
  * schedules in continuous time, the Eq. 1 loss, a T5-style text encoder that loads Hugging Face T5
  * weights, Efficient-UNet-style base and super-resolution UNets, DDIM and ancestral samplers with
- * classifier-free guidance and dynamic thresholding, the cascade pipeline, safetensors checkpoints,
- * presets and a training step shared by training/ and superres/.
+ * classifier-free guidance and dynamic thresholding, the cascade pipeline, safetensors checkpoints
+ * and presets (the one trainer lives in trainer/). Its rooms:
+ *
+ * | folder | what |
+ * |---|---|
+ * | `process/` | schedules, the forward process (`diffuse`), `noiseAugment`, the Eq. 1 loss, prediction conversion, `ddimStep`/`ancestralStep` and the samplers, the seeded `Rng`, downsampling |
+ * | `model/` | the UNets and their denoiser adapter, the T5 encoder and its HF config reader, layers and parameter stores |
+ * | `text/` | the tokenizers the text encoder reads (word-level, T5/SentencePiece, from a description) |
+ * | `pipeline/` | the cascade, its config and presets, sampling progress, prompt fitting, the sampling parameters |
+ * | `io/` | safetensors, cascade checkpoints, PNG/tensor conversion |
+ *
+ * Root: this public surface, `deps.ts`, the `deno task sample` CLI and its options. Dependencies:
+ * backend, tokenizer, params, common ← diffusion ← trainer, training, superres, dreambooth, eval,
+ * deepfloyd ← rpc.
  *
  * @example
  * ```ts
@@ -26,21 +38,21 @@ export {
   scheduleAt,
   type ScheduleKind,
   timeAtLogSnr,
-} from "./schedule.ts";
-export { diffuse, type DiffuseOptions } from "./forward_process.ts";
-export { noiseAugment, type NoiseAugmentOptions } from "./noise_augment.ts";
+} from "./process/schedule.ts";
+export { diffuse, type DiffuseOptions } from "./process/forward_process.ts";
+export { noiseAugment, type NoiseAugmentOptions } from "./process/noise_augment.ts";
 export {
   convertPrediction,
   type ConvertPredictionOptions,
   type Prediction,
   PREDICTIONS,
-} from "./prediction.ts";
+} from "./process/prediction.ts";
 export {
   diffusionLoss,
   type DiffusionLossOptions,
   LOSS_WEIGHTINGS,
   type LossWeighting,
-} from "./diffusion_loss.ts";
+} from "./process/diffusion_loss.ts";
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -53,11 +65,11 @@ export {
   SafetensorsError,
   SafetensorsFile,
   writeSafetensors,
-} from "./safetensors.ts";
+} from "./io/safetensors.ts";
 export {
   relativePositionBucket,
   type RelativePositionBucketOptions,
-} from "./relative_position_bucket.ts";
+} from "./model/relative_position_bucket.ts";
 export {
   createT5Config,
   DEFAULT_T5_CONFIG,
@@ -67,20 +79,20 @@ export {
   T5Encoder,
   type T5WeightSource,
   type TextEmbedding,
-} from "./t5_encoder.ts";
-export { t5ConfigFromHf } from "./t5_config_from_hf.ts";
-export type { EncodedText, TextTokenizer, TokenizerDescription } from "./text_tokenizer.ts";
-export { WordTokenizer } from "./word_tokenizer.ts";
-export { loadT5Tokenizer } from "./t5_tokenizer.ts";
-export { tokenizerFromDescription } from "./tokenizer_from_description.ts";
+} from "./model/t5_encoder.ts";
+export { t5ConfigFromHf } from "./model/t5_config_from_hf.ts";
+export type { EncodedText, TextTokenizer, TokenizerDescription } from "./text/text_tokenizer.ts";
+export { WordTokenizer } from "./text/word_tokenizer.ts";
+export { loadT5Tokenizer } from "./text/t5_tokenizer.ts";
+export { tokenizerFromDescription } from "./text/tokenizer_from_description.ts";
 export {
   createUNetConfig,
   DEFAULT_UNET_CONFIG,
   UNet,
   type UNetConditioning,
   type UNetConfig,
-} from "./unet.ts";
-export { unetDenoiser, type UNetDenoiserOptions } from "./unet_denoiser.ts";
+} from "./model/unet.ts";
+export { unetDenoiser, type UNetDenoiserOptions } from "./model/unet_denoiser.ts";
 export {
   ancestralStep,
   createSamplerConfig,
@@ -97,13 +109,13 @@ export {
   type StepTime,
   type Thresholding,
   timeGrid,
-} from "./sampler.ts";
+} from "./process/sampler.ts";
 export {
   Cascade,
   type CascadeSampleOptions,
   type CascadeSampleResult,
   type CascadeStage,
-} from "./cascade.ts";
+} from "./pipeline/cascade.ts";
 export {
   buildCascade,
   buildCascadeSync,
@@ -112,14 +124,14 @@ export {
   cascadeConfigOf,
   createCascadeConfig,
   type StageConfig,
-} from "./cascade_config.ts";
+} from "./pipeline/cascade_config.ts";
 export {
   type CheckpointModel,
   loadCheckpoint,
   type LoadedCheckpoint,
   saveCheckpoint,
   type SaveCheckpointOptions,
-} from "./checkpoint.ts";
+} from "./io/checkpoint.ts";
 export {
   createPreset,
   paperCascadeConfig,
@@ -127,11 +139,15 @@ export {
   presetConfig,
   type PresetName,
   TINY_WORDS,
-} from "./presets.ts";
-export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./png.ts";
-export { downsampleImages } from "./downsample.ts";
-export { hashInts, Rng } from "./rng.ts";
+} from "./pipeline/presets.ts";
+export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./io/png.ts";
+export { downsampleImages } from "./process/downsample.ts";
+export { hashInts, Rng } from "./process/rng.ts";
 export { backendOption, backendParam, UsageError } from "./cli_options.ts";
-export { formatSeconds, SamplingProgress, type SamplingStep } from "./sampling_progress.ts";
-export { type PromptFit, promptFit } from "./prompt_fit.ts";
-export { type SampleFields, sampleParams } from "./sample_params.ts";
+export {
+  formatSeconds,
+  SamplingProgress,
+  type SamplingStep,
+} from "./pipeline/sampling_progress.ts";
+export { type PromptFit, promptFit } from "./pipeline/prompt_fit.ts";
+export { type SampleFields, sampleParams } from "./pipeline/sample_params.ts";

@@ -8,7 +8,7 @@ import { workerJobKind } from "../worker_job_kind.ts";
 import {
   type SampleFields,
   sampleParams as declaredSampleParams,
-} from "../../diffusion/sample_params.ts";
+} from "../../diffusion/pipeline/sample_params.ts";
 import type { ModelHost } from "../model_host.ts";
 
 /** Preset cascades with fresh (untrained) weights, as `deno task sample --preset` offers. */
@@ -23,7 +23,7 @@ const loadedField = {
 
 /**
  * The validated params of a sample job: the sampling parameters declared in
- * diffusion/sample_params.ts (`model` relative to the data root) plus `loaded`.
+ * diffusion/pipeline/sample_params.ts (`model` relative to the data root) plus `loaded`.
  */
 export type SampleParams = SampleFields & {
   /** The prompt. */

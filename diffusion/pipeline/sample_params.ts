@@ -1,0 +1,83 @@
+/**
+ * The parameters of sampling, declared once: `deno task sample` parses and documents them from
+ * here and the RPC `sample`/`sample.start` schema is derived from here (this file imports nothing
+ * heavy, so the server thread may load it).
+ *
+ * @module
+ */
+import {
+  declareParams,
+  type ParamDeclaration,
+  type ParamFields,
+  type ParamSpecs,
+} from "../../params/mod.ts";
+
+const sampleSpecs = {
+  prompt: {
+    type: "string",
+    notBlank: true,
+    maxLength: 10_000,
+    help:
+      "the prompt (required; longer than the text encoder reads: a warning says what is dropped)",
+  },
+  model: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    metavar: "FILE|DIR",
+    help: "cascade checkpoint (.safetensors), or a folder holding cascade.safetensors\n" +
+      "(models/default) or model.safetensors (a personalised model of deno task train)",
+    defaultText: "the shipped default model, models/default",
+  },
+  preset: {
+    type: "enum",
+    values: ["tiny", "small"],
+    help: "fresh (untrained) preset instead of a checkpoint",
+  },
+  seed: { type: "integer", min: 0, max: 2 ** 31 - 1, default: 0, help: "seed" },
+  steps: {
+    type: "integer",
+    min: 1,
+    max: 1000,
+    help: "sampler steps for every stage",
+    defaultText: "each stage's own",
+  },
+  guidance: {
+    type: "number",
+    min: 0,
+    max: 100,
+    metavar: "W",
+    help: "classifier-free guidance weight, 1 = none",
+    defaultText: "each stage's own",
+  },
+  sampler: {
+    type: "enum",
+    values: ["ddim", "ancestral"],
+    help: "sampler kind",
+    defaultText: "each stage's own",
+  },
+  stages: {
+    type: "integer",
+    min: 1,
+    max: 8,
+    help: "run only the first N stages",
+    defaultText: "all",
+  },
+} as const satisfies ParamSpecs;
+
+/**
+ * The sampling parameters (the same names on the command line, `--prompt`, and over RPC, `prompt`).
+ *
+ * @example
+ * ```ts
+ * import { sampleParams } from "./sample_params.ts";
+ * console.log(sampleParams.specs.seed.default); // 0
+ * ```
+ */
+export const sampleParams: ParamDeclaration<typeof sampleSpecs> = declareParams(
+  "sample",
+  sampleSpecs,
+);
+
+/** The sampling parameters as RPC fields. */
+export type SampleFields = ParamFields<typeof sampleSpecs>;

@@ -35,11 +35,20 @@ import {
   sleepJob,
 } from "../rpc/mod.ts";
 import { RpcClient } from "../rpc/client.ts";
+import { declareParams, parseCliOrExit } from "../params/mod.ts";
+
+const values = parseCliOrExit(Deno.args, {
+  params: declareParams("bench", {
+    serve: { type: "boolean", default: false, help: "(internal) run as the benchmark's server" },
+    trainOnly: { type: "boolean", default: false, help: "only the calls-during-training part" },
+  }),
+  usage: "deno run -A bench/rpc_bench.ts [--train-only]",
+});
 
 const calls = 200;
 const stepMs = Number(Deno.env.get("RPC_BENCH_STEP_MS") ?? 100);
 
-if (Deno.args.includes("--serve")) {
+if (values.serve) {
   // The served methods plus the debug job kinds, on 127.0.0.1 with a temporary data root.
   const models = new ModelHost({});
   const served = servedMethods({ models });
@@ -124,7 +133,7 @@ while (!firstLine.includes("\n")) {
 }
 const url = firstLine.trim().split("\n")[0];
 const client = new RpcClient(url);
-const trainOnly = Deno.args.includes("--train-only");
+const trainOnly = values.trainOnly;
 const trainBursts = Number(Deno.env.get("RPC_BENCH_TRAIN_BURSTS") ?? 3);
 /** Sized so that its class image is ready in seconds and it trains until cancelled. */
 const trainParams = {

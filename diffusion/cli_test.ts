@@ -130,3 +130,22 @@ Deno.test("cli sample: --model naming a folder without a checkpoint, or nothing,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli sample: a runtime error prints its message only, no usage (issue 36 item 8)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/bad.safetensors`, new Uint8Array([1, 2, 3]));
+    const r = await stderrOf(() =>
+      main(["sample", "--model", `${dir}/bad.safetensors`, "--prompt", "a dog"])
+    );
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /^error: /);
+    assert.doesNotMatch(r.err, /Usage:/);
+    const usage = await stderrOf(() => main(["sample", "--preset", "tiny", "--steps", "-1"]));
+    assert.equal(usage.code, 2);
+    assert.match(usage.err, /'--steps' must be an integer ≥ 1 and ≤ 1000: current value is "-1"/);
+    assert.match(usage.err, /Usage: deno task sample/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -19,6 +19,7 @@ import { loadCheckpoint } from "./io/checkpoint.ts";
 import { createPreset, type PresetName } from "./pipeline/presets.ts";
 import { writePng } from "./io/png.ts";
 import { SamplingProgress } from "./pipeline/sampling_progress.ts";
+import { fillSubjectPrompt, type ModelSubject, subjectFromMetadata } from "./io/model_subject.ts";
 
 /** The shipped default model: a path in a checkout (its URL when this file is imported by URL). */
 const DEFAULT_MODEL_URL = new URL("../models/default/cascade.safetensors", import.meta.url);
@@ -101,6 +102,7 @@ export async function main(args: string[]): Promise<number> {
     }
     await initBackend({ prefer });
     let cascade: Cascade;
+    let subject: ModelSubject | null = null;
     if (path !== undefined) {
       const loaded = await loadCheckpoint(path);
       if (loaded.kind !== "cascade") {
@@ -110,12 +112,30 @@ export async function main(args: string[]): Promise<number> {
         );
       }
       cascade = loaded.model;
+      subject = subjectFromMetadata(loaded.metadata);
     } else {
       cascade = await createPreset(values.preset as PresetName, { seed: 0 });
       console.error(`note: preset '${values.preset}' has fresh, untrained weights`);
     }
+    // The one identifier rule: a personalised model's identifier and class noun fill
+    // {identifier} (or [V]) and {class} in the prompt.
+    let prompt = values.prompt;
+    const placeholder = /\{identifier\}|\[V\]|\{class\}/;
+    if (subject !== null) {
+      prompt = fillSubjectPrompt(prompt, subject);
+      console.error(
+        `personalised model: identifier ${JSON.stringify(subject.identifier)}, class ${
+          JSON.stringify(subject.classNoun)
+        }${prompt !== values.prompt ? ` → prompt ${JSON.stringify(prompt)}` : ""}`,
+      );
+    } else if (placeholder.test(prompt)) {
+      cascade.dispose();
+      throw new UsageError(
+        `Cannot sample as '--prompt' uses {identifier}, [V] or {class} but the model carries no identifier (not a personalised model of deno task train)`,
+      );
+    }
     try {
-      const fit = promptFit(values.prompt, {
+      const fit = promptFit(prompt, {
         tokenizer: cascade.tokenizer,
         length: cascade.textEncoder.config.maxLength,
       });
@@ -129,7 +149,7 @@ export async function main(args: string[]): Promise<number> {
       let width = 0; // the longest line so far: a shorter one is padded over it
       const progress = new SamplingProgress();
       const { images } = await cascade.sample({
-        prompt: values.prompt,
+        prompt,
         seed,
         steps,
         guidance,

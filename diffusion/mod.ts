@@ -151,3 +151,9 @@ export {
 } from "./pipeline/sampling_progress.ts";
 export { type PromptFit, promptFit } from "./pipeline/prompt_fit.ts";
 export { type SampleFields, sampleParams } from "./pipeline/sample_params.ts";
+export {
+  fillSubjectPrompt,
+  type ModelSubject,
+  readModelSubject,
+  subjectFromMetadata,
+} from "./io/model_subject.ts";

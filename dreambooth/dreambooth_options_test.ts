@@ -18,6 +18,10 @@ import {
 } from "./deps.ts";
 import { readSafetensors } from "../diffusion/mod.ts";
 import { trainDreamBooth } from "./dreambooth_train.ts";
+import { createDreamBoothConfig, createDreamBoothJob } from "./dreambooth_job.ts";
+import { dreamboothParams } from "./dreambooth_params.ts";
+import { parseCliArgs } from "../params/mod.ts";
+import { createPreset } from "../diffusion/mod.ts";
 import { main } from "./train_cli.ts";
 
 await initBackend({ quiet: true });
@@ -182,6 +186,7 @@ Deno.test("trainDreamBooth: --ema-decay ships the weight average; --validation-e
       checkpointEverySteps: 1,
       checkpointsKeep: 2,
       sampleEverySteps: 2,
+      validationPrompts: ["a {identifier} {class} in the snow", "a {class}"],
       finalSamples: false,
       superRes: false,
       log: () => {},
@@ -219,6 +224,7 @@ Deno.test("trainDreamBooth: --ema-decay ships the weight average; --validation-e
     const grids = [];
     for await (const e of Deno.readDir(join(out, "samples"))) grids.push(e.name);
     assert.ok(grids.includes("step_000002.png"), grids.join(", "));
+    assert.deepEqual(config.validationPrompts, ["a sks dog in the snow", "a dog"]);
   } finally {
     await Deno.remove(out, { recursive: true });
     await Deno.remove(cacheDir, { recursive: true });
@@ -258,4 +264,39 @@ Deno.test("deno task train: bad values of the new options are refused before any
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("--validation-prompt (repeatable): the validation grid draws exactly those prompts", async () => {
+  const parsed = parseCliArgs(dreamboothParams, [
+    "--validation-prompt",
+    "a sks dog in the snow",
+    "--validation-prompt",
+    "a dog",
+  ]);
+  assert.deepEqual(parsed.values.validationPrompts, ["a sks dog in the snow", "a dog"]);
+  assert.throws(
+    () => parseCliArgs(dreamboothParams, ["--validation-prompt", ""]),
+    /'--validation-prompt' item 1 must have 1 to 1000 characters/,
+  );
+  assert.throws(
+    () =>
+      parseCliArgs(
+        dreamboothParams,
+        Array.from({ length: 65 }, () => ["--validation-prompt", "a dog"]).flat(),
+      ),
+    /'--validation-prompt' must have at most 64 items/,
+  );
+  using cascade = await createPreset("tiny", { seed: 0 });
+  const im = { data: new Float32Array(32 * 32 * 3), width: 32, height: 32 };
+  const config = createDreamBoothConfig({
+    identifier: "sks",
+    classNoun: "dog",
+    instanceBatch: 1,
+    validationPrompts: parsed.values.validationPrompts,
+    sampleSteps: 1,
+  });
+  using job = createDreamBoothJob(cascade, { config, instanceImages: [im], classImages: [im] });
+  const grid = await job.samples!();
+  assert.deepEqual(grid.labels, ["a sks dog in the snow", "a dog"]);
+  assert.equal(grid.images.length, 2);
 });

@@ -135,6 +135,16 @@ const dreamboothSpecs = {
     option: "validation-every",
     help: "grid of the validation prompts every N steps, in <out>/samples/ (0 = end only)",
   },
+  validationPrompts: {
+    type: "strings",
+    minLength: 1,
+    maxLength: 1000,
+    maxItems: 64,
+    option: "validation-prompt",
+    metavar: "TEXT",
+    help: "a prompt of the validation grid ({identifier} or [V] and {class} are filled in)",
+    defaultText: "six DreamBench prompts and the class prompt",
+  },
   checkpointsKeep: {
     type: "integer",
     min: 0,

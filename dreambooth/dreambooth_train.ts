@@ -27,6 +27,7 @@ import {
   type Cascade,
   type CascadeConfig,
   createCascadeConfig,
+  fillSubjectPrompt,
   type FloatImage,
   resolveParams,
   saveCheckpoint,
@@ -47,6 +48,7 @@ import {
 import { type DreamBoothParams, dreamboothParams } from "./dreambooth_params.ts";
 import { dreamboothBatchLoss } from "./dreambooth_loss.ts";
 import { retryCommand } from "./_retry_command.ts";
+import { sampleWithProgress } from "./sample_with_progress.ts";
 import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
 import { loadInstanceData } from "./instance_data.ts";
 import { resolveIdentifier } from "./dreambooth_identifier.ts";
@@ -367,6 +369,13 @@ export async function trainDreamBooth(
       trainTextEncoder: p.trainTextEncoder,
       trainer,
       ...(p.emaDecay !== undefined ? { emaDecay: p.emaDecay } : {}),
+      ...(p.validationPrompts !== undefined
+        ? {
+          validationPrompts: p.validationPrompts.map((q) =>
+            fillSubjectPrompt(q, { identifier: identifier.text, classNoun })
+          ),
+        }
+        : {}),
     });
     const instance = await loadInstanceData(instanceDir, {
       size,
@@ -552,7 +561,18 @@ export async function trainDreamBooth(
       const t3 = performance.now();
       const prompts = dreamboothPrompts(identifier.text, classNoun);
       // 25 base-stage steps (as the validation grid); SR stages use their own.
-      const { images } = await cascade.sample({ prompt: prompts, seed: 1, steps: [25] });
+      log(
+        `samples: ${prompts.length} DreamBench prompts through ${cascade.stages.length} stage${
+          cascade.stages.length === 1 ? "" : "s"
+        }`,
+      );
+      // Progress lines with the ETA (at most every 5 s, and at the end of each stage).
+      const { images } = await sampleWithProgress(cascade, {
+        prompt: prompts,
+        seed: 1,
+        steps: [25],
+        log,
+      });
       await Deno.mkdir(join(out, "final"), { recursive: true });
       const floats: FloatImage[] = [];
       for (const [i, im] of images.entries()) {

@@ -67,3 +67,4 @@ export {
   type DreamBoothJobParams,
   run as runDreamBoothJob,
 } from "./dreambooth_rpc_job.ts";
+export { sampleWithProgress } from "./sample_with_progress.ts";

@@ -24,7 +24,13 @@ export {
 } from "../data/mod.ts";
 export { rgbImageFromUint8 } from "../data/mod.ts";
 export { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../diffusion/mod.ts";
-export { type Cascade, createPreset, loadCheckpoint, PRESET_NAMES } from "../diffusion/mod.ts";
+export {
+  type Cascade,
+  createPreset,
+  loadCheckpoint,
+  PRESET_NAMES,
+  readModelSubject,
+} from "../diffusion/mod.ts";
 export {
   diffusionLoss,
   disposeTextEmbedding,

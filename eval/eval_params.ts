@@ -40,7 +40,7 @@ const evalSpecs = {
     option: "class",
     metavar: "NOUN",
     help: "class noun (required with a folder)",
-    defaultText: "the built-in subject's",
+    defaultText: "the model's (personalised models carry it), else the built-in subject's",
   },
   identifier: {
     type: "string",
@@ -48,7 +48,7 @@ const evalSpecs = {
     maxLength: 100,
     metavar: "WORD",
     help: "rare-token identifier in the prompts",
-    defaultText: "sks",
+    defaultText: "the model's (personalised models carry it), else sks",
   },
   out: {
     type: "string",

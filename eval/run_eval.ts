@@ -6,6 +6,7 @@ import {
   loadCheckpoint,
   loadSubjectFolder,
   PRESET_NAMES,
+  readModelSubject,
   type RgbImage,
   rgbImageFromUint8,
   tf,
@@ -40,7 +41,7 @@ export interface RunEvalOptions {
   subject?: string;
   /** Class noun (default: the built-in subject's; required with a folder). */
   classNoun?: string;
-  /** Rare-token identifier in the prompts (default `sks`). */
+  /** Rare-token identifier in the prompts (default: the model's own, from its metadata, else `sks`). */
   identifier?: string;
   /** Images per prompt (default 4). */
   samples?: number;
@@ -255,7 +256,6 @@ export async function runEval(
     model,
     out,
     subject = "dog",
-    identifier = "sks",
     samples = 4,
     pres = 8,
     seed = 0,
@@ -268,7 +268,11 @@ export async function runEval(
   checkRunEvalOptions({ ...options, model, out, samples, pres, seed, srSteps });
   const builtIn = builtInSubjects().find((s) => s.name === subject);
   const subjectDir = builtIn?.dir ?? subject;
-  const classNoun = options.classNoun ?? builtIn?.classNoun;
+  // The one identifier rule: a personalised model's own identifier and class noun, unless given.
+  const fromModel = model === "real" ? null : await readModelSubject(model);
+  const identifier = options.identifier ?? fromModel?.identifier ?? "sks";
+  const classNoun = options.classNoun ?? (fromModel?.classNoun || undefined) ??
+    builtIn?.classNoun;
   if (classNoun === undefined) {
     throw new RangeError(
       `Cannot evaluate as 'classNoun' is required with a subject folder ('${subjectDir}')`,

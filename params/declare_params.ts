@@ -73,8 +73,23 @@ export interface EnumParam<V extends string = string> extends ParamCommon<V> {
   values: readonly V[];
 }
 
+/**
+ * A list of strings: on the command line the option is repeated (`--validation-prompt A
+ * --validation-prompt B`), over RPC it is a JSON array.
+ */
+export interface StringListParam extends ParamCommon<readonly string[]> {
+  /** `strings`. */
+  type: "strings";
+  /** Minimum length of each item in UTF-16 code units. */
+  minLength?: number;
+  /** Maximum length of each item in UTF-16 code units. */
+  maxLength?: number;
+  /** Most items allowed. */
+  maxItems?: number;
+}
+
 /** One declared parameter. */
-export type Param = NumberParam | StringParam | BooleanParam | EnumParam;
+export type Param = NumberParam | StringParam | BooleanParam | EnumParam | StringListParam;
 
 /** The parameters of one job, by key (the name in code, e.g. `priorLossWeight`). */
 export type ParamSpecs = { readonly [key: string]: Param };
@@ -83,6 +98,7 @@ export type ParamSpecs = { readonly [key: string]: Param };
 export type ParamValue<P> = P extends { type: "integer" | "number" } ? number
   : P extends { type: "boolean" } ? boolean
   : P extends { type: "enum"; values: readonly (infer V)[] } ? V
+  : P extends { type: "strings" } ? readonly string[]
   : string;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
@@ -213,6 +229,13 @@ export function describeParam(spec: Param): string {
       return "true or false";
     case "enum":
       return `one of ${spec.values.join(", ")}`;
+    case "strings": {
+      const items = spec.maxItems !== undefined ? `at most ${spec.maxItems} ` : "";
+      const len = spec.maxLength !== undefined
+        ? ` of ${spec.minLength ?? 0} to ${spec.maxLength} characters`
+        : "";
+      return `a list of ${items}strings${len}`;
+    }
     case "string": {
       const { minLength, maxLength } = spec;
       if (minLength !== undefined && maxLength !== undefined) {
@@ -269,6 +292,23 @@ export function paramProblem(
       return typeof value === "boolean" ? undefined : bad();
     case "enum":
       return typeof value === "string" && spec.values.includes(value) ? undefined : bad();
+    case "strings": {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) return bad();
+      if (spec.maxItems !== undefined && value.length > spec.maxItems) {
+        return `must have at most ${spec.maxItems} items: current count is ${value.length}`;
+      }
+      for (const [i, v] of value.entries()) {
+        if (
+          (spec.minLength !== undefined && v.length < spec.minLength) ||
+          (spec.maxLength !== undefined && v.length > spec.maxLength)
+        ) {
+          return `item ${i + 1} must have ${spec.minLength ?? 0} to ${
+            spec.maxLength ?? "any number of"
+          } characters: current length is ${v.length}`;
+        }
+      }
+      return undefined;
+    }
     case "string": {
       if (typeof value !== "string") return bad();
       if (spec.notBlank && value.trim() === "") return "must not be empty";
@@ -444,6 +484,15 @@ export function paramJsonSchema(spec: Param): { [key: string]: unknown } {
       if (spec.maxLength !== undefined) out.maxLength = spec.maxLength;
       if (spec.pattern !== undefined) out.pattern = spec.pattern.source;
       break;
+    case "strings": {
+      out.type = "array";
+      const items: { [key: string]: unknown } = { type: "string" };
+      if (spec.minLength !== undefined) items.minLength = spec.minLength;
+      if (spec.maxLength !== undefined) items.maxLength = spec.maxLength;
+      out.items = items;
+      if (spec.maxItems !== undefined) out.maxItems = spec.maxItems;
+      break;
+    }
   }
   if (spec.default !== undefined) out.default = spec.default;
   const help = spec.defaultText === undefined

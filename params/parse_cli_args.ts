@@ -68,7 +68,10 @@ export function parseCliArgs<S extends ParamSpecs>(
   options: ParseCliArgsOptions = {},
 ): ParsedCliArgs<S> {
   const byOption = new Map<string, [string, Param]>();
-  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {
+  const config: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {
     help: { type: "boolean", short: "h" },
   };
   for (const [key, spec] of Object.entries(declaration.specs)) {
@@ -77,6 +80,7 @@ export function parseCliArgs<S extends ParamSpecs>(
     byOption.set(name, [key, spec]);
     config[name.slice(2)] = {
       type: spec.type === "boolean" ? "boolean" : "string",
+      ...(spec.type === "strings" ? { multiple: true } : {}),
     };
   }
   // `--lr -1`: node:util's parser refuses a value that starts with a dash as ambiguous; join it.
@@ -112,7 +116,7 @@ export function parseCliArgs<S extends ParamSpecs>(
       : message;
     throw new UsageError(`Cannot ${declaration.verb} as ${problem}`);
   }
-  const raw = parsed.values as Record<string, string | boolean | undefined>;
+  const raw = parsed.values as Record<string, string | string[] | boolean | undefined>;
   const values: Record<string, unknown> = {};
   const given = new Set<keyof S & string>();
   for (const [name, [key, spec]] of byOption) {
@@ -127,6 +131,15 @@ export function parseCliArgs<S extends ParamSpecs>(
     given.add(key as keyof S & string);
     if (spec.type === "boolean") {
       values[key] = spec.default === true ? !text : text;
+      continue;
+    }
+    if (spec.type === "strings") {
+      const list = text as string[];
+      const problem = paramProblem(spec, list);
+      if (problem !== undefined) {
+        throw new UsageError(new ParamError(declaration.verb, name, problem).message);
+      }
+      values[key] = list;
       continue;
     }
     const str = text as string;
@@ -209,6 +222,7 @@ export function usageText<S extends ParamSpecs>(
     if (spec.type === "enum" && metavar(spec) !== spec.values.join("|")) {
       help += `: ${spec.values.join(", ")}`;
     }
+    if (spec.type === "strings") help += " (repeatable)";
     if (spec.required) help += " (required)";
     const shown = spec.defaultText ??
       (spec.default !== undefined && spec.type !== "boolean" ? String(spec.default) : undefined);

@@ -13,6 +13,7 @@ import {
   declareParams,
   formatDuration,
   initBackend,
+  readModelSubject,
   runCli,
   runStoppable,
   UsageError,
@@ -64,9 +65,11 @@ export async function main(
     const builtIn = builtInSubjects().find((s) => s.name === subjectArg);
     const subjectDir = builtIn?.dir ?? subjectArg;
     await initBackend({ prefer: backendOption(backend) });
+    // A personalised model's class noun comes before the built-in subject's.
+    const fromModel = model !== undefined ? await readModelSubject(model) : null;
     const r = await runStoppable(options.signal, (signal) =>
       fineTuneSuperRes(model, {
-        ...(builtIn ? { classNoun: builtIn.classNoun } : {}),
+        ...(builtIn && !fromModel?.classNoun ? { classNoun: builtIn.classNoun } : {}),
         ...rest,
         subjectDir,
         ...(stage !== undefined ? { stage } : {}),

@@ -16,6 +16,7 @@ export {
   type NamedTensor,
   PRESET_NAMES,
   type PresetName,
+  readModelSubject,
   type Rgb8Image,
   saveCheckpoint,
   type TextEmbedding,

@@ -14,6 +14,7 @@ import {
   defaultSubject,
   formatDuration,
   loadSubjectFolder,
+  readModelSubject,
   readRunCheckpoint,
   type RgbImage,
   runTraining,
@@ -157,8 +158,27 @@ export async function fineTuneSuperRes(
         `Cannot fine-tune super-resolution as 'stage' must be an integer in [1, ${srCount}]: current value is ${stage}`,
       );
     }
+    // The one identifier rule: a personalised model's identifier and class noun, unless given.
+    const fromModel = typeof cascadeOrPath === "string"
+      ? await readModelSubject(cascadeOrPath)
+      : null;
+    if (
+      fromModel && (configInput.identifier === undefined || configInput.classNoun === undefined)
+    ) {
+      log(
+        `personalised model: identifier ${JSON.stringify(fromModel.identifier)}, class ${
+          JSON.stringify(fromModel.classNoun)
+        } (from its metadata)`,
+      );
+    }
     const config = createSrFineTuneConfig({
       ...(subject ? { classNoun: subject.classNoun } : {}),
+      ...(fromModel
+        ? {
+          identifier: fromModel.identifier,
+          ...(fromModel.classNoun ? { classNoun: fromModel.classNoun } : {}),
+        }
+        : {}),
       ...configInput,
       ...(lr !== undefined ? { learningRate: lr } : {}),
       ...(allStages

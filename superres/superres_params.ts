@@ -81,7 +81,7 @@ const superResSpecs = {
     maxLength: 100,
     metavar: "V",
     help: "the identifier [V]",
-    defaultText: "sks",
+    defaultText: "the model's (personalised models carry it), else sks",
   },
   classNoun: {
     type: "string",

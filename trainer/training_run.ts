@@ -124,6 +124,7 @@ export const RESUMABLE_SETTINGS: readonly string[] = Object.freeze([
   "checkpointsKeep",
   "checkpointEveryMinutes",
   "sampleEverySteps",
+  "validationPrompts",
   "logEverySteps",
   "timeBudgetMinutes",
 ]);

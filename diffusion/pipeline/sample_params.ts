@@ -18,7 +18,8 @@ const sampleSpecs = {
     notBlank: true,
     maxLength: 10_000,
     help:
-      "the prompt (required; longer than the text encoder reads: a warning says what is dropped)",
+      "the prompt (required; longer than the text encoder reads: a warning says what is dropped);\n" +
+      "with a personalised model, {identifier} (or [V]) and {class} are its identifier and class noun",
   },
   model: {
     type: "string",

@@ -141,6 +141,13 @@ Deno.test("cli sample: a runtime error prints its message only, no usage (issue 
     assert.notEqual(r.code, 0);
     assert.match(r.err, /^error: /);
     assert.doesNotMatch(r.err, /Usage:/);
+    // A RangeError found at run time (the cascade has 2 stages, not 8): message only, exit 2.
+    const late = await stderrOf(() =>
+      main(["sample", "--preset", "tiny", "--prompt", "a", "--stages", "8", "--steps", "1"])
+    );
+    assert.equal(late.code, 2);
+    assert.match(late.err, /'stages' must be an integer in \[1, 2\]/);
+    assert.doesNotMatch(late.err, /Usage:/);
     const usage = await stderrOf(() => main(["sample", "--preset", "tiny", "--steps", "-1"]));
     assert.equal(usage.code, 2);
     assert.match(usage.err, /'--steps' must be an integer ≥ 1 and ≤ 1000: current value is "-1"/);

@@ -400,13 +400,7 @@ export function createDreamBoothJob(
         cascade.textEncoder.loadWeights(ckpt.tensors, { prefix: "text_encoder." });
       }
       trainer.setState(loadTrainerState(ckpt));
-      if (ema) {
-        const updates = (ckpt.state as { emaUpdates?: number }).emaUpdates;
-        if (updates === undefined) {
-          throw new RangeError(`Cannot restore the weight average as the checkpoint holds none`);
-        }
-        ema.load(ckpt.tensors, updates);
-      }
+      ema?.restore(ckpt);
       return Promise.resolve();
     },
     async samples(): Promise<SampleGrid> {

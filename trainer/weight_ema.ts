@@ -132,6 +132,22 @@ export class WeightEma {
     this.#updates = updates;
   }
 
+  /**
+   * Restores the average from a run checkpoint a job wrote with `emaUpdates: ema.updates` in its
+   * state and the shadow tensors ({@link WeightEma.export}) among its tensors.
+   *
+   * @param checkpoint The checkpoint's `tensors` and `state`.
+   * @returns Nothing.
+   * @throws {RangeError} When the checkpoint holds no weight average.
+   */
+  restore(checkpoint: { tensors: Map<string, NamedTensor>; state: unknown }): void {
+    const updates = (checkpoint.state as { emaUpdates?: number } | null)?.emaUpdates;
+    if (updates === undefined) {
+      throw new RangeError(`Cannot restore the weight average as the checkpoint holds none`);
+    }
+    this.load(checkpoint.tensors, updates);
+  }
+
   /** Frees the shadow weights. */
   dispose(): void {
     for (const s of this.#shadow.values()) s.dispose();

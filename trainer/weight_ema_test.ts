@@ -56,6 +56,11 @@ Deno.test("WeightEma: load restores the shadow and the count; bad input is refus
       /'ema.w' has shape \[2\], not \[1,2\]/,
     );
     assert.throws(() => b.load(saved, -1), /'updates' must be an integer ≥ 0/);
+    // restore: the count from a run checkpoint's state, the shadow from its tensors.
+    using c = new WeightEma([["w", w]], 0.9);
+    c.restore({ tensors: saved, state: { step: 1, emaUpdates: 1 } });
+    assert.equal(c.updates, 1);
+    assert.throws(() => c.restore({ tensors: saved, state: { step: 1 } }), /holds none/);
     assert.throws(() => new WeightEma([["w", w]], 1), /'decay' must be a number in \(0, 1\)/);
     assert.throws(() => new WeightEma([], 0.9), /given no variables/);
   } finally {

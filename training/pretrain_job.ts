@@ -459,13 +459,7 @@ export async function createPretrainJob(
       // Only this stage's tensors (the text encoder's and optimizer's are not under the prefix).
       stage.unet.loadWeights(ckpt.tensors, { prefix: `stages.${i}.` });
       trainer.setState(loadTrainerState(ckpt));
-      if (ema) {
-        const updates = (ckpt.state as { emaUpdates?: number }).emaUpdates;
-        if (updates === undefined) {
-          throw new RangeError(`Cannot restore the weight average as the checkpoint holds none`);
-        }
-        ema.load(ckpt.tensors, updates);
-      }
+      ema?.restore(ckpt);
       prefetch = null;
       return Promise.resolve();
     },

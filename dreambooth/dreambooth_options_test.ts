@@ -22,6 +22,7 @@ import { createDreamBoothConfig, createDreamBoothJob } from "./dreambooth_job.ts
 import { dreamboothParams } from "./dreambooth_params.ts";
 import { parseCliArgs } from "../params/mod.ts";
 import { createPreset } from "../diffusion/mod.ts";
+import { builtInSubjects } from "../data/mod.ts";
 import { main } from "./train_cli.ts";
 
 await initBackend({ quiet: true });
@@ -299,4 +300,69 @@ Deno.test("--validation-prompt (repeatable): the validation grid draws exactly t
   const grid = await job.samples!();
   assert.deepEqual(grid.labels, ["a sks dog in the snow", "a dog"]);
   assert.equal(grid.images.length, 2);
+});
+
+Deno.test("--instance-prompt, --class-prompt, --class-dir: the prompts trained on; only the missing class images generated", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const classDir = join(tmp, "class");
+    await Deno.mkdir(classDir);
+    const cat = builtInSubjects().find((s) => s.name === "cat")!;
+    const photos = [...Deno.readDirSync(cat.dir)].map((e) => e.name).filter((n) =>
+      /\.(png|jpe?g)$/.test(n)
+    ).sort().slice(0, 2);
+    for (const f of photos) await Deno.copyFile(join(cat.dir, f), join(classDir, f));
+    const out = join(tmp, "out");
+    const r = await trainDreamBooth({
+      model: "preset:tiny",
+      out,
+      cacheDir: join(tmp, "cache"),
+      instancePrompt: "a photo of {identifier} {class}",
+      classPrompt: "a photo of a {class}",
+      classDir,
+      steps: 1,
+      numClassImages: 3,
+      classSteps: 1,
+      instanceBatch: 1,
+      sampleEverySteps: 0,
+      finalSamples: false,
+      superRes: false,
+      log: () => {},
+      warn: () => {},
+    });
+    const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
+    assert.equal(config.instancePrompt, "a photo of sks dog");
+    assert.equal(config.classPrompt, "a photo of a dog");
+    const ci = r.metrics.classImages as { fromClassDir: number; generated: number; dir: string };
+    assert.equal(ci.fromClassDir, 2);
+    assert.equal(ci.generated, 1);
+    const key = JSON.parse(await Deno.readTextFile(join(ci.dir, "key.json")));
+    assert.equal(key.prompt, "a photo of a dog");
+    // Refused by name before any work.
+    await assert.rejects(
+      () =>
+        trainDreamBooth({
+          model: "preset:tiny",
+          out: join(tmp, "out2"),
+          classDir: join(tmp, "nowhere"),
+          log: () => {},
+          warn: () => {},
+        }),
+      /'classDir' \(--class-dir\)/,
+    );
+    await assert.rejects(
+      () =>
+        trainDreamBooth({
+          model: "preset:tiny",
+          out: join(tmp, "out3"),
+          classDir,
+          priorPreservation: false,
+          log: () => {},
+          warn: () => {},
+        }),
+      /'classDir' \(--class-dir\) needs prior preservation/,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

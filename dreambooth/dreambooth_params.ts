@@ -39,6 +39,32 @@ const dreamboothSpecs = {
     help: "the identifier [V] (must round-trip through the tokenizer)",
     defaultText: "drawn by the paper's rule",
   },
+  instancePrompt: {
+    type: "string",
+    minLength: 1,
+    maxLength: 1000,
+    metavar: "TEXT",
+    help: "prompt of the instance images ({identifier} or [V] and {class} are filled in)",
+    defaultText: '"a {identifier} {class}"',
+  },
+  classPrompt: {
+    type: "string",
+    minLength: 1,
+    maxLength: 1000,
+    metavar: "TEXT",
+    help: "prompt of the class-prior images ({class} is filled in)",
+    defaultText: '"a {class}"',
+  },
+  classDir: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    metavar: "DIR",
+    field: false, // a folder on the server: not over RPC
+    help:
+      "your own class-prior images; only the missing ones (up to --num-class-images) are generated",
+    defaultText: "none: all generated",
+  },
   model: {
     type: "string",
     minLength: 1,

@@ -36,7 +36,7 @@ import {
   tokenizerFromDescription,
 } from "./deps.ts";
 import { createPreset, loadCheckpoint } from "../diffusion/mod.ts";
-import { defaultSubject } from "../data/mod.ts";
+import { defaultSubject, loadSubjectFolder } from "../data/mod.ts";
 import {
   dreamboothSuperRes,
   type DreamBoothSuperResContext,
@@ -348,6 +348,8 @@ export async function trainDreamBooth(
       classNoun,
       seed,
     });
+    // {identifier} / [V] and {class} in the prompts a user gives.
+    const fill = (q: string) => fillSubjectPrompt(q, { identifier: identifier.text, classNoun });
     // New settings only when not at their defaults, so that earlier runs' configs still resume.
     const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
       seed,
@@ -369,11 +371,11 @@ export async function trainDreamBooth(
       trainTextEncoder: p.trainTextEncoder,
       trainer,
       ...(p.emaDecay !== undefined ? { emaDecay: p.emaDecay } : {}),
+      ...(p.instancePrompt !== undefined ? { instancePrompt: fill(p.instancePrompt) } : {}),
+      ...(p.classPrompt !== undefined ? { classPrompt: fill(p.classPrompt) } : {}),
       ...(p.validationPrompts !== undefined
         ? {
-          validationPrompts: p.validationPrompts.map((q) =>
-            fillSubjectPrompt(q, { identifier: identifier.text, classNoun })
-          ),
+          validationPrompts: p.validationPrompts.map(fill),
         }
         : {}),
     });
@@ -382,6 +384,35 @@ export async function trainDreamBooth(
       flip: p.flip,
       onWarning: (m) => warn(`warning: ${m}`),
     });
+    if (!config.instancePrompt.includes(identifier.text)) {
+      warn(
+        `warning: the instance prompt ${
+          JSON.stringify(config.instancePrompt)
+        } does not contain the identifier ${JSON.stringify(identifier.text)}: nothing binds it`,
+      );
+    }
+    // The user's own class images (checked and loaded before any compute).
+    let ownClass: FloatImage[] = [];
+    if (p.classDir !== undefined) {
+      if (!config.priorPreservation) {
+        throw new RangeError(
+          `Cannot train as 'classDir' (--class-dir) needs prior preservation, which is off`,
+        );
+      }
+      try {
+        ownClass = (await loadSubjectFolder(p.classDir, {
+          size,
+          minSide: 1,
+          onWarning: () => {},
+        })).images.slice(0, config.numClassImages);
+      } catch (e) {
+        throw new RangeError(
+          `Cannot train as 'classDir' (--class-dir) ${JSON.stringify(p.classDir)} is unusable: ${
+            (e as Error).message
+          }`,
+        );
+      }
+    }
     log(
       `DreamBooth: base model ${base.source} (${size}×${size} base, ${cascade.stages.length} stages); subject '${instanceDir}' (${instance.images.length} images${
         p.flip ? ", + flips" : ""
@@ -400,18 +431,24 @@ export async function trainDreamBooth(
     const modelHash = await hashBaseModel(cascade);
     let prior: FloatImage[] = [];
     const metrics: Record<string, unknown> = { baseModel: base.source, baseModelHash: modelHash };
-    if (config.priorPreservation) {
+    const missing = config.numClassImages - ownClass.length;
+    if (config.priorPreservation && missing === 0) {
+      prior = ownClass;
+      metrics.classImages = { fromClassDir: ownClass.length, generated: 0 };
+      log(`class images: ${ownClass.length} from '${p.classDir}' (none generated)`);
+    } else if (config.priorPreservation) {
       const ci = await classImages(cascade, {
         prompt: config.classPrompt,
-        count: config.numClassImages,
+        count: missing,
         seed,
         steps: p.classSteps,
         cacheDir: p.cacheDir ?? DEFAULT_CLASS_IMAGE_CACHE,
         modelHash,
         log,
       });
-      prior = ci.images;
+      prior = [...ownClass, ...ci.images];
       metrics.classImages = {
+        ...(ownClass.length > 0 ? { fromClassDir: ownClass.length } : {}),
         key: ci.key,
         dir: ci.dir,
         generated: ci.generated,
@@ -419,7 +456,9 @@ export async function trainDreamBooth(
         seconds: +ci.seconds.toFixed(2),
       };
       log(
-        `class images: ${ci.images.length} of "${config.classPrompt}" (${ci.generated} generated, ${
+        `class images: ${
+          ownClass.length > 0 ? `${ownClass.length} from '${p.classDir}' + ` : ""
+        }${ci.images.length} of "${config.classPrompt}" (${ci.generated} generated, ${
           ci.images.length - ci.generated
         } reused from ${ci.dir}) in ${ci.seconds.toFixed(1)} s`,
       );

@@ -47,6 +47,25 @@ export interface TextualInversionJob extends TrainingJob {
 
 const EMBEDDING = "shared.weight";
 
+/** The checks of {@link createTextualInversionJob} that need no model. */
+function checkOptions(options: TextualInversionOptions, learningRate: number, batchSize: number) {
+  if (!(Number.isFinite(learningRate) && learningRate > 0)) {
+    throw new RangeError(
+      `Cannot create a textual-inversion job as 'learningRate' must be a finite number > 0: current value is ${learningRate}`,
+    );
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(
+      `Cannot create a textual-inversion job as 'batchSize' must be an integer ≥ 1: current value is ${batchSize}`,
+    );
+  }
+  if (options.instanceImages.length === 0 || options.identifierIds.length === 0) {
+    throw new RangeError(
+      `Cannot create a textual-inversion job as 'instanceImages' and 'identifierIds' must be non-empty`,
+    );
+  }
+}
+
 /**
  * Builds a textual-inversion job on a cascade (its embedding table changes in place, only in the
  * identifier's rows).
@@ -73,21 +92,7 @@ export function createTextualInversionJob(
 ): TextualInversionJob {
   const { identifierIds, prompt, instanceImages, batchSize = 4, seed = 0 } = options;
   const learningRate = options.learningRate ?? 5e-3;
-  if (!(Number.isFinite(learningRate) && learningRate > 0)) {
-    throw new RangeError(
-      `Cannot create a textual-inversion job as 'learningRate' must be a finite number > 0: current value is ${learningRate}`,
-    );
-  }
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(
-      `Cannot create a textual-inversion job as 'batchSize' must be an integer ≥ 1: current value is ${batchSize}`,
-    );
-  }
-  if (instanceImages.length === 0 || identifierIds.length === 0) {
-    throw new RangeError(
-      `Cannot create a textual-inversion job as 'instanceImages' and 'identifierIds' must be non-empty`,
-    );
-  }
+  checkOptions(options, learningRate, batchSize);
   const enc = cascade.textEncoder;
   const stage = cascade.stages[0];
   const emb = enc.params.vars.get(EMBEDDING);

@@ -49,6 +49,23 @@ export interface SrFineTuneJobOptions {
   sampleSteps?: number;
 }
 
+/** Refuses a stage index that is not an SR stage, and pairs of the wrong sizes for it. */
+function checkStage(cascade: Cascade, pairs: SrPairs, i: number): void {
+  if (!Number.isInteger(i) || i < 1 || i >= cascade.stages.length) {
+    throw new RangeError(
+      `Cannot fine-tune SR stage ${i} as the cascade has SR stages 1…${cascade.stages.length - 1}`,
+    );
+  }
+  const size = cascade.stages[i].imageSize, lowSize = cascade.stages[i - 1].imageSize;
+  if (pairs.high.shape[1] !== size || pairs.low.shape[1] !== lowSize) {
+    throw new RangeError(
+      `Cannot fine-tune SR stage ${i} as its pairs must be ${size} px over ${lowSize} px: current sizes are ${
+        pairs.high.shape[1]
+      } over ${pairs.low.shape[1]}`,
+    );
+  }
+}
+
 /**
  * Builds the job. The cascade and the pairs are borrowed (the stage's UNet is updated in place).
  *
@@ -80,20 +97,9 @@ export function createSrFineTuneJob(
   options: SrFineTuneJobOptions,
 ): SrFineTuneJob {
   const { config: c, stage: i, sampleSteps = 10 } = options;
-  if (!Number.isInteger(i) || i < 1 || i >= cascade.stages.length) {
-    throw new RangeError(
-      `Cannot fine-tune SR stage ${i} as the cascade has SR stages 1…${cascade.stages.length - 1}`,
-    );
-  }
+  checkStage(cascade, pairs, i);
   const stage = cascade.stages[i];
   const lowSize = cascade.stages[i - 1].imageSize;
-  if (pairs.high.shape[1] !== stage.imageSize || pairs.low.shape[1] !== lowSize) {
-    throw new RangeError(
-      `Cannot fine-tune SR stage ${i} as its pairs must be ${stage.imageSize} px over ${lowSize} px: current sizes are ${
-        pairs.high.shape[1]
-      } over ${pairs.low.shape[1]}`,
-    );
-  }
   const crop = Math.min(c.cropSize[String(i)] ?? 0, stage.imageSize);
   const cropSize = crop === stage.imageSize ? 0 : crop;
   const trainer = new StageTrainer(stage.unet, {

@@ -1,4 +1,4 @@
-import { mulberry32 } from "./_mulberry32.ts";
+import { mulberry32 } from "./deps.ts";
 /** A point estimate with a bootstrap confidence interval. */
 export interface ConfidenceInterval {
   /** The statistic on the full sample. */

@@ -37,3 +37,4 @@ export {
   scheduleAt,
   type TextEmbedding,
 } from "../diffusion/mod.ts";
+export { mulberry32 } from "../tokenizer/mod.ts";

@@ -47,7 +47,7 @@ import { similarityMatrix } from "./image_embedder.ts";
 import { SubjectEmbedder } from "./subject_embedder.ts";
 import { WorldClassifier } from "./world_classifier.ts";
 import { EVAL_SEEDS } from "./eval_seeds.ts";
-import { mulberry32 } from "./_mulberry32.ts";
+import { mulberry32 } from "./deps.ts";
 
 const SUMMARY =
   `Measures a cascade's prior with eval/'s world classifier and subject embedder (class / context /

@@ -35,7 +35,7 @@ import {
 } from "./_nets.ts";
 import { evalWorld } from "./_dataset.ts";
 import { fileURLToPath } from "node:url";
-import { mulberry32 } from "./_mulberry32.ts";
+import { mulberry32 } from "./deps.ts";
 
 interface Chunk {
   pixels: Uint8Array;

@@ -43,3 +43,4 @@ export {
   type IdentifierCandidatesOptions,
   isIdentifierPiece,
 } from "./identifier.ts";
+export { mulberry32 } from "./_random.ts";

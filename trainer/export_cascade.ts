@@ -110,6 +110,57 @@ async function loadExportedBase(path: string): Promise<Loaded> {
 }
 
 /**
+ * Reads each run's checkpoint (the first entry may be an exported cascade file) and checks that
+ * each is the stage of its position and that all were trained with one cascade config.
+ */
+async function loadRuns(runDirs: readonly string[]): Promise<Loaded[]> {
+  const ckpts: Loaded[] = [];
+  for (const [i, dir] of runDirs.entries()) {
+    if (dir.endsWith(".safetensors")) {
+      if (i > 0) {
+        throw new RangeError(
+          `Cannot export a cascade as '${dir}' is a file in place of SR stage ${i}: only the base (the first entry) may come from an exported cascade`,
+        );
+      }
+      ckpts.push(await loadExportedBase(dir));
+      continue;
+    }
+    const path = join(dir, "checkpoint.safetensors");
+    let c;
+    try {
+      c = await readRunCheckpoint(path);
+    } catch (e) {
+      if (isNotFound(e)) {
+        throw new RangeError(`Cannot export a cascade as run '${dir}' has no checkpoint (${path})`);
+      }
+      throw e;
+    }
+    if (c.metadata.stageIndex !== String(i) || !c.metadata.config) {
+      throw new RangeError(
+        `Cannot export a cascade as run '${dir}' is not stage ${i} (its checkpoint says stage '${c.metadata.stage}')`,
+      );
+    }
+    ckpts.push({ dir, ...c, config: createCascadeConfig(JSON.parse(c.metadata.config)) });
+  }
+  const final: CascadeConfig = ckpts[ckpts.length - 1].config;
+  for (const c of ckpts) {
+    const n = c.config.stages.length;
+    if (
+      !sameJson(c.config.textEncoder, final.textEncoder) ||
+      !sameJson(c.config.tokenizer, final.tokenizer) ||
+      !sameJson(c.config.stages, final.stages.slice(0, n))
+    ) {
+      throw new RangeError(
+        `Cannot export a cascade as run '${c.dir}' was trained with a cascade config that differs from '${
+          ckpts[ckpts.length - 1].dir
+        }''s`,
+      );
+    }
+  }
+  return ckpts;
+}
+
+/**
  * Exports the checkpoints of a base run and optional SR runs (in stage order) as one cascade.
  *
  * The first entry may instead be an exported cascade file (`.safetensors`, e.g. an averaged base
@@ -170,49 +221,9 @@ export async function exportCascade(
       `Cannot export a cascade as 'runDirs' must list 1 to 3 run folders (base first): current length is ${runDirs?.length}`,
     );
   }
-  const ckpts: Loaded[] = [];
-  for (const [i, dir] of runDirs.entries()) {
-    if (dir.endsWith(".safetensors")) {
-      if (i > 0) {
-        throw new RangeError(
-          `Cannot export a cascade as '${dir}' is a file in place of SR stage ${i}: only the base (the first entry) may come from an exported cascade`,
-        );
-      }
-      ckpts.push(await loadExportedBase(dir));
-      continue;
-    }
-    const path = join(dir, "checkpoint.safetensors");
-    let c;
-    try {
-      c = await readRunCheckpoint(path);
-    } catch (e) {
-      if (isNotFound(e)) {
-        throw new RangeError(`Cannot export a cascade as run '${dir}' has no checkpoint (${path})`);
-      }
-      throw e;
-    }
-    if (c.metadata.stageIndex !== String(i) || !c.metadata.config) {
-      throw new RangeError(
-        `Cannot export a cascade as run '${dir}' is not stage ${i} (its checkpoint says stage '${c.metadata.stage}')`,
-      );
-    }
-    ckpts.push({ dir, ...c, config: createCascadeConfig(JSON.parse(c.metadata.config)) });
-  }
+  const ckpts = await loadRuns(runDirs);
   const final: CascadeConfig = ckpts[ckpts.length - 1].config;
-  for (const c of ckpts) {
-    const n = c.config.stages.length;
-    if (
-      !sameJson(c.config.textEncoder, final.textEncoder) ||
-      !sameJson(c.config.tokenizer, final.tokenizer) ||
-      !sameJson(c.config.stages, final.stages.slice(0, n))
-    ) {
-      throw new RangeError(
-        `Cannot export a cascade as run '${c.dir}' was trained with a cascade config that differs from '${
-          ckpts[ckpts.length - 1].dir
-        }''s`,
-      );
-    }
-  }
+
   const tokenizer = await tokenizerFromDescription(final.tokenizer);
   using cascade = buildCascadeSync(final, tokenizer);
   const base = ckpts[0];

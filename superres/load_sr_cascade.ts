@@ -3,7 +3,7 @@
  * given) the default model. The default model is `models/default/cascade.safetensors`; until it
  * ships, the pretraining run under `runs/pretrain/` with SR stages that trained the most steps
  * (newest on ties; its base run is the one its `config.json` names; exported with
- * training/'s `exportCascade` into `runs/superres/pretrain_export/`), else the `tiny` preset with a
+ * trainer/'s `exportCascade` into `runs/superres/pretrain_export/`), else the `tiny` preset with a
  * loud one-line notice (its SR stage is untrained: figures from it say nothing about quality).
  *
  * @module

@@ -6,6 +6,9 @@
  * conditioned on it. t_aug is the augmentation's own diffusion time: σ_aug = sin(π t_aug / 2) under
  * the cosine schedule, so the paper's "1e-3 → 1e-5" are values of t_aug.
  *
+ * Dependencies: diffusion ← trainer (the one trainer, the run loop) ← superres ← dreambooth (its SR
+ * phase, `dreamboothSuperRes`), rpc; data, params, backend below.
+ *
  * @example
  * ```ts
  * import { initBackend } from "./deps.ts";

@@ -1,6 +1,6 @@
 /**
  * Fine-tuning of one SR stage of a cascade on a subject's image pairs, as a `TrainingJob` for
- * training/'s run machinery (`runTraining`: run folder, atomic checkpoints, resume, loss log and
+ * trainer/'s run machinery (`runTraining`: run folder, atomic checkpoints, resume, loss log and
  * curve, sample grids, time budget, NaN guard). The step is the shared `StageTrainer` (the one
  * trainer of pretraining and DreamBooth too) with the noise-conditioning augmentation pinned to one
  * level (`minAugLevel = maxAugLevel = t_aug`), Adam β2 = 0.999 and no gradient clipping,

@@ -1,4 +1,4 @@
-// Private image helpers shared by training/'s jobs.
+// Private image helpers of the training jobs (exported as imagesToTensor for training/ and dreambooth/).
 import { type FloatImage, tf } from "./deps.ts";
 
 /** Float images (same size) as one `[B, H, W, 3]` tensor, owned by the caller. */

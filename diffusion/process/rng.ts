@@ -8,7 +8,7 @@
 
 /**
  * Deterministic random numbers from a 32-bit seed: the same seed gives the same bits on every
- * backend and platform. training/ and superres/ use it too, so that a training step's random
+ * backend and platform. trainer/'s one trainer uses it too, so that a training step's random
  * draws depend only on (seed, step).
  *
  * @example

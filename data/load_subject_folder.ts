@@ -106,9 +106,12 @@ export async function loadSubjectFolder(
   }
   names.sort();
   const ignored = new Set(["subject.json", "license.md", "readme.md", "licence.md"]);
-  const candidates = names.filter((n) => !ignored.has(n.toLowerCase()));
   const isImage = (n: string) =>
     SUBJECT_IMAGE_EXTENSIONS.some((ext) => n.toLowerCase().endsWith(ext));
+  // `NAME.txt` beside `NAME.jpg` is that image's caption (read by the trainers), not a stray file.
+  const stems = new Set(names.filter(isImage).map((n) => n.replace(/\.[^.]+$/, "")));
+  const isCaption = (n: string) => n.endsWith(".txt") && stems.has(n.slice(0, -4));
+  const candidates = names.filter((n) => !ignored.has(n.toLowerCase()) && !isCaption(n));
   const bad = candidates.filter((n) => !isImage(n));
   if (bad.length > 0) {
     throw new Error(

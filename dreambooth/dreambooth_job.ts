@@ -265,6 +265,11 @@ export function createDreamBoothJob(
     instanceImages: readonly FloatImage[];
     classImages?: readonly FloatImage[];
     loss?: BatchLoss;
+    /**
+     * Per-image prompts aligned with `instanceImages` (captions; a null entry uses the instance
+     * prompt). Default: the instance prompt for every image.
+     */
+    instancePrompts?: readonly (string | null)[] | null;
   },
 ): DreamBoothJob {
   const c = options.config;
@@ -325,21 +330,31 @@ export function createDreamBoothJob(
     ...Array(nPrior).fill(c.classPrompt),
   ];
   const tokens = encode(Array.from({ length: accum }, () => chunkPrompts).flat());
+  const captions = options.instancePrompts ?? null;
+  if (captions !== null && captions.length !== inst.length) {
+    throw new RangeError(
+      `Cannot create a DreamBooth job as 'instancePrompts' has ${captions.length} entries for ${inst.length} instance images`,
+    );
+  }
 
   const batchAt = (step: number) => {
     // Instance rows drawn from the pool; prior rows cycle. With accumulation, micro-batch k holds
     // instance draws k·b… and prior rows k·b… of the step (one micro-batch: as before).
     const rng = new Rng(hashInts(c.trainer.seed, step, 0xdb00));
-    const drawn: FloatImage[] = [];
-    for (let k = 0; k < nInst * accum; k++) drawn.push(inst[rng.int(inst.length)]);
+    const drawn: number[] = [];
+    for (let k = 0; k < nInst * accum; k++) drawn.push(rng.int(inst.length));
     const images: FloatImage[] = [];
+    const prompts: string[] = [];
     for (let m = 0; m < accum; m++) {
-      images.push(...drawn.slice(m * nInst, (m + 1) * nInst));
+      for (const i of drawn.slice(m * nInst, (m + 1) * nInst)) {
+        images.push(inst[i]);
+        prompts.push(captions?.[i] ?? c.instancePrompt);
+      }
       for (let k = 0; k < nPrior; k++) {
         images.push(prior[((step - 1) * nPrior * accum + m * nPrior + k) % prior.length]);
+        prompts.push(c.classPrompt);
       }
     }
-    const prompts = Array.from({ length: accum }, () => chunkPrompts).flat();
     return { images, prompts, numInstance: nInst };
   };
 
@@ -376,7 +391,12 @@ export function createDreamBoothJob(
       const xStart = imagesToTensor(b.images);
       try {
         // The async read keeps GPU backends free of synchronous device→host reads.
-        const r = await trainer.trainStepAsync({ xStart, tokens, loss });
+        // With captions the step's prompts vary with the images drawn.
+        const r = await trainer.trainStepAsync({
+          xStart,
+          tokens: captions ? encode(b.prompts) : tokens,
+          loss,
+        });
         ema?.update();
         return r;
       } finally {

@@ -23,6 +23,7 @@ import { dreamboothParams } from "./dreambooth_params.ts";
 import { parseCliArgs } from "../params/mod.ts";
 import { createPreset } from "../diffusion/mod.ts";
 import { builtInSubjects } from "../data/mod.ts";
+import { loadInstanceData } from "./instance_data.ts";
 import { main } from "./train_cli.ts";
 
 await initBackend({ quiet: true });
@@ -362,6 +363,71 @@ Deno.test("--instance-prompt, --class-prompt, --class-dir: the prompts trained o
         }),
       /'classDir' \(--class-dir\) needs prior preservation/,
     );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("per-image captions: NAME.txt beside NAME.png is that image's prompt; an orphan .txt is still refused", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const dog = builtInSubjects().find((s) => s.name === "dog")!;
+    const photos = [...Deno.readDirSync(dog.dir)].map((e) => e.name).filter((n) =>
+      /\.(png|jpe?g)$/.test(n)
+    ).sort().slice(0, 2);
+    for (const f of photos) await Deno.copyFile(join(dog.dir, f), join(tmp, f));
+    const stem = photos[0].replace(/\.[^.]+$/, "");
+    await Deno.writeTextFile(join(tmp, `${stem}.txt`), "a {identifier} {class} on a sofa\n");
+    const data = await loadInstanceData(tmp, { size: 32, onWarning: () => {} });
+    assert.deepEqual(data.captions, [
+      "a {identifier} {class} on a sofa",
+      null,
+      "a {identifier} {class} on a sofa", // the flip shares its image's caption
+      null,
+    ]);
+    // The job trains image i on its caption: the rows' prompts, and a different step.
+    using cascade = await createPreset("tiny", { seed: 0 });
+    const config = createDreamBoothConfig({
+      identifier: "sks",
+      classNoun: "dog",
+      instanceBatch: 4,
+    });
+    const captions = ["a sks dog on a sofa", null, "a sks dog on a sofa", null];
+    const make = (instancePrompts: (string | null)[] | null) =>
+      createDreamBoothJob(cascade, {
+        config,
+        instanceImages: data.pool,
+        classImages: [data.images[1]],
+        instancePrompts,
+      });
+    {
+      using job = make(captions);
+      const b = job.batchAt(1);
+      for (let k = 0; k < 4; k++) {
+        const i = data.pool.indexOf(b.images[k]);
+        assert.equal(b.prompts[k], captions[i] ?? "a sks dog", `row ${k} (image ${i})`);
+      }
+      assert.ok(b.prompts.slice(0, 4).includes("a sks dog on a sofa"), b.prompts.join(" | "));
+    }
+    // The tokens the trainer receives are the rows' prompts (captions where given).
+    {
+      using job = make(captions);
+      const b = job.batchAt(1);
+      const trainer = job.trainer;
+      const original = trainer.trainStepAsync.bind(trainer);
+      let seen: Int32Array | null = null;
+      trainer.trainStepAsync = (batch) => {
+        seen = batch.tokens!.ids.slice();
+        return original(batch);
+      };
+      await job.trainStep();
+      const L = cascade.textEncoder.config.maxLength;
+      const want = b.prompts.flatMap((q) => Array.from(cascade.tokenizer.encodeFixed(q, L).ids));
+      assert.deepEqual(Array.from(seen!), want);
+    }
+    // An orphan text file is not a caption.
+    await Deno.writeTextFile(join(tmp, "notes.txt"), "hello");
+    await assert.rejects(() => loadInstanceData(tmp, { size: 32 }), /'notes\.txt'/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -384,6 +384,13 @@ export async function trainDreamBooth(
       flip: p.flip,
       onWarning: (m) => warn(`warning: ${m}`),
     });
+    if (instance.captions) {
+      const n = instance.captions.slice(0, instance.images.length).filter((q) => q !== null).length;
+      log(`captions: ${n} of ${instance.images.length} images have their own (NAME.txt)`);
+      if (method === "textual-inversion") {
+        warn(`warning: textual-inversion trains on the instance prompt; the captions are not used`);
+      }
+    }
     if (!config.instancePrompt.includes(identifier.text)) {
       warn(
         `warning: the instance prompt ${
@@ -469,6 +476,8 @@ export async function trainDreamBooth(
       config,
       instanceImages: instance.pool,
       classImages: prior,
+      // Per-image captions (NAME.txt beside NAME.jpg), with {identifier}/[V] and {class} filled in.
+      instancePrompts: instance.captions?.map((q) => q === null ? null : fill(q)) ?? null,
       // The step loss: Eq. 2 with λ as declared (dreambooth_params.ts) and given (--prior-weight).
       loss: dreamboothBatchLoss({
         numInstance: config.instanceBatch,

@@ -18,6 +18,11 @@ export interface InstanceData {
   pool: FloatImage[];
   /** The source files. */
   paths: string[];
+  /**
+   * Per-image captions, aligned with `pool` (a flip shares its image's): the text of `NAME.txt`
+   * beside `NAME.jpg`, or null where there is none. Null when no image has one.
+   */
+  captions: (string | null)[] | null;
 }
 
 /**
@@ -71,5 +76,15 @@ export async function loadInstanceData(
   const { size, flip = true, onWarning = (m: string) => console.warn(`warning: ${m}`) } = options;
   const { images, paths } = await loadSubjectFolder(dir, { size, onWarning });
   const pool = flip ? [...images, ...images.map(flipImage)] : [...images];
-  return { images, pool, paths };
+  const own: (string | null)[] = [];
+  for (const p of paths) {
+    try {
+      const text = (await Deno.readTextFile(p.replace(/\.[^./\\]+$/, ".txt"))).trim();
+      own.push(text === "" ? null : text);
+    } catch {
+      own.push(null);
+    }
+  }
+  const captions = own.some((c) => c !== null) ? (flip ? [...own, ...own] : own) : null;
+  return { images, pool, paths, captions };
 }

@@ -21,7 +21,13 @@ export {
   saveCheckpoint,
   type TextEmbedding,
 } from "../diffusion/mod.ts";
-export { builtInSubjects, defaultSubject, loadSubjectFolder, type RgbImage } from "../data/mod.ts";
+export {
+  type BuiltInSubject,
+  builtInSubjects,
+  defaultSubject,
+  loadSubjectFolder,
+  type RgbImage,
+} from "../data/mod.ts";
 export { rgbImageFromUint8 } from "../data/mod.ts";
 export {
   exportCascade,

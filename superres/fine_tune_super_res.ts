@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 import {
+  type BuiltInSubject,
   Cascade,
   defaultSubject,
   formatDuration,
@@ -19,11 +20,13 @@ import {
   type RgbImage,
   runTraining,
   saveCheckpoint,
+  type StepResult,
+  type TrainingJob,
   type TrainingSummary,
 } from "./deps.ts";
 import { createSrFineTuneConfig, type SrFineTuneConfig } from "./sr_fine_tune_config.ts";
 import { makeSrPairs } from "./sr_pairs.ts";
-import { createSrFineTuneJob } from "./sr_fine_tune_job.ts";
+import { createSrFineTuneJob, type SrFineTuneJob } from "./sr_fine_tune_job.ts";
 import { loadSrCascade } from "./load_sr_cascade.ts";
 
 /** Progress of {@link fineTuneSuperRes}, after every step. */
@@ -95,6 +98,156 @@ export interface FineTuneSuperResResult {
 }
 
 /**
+ * The fine-tuning config: the subject's class noun, a personalised model's identifier and class
+ * noun (unless given), the options, and the stages to train, checked against the cascade.
+ */
+async function resolveConfig(
+  cascade: Cascade,
+  cascadeOrPath: Cascade | string | undefined,
+  configInput: Partial<SrFineTuneConfig>,
+  opts: {
+    subject: BuiltInSubject | null;
+    lr?: number;
+    allStages: boolean;
+    stage?: number;
+    log: (line: string) => void;
+  },
+): Promise<SrFineTuneConfig> {
+  const { subject, lr, allStages, stage, log } = opts;
+  const srCount = cascade.stages.length - 1;
+  if (srCount < 1) {
+    throw new RangeError(`Cannot fine-tune super-resolution as the cascade has no SR stage`);
+  }
+  if (stage !== undefined && (!Number.isInteger(stage) || stage < 1 || stage > srCount)) {
+    throw new RangeError(
+      `Cannot fine-tune super-resolution as 'stage' must be an integer in [1, ${srCount}]: current value is ${stage}`,
+    );
+  }
+  // The one identifier rule: a personalised model's identifier and class noun, unless given.
+  const fromModel = typeof cascadeOrPath === "string"
+    ? await readModelSubject(cascadeOrPath)
+    : null;
+  if (
+    fromModel && (configInput.identifier === undefined || configInput.classNoun === undefined)
+  ) {
+    log(
+      `personalised model: identifier ${JSON.stringify(fromModel.identifier)}, class ${
+        JSON.stringify(fromModel.classNoun)
+      } (from its metadata)`,
+    );
+  }
+  const config = createSrFineTuneConfig({
+    ...(subject ? { classNoun: subject.classNoun } : {}),
+    ...(fromModel
+      ? {
+        identifier: fromModel.identifier,
+        ...(fromModel.classNoun ? { classNoun: fromModel.classNoun } : {}),
+      }
+      : {}),
+    ...configInput,
+    ...(lr !== undefined ? { learningRate: lr } : {}),
+    ...(allStages
+      ? { stages: Array.from({ length: srCount }, (_, k) => k + 1) }
+      : stage !== undefined
+      ? { stages: [stage] }
+      : {}),
+  });
+  for (const s of config.stages) {
+    if (s > srCount) {
+      throw new RangeError(
+        `Cannot fine-tune SR stage ${s} as the cascade has ${srCount} SR stage${
+          srCount === 1 ? "" : "s"
+        }`,
+      );
+    }
+  }
+  return config;
+}
+
+/** A training job whose every step is also reported to `report`; the job stays the caller's. */
+function withProgress(
+  job: SrFineTuneJob,
+  report: (r: StepResult) => void,
+  samples: boolean,
+): TrainingJob {
+  return {
+    get step() {
+      return job.step;
+    },
+    checkpoint: () => job.checkpoint(),
+    restore: (c: Parameters<typeof job.restore>[0]) => job.restore(c),
+    ...(samples ? { samples: () => job.samples!() } : {}),
+    trainStep: async () => {
+      const r = await job.trainStep();
+      report(r);
+      return r;
+    },
+  };
+}
+
+/** Writes the cascade with the personalised stages' sampling t_aug (a view sharing the models). */
+async function savePersonalised(
+  path: string,
+  cascade: Cascade,
+  opts: { config: SrFineTuneConfig; augLevels: number[]; source: string },
+): Promise<void> {
+  const view = new Cascade({
+    textEncoder: cascade.textEncoder,
+    tokenizer: cascade.tokenizer,
+    stages: cascade.stages.map((s, k) => ({ ...s, augLevel: opts.augLevels[k] })),
+  });
+  await saveCheckpoint(path, view, {
+    metadata: { superres: JSON.stringify({ ...opts.config, source: opts.source }) },
+  });
+}
+
+/**
+ * After a non-finite loss the failed update reached the weights in memory: back to the last good
+ * checkpoint (or the weights the stage started from), so a borrowed cascade is never left broken.
+ */
+async function restoreLastGood(
+  unet: Cascade["stages"][number]["unet"],
+  opts: {
+    summary: TrainingSummary;
+    initial: Awaited<ReturnType<Cascade["stages"][number]["unet"]["exportWeights"]>>;
+    stage: number;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const { summary, initial, stage: i, log } = opts;
+  const good = summary.step > 0
+    ? (await readRunCheckpoint(summary.files.checkpoint)).tensors
+    : initial;
+  unet.loadWeights(good, { prefix: `stages.${i}.` });
+  log(`stage ${i}: weights restored to step ${summary.step} after the non-finite loss`);
+}
+
+/** The subject's images at the largest stage's size and the run folder named after it. */
+async function subjectImages(
+  cascade: Cascade,
+  opts: {
+    images?: readonly RgbImage[];
+    subjectDir?: string;
+    subject: BuiltInSubject | null;
+    runDirOpt?: string;
+    log: (line: string) => void;
+  },
+): Promise<{ pics: readonly RgbImage[]; runDir: string }> {
+  const { images, subjectDir, subject, runDirOpt, log } = opts;
+  const largest = cascade.stages[cascade.stages.length - 1].imageSize;
+  const dir = subjectDir ?? subject?.dir;
+  const pics = images ??
+    (await loadSubjectFolder(dir!, { size: largest, onWarning: (m) => log(m) })).images;
+  const runDir = runDirOpt ??
+    join(
+      "runs",
+      "superres",
+      subject?.name ?? (dir ? dir.replace(/\/+$/, "").split("/").pop()! : "images"),
+    );
+  return { pics, runDir };
+}
+
+/**
  * Fine-tunes the SR stages of a cascade on a subject (see the module docs). Resumable: rerun with
  * `resume: true` and the same settings to continue after a stop.
  *
@@ -149,63 +302,20 @@ export async function fineTuneSuperRes(
     ? await loadSrCascade(cascadeOrPath, { warn: log })
     : { cascade: cascadeOrPath, source: "in-memory" };
   try {
-    const srCount = cascade.stages.length - 1;
-    if (srCount < 1) {
-      throw new RangeError(`Cannot fine-tune super-resolution as the cascade has no SR stage`);
-    }
-    if (stage !== undefined && (!Number.isInteger(stage) || stage < 1 || stage > srCount)) {
-      throw new RangeError(
-        `Cannot fine-tune super-resolution as 'stage' must be an integer in [1, ${srCount}]: current value is ${stage}`,
-      );
-    }
-    // The one identifier rule: a personalised model's identifier and class noun, unless given.
-    const fromModel = typeof cascadeOrPath === "string"
-      ? await readModelSubject(cascadeOrPath)
-      : null;
-    if (
-      fromModel && (configInput.identifier === undefined || configInput.classNoun === undefined)
-    ) {
-      log(
-        `personalised model: identifier ${JSON.stringify(fromModel.identifier)}, class ${
-          JSON.stringify(fromModel.classNoun)
-        } (from its metadata)`,
-      );
-    }
-    const config = createSrFineTuneConfig({
-      ...(subject ? { classNoun: subject.classNoun } : {}),
-      ...(fromModel
-        ? {
-          identifier: fromModel.identifier,
-          ...(fromModel.classNoun ? { classNoun: fromModel.classNoun } : {}),
-        }
-        : {}),
-      ...configInput,
-      ...(lr !== undefined ? { learningRate: lr } : {}),
-      ...(allStages
-        ? { stages: Array.from({ length: srCount }, (_, k) => k + 1) }
-        : stage !== undefined
-        ? { stages: [stage] }
-        : {}),
+    const config = await resolveConfig(cascade, cascadeOrPath, configInput, {
+      subject,
+      lr,
+      allStages,
+      stage,
+      log,
     });
-    for (const s of config.stages) {
-      if (s > srCount) {
-        throw new RangeError(
-          `Cannot fine-tune SR stage ${s} as the cascade has ${srCount} SR stage${
-            srCount === 1 ? "" : "s"
-          }`,
-        );
-      }
-    }
-    const largest = cascade.stages[cascade.stages.length - 1].imageSize;
-    const dir = subjectDir ?? subject?.dir;
-    const pics = images ??
-      (await loadSubjectFolder(dir!, { size: largest, onWarning: (m) => log(m) })).images;
-    const runDir = runDirOpt ??
-      join(
-        "runs",
-        "superres",
-        subject?.name ?? (dir ? dir.replace(/\/+$/, "").split("/").pop()! : "images"),
-      );
+    const { pics, runDir } = await subjectImages(cascade, {
+      images,
+      subjectDir,
+      subject,
+      runDirOpt,
+      log,
+    });
     const sampleAug = config.sampleAugLevel ?? config.augLevel;
     const totalSteps = config.steps * config.stages.length;
     let stepsBefore = 0;
@@ -220,30 +330,19 @@ export async function fineTuneSuperRes(
       using job = createSrFineTuneJob(cascade, pairs, { config, stage: i, sampleSteps });
       const tStage = performance.now();
       let firstStep = -1;
-      const wrapped = {
-        get step() {
-          return job.step;
-        },
-        checkpoint: () => job.checkpoint(),
-        restore: (c: Parameters<typeof job.restore>[0]) => job.restore(c),
-        ...(sampleSteps > 0 ? { samples: () => job.samples!() } : {}),
-        trainStep: async () => {
-          const r = await job.trainStep();
-          if (firstStep < 0) firstStep = r.step - 1;
-          const secs = (performance.now() - tStage) / 1000;
-          const rate = (r.step - firstStep) / Math.max(secs, 1e-9);
-          const done = stepsBefore + r.step;
-          onProgress?.({
-            stage: i,
-            step: r.step,
-            steps: config.steps,
-            loss: r.loss,
-            elapsedSeconds: (performance.now() - t0) / 1000,
-            etaSeconds: (totalSteps - done) / rate,
-          });
-          return r;
-        },
-      };
+      const wrapped = withProgress(job, (r) => {
+        if (firstStep < 0) firstStep = r.step - 1;
+        const secs = (performance.now() - tStage) / 1000;
+        const rate = (r.step - firstStep) / Math.max(secs, 1e-9);
+        onProgress?.({
+          stage: i,
+          step: r.step,
+          steps: config.steps,
+          loss: r.loss,
+          elapsedSeconds: (performance.now() - t0) / 1000,
+          etaSeconds: (totalSteps - stepsBefore - r.step) / rate,
+        });
+      }, sampleSteps > 0);
       log(
         `SR fine-tuning stage ${i} (${cascade.stages[i - 1].imageSize}→${
           cascade.stages[i].imageSize
@@ -267,13 +366,7 @@ export async function fineTuneSuperRes(
       });
       stages.push({ stage: i, runDir: stageDir, summary });
       if (summary.reason === "non-finite loss") {
-        // The failed update reached the weights in memory: back to the last good checkpoint
-        // (or the weights this stage started from), so a borrowed cascade is never left broken.
-        const good = summary.step > 0
-          ? (await readRunCheckpoint(summary.files.checkpoint)).tensors
-          : initial;
-        unet.loadWeights(good, { prefix: `stages.${i}.` });
-        log(`stage ${i}: weights restored to step ${summary.step} after the non-finite loss`);
+        await restoreLastGood(unet, { summary, initial, stage: i, log });
       }
       stepsBefore += config.steps;
       if (summary.reason !== "done") {
@@ -287,30 +380,15 @@ export async function fineTuneSuperRes(
     let cascadePath: string | null = null;
     if (done && save) {
       cascadePath = join(runDir, "cascade.safetensors");
-      // A view sharing the models, with the personalised stages' sampling t_aug (never disposed).
-      const view = new Cascade({
-        textEncoder: cascade.textEncoder,
-        tokenizer: cascade.tokenizer,
-        stages: cascade.stages.map((s, k) => ({ ...s, augLevel: augLevels[k] })),
-      });
-      await saveCheckpoint(cascadePath, view, {
-        metadata: { superres: JSON.stringify({ ...config, source }) },
-      });
+      await savePersonalised(cascadePath, cascade, { config, augLevels, source });
       log(
         `personalised cascade → ${cascadePath} (SR stages ${
           config.stages.join(", ")
         } sample at t_aug ${sampleAug}) in ${formatDuration((performance.now() - t0) / 1000)}`,
       );
     }
-    return {
-      cascadePath,
-      done,
-      augLevels,
-      config,
-      stages,
-      seconds: (performance.now() - t0) / 1000,
-      source,
-    };
+    const seconds = (performance.now() - t0) / 1000;
+    return { cascadePath, done, augLevels, config, stages, seconds, source };
   } finally {
     if (owned) cascade.dispose();
   }

@@ -12,6 +12,7 @@ import { main as sampleMain } from "../diffusion/cli.ts";
 import { trainDreamBooth } from "../dreambooth/mod.ts";
 import { runEval } from "../eval/mod.ts";
 import { fineTuneSuperRes } from "../superres/mod.ts";
+import { run as runSampleJob } from "../rpc/methods/_sample_worker.ts";
 
 await initBackend({ quiet: true });
 
@@ -78,6 +79,29 @@ Deno.test("train tiny → sample, eval and train-sr pick up the model's identifi
     );
     assert.equal(base.code, 2, base.text);
     assert.match(base.text, /'--prompt' uses \{identifier\}, \[V\] or \{class\}/);
+
+    // The RPC sample job: the same rule (model under the data root).
+    const rel = join("jobs", "j1");
+    await Deno.mkdir(join(tmp, rel), { recursive: true });
+    const ctx = {
+      id: "j1",
+      signal: new AbortController().signal,
+      dir: join(tmp, rel),
+      relDir: rel,
+      dataRoot: await Deno.realPath(tmp),
+      resume: false,
+      data: null,
+      progress: () => {},
+    };
+    const rpc = await runSampleJob(
+      { prompt: "a {identifier} {class}", model: "model/model.safetensors", steps: 1, stages: 1 },
+      ctx,
+    );
+    assert.equal(rpc.prompt, "a red cat");
+    await assert.rejects(
+      () => runSampleJob({ prompt: "a [V] dog", preset: "tiny", steps: 1, stages: 1 }, ctx),
+      /'prompt' uses \{identifier\}, \[V\] or \{class\}/,
+    );
 
     // eval: the prompts use the model's identifier and class noun.
     const r = await runEval({

@@ -9,8 +9,11 @@ import { initBackend, parseBackendName } from "../../backend/mod.ts";
 import {
   type Cascade,
   createPreset,
+  fillSubjectPrompt,
   loadCheckpoint,
+  type ModelSubject,
   promptFit,
+  subjectFromMetadata,
   writePng,
 } from "../../diffusion/mod.ts";
 import { DataRoot } from "../data_root.ts";
@@ -34,6 +37,7 @@ export async function run(
     height: number;
     seed: number;
     backend: string;
+    prompt?: string;
     warnings?: string[];
   }
 > {
@@ -43,6 +47,7 @@ export async function run(
   });
   ctx.signal.throwIfAborted();
   let cascade: Cascade;
+  let subject: ModelSubject | null = null;
   if (params.model !== undefined) {
     const root = await DataRoot.open(ctx.dataRoot);
     const path = await root.resolve(params.model, { field: "model" });
@@ -52,12 +57,21 @@ export async function run(
       throw new RangeError(`Cannot sample as 'model' holds a ${loaded.kind}, not a cascade`);
     }
     cascade = loaded.model;
+    subject = subjectFromMetadata(loaded.metadata);
   } else {
     cascade = await createPreset(params.preset ?? "tiny", { seed: 0 });
   }
   try {
+    // The one identifier rule (as deno task sample): a personalised model fills {identifier} (or
+    // [V]) and {class}; a model without them refuses the placeholders.
+    const prompt = subject ? fillSubjectPrompt(params.prompt, subject) : params.prompt;
+    if (!subject && /\{identifier\}|\[V\]|\{class\}/.test(prompt)) {
+      throw new RangeError(
+        `Cannot sample as 'prompt' uses {identifier}, [V] or {class} but the model carries no identifier`,
+      );
+    }
     // The prompt rule of deno task sample too: blank refused, a long prompt warned about.
-    const { warning } = promptFit(params.prompt, {
+    const { warning } = promptFit(prompt, {
       tokenizer: cascade.tokenizer,
       length: cascade.textEncoder.config.maxLength,
     });
@@ -68,7 +82,7 @@ export async function run(
     let done = 0;
     const seed = params.seed ?? 0;
     const { images } = await cascade.sample({
-      prompt: params.prompt,
+      prompt,
       seed,
       steps: params.steps,
       guidance: params.guidance,
@@ -91,6 +105,7 @@ export async function run(
       height: images[0].height,
       seed,
       backend: backend.name,
+      ...(prompt !== params.prompt ? { prompt } : {}),
       ...(warning ? { warnings: [warning] } : {}),
     };
   } finally {

@@ -121,6 +121,8 @@ export interface SampleResult {
   seed: number;
   /** The PNG, base64 (unless `png: false`). */
   png?: string;
+  /** The prompt sampled, when a personalised model filled {identifier}/[V]/{class} in it. */
+  prompt?: string;
   /** Warnings, e.g. that the prompt was longer than the text encoder reads (what was dropped). */
   warnings?: string[];
 }
@@ -164,6 +166,7 @@ export const sampleMethod: MethodSpec<SampleParams & { png: boolean }, SampleRes
         width: number;
         height: number;
         seed: number;
+        prompt?: string;
         warnings?: string[];
       };
       const url = `/files/${r.file.split("/").map(encodeURIComponent).join("/")}`;

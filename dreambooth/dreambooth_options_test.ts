@@ -385,6 +385,17 @@ Deno.test("per-image captions: NAME.txt beside NAME.png is that image's prompt; 
       "a {identifier} {class} on a sofa", // the flip shares its image's caption
       null,
     ]);
+    // Captions may also be listed in subject.json (NAME.txt wins where both exist).
+    await Deno.writeTextFile(
+      join(tmp, "subject.json"),
+      JSON.stringify({
+        classNoun: "dog",
+        captions: { [photos[0]]: "x", [photos[1]]: "a [V] dog" },
+      }),
+    );
+    const listed = await loadInstanceData(tmp, { size: 32, flip: false, onWarning: () => {} });
+    assert.deepEqual(listed.captions, ["a {identifier} {class} on a sofa", "a [V] dog"]);
+    await Deno.remove(join(tmp, "subject.json"));
     // The job trains image i on its caption: the rows' prompts, and a different step.
     using cascade = await createPreset("tiny", { seed: 0 });
     const config = createDreamBoothConfig({

@@ -386,7 +386,9 @@ export async function trainDreamBooth(
     });
     if (instance.captions) {
       const n = instance.captions.slice(0, instance.images.length).filter((q) => q !== null).length;
-      log(`captions: ${n} of ${instance.images.length} images have their own (NAME.txt)`);
+      log(
+        `captions: ${n} of ${instance.images.length} images have their own (NAME.txt or subject.json)`,
+      );
       if (method === "textual-inversion") {
         warn(`warning: textual-inversion trains on the instance prompt; the captions are not used`);
       }

@@ -1,13 +1,15 @@
 /**
  * The instance images of a DreamBooth run: a folder of photos of the subject (JPEG/PNG/WebP of any
  * size; EXIF orientation honoured, alpha flattened, greyscale expanded, centre-cropped and resized
- * by data/'s `loadSubjectFolder`), plus their horizontal flips as augmentation. Every check (empty
+ * by data/'s `loadSubjectFolder`), plus their horizontal flips as augmentation, and per-image
+ * captions (`NAME.txt` beside `NAME.jpg`, or `captions` in `subject.json`). Every check (empty
  * folder, non-image files, images over the pixel limit, a single image → warning) runs here,
  * before any model compute.
  *
  * @module
  */
 import type { FloatImage } from "./deps.ts";
+import { basename, join } from "node:path";
 import { loadSubjectFolder } from "../data/mod.ts";
 
 /** What {@link loadInstanceData} returns. */
@@ -76,14 +78,26 @@ export async function loadInstanceData(
   const { size, flip = true, onWarning = (m: string) => console.warn(`warning: ${m}`) } = options;
   const { images, paths } = await loadSubjectFolder(dir, { size, onWarning });
   const pool = flip ? [...images, ...images.map(flipImage)] : [...images];
+  // Captions: `captions` of subject.json ({"00.jpg": "a [V] dog on a sofa"}), then NAME.txt.
+  let listed: Record<string, unknown> = {};
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(join(dir, "subject.json")));
+    if (meta && typeof meta.captions === "object" && meta.captions !== null) listed = meta.captions;
+  } catch {
+    // no subject.json, or none readable: no listed captions
+  }
   const own: (string | null)[] = [];
   for (const p of paths) {
+    let text: string | null = null;
+    const entry = listed[basename(p)];
+    if (typeof entry === "string" && entry.trim() !== "") text = entry.trim();
     try {
-      const text = (await Deno.readTextFile(p.replace(/\.[^./\\]+$/, ".txt"))).trim();
-      own.push(text === "" ? null : text);
+      const t = (await Deno.readTextFile(p.replace(/\.[^./\\]+$/, ".txt"))).trim();
+      if (t !== "") text = t;
     } catch {
-      own.push(null);
+      // no NAME.txt
     }
+    own.push(text);
   }
   const captions = own.some((c) => c !== null) ? (flip ? [...own, ...own] : own) : null;
   return { images, pool, paths, captions };

@@ -91,21 +91,8 @@ export interface Adam {
  */
 export function createAdam(options: AdamOptions = {}): Adam {
   const { learningRate: baseLearningRate = 0.001, beta1 = 0.9, beta2 = 0.999 } = options;
-  for (
-    const [name, value] of Object.entries({ learningRate: baseLearningRate, beta1, beta2 })
-  ) {
-    if (!Number.isFinite(value) || value < 0 || (name !== "learningRate" && value >= 1)) {
-      throw new RangeError(
-        `Cannot create Adam as '${name}' must be ${
-          name === "learningRate" ? "a finite number ≥ 0" : "in [0, 1)"
-        }: current value is ${value}`,
-      );
-    }
-  }
-  // Keyed by variable name, so that a state restored from a checkpoint finds rebuilt variables.
-  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
-  // On device backends: the moments as (non-trainable) variables, by the same names.
-  const deviceMoments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
+  checkAdamOptions(baseLearningRate, beta1, beta2);
+  const store = createMomentStore();
   let iterations = 0;
   let accBeta1 = beta1, accBeta2 = beta2;
 
@@ -115,23 +102,17 @@ export function createAdam(options: AdamOptions = {}): Adam {
     stepOptions: { learningRate?: number } = {},
   ) => {
     const learningRate = stepOptions.learningRate ?? baseLearningRate;
-    if (!Number.isFinite(learningRate) || learningRate < 0) {
-      throw new RangeError(
-        `Cannot apply gradients as 'learningRate' must be a finite number ≥ 0: current value is ${learningRate}`,
-      );
-    }
-    if (variables.length !== gradients.length) {
-      throw new RangeError(
-        `Cannot apply gradients as 'gradients' must have one tensor per variable: current length ` +
-          `is ${gradients.length}, variables ${variables.length}`,
-      );
-    }
+    checkStep(learningRate, variables, gradients);
     const epsilon = options.epsilon ?? tf.backend().epsilon();
     const c1 = 1 - accBeta1, c2 = 1 - accBeta2;
+    const coefficients: StepCoefficients = {
+      beta1,
+      beta2,
+      stepOverC1: learningRate / c1,
+      invC2: 1 / c2,
+      epsilon,
+    };
     const device = onDevice();
-    const onWasm = tf.getBackend() === "wasm";
-    const lib = nativeEngineLib(); // the native engine: the same update in C, threaded
-    const wasm = tf.backend() as unknown as WasmBackend;
     for (let k = 0; k < variables.length; k++) {
       const variable = variables[k], grad = gradients[k];
       if (variable.dtype !== "float32" || !tf.util.arraysEqual(variable.shape, grad.shape)) {
@@ -140,74 +121,135 @@ export function createAdam(options: AdamOptions = {}): Adam {
             `shape is [${grad.shape}]`,
         );
       }
-      const n = variable.size;
-      if (device) {
-        const dm = deviceState(variable.name, variable.shape, n);
-        tf.tidy(() => {
-          const [mi, vi, next] = updateOps(
-            variable,
-            grad,
-            dm.m,
-            dm.v,
-            beta1,
-            beta2,
-            learningRate / c1,
-            1 / c2,
-            epsilon,
-          );
-          dm.m.assign(mi);
-          dm.v.assign(vi);
-          variable.assign(next);
-        });
-        continue;
-      }
-      pullToHost(variable.name);
-      let state = moments.get(variable.name);
-      if (state === undefined || state.m.length !== n) {
-        state = { m: new Float32Array(n), v: new Float32Array(n) };
-        moments.set(variable.name, state);
-      }
-      const { m, v } = state;
-      let info: tf.TensorInfo | null = null;
-      let out: Float32Array;
-      let p: Float32Array, g: Float32Array;
-      if (onWasm) {
-        info = wasm.makeOutput([...variable.shape], "float32");
-        // Views made after the allocation (it may grow the heap and replace its buffer).
-        const buffer = wasm.wasm.HEAPU8.buffer;
-        const at = (t: tf.TensorInfo) =>
-          new Float32Array(buffer, wasm.dataIdMap.get(t.dataId)!.memoryOffset, n);
-        out = at(info);
-        p = at(variable);
-        g = at(grad);
-      } else if (lib !== undefined) {
-        // The native engine: its arrays in place, the new weights into one from its pool.
-        const be = tf.backend() as unknown as NativeBackend;
-        info = be.makeOwned([...variable.shape]);
-        out = be.valuesOf(info);
-        p = be.valuesOf(variable);
-        g = be.valuesOf(grad);
-      } else {
-        out = new Float32Array(n);
-        p = variable.dataSync() as Float32Array;
-        g = grad.dataSync() as Float32Array;
-      }
-      if (lib !== undefined) {
-        lib.nk_adam(p, g, m, v, out, n, beta1, beta2, learningRate / c1, 1 / c2, epsilon);
-      } else update(p, g, m, v, out, n, beta1, beta2, learningRate / c1, 1 / c2, epsilon);
-      const value = info !== null
-        ? tf.engine().makeTensorFromTensorInfo(info)
-        : tf.tensor(out, variable.shape, "float32");
-      variable.assign(value);
-      value.dispose();
+      if (device) deviceStep(variable, grad, store.deviceState(variable), coefficients);
+      else hostStep(variable, grad, store.hostState(variable), coefficients);
     }
     iterations++;
     accBeta1 *= beta1;
     accBeta2 *= beta2;
   };
 
-  /** The device moments of `name`, made from the host copy (e.g. after setState) or zeros. */
-  const deviceState = (name: string, shape: number[], n: number) => {
+  const minimize = (f: () => tf.Scalar, variables: tf.Variable[]) => {
+    const { value, grads } = tf.variableGrads(f, variables);
+    try {
+      applyGradients(variables, variables.map((v) => grads[v.name]));
+    } finally {
+      tf.dispose(grads);
+    }
+    return value;
+  };
+
+  const setState = (state: AdamState) => {
+    checkAdamState(state);
+    store.replace(state.moments);
+    iterations = state.iterations;
+    // The same products as the steps formed (β^(n+1) by powering can differ in the last bit),
+    // so that a resumed optimizer continues bit for bit.
+    accBeta1 = accumulatedPower(beta1, iterations);
+    accBeta2 = accumulatedPower(beta2, iterations);
+  };
+  return {
+    get iterations() {
+      return iterations;
+    },
+    minimize,
+    applyGradients,
+    getState: () => ({ iterations, moments: store.copy() }),
+    readState: async () => ({ iterations, moments: await store.read() }),
+    setState,
+    dispose: store.clear,
+    [Symbol.dispose]: store.clear,
+  };
+}
+
+/** Throws a RangeError naming the first of `learningRate`, `beta1`, `beta2` out of range. */
+function checkAdamOptions(learningRate: number, beta1: number, beta2: number): void {
+  for (const [name, value] of Object.entries({ learningRate, beta1, beta2 })) {
+    if (!Number.isFinite(value) || value < 0 || (name !== "learningRate" && value >= 1)) {
+      throw new RangeError(
+        `Cannot create Adam as '${name}' must be ${
+          name === "learningRate" ? "a finite number ≥ 0" : "in [0, 1)"
+        }: current value is ${value}`,
+      );
+    }
+  }
+}
+
+/** Throws a RangeError when a step's `learningRate` or gradient count is invalid. */
+function checkStep(learningRate: number, variables: tf.Variable[], gradients: tf.Tensor[]): void {
+  if (!Number.isFinite(learningRate) || learningRate < 0) {
+    throw new RangeError(
+      `Cannot apply gradients as 'learningRate' must be a finite number ≥ 0: current value is ${learningRate}`,
+    );
+  }
+  if (variables.length !== gradients.length) {
+    throw new RangeError(
+      `Cannot apply gradients as 'gradients' must have one tensor per variable: current length ` +
+        `is ${gradients.length}, variables ${variables.length}`,
+    );
+  }
+}
+
+/** Throws a RangeError when `state` cannot be resumed from. */
+function checkAdamState(state: AdamState): void {
+  if (!Number.isInteger(state.iterations) || state.iterations < 0) {
+    throw new RangeError(
+      `Cannot set Adam state as 'iterations' must be a non-negative integer: current value ` +
+        `is ${state.iterations}`,
+    );
+  }
+  for (const [name, { m, v }] of Object.entries(state.moments)) {
+    if (m.length !== v.length) {
+      throw new RangeError(
+        `Cannot set Adam state as 'moments.${name}' must have m and v of one length: current ` +
+          `lengths are ${m.length} and ${v.length}`,
+      );
+    }
+  }
+}
+
+/** `beta`^(n+1) formed as the steps form it: one multiplication per step. */
+function accumulatedPower(beta: number, n: number): number {
+  let acc = beta;
+  for (let i = 0; i < n; i++) acc *= beta;
+  return acc;
+}
+
+/** The constants of one Adam step (the learning rate and bias corrections folded in). */
+interface StepCoefficients {
+  beta1: number;
+  beta2: number;
+  /** α / (1 − β1^t). */
+  stepOverC1: number;
+  /** 1 / (1 − β2^t). */
+  invC2: number;
+  epsilon: number;
+}
+
+/** The moment estimates of every variable, on the host or (device backends) as variables. */
+interface MomentStore {
+  /** The host moments of `variable` (pulled off the device, or zeros when absent or resized). */
+  hostState(variable: tf.Variable): { m: Float32Array; v: Float32Array };
+  /** The device moments of `variable`, made from the host copy (e.g. after setState) or zeros. */
+  deviceState(variable: tf.Variable): { m: tf.Variable; v: tf.Variable };
+  /** A copy of all moments, read synchronously. */
+  copy(): AdamState["moments"];
+  /** A copy of all moments, read with `await tensor.data()`. */
+  read(): Promise<AdamState["moments"]>;
+  /** Drops everything and copies `moments` in. */
+  replace(moments: AdamState["moments"]): void;
+  /** Drops everything. */
+  clear(): void;
+}
+
+function createMomentStore(): MomentStore {
+  // Keyed by variable name, so that a state restored from a checkpoint finds rebuilt variables.
+  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  // On device backends: the moments as (non-trainable) variables, by the same names.
+  const deviceMoments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
+
+  const deviceState = (variable: tf.Variable) => {
+    const { name, shape } = variable, n = variable.size;
     let dm = deviceMoments.get(name);
     if (dm !== undefined && dm.m.size === n) return dm;
     dm?.m.dispose();
@@ -234,84 +276,122 @@ export function createAdam(options: AdamOptions = {}): Adam {
     dm.v.dispose();
     deviceMoments.delete(name);
   };
-  const disposeDevice = () => {
-    for (const { m, v } of deviceMoments.values()) tf.dispose([m, v]);
-    deviceMoments.clear();
-  };
-
-  const minimize = (f: () => tf.Scalar, variables: tf.Variable[]) => {
-    const { value, grads } = tf.variableGrads(f, variables);
-    try {
-      applyGradients(variables, variables.map((v) => grads[v.name]));
-    } finally {
-      tf.dispose(grads);
+  const hostState = (variable: tf.Variable) => {
+    const n = variable.size;
+    pullToHost(variable.name);
+    let state = moments.get(variable.name);
+    if (state === undefined || state.m.length !== n) {
+      state = { m: new Float32Array(n), v: new Float32Array(n) };
+      moments.set(variable.name, state);
     }
-    return value;
+    return state;
   };
-
-  const getState = (): AdamState => {
+  const hostCopy = () => {
     const out: AdamState["moments"] = {};
     for (const [name, { m, v }] of moments) out[name] = { m: m.slice(), v: v.slice() };
+    return out;
+  };
+  const copy = () => {
+    const out = hostCopy();
     for (const [name, { m, v }] of deviceMoments) {
       out[name] = { m: Float32Array.from(m.dataSync()), v: Float32Array.from(v.dataSync()) };
     }
-    return { iterations, moments: out };
+    return out;
   };
-  const readState = async (): Promise<AdamState> => {
-    const out: AdamState["moments"] = {};
-    for (const [name, { m, v }] of moments) out[name] = { m: m.slice(), v: v.slice() };
+  const read = async () => {
+    const out = hostCopy();
     for (const [name, { m, v }] of deviceMoments) {
       const [md, vd] = await Promise.all([m.data(), v.data()]);
       out[name] = { m: Float32Array.from(md), v: Float32Array.from(vd) };
     }
-    return { iterations, moments: out };
+    return out;
   };
-  const setState = (state: AdamState) => {
-    if (!Number.isInteger(state.iterations) || state.iterations < 0) {
-      throw new RangeError(
-        `Cannot set Adam state as 'iterations' must be a non-negative integer: current value ` +
-          `is ${state.iterations}`,
-      );
-    }
-    for (const [name, { m, v }] of Object.entries(state.moments)) {
-      if (m.length !== v.length) {
-        throw new RangeError(
-          `Cannot set Adam state as 'moments.${name}' must have m and v of one length: current ` +
-            `lengths are ${m.length} and ${v.length}`,
-        );
-      }
-    }
+  const clear = () => {
     moments.clear();
-    disposeDevice();
-    for (const [name, { m, v }] of Object.entries(state.moments)) {
+    for (const { m, v } of deviceMoments.values()) tf.dispose([m, v]);
+    deviceMoments.clear();
+  };
+  const replace = (from: AdamState["moments"]) => {
+    clear();
+    for (const [name, { m, v }] of Object.entries(from)) {
       moments.set(name, { m: Float32Array.from(m), v: Float32Array.from(v) });
     }
-    iterations = state.iterations;
-    // The same products as the steps formed (β^(n+1) by powering can differ in the last bit),
-    // so that a resumed optimizer continues bit for bit.
-    accBeta1 = beta1;
-    accBeta2 = beta2;
-    for (let i = 0; i < iterations; i++) {
-      accBeta1 *= beta1;
-      accBeta2 *= beta2;
-    }
   };
-  const dispose = () => {
-    moments.clear();
-    disposeDevice();
-  };
-  return {
-    get iterations() {
-      return iterations;
-    },
-    minimize,
-    applyGradients,
-    getState,
-    readState,
-    setState,
-    dispose,
-    [Symbol.dispose]: dispose,
-  };
+  return { hostState, deviceState, copy, read, replace, clear };
+}
+
+/** One step of `variable` on a device backend: moments and weights updated by tfjs kernels. */
+function deviceStep(
+  variable: tf.Variable,
+  grad: tf.Tensor,
+  dm: { m: tf.Variable; v: tf.Variable },
+  c: StepCoefficients,
+): void {
+  tf.tidy(() => {
+    const [mi, vi, next] = updateOps(
+      variable,
+      grad,
+      dm.m,
+      dm.v,
+      c.beta1,
+      c.beta2,
+      c.stepOverC1,
+      c.invC2,
+      c.epsilon,
+    );
+    dm.m.assign(mi);
+    dm.v.assign(vi);
+    variable.assign(next);
+  });
+}
+
+/**
+ * One step of `variable` with host moments: in place on the wasm heap, in the native engine's
+ * arrays (its threaded C update), or through `dataSync`/`tf.tensor` on cpu.
+ */
+function hostStep(
+  variable: tf.Variable,
+  grad: tf.Tensor,
+  state: { m: Float32Array; v: Float32Array },
+  c: StepCoefficients,
+): void {
+  const n = variable.size;
+  const { m, v } = state;
+  const lib = nativeEngineLib(); // the native engine: the same update in C, threaded
+  let info: tf.TensorInfo | null = null;
+  let out: Float32Array;
+  let p: Float32Array, g: Float32Array;
+  if (tf.getBackend() === "wasm") {
+    const wasm = tf.backend() as unknown as WasmBackend;
+    info = wasm.makeOutput([...variable.shape], "float32");
+    // Views made after the allocation (it may grow the heap and replace its buffer).
+    const buffer = wasm.wasm.HEAPU8.buffer;
+    const at = (t: tf.TensorInfo) =>
+      new Float32Array(buffer, wasm.dataIdMap.get(t.dataId)!.memoryOffset, n);
+    out = at(info);
+    p = at(variable);
+    g = at(grad);
+  } else if (lib !== undefined) {
+    // The native engine: its arrays in place, the new weights into one from its pool.
+    const be = tf.backend() as unknown as NativeBackend;
+    info = be.makeOwned([...variable.shape]);
+    out = be.valuesOf(info);
+    p = be.valuesOf(variable);
+    g = be.valuesOf(grad);
+  } else {
+    out = new Float32Array(n);
+    p = variable.dataSync() as Float32Array;
+    g = grad.dataSync() as Float32Array;
+  }
+  const { beta1, beta2, stepOverC1, invC2, epsilon } = c;
+  if (lib !== undefined) {
+    lib.nk_adam(p, g, m, v, out, n, beta1, beta2, stepOverC1, invC2, epsilon);
+  } else update(p, g, m, v, out, n, beta1, beta2, stepOverC1, invC2, epsilon);
+  const value = info !== null
+    ? tf.engine().makeTensorFromTensorInfo(info)
+    : tf.tensor(out, variable.shape, "float32");
+  variable.assign(value);
+  value.dispose();
 }
 
 /** The Adam update of one variable (a separate function so the JIT sees one monomorphic loop). */

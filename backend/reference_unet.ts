@@ -83,6 +83,46 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
         `current value is [${channels}]`,
     );
   }
+  const { net, variables } = createWeights(channels, imageChannels, seed);
+  const parameterCount = variables.reduce((n, v) => n + v.size, 0);
+  const apply = createForward(net, channels, groups);
+
+  const optimizer = which === "tfjs" ? tf.train.adam(learningRate) : null;
+  const adam = which === "tfjs" ? null : createAdam({ learningRate });
+  const trainStep = (x0: tf.Tensor4D, stepSeed: number): number => {
+    const loss = tf.tidy(() => {
+      const [b] = x0.shape;
+      const t = tf.randomUniform([b], 0, 1, "float32", stepSeed) as tf.Tensor1D;
+      const eps = tf.randomNormal(x0.shape, 0, 1, "float32", stepSeed + 1);
+      const angle = tf.reshape(tf.mul(t, Math.PI / 2), [b, 1, 1, 1]);
+      const zt = tf.add(tf.mul(tf.cos(angle), x0), tf.mul(tf.sin(angle), eps)) as tf.Tensor4D;
+      const f = () => tf.mean(tf.squaredDifference(apply(zt, t), eps)) as tf.Scalar;
+      return adam ? adam.minimize(f, variables) : optimizer!.minimize(f, true, variables)!;
+    });
+    const value = loss.dataSync()[0];
+    loss.dispose();
+    return value;
+  };
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    optimizer?.dispose();
+    adam?.dispose();
+    for (const v of variables) v.dispose();
+  };
+  return {
+    variables,
+    parameterCount,
+    apply,
+    trainStep,
+    dispose,
+    [Symbol.dispose]: dispose,
+  };
+}
+
+/** The weights of the reference UNet, created in a fixed order (names and seeds depend on it). */
+function createWeights(channels: readonly number[], imageChannels: number, seed: number) {
   const variables: tf.Variable[] = [];
   let nextSeed = seed * 1000 + 1;
   const weight = (shape: number[], fanIn: number, name: string) => {
@@ -145,8 +185,19 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
     normOut: norm(channels[0]),
     convOut: conv(channels[0], imageChannels, 3, true),
   };
-  const parameterCount = variables.reduce((n, v) => n + v.size, 0);
+  return { net, variables };
+}
 
+/** The weights {@linkcode createWeights} makes, by role. */
+type Net = ReturnType<typeof createWeights>["net"];
+
+/** The forward pass `(x, t) ↦ ε̂` of `net` (output owned by the caller). */
+function createForward(
+  net: Net,
+  channels: readonly number[],
+  groups: number,
+): (x: tf.Tensor4D, t: tf.Tensor1D) => tf.Tensor4D {
+  const levels = channels.length;
   const conv2d = (x: tf.Tensor4D, p: { w: tf.Variable; b: tf.Variable }, stride = 1) =>
     tf.fused.conv2d({
       x,
@@ -159,7 +210,7 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
     tf.fused.matMul({ a: x, b: p.w as tf.Tensor2D, bias: p.b }) as tf.Tensor2D;
   const normalize = (x: tf.Tensor4D, p: { g: tf.Variable; b: tf.Variable }) =>
     groupNorm(x, p.g as tf.Tensor1D, p.b as tf.Tensor1D, { groups, epsilon: 1e-5 });
-  const res = (x: tf.Tensor4D, emb: tf.Tensor2D, p: ReturnType<typeof resBlock>) => {
+  const res = (x: tf.Tensor4D, emb: tf.Tensor2D, p: Net["mid1"]) => {
     const [b] = x.shape;
     let h = conv2d(silu(normalize(x, p.n1)) as tf.Tensor4D, p.c1);
     const co = h.shape[3];
@@ -167,7 +218,7 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
     h = conv2d(silu(normalize(h, p.n2)) as tf.Tensor4D, p.c2);
     return tf.add(p.skip ? conv2d(x, p.skip) : x, h) as tf.Tensor4D;
   };
-  const attend = (x: tf.Tensor4D, p: ReturnType<typeof attention>) => {
+  const attend = (x: tf.Tensor4D, p: Net["midAttn"]) => {
     const [b, h, w, c] = x.shape;
     const n = h * w;
     const qkv = linear(tf.reshape(normalize(x, p.n), [b * n, c]) as tf.Tensor2D, p.qkv); // [B·N, 3C]
@@ -208,37 +259,5 @@ export function createReferenceUnet(options: ReferenceUnetOptions = {}): Referen
       }
       return conv2d(silu(normalize(h, net.normOut)) as tf.Tensor4D, net.convOut);
     });
-
-  const optimizer = which === "tfjs" ? tf.train.adam(learningRate) : null;
-  const adam = which === "tfjs" ? null : createAdam({ learningRate });
-  const trainStep = (x0: tf.Tensor4D, stepSeed: number): number => {
-    const loss = tf.tidy(() => {
-      const [b] = x0.shape;
-      const t = tf.randomUniform([b], 0, 1, "float32", stepSeed) as tf.Tensor1D;
-      const eps = tf.randomNormal(x0.shape, 0, 1, "float32", stepSeed + 1);
-      const angle = tf.reshape(tf.mul(t, Math.PI / 2), [b, 1, 1, 1]);
-      const zt = tf.add(tf.mul(tf.cos(angle), x0), tf.mul(tf.sin(angle), eps)) as tf.Tensor4D;
-      const f = () => tf.mean(tf.squaredDifference(apply(zt, t), eps)) as tf.Scalar;
-      return adam ? adam.minimize(f, variables) : optimizer!.minimize(f, true, variables)!;
-    });
-    const value = loss.dataSync()[0];
-    loss.dispose();
-    return value;
-  };
-  let disposed = false;
-  const dispose = () => {
-    if (disposed) return;
-    disposed = true;
-    optimizer?.dispose();
-    adam?.dispose();
-    for (const v of variables) v.dispose();
-  };
-  return {
-    variables,
-    parameterCount,
-    apply,
-    trainStep,
-    dispose,
-    [Symbol.dispose]: dispose,
-  };
+  return apply;
 }

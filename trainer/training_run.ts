@@ -335,6 +335,35 @@ export async function runTraining(
   job: TrainingJob,
   options: TrainingRunOptions,
 ): Promise<TrainingSummary> {
+  const s = runSettings(options);
+  const files: RunFiles = {
+    checkpoint: join(s.runDir, "checkpoint.safetensors"),
+    lossLog: join(s.runDir, "loss.jsonl"),
+    lossCurve: join(s.runDir, "loss_curve.png"),
+    samples: null,
+  };
+  await Deno.mkdir(join(s.runDir, "samples"), { recursive: true });
+  const lock = await acquireRunLock(s.runDir);
+  try {
+    return await runLocked(job, s, files);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The options of {@link runTraining} with their defaults filled in. */
+type RunSettings =
+  & Required<Omit<TrainingRunOptions, "retryCommand" | "signal">>
+  & Pick<TrainingRunOptions, "retryCommand" | "signal">;
+
+/** The files of a run folder that the summary names. */
+type RunFiles = TrainingSummary["files"];
+
+/** One line of the loss log. */
+type LogPoint = LossPoint & { gradNorm?: number; seconds?: number };
+
+/** Fills in the defaults of {@link TrainingRunOptions} and checks them (RangeError naming the option). */
+function runSettings(options: TrainingRunOptions): RunSettings {
   const {
     runDir,
     totalSteps,
@@ -377,279 +406,405 @@ export async function runTraining(
       `Cannot run training as 'emaDecay' must be in [0, 1): current value is ${emaDecay}`,
     );
   }
-  const files = {
-    checkpoint: join(runDir, "checkpoint.safetensors"),
-    lossLog: join(runDir, "loss.jsonl"),
-    lossCurve: join(runDir, "loss_curve.png"),
-    samples: null as string | null,
+  return {
+    runDir,
+    totalSteps,
+    config,
+    args,
+    changeableOnResume,
+    retryCommand,
+    resume,
+    checkpointEverySteps,
+    checkpointsKeep,
+    checkpointEveryMinutes,
+    sampleEverySteps,
+    sampleAtStart,
+    logEverySteps,
+    timeBudgetMinutes,
+    emaDecay,
+    title,
+    signal,
+    log,
   };
-  const configPath = join(runDir, "config.json");
-  const argsPath = join(runDir, "args.json");
-  await Deno.mkdir(join(runDir, "samples"), { recursive: true });
-  const configJson = JSON.stringify(config);
-  const lock = await acquireRunLock(runDir);
+}
+
+/** The state of one invocation's training loop (what the summary reports). */
+interface LoopState {
+  run: RunState;
+  points: LogPoint[];
+  startStep: number;
+  t0: number;
+  lastCheckpoint: number;
+  checkpointedStep: number;
+  /** Seconds of the last steps, for the rate. */
+  recent: number[];
+  reason: StopReason;
+  error?: string;
+  sampledStep: number;
+  failedStep: number;
+}
+
+/** Steps per second over the last steps (NaN before the first). */
+function stepRate(st: LoopState): number {
+  return st.recent.length === 0 ? NaN : st.recent.length / st.recent.reduce((a, b) => a + b, 0);
+}
+
+/** Seconds since this invocation's loop began. */
+function elapsed(st: LoopState): number {
+  return (performance.now() - st.t0) / 1000;
+}
+
+/** Resume or start, record the invocation, then train and summarise (with the run lock held). */
+async function runLocked(
+  job: TrainingJob,
+  s: RunSettings,
+  files: RunFiles,
+): Promise<TrainingSummary> {
+  // 1. Resume or start.
+  const hasCheckpoint = await exists(files.checkpoint);
+  const changes = await resumeChanges(s, hasCheckpoint);
+  const run = await restoreOrStart(job, s, files, hasCheckpoint, changes);
+  await recordInvocation(s, run.step, changes);
+
+  // The loss log keeps exactly the steps up to the checkpoint (later ones are redone).
+  const points = (await readLossLog(files.lossLog)).filter((p) => p.step <= run.step);
+  await writeFileAtomic(
+    files.lossLog,
+    new TextEncoder().encode(points.map((p) => JSON.stringify(p) + "\n").join("")),
+  );
+  const logFile = await Deno.open(files.lossLog, { append: true, create: true });
+  const t0 = performance.now();
+  const st: LoopState = {
+    run,
+    points,
+    startStep: run.step,
+    t0,
+    lastCheckpoint: t0,
+    checkpointedStep: run.step,
+    recent: [],
+    reason: "done",
+    sampledStep: -1,
+    failedStep: 0,
+  };
   try {
-    return await runLocked();
+    await trainLoop(job, s, files, st, logFile);
   } finally {
-    await lock.release();
+    logFile.close();
   }
+  return await summarise(s, files, st);
+}
 
-  async function runLocked(): Promise<TrainingSummary> {
-    // 1. Resume or start.
-    const hasCheckpoint = await exists(files.checkpoint);
-    if (hasCheckpoint && !resume) {
-      throw new RangeError(
-        `Cannot start a run in '${runDir}' as it already has a checkpoint: pass resume (--resume) to continue it, or choose another folder`,
-      );
-    }
-    let changes: ConfigChange[] = [];
-    if (hasCheckpoint && await exists(configPath)) {
-      const stored = JSON.parse(await Deno.readTextFile(configPath));
-      changes = configChanges(stored, JSON.parse(configJson));
-      const allowed = new Set(changeableOnResume);
-      const fixed = changes.filter((c) => !allowed.has(c.path.split(".").pop()!.split("[")[0]));
-      if (fixed.length > 0) {
-        throw new RangeError(
-          `Cannot resume the run in '${runDir}' as ${
-            fixed.map((c) =>
-              `'${c.path}' differs (${showSetting(c.from)} in its config.json, ${
-                showSetting(c.to)
-              } now)`
-            ).join(", ")
-          }; only ${
-            [...allowed].join(", ")
-          } may change on resume (resume with the same settings, or start another folder)`,
-        );
-      }
-    }
-    let run: RunState = { step: 0, lossEma: 0, emaWeight: 0, totalSeconds: 0 };
-    if (hasCheckpoint) {
-      const ckpt = await readRunCheckpoint(files.checkpoint);
-      const state = ckpt.state as { run: RunState; job: unknown };
-      await job.restore({ tensors: ckpt.tensors, state: state.job, metadata: ckpt.metadata });
-      run = { ...state.run };
-      if (job.step !== run.step) {
-        throw new RangeError(
-          `Cannot resume the run in '${runDir}' as the job restored step ${job.step}, the checkpoint says ${run.step}`,
-        );
-      }
-      log(`resuming '${runDir}' from step ${run.step} (checkpoint ${files.checkpoint})`);
-      if (changes.length > 0) {
-        log(
-          `resuming with changed settings: ${
-            changes.map((c) => `${c.path} ${showSetting(c.from)} → ${showSetting(c.to)}`).join(", ")
-          }`,
-        );
-      }
-    } else {
-      if (resume) log(`nothing to resume in '${runDir}': starting at step 0`);
-      // A fresh run: no stale log from an earlier attempt that never checkpointed.
-      await Deno.remove(files.lossLog).catch(() => {});
-    }
-    await writeFileAtomic(
-      configPath,
-      new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"),
+/**
+ * The config settings that differ from the stored `config.json` when resuming; throws when the
+ * folder has a checkpoint and `resume` is false, or a setting that may not change on resume differs.
+ */
+async function resumeChanges(
+  s: RunSettings,
+  hasCheckpoint: boolean,
+): Promise<ConfigChange[]> {
+  const { runDir } = s;
+  if (hasCheckpoint && !s.resume) {
+    throw new RangeError(
+      `Cannot start a run in '${runDir}' as it already has a checkpoint: pass resume (--resume) to continue it, or choose another folder`,
     );
-    const history: {
-      time: string;
-      args: readonly string[];
-      fromStep: number;
-      pid: number;
-      changed?: Record<string, { from: unknown; to: unknown }>;
-    }[] = (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
-    history.push({
-      time: new Date().toISOString(),
-      args,
-      fromStep: run.step,
-      pid: Deno.pid,
-      ...(changes.length > 0
-        ? { changed: Object.fromEntries(changes.map((c) => [c.path, { from: c.from, to: c.to }])) }
-        : {}),
-    });
-    await writeJsonAtomic(argsPath, history);
-
-    // The loss log keeps exactly the steps up to the checkpoint (later ones are redone).
-    const points = (await readLossLog(files.lossLog)).filter((p) => p.step <= run.step);
-    await writeFileAtomic(
-      files.lossLog,
-      new TextEncoder().encode(points.map((p) => JSON.stringify(p) + "\n").join("")),
+  }
+  const configPath = join(runDir, "config.json");
+  if (!(hasCheckpoint && await exists(configPath))) return [];
+  const stored = JSON.parse(await Deno.readTextFile(configPath));
+  const changes = configChanges(stored, JSON.parse(JSON.stringify(s.config)));
+  const allowed = new Set(s.changeableOnResume);
+  const fixed = changes.filter((c) => !allowed.has(c.path.split(".").pop()!.split("[")[0]));
+  if (fixed.length > 0) {
+    throw new RangeError(
+      `Cannot resume the run in '${runDir}' as ${
+        fixed.map((c) =>
+          `'${c.path}' differs (${showSetting(c.from)} in its config.json, ${
+            showSetting(c.to)
+          } now)`
+        ).join(", ")
+      }; only ${
+        [...allowed].join(", ")
+      } may change on resume (resume with the same settings, or start another folder)`,
     );
-    const logFile = await Deno.open(files.lossLog, { append: true, create: true });
+  }
+  return changes;
+}
 
-    const startStep = run.step;
-    const t0 = performance.now();
-    let lastCheckpoint = t0;
-    let checkpointedStep = run.step;
-    const recent: number[] = []; // seconds of the last steps, for the rate
-    const stepRate = () =>
-      recent.length === 0 ? NaN : recent.length / recent.reduce((a, b) => a + b, 0);
-    const elapsed = () => (performance.now() - t0) / 1000;
-    let reason: StopReason = "done";
-    let error: string | undefined;
-    let sampledStep = -1;
-    let failedStep = 0;
-
-    const checkpoint = async () => {
-      const c = await job.checkpoint();
-      await writeRunCheckpoint(files.checkpoint, {
-        tensors: c.tensors,
-        state: { run, job: c.state },
-        metadata: c.metadata,
-      });
-      checkpointedStep = run.step;
-      lastCheckpoint = performance.now();
-      if (checkpointsKeep > 0) {
-        await keepStepCheckpoint(runDir, files.checkpoint, run.step, checkpointsKeep);
-      }
-    };
-    const plot = async () => {
-      await saveLossCurve(files.lossCurve, points, { title });
-    };
-    const sample = async () => {
-      if (!job.samples) return;
-      const grid = await job.samples();
-      const name = join(runDir, "samples", `step_${String(run.step).padStart(6, "0")}.png`);
-      const opts = { labels: grid.labels, scale: grid.scale ?? 1, columns: grid.columns };
-      await saveImageGrid(name, grid.images, opts);
-      await Deno.copyFile(name, join(runDir, "samples", "latest.png"));
-      files.samples = name;
-      sampledStep = run.step;
-    };
-
-    try {
-      if (run.step === 0 && job.samples && sampleEverySteps > 0 && sampleAtStart) {
-        await sample(); // step 0: what the untrained model draws
-      }
-      while (run.step < totalSteps) {
-        if (signal?.aborted) {
-          reason = "interrupted";
-          break;
-        }
-        // Stop when another step (and the final checkpoint) would not fit in the budget.
-        const perStep = 1 / (stepRate() || Infinity);
-        if (elapsed() + 2 * (Number.isFinite(perStep) ? perStep : 0) > timeBudgetMinutes * 60) {
-          reason = "time budget";
-          break;
-        }
-        const s0 = performance.now();
-        let r: StepResult;
-        try {
-          r = await job.trainStep();
-        } catch (e) {
-          if (e instanceof NonFiniteLossError) {
-            reason = "non-finite loss";
-            error = e.message;
-            failedStep = e.step;
-            if (await exists(files.checkpoint)) {
-              log(
-                `error: ${e.message}. The last good checkpoint (step ${checkpointedStep}) is kept in '${files.checkpoint}'; ` +
-                  (retryCommand
-                    ? `to continue from it with a lower learning rate: ${
-                      retryCommand({ resume: true })
-                    }`
-                    : `lower the learning rate (it may change on resume) or check the data, then resume from it.`),
-              );
-            } else {
-              const due = checkpointEverySteps > 0
-                ? `the first was due at step ${
-                  (Math.floor(run.step / checkpointEverySteps) + 1) * checkpointEverySteps
-                }`
-                : `checkpoints are written every ${checkpointEveryMinutes} min and at the end`;
-              log(
-                `error: ${e.message}. No checkpoint had been written yet (${due}), so there is nothing to resume; ` +
-                  (retryCommand
-                    ? `to start again with a lower learning rate: ${
-                      retryCommand({ resume: false })
-                    }`
-                    : `start again with a lower learning rate, or check the data.`),
-              );
-            }
-            break;
-          }
-          throw e;
-        }
-        const dt = (performance.now() - s0) / 1000;
-        recent.push(dt);
-        if (recent.length > 50) recent.shift();
-        run.step = r.step;
-        run.totalSeconds += dt;
-        run.emaWeight = emaDecay * run.emaWeight + (1 - emaDecay);
-        run.lossEma = emaDecay * run.lossEma + (1 - emaDecay) * r.loss;
-        const ema = run.lossEma / run.emaWeight; // bias-corrected
-        const point = {
-          step: r.step,
-          loss: r.loss,
-          lossEma: ema,
-          gradNorm: r.gradNorm,
-          seconds: +dt.toFixed(4),
-        };
-        points.push(point);
-        await logFile.write(new TextEncoder().encode(JSON.stringify(point) + "\n"));
-        if (r.step % logEverySteps === 0 || r.step === totalSteps) {
-          const rate = stepRate();
-          const left = (totalSteps - r.step) / rate;
-          const budgetLeft = timeBudgetMinutes * 60 - elapsed();
-          log(
-            `step ${r.step}/${totalSteps} | loss ${r.loss.toFixed(4)} (EMA ${ema.toFixed(4)}) | ` +
-              `grad ${Number.isNaN(r.gradNorm) ? "—" : r.gradNorm.toFixed(3)} | ${
-                rate.toFixed(3)
-              } step/s | elapsed ${formatDuration(elapsed())} | ETA ${formatDuration(left)}${
-                Number.isFinite(budgetLeft) ? ` | budget left ${formatDuration(budgetLeft)}` : ""
-              }`,
-          );
-        }
-        const dueSample = sampleEverySteps > 0 && r.step % sampleEverySteps === 0;
-        const dueCkpt = (checkpointEverySteps > 0 && r.step % checkpointEverySteps === 0) ||
-          performance.now() - lastCheckpoint > checkpointEveryMinutes * 60_000;
-        if (dueCkpt) {
-          await checkpoint();
-          log(`checkpoint at step ${r.step} → ${files.checkpoint}`);
-        }
-        if (dueSample) {
-          await plot();
-          await sample();
-          log(`samples at step ${r.step} → ${files.samples}; loss curve → ${files.lossCurve}`);
-        }
-      }
-      if (reason !== "non-finite loss" && run.step !== checkpointedStep) await checkpoint();
-      await plot();
-      if (
-        reason !== "non-finite loss" && sampleEverySteps > 0 && sampledStep !== run.step &&
-        job.samples
-      ) await sample();
-    } finally {
-      logFile.close();
-    }
-    const seconds = elapsed();
-    const summary: TrainingSummary = {
-      reason,
-      step: reason === "non-finite loss" ? checkpointedStep : run.step,
-      startStep,
-      totalSteps,
-      stepsPerSecond: (run.step - startStep) / Math.max(seconds, 1e-9),
-      seconds,
-      totalSeconds: run.totalSeconds,
-      lossEma: run.emaWeight > 0 ? run.lossEma / run.emaWeight : null,
-      ...(error ? { error } : {}),
-      files,
-    };
-    await writeJsonAtomic(join(runDir, "summary.json"), summary);
-    const checkpointed = await exists(files.checkpoint);
+/** Restores the job from the checkpoint (returning its run state), or starts a fresh run at step 0. */
+async function restoreOrStart(
+  job: TrainingJob,
+  s: RunSettings,
+  files: RunFiles,
+  hasCheckpoint: boolean,
+  changes: ConfigChange[],
+): Promise<RunState> {
+  const { runDir, log } = s;
+  if (!hasCheckpoint) {
+    if (s.resume) log(`nothing to resume in '${runDir}': starting at step 0`);
+    // A fresh run: no stale log from an earlier attempt that never checkpointed.
+    await Deno.remove(files.lossLog).catch(() => {});
+    return { step: 0, lossEma: 0, emaWeight: 0, totalSeconds: 0 };
+  }
+  const ckpt = await readRunCheckpoint(files.checkpoint);
+  const state = ckpt.state as { run: RunState; job: unknown };
+  await job.restore({ tensors: ckpt.tensors, state: state.job, metadata: ckpt.metadata });
+  const run = { ...state.run };
+  if (job.step !== run.step) {
+    throw new RangeError(
+      `Cannot resume the run in '${runDir}' as the job restored step ${job.step}, the checkpoint says ${run.step}`,
+    );
+  }
+  log(`resuming '${runDir}' from step ${run.step} (checkpoint ${files.checkpoint})`);
+  if (changes.length > 0) {
     log(
-      `summary: ${reason} at step ${
-        reason === "non-finite loss"
-          ? `${failedStep}/${totalSteps} (${
-            checkpointed ? `last good checkpoint: step ${summary.step}` : "no checkpoint"
-          })`
-          : `${summary.step}/${totalSteps}`
-      } (this run: ${run.step - startStep} steps in ${formatDuration(seconds)}, ${
-        summary.stepsPerSecond.toFixed(3)
-      } step/s; all runs: ${formatDuration(run.totalSeconds)} of training) | loss EMA ${
-        summary.lossEma?.toFixed(4) ?? "–"
-      } | ${
-        checkpointed ? `checkpoint ${files.checkpoint}` : "no checkpoint"
-      } | loss curve ${files.lossCurve}${files.samples ? ` | samples ${files.samples}` : ""}`,
+      `resuming with changed settings: ${
+        changes.map((c) => `${c.path} ${showSetting(c.from)} → ${showSetting(c.to)}`).join(", ")
+      }`,
     );
-    return summary;
   }
+  return run;
+}
+
+/** Writes `config.json` and appends this invocation to `args.json`. */
+async function recordInvocation(
+  s: RunSettings,
+  fromStep: number,
+  changes: ConfigChange[],
+): Promise<void> {
+  const argsPath = join(s.runDir, "args.json");
+  await writeFileAtomic(
+    join(s.runDir, "config.json"),
+    new TextEncoder().encode(JSON.stringify(s.config, null, 2) + "\n"),
+  );
+  const history: {
+    time: string;
+    args: readonly string[];
+    fromStep: number;
+    pid: number;
+    changed?: Record<string, { from: unknown; to: unknown }>;
+  }[] = (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
+  history.push({
+    time: new Date().toISOString(),
+    args: s.args,
+    fromStep,
+    pid: Deno.pid,
+    ...(changes.length > 0
+      ? { changed: Object.fromEntries(changes.map((c) => [c.path, { from: c.from, to: c.to }])) }
+      : {}),
+  });
+  await writeJsonAtomic(argsPath, history);
+}
+
+/** Writes the run checkpoint (and the kept step checkpoint) at the current step. */
+async function saveCheckpoint(
+  job: TrainingJob,
+  s: RunSettings,
+  files: RunFiles,
+  st: LoopState,
+): Promise<void> {
+  const c = await job.checkpoint();
+  await writeRunCheckpoint(files.checkpoint, {
+    tensors: c.tensors,
+    state: { run: st.run, job: c.state },
+    metadata: c.metadata,
+  });
+  st.checkpointedStep = st.run.step;
+  st.lastCheckpoint = performance.now();
+  if (s.checkpointsKeep > 0) {
+    await keepStepCheckpoint(s.runDir, files.checkpoint, st.run.step, s.checkpointsKeep);
+  }
+}
+
+/** Draws the job's sample grid at the current step into `samples/` (and `samples/latest.png`). */
+async function saveSamples(
+  job: TrainingJob,
+  s: RunSettings,
+  files: RunFiles,
+  st: LoopState,
+): Promise<void> {
+  if (!job.samples) return;
+  const grid = await job.samples();
+  const name = join(s.runDir, "samples", `step_${String(st.run.step).padStart(6, "0")}.png`);
+  const opts = { labels: grid.labels, scale: grid.scale ?? 1, columns: grid.columns };
+  await saveImageGrid(name, grid.images, opts);
+  await Deno.copyFile(name, join(s.runDir, "samples", "latest.png"));
+  files.samples = name;
+  st.sampledStep = st.run.step;
+}
+
+/** The training loop: steps until done, budget, abort or a non-finite loss; then the last checkpoint and samples. */
+async function trainLoop(
+  job: TrainingJob,
+  s: RunSettings,
+  files: RunFiles,
+  st: LoopState,
+  logFile: Deno.FsFile,
+): Promise<void> {
+  const { run } = st;
+  const { totalSteps, log } = s;
+  const plot = () => saveLossCurve(files.lossCurve, st.points, { title: s.title });
+  if (run.step === 0 && job.samples && s.sampleEverySteps > 0 && s.sampleAtStart) {
+    await saveSamples(job, s, files, st); // step 0: what the untrained model draws
+  }
+  while (run.step < totalSteps) {
+    if (s.signal?.aborted) {
+      st.reason = "interrupted";
+      break;
+    }
+    // Stop when another step (and the final checkpoint) would not fit in the budget.
+    const perStep = 1 / (stepRate(st) || Infinity);
+    if (
+      elapsed(st) + 2 * (Number.isFinite(perStep) ? perStep : 0) > s.timeBudgetMinutes * 60
+    ) {
+      st.reason = "time budget";
+      break;
+    }
+    const s0 = performance.now();
+    let r: StepResult;
+    try {
+      r = await job.trainStep();
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) {
+        st.reason = "non-finite loss";
+        st.error = e.message;
+        st.failedStep = e.step;
+        await adviseAfterNonFinite(e, s, files, st);
+        break;
+      }
+      throw e;
+    }
+    await recordStep(s, st, r, (performance.now() - s0) / 1000, logFile);
+    const dueSample = s.sampleEverySteps > 0 && r.step % s.sampleEverySteps === 0;
+    const dueCkpt = (s.checkpointEverySteps > 0 && r.step % s.checkpointEverySteps === 0) ||
+      performance.now() - st.lastCheckpoint > s.checkpointEveryMinutes * 60_000;
+    if (dueCkpt) {
+      await saveCheckpoint(job, s, files, st);
+      log(`checkpoint at step ${r.step} → ${files.checkpoint}`);
+    }
+    if (dueSample) {
+      await plot();
+      await saveSamples(job, s, files, st);
+      log(`samples at step ${r.step} → ${files.samples}; loss curve → ${files.lossCurve}`);
+    }
+  }
+  if (st.reason !== "non-finite loss" && run.step !== st.checkpointedStep) {
+    await saveCheckpoint(job, s, files, st);
+  }
+  await plot();
+  if (
+    st.reason !== "non-finite loss" && s.sampleEverySteps > 0 && st.sampledStep !== run.step &&
+    job.samples
+  ) await saveSamples(job, s, files, st);
+}
+
+/** Logs what to do after a non-finite loss: resume from the last good checkpoint, or start again. */
+async function adviseAfterNonFinite(
+  e: NonFiniteLossError,
+  s: RunSettings,
+  files: RunFiles,
+  st: LoopState,
+): Promise<void> {
+  const { retryCommand, checkpointEverySteps } = s;
+  if (await exists(files.checkpoint)) {
+    s.log(
+      `error: ${e.message}. The last good checkpoint (step ${st.checkpointedStep}) is kept in '${files.checkpoint}'; ` +
+        (retryCommand
+          ? `to continue from it with a lower learning rate: ${retryCommand({ resume: true })}`
+          : `lower the learning rate (it may change on resume) or check the data, then resume from it.`),
+    );
+  } else {
+    const due = checkpointEverySteps > 0
+      ? `the first was due at step ${
+        (Math.floor(st.run.step / checkpointEverySteps) + 1) * checkpointEverySteps
+      }`
+      : `checkpoints are written every ${s.checkpointEveryMinutes} min and at the end`;
+    s.log(
+      `error: ${e.message}. No checkpoint had been written yet (${due}), so there is nothing to resume; ` +
+        (retryCommand
+          ? `to start again with a lower learning rate: ${retryCommand({ resume: false })}`
+          : `start again with a lower learning rate, or check the data.`),
+    );
+  }
+}
+
+/** Updates the run state with a step's result, appends it to the loss log, and logs progress when due. */
+async function recordStep(
+  s: RunSettings,
+  st: LoopState,
+  r: StepResult,
+  dt: number,
+  logFile: Deno.FsFile,
+): Promise<void> {
+  const { run, recent } = st;
+  const { emaDecay, totalSteps, timeBudgetMinutes } = s;
+  recent.push(dt);
+  if (recent.length > 50) recent.shift();
+  run.step = r.step;
+  run.totalSeconds += dt;
+  run.emaWeight = emaDecay * run.emaWeight + (1 - emaDecay);
+  run.lossEma = emaDecay * run.lossEma + (1 - emaDecay) * r.loss;
+  const ema = run.lossEma / run.emaWeight; // bias-corrected
+  const point = {
+    step: r.step,
+    loss: r.loss,
+    lossEma: ema,
+    gradNorm: r.gradNorm,
+    seconds: +dt.toFixed(4),
+  };
+  st.points.push(point);
+  await logFile.write(new TextEncoder().encode(JSON.stringify(point) + "\n"));
+  if (r.step % s.logEverySteps === 0 || r.step === totalSteps) {
+    const rate = stepRate(st);
+    const left = (totalSteps - r.step) / rate;
+    const budgetLeft = timeBudgetMinutes * 60 - elapsed(st);
+    s.log(
+      `step ${r.step}/${totalSteps} | loss ${r.loss.toFixed(4)} (EMA ${ema.toFixed(4)}) | ` +
+        `grad ${Number.isNaN(r.gradNorm) ? "—" : r.gradNorm.toFixed(3)} | ${
+          rate.toFixed(3)
+        } step/s | elapsed ${formatDuration(elapsed(st))} | ETA ${formatDuration(left)}${
+          Number.isFinite(budgetLeft) ? ` | budget left ${formatDuration(budgetLeft)}` : ""
+        }`,
+    );
+  }
+}
+
+/** Writes `summary.json`, logs the summary line, and returns the summary. */
+async function summarise(
+  s: RunSettings,
+  files: RunFiles,
+  st: LoopState,
+): Promise<TrainingSummary> {
+  const { run, reason, startStep } = st;
+  const { totalSteps } = s;
+  const seconds = elapsed(st);
+  const summary: TrainingSummary = {
+    reason,
+    step: reason === "non-finite loss" ? st.checkpointedStep : run.step,
+    startStep,
+    totalSteps,
+    stepsPerSecond: (run.step - startStep) / Math.max(seconds, 1e-9),
+    seconds,
+    totalSeconds: run.totalSeconds,
+    lossEma: run.emaWeight > 0 ? run.lossEma / run.emaWeight : null,
+    ...(st.error ? { error: st.error } : {}),
+    files,
+  };
+  await writeJsonAtomic(join(s.runDir, "summary.json"), summary);
+  const checkpointed = await exists(files.checkpoint);
+  s.log(
+    `summary: ${reason} at step ${
+      reason === "non-finite loss"
+        ? `${st.failedStep}/${totalSteps} (${
+          checkpointed ? `last good checkpoint: step ${summary.step}` : "no checkpoint"
+        })`
+        : `${summary.step}/${totalSteps}`
+    } (this run: ${run.step - startStep} steps in ${formatDuration(seconds)}, ${
+      summary.stepsPerSecond.toFixed(3)
+    } step/s; all runs: ${formatDuration(run.totalSeconds)} of training) | loss EMA ${
+      summary.lossEma?.toFixed(4) ?? "–"
+    } | ${
+      checkpointed ? `checkpoint ${files.checkpoint}` : "no checkpoint"
+    } | loss curve ${files.lossCurve}${files.samples ? ` | samples ${files.samples}` : ""}`,
+  );
+  return summary;
 }

@@ -8,6 +8,11 @@ export const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 
 
 /** Every case computes outputs on the current backend; the table is compared across backends. */
 export function kernelCases(): Case[] {
+  return [...matMulCases(), ...reductionAndElementwiseCases(), ...convCases()];
+}
+
+/** matMul in every transposition and batch layout, and fused.matMul with each activation. */
+function matMulCases(): Case[] {
   const cases: Case[] = [];
   const t = (s: number[]) => [...s.slice(0, -2), s.at(-1)!, s.at(-2)!];
   const matmuls: [number[], number[]][] = [
@@ -69,6 +74,12 @@ export function kernelCases(): Case[] {
       }),
     ],
   });
+  return cases;
+}
+
+/** Reductions, casts, broadcasting arithmetic and split. */
+function reductionAndElementwiseCases(): Case[] {
+  const cases: Case[] = [];
   cases.push({
     name: "sum/mean over leading (GEMV), interleaved and trailing axes, cast, clone",
     run: () => {
@@ -122,6 +133,12 @@ export function kernelCases(): Case[] {
       ];
     },
   });
+  return cases;
+}
+
+/** conv2d forward, gradients and fused, over kernel sizes, strides and paddings. */
+function convCases(): Case[] {
+  const cases: Case[] = [];
   // [batch, h, w, ci, co, k, stride, pad]
   type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
   const convs: [number, number, number, number, number, number, number, Pad][] = [];

@@ -301,97 +301,17 @@ export async function createPretrainJob(
   const cascade = buildCascadeSync(c.cascade, tokenizer, c.modelSeed);
   let trainer: StageTrainer;
   try {
-    if (sr) {
-      // A base run's checkpoint, or an exported cascade (e.g. an averaged base whose encoder no
-      // run checkpoint holds): both keep the encoder under "text_encoder.".
-      const base = await readSafetensors(c.baseCheckpoint!);
-      if (base.metadata.kind !== "cascade" && base.metadata.stage !== "base") {
-        throw new RangeError(
-          `Cannot pretrain stage '${c.stage}' as '${c.baseCheckpoint}' is neither a base-stage run checkpoint nor an exported cascade`,
-        );
-      }
-      // A base run that kept a weight average ships the averaged encoder (exportCascade): use it.
-      const averaged = base.tensors.has(`${EMA_PREFIX}text_encoder.shared.weight`);
-      cascade.textEncoder.loadWeights(base.tensors, {
-        prefix: `${averaged ? EMA_PREFIX : ""}text_encoder.`,
-      });
-    }
-    if (c.initFrom !== undefined) {
-      const { tensors, metadata } = await readSafetensors(c.initFrom);
-      if (metadata.kind !== "cascade") {
-        throw new RangeError(
-          `Cannot pretrain from 'initFrom' ('${c.initFrom}') as it is not a cascade checkpoint`,
-        );
-      }
-      // An SR stage trains on the base run's frozen encoder (loaded above), never the file's.
-      if (!sr) cascade.textEncoder.loadWeights(tensors, { prefix: "text_encoder." });
-      if ([...tensors.keys()].some((k) => k.startsWith(`stages.${i}.`))) {
-        cascade.stages[i].unet.loadWeights(tensors, { prefix: `stages.${i}.` });
-      }
-    }
-    const stage = cascade.stages[i];
-    trainer = new StageTrainer(stage.unet, {
-      ...c.trainer,
-      schedule: stage.schedule,
-      textEncoder: cascade.textEncoder,
-      trainTextEncoder: !sr,
-    });
+    trainer = await prepareStageTrainer(c, cascade, i);
   } catch (e) {
     cascade.dispose();
     throw e;
   }
   const stage = cascade.stages[i];
-  // The weight average, under the names of the checkpoint's own weights.
-  const ema = c.emaDecay === undefined ? null : new WeightEma([
-    ...[...stage.unet.params.vars].map(([n, v]) =>
-      [`stages.${i}.${n}`, v] as [string, tf.Variable]
-    ),
-    ...(sr
-      ? []
-      : [...cascade.textEncoder.params.vars].map(([n, v]) =>
-        [`text_encoder.${n}`, v] as [string, tf.Variable]
-      )),
-  ], c.emaDecay);
+  const ema = createPretrainEma(c, cascade, i);
   const sizes = sr ? [cascade.stages[i - 1].imageSize, stage.imageSize] : [stage.imageSize];
-  const maxLength = cascade.textEncoder.config.maxLength;
   const objectWeight = c.objectWeight ?? 1;
-
-  const batchAt = async (step: number) => {
-    const images: FloatImage[][] = sizes.map(() => []);
-    const captions: string[] = [];
-    const masks: Float32Array[] = [];
-    for await (
-      const s of world.scenes({
-        seed: c.dataSeed,
-        start: (step - 1) * c.batchSize,
-        count: c.batchSize,
-        sizes,
-        masks: objectWeight !== 1,
-      })
-    ) {
-      s.images.forEach((im, k) => images[k].push(im));
-      captions.push(s.caption);
-      if (s.masks) masks.push(s.masks[s.masks.length - 1]);
-    }
-    const ids = new Int32Array(c.batchSize * maxLength);
-    const mask = new Uint8Array(c.batchSize * maxLength);
-    captions.forEach((text, k) => {
-      const e = tokenizer.encodeFixed(text, maxLength);
-      ids.set(e.ids, k * maxLength);
-      mask.set(e.mask, k * maxLength);
-    });
-    return { images, captions, ids, mask, masks };
-  };
-
-  // The next batch is rendered while the current step runs its first awaits (sharp works in threads).
-  let prefetch: { step: number; batch: ReturnType<typeof batchAt> } | null = null;
-  const take = (step: number) => {
-    const batch = prefetch?.step === step ? prefetch.batch : batchAt(step);
-    const next = batchAt(step + 1);
-    next.catch(() => {}); // a failure surfaces when the step that needs it awaits it
-    prefetch = { step: step + 1, batch: next };
-    return batch;
-  };
+  const parts: PretrainParts = { c, i, sr, cascade, stage, tokenizer, world, trainer, sizes };
+  const batches = createBatchSource(parts, objectWeight);
 
   const metadata = () => ({
     stage: c.stage,
@@ -407,20 +327,12 @@ export async function createPretrainJob(
       return trainer.step;
     },
     async trainStep(): Promise<StepResult> {
-      const b = await take(trainer.step + 1);
+      const b = await batches.take(trainer.step + 1);
       const xStart = imagesToTensor(b.images[sr ? 1 : 0]);
       const lowRes = sr ? imagesToTensor(b.images[0]) : null;
       let pixelWeights: tf.Tensor4D | null = null;
       try {
-        if (b.masks.length > 0) {
-          // 1 on the background, objectWeight on the object, the coverage in between.
-          const [, h, w] = xStart.shape;
-          const pw = new Float32Array(b.masks.length * h * w);
-          b.masks.forEach((m, k) => {
-            for (let p = 0; p < m.length; p++) pw[k * h * w + p] = 1 + (objectWeight - 1) * m[p];
-          });
-          pixelWeights = tf.tensor4d(pw, [b.masks.length, h, w, 1]);
-        }
+        if (b.masks.length > 0) pixelWeights = objectPixelWeights(b.masks, xStart, objectWeight);
         const r = await trainer.trainStepAsync({
           xStart,
           lowRes,
@@ -460,31 +372,11 @@ export async function createPretrainJob(
       stage.unet.loadWeights(ckpt.tensors, { prefix: `stages.${i}.` });
       trainer.setState(loadTrainerState(ckpt));
       ema?.restore(ckpt);
-      prefetch = null;
+      batches.reset();
       return Promise.resolve();
     },
     async samples(): Promise<SampleGrid> {
-      const guidance = c.sampleGuidance ?? stage.sampler.guidance;
-      if (!sr) {
-        const view = new Cascade({
-          textEncoder: cascade.textEncoder,
-          tokenizer,
-          stages: [cascade.stages[0]],
-        });
-        const { images } = await view.sample({
-          prompt: c.samplePrompts,
-          seed: 1,
-          steps: c.sampleSteps,
-          guidance,
-        });
-        return {
-          images: images.map((im) => rgbImageFromUint8(im)),
-          labels: [...c.samplePrompts],
-          scale: Math.max(1, Math.round(128 / stage.imageSize)),
-          columns: 4,
-        };
-      }
-      return await srSamples();
+      return sr ? await srSampleGrid(parts) : await baseSampleGrid(parts);
     },
     dispose() {
       trainer.dispose();
@@ -495,77 +387,258 @@ export async function createPretrainJob(
       this.dispose();
     },
   };
-
-  // SR grid: fixed held-out scenes; per scene the upsampled low-res input, the SR output and the truth.
-  const srSamples = async (): Promise<SampleGrid> => {
-    const n = 3;
-    const low: FloatImage[] = [], high: FloatImage[] = [], captions: string[] = [];
-    for await (
-      const s of world.scenes({ seed: PRETRAIN_SEEDS.samples + i, count: n, sizes })
-    ) {
-      low.push(s.images[0]);
-      high.push(s.images[1]);
-      captions.push(s.caption);
-    }
-    const out = await srOnly(low, captions);
-    const factor = stage.imageSize / cascade.stages[i - 1].imageSize;
-    const images: FloatImage[] = [], labels: string[] = [];
-    for (let k = 0; k < n; k++) {
-      images.push(upsampleImage(low[k], factor), out[k], high[k]);
-      labels.push(`input: ${captions[k]}`, `sample (step ${trainer.step})`, "truth");
-    }
-    return { images, labels, columns: 3, scale: 1 };
-  };
-
-  const srOnly = async (low: FloatImage[], captions: string[]) => {
-    // Runs only the SR stage on given low-res images (as the cascade would, at its augLevel).
-    const s = stage;
-    const text = cascade.textEncoder.encodePrompts(tokenizer, captions);
-    const b = low.length;
-    const lowT = imagesToTensor(low);
-    const factor = s.imageSize / low[0].width;
-    const aug = scheduleAt(s.schedule, s.augLevel);
-    const noise = tf.tensor4d(new Rng(7).normals(b * s.imageSize * s.imageSize * 3), [
-      b,
-      s.imageSize,
-      s.imageSize,
-      3,
-    ]);
-    const lowRes = noiseAugment(lowT, noise, { alpha: aug.alpha, sigma: aug.sigma, factor });
-    try {
-      const out = await sampleImages(
-        unetDenoiser(s.unet, {
-          text: s.unet.config.textDim > 0 ? text : null,
-          lowRes,
-          augLogSnr: aug.logSnr,
-        }),
-        {
-          shape: [b, s.imageSize, s.imageSize, 3],
-          schedule: s.schedule,
-          sampler: {
-            ...s.sampler,
-            steps: Math.min(c.sampleSteps, s.sampler.steps),
-            guidance: c.sampleGuidance ?? s.sampler.guidance,
-          },
-          seed: 1,
-        },
-      );
-      const data = await out.images.data() as Float32Array;
-      out.images.dispose();
-      const px = s.imageSize * s.imageSize * 3;
-      return Array.from({ length: b }, (_, k) => ({
-        data: Float32Array.from(
-          data.subarray(k * px, (k + 1) * px),
-          (v) => Math.max(-1, Math.min(1, v)),
-        ),
-        width: s.imageSize,
-        height: s.imageSize,
-      }));
-    } finally {
-      tf.dispose([text.tokens, text.pooled, text.mask, lowT, noise, lowRes]);
-    }
-  };
   return job;
+}
+
+/** What the pieces of a pretraining job share. */
+interface PretrainParts {
+  c: PretrainConfig;
+  /** The trained stage's index. */
+  i: number;
+  /** Whether the trained stage is a super-resolution stage. */
+  sr: boolean;
+  cascade: Cascade;
+  stage: Cascade["stages"][number];
+  tokenizer: TextTokenizer;
+  world: EmojiScenes;
+  trainer: StageTrainer;
+  /** The image sizes each scene is rendered at (low-res and stage size for SR). */
+  sizes: number[];
+}
+
+/**
+ * Loads the starting weights (an SR stage's frozen encoder from `baseCheckpoint`; `initFrom`) into
+ * the cascade and builds the trainer of stage `i`.
+ */
+async function prepareStageTrainer(
+  c: PretrainConfig,
+  cascade: Cascade,
+  i: number,
+): Promise<StageTrainer> {
+  const sr = i > 0;
+  if (sr) {
+    // A base run's checkpoint, or an exported cascade (e.g. an averaged base whose encoder no
+    // run checkpoint holds): both keep the encoder under "text_encoder.".
+    const base = await readSafetensors(c.baseCheckpoint!);
+    if (base.metadata.kind !== "cascade" && base.metadata.stage !== "base") {
+      throw new RangeError(
+        `Cannot pretrain stage '${c.stage}' as '${c.baseCheckpoint}' is neither a base-stage run checkpoint nor an exported cascade`,
+      );
+    }
+    // A base run that kept a weight average ships the averaged encoder (exportCascade): use it.
+    const averaged = base.tensors.has(`${EMA_PREFIX}text_encoder.shared.weight`);
+    cascade.textEncoder.loadWeights(base.tensors, {
+      prefix: `${averaged ? EMA_PREFIX : ""}text_encoder.`,
+    });
+  }
+  if (c.initFrom !== undefined) {
+    const { tensors, metadata } = await readSafetensors(c.initFrom);
+    if (metadata.kind !== "cascade") {
+      throw new RangeError(
+        `Cannot pretrain from 'initFrom' ('${c.initFrom}') as it is not a cascade checkpoint`,
+      );
+    }
+    // An SR stage trains on the base run's frozen encoder (loaded above), never the file's.
+    if (!sr) cascade.textEncoder.loadWeights(tensors, { prefix: "text_encoder." });
+    if ([...tensors.keys()].some((k) => k.startsWith(`stages.${i}.`))) {
+      cascade.stages[i].unet.loadWeights(tensors, { prefix: `stages.${i}.` });
+    }
+  }
+  const stage = cascade.stages[i];
+  return new StageTrainer(stage.unet, {
+    ...c.trainer,
+    schedule: stage.schedule,
+    textEncoder: cascade.textEncoder,
+    trainTextEncoder: !sr,
+  });
+}
+
+/** The weight average (with `emaDecay`), under the names of the checkpoint's own weights; null without. */
+function createPretrainEma(c: PretrainConfig, cascade: Cascade, i: number): WeightEma | null {
+  const sr = i > 0;
+  const stage = cascade.stages[i];
+  return c.emaDecay === undefined ? null : new WeightEma([
+    ...[...stage.unet.params.vars].map(([n, v]) =>
+      [`stages.${i}.${n}`, v] as [string, tf.Variable]
+    ),
+    ...(sr
+      ? []
+      : [...cascade.textEncoder.params.vars].map(([n, v]) =>
+        [`text_encoder.${n}`, v] as [string, tf.Variable]
+      )),
+  ], c.emaDecay);
+}
+
+/** One training batch: images per size, captions, tokens and (with an object weight) object masks. */
+interface PretrainBatch {
+  images: FloatImage[][];
+  captions: string[];
+  ids: Int32Array;
+  mask: Uint8Array;
+  masks: Float32Array[];
+}
+
+/**
+ * The batches of each step, rendered from the world's training stream; the next batch is rendered
+ * while the current step runs its first awaits (sharp works in threads). `reset` drops the prefetch.
+ */
+function createBatchSource(
+  parts: PretrainParts,
+  objectWeight: number,
+): { take(step: number): Promise<PretrainBatch>; reset(): void } {
+  const { c, world, sizes, tokenizer } = parts;
+  const maxLength = parts.cascade.textEncoder.config.maxLength;
+  const batchAt = async (step: number): Promise<PretrainBatch> => {
+    const images: FloatImage[][] = sizes.map(() => []);
+    const captions: string[] = [];
+    const masks: Float32Array[] = [];
+    for await (
+      const s of world.scenes({
+        seed: c.dataSeed,
+        start: (step - 1) * c.batchSize,
+        count: c.batchSize,
+        sizes,
+        masks: objectWeight !== 1,
+      })
+    ) {
+      s.images.forEach((im, k) => images[k].push(im));
+      captions.push(s.caption);
+      if (s.masks) masks.push(s.masks[s.masks.length - 1]);
+    }
+    const ids = new Int32Array(c.batchSize * maxLength);
+    const mask = new Uint8Array(c.batchSize * maxLength);
+    captions.forEach((text, k) => {
+      const e = tokenizer.encodeFixed(text, maxLength);
+      ids.set(e.ids, k * maxLength);
+      mask.set(e.mask, k * maxLength);
+    });
+    return { images, captions, ids, mask, masks };
+  };
+  let prefetch: { step: number; batch: Promise<PretrainBatch> } | null = null;
+  return {
+    take(step: number) {
+      const batch = prefetch?.step === step ? prefetch.batch : batchAt(step);
+      const next = batchAt(step + 1);
+      next.catch(() => {}); // a failure surfaces when the step that needs it awaits it
+      prefetch = { step: step + 1, batch: next };
+      return batch;
+    },
+    reset() {
+      prefetch = null;
+    },
+  };
+}
+
+/** Per-pixel loss weights: 1 on the background, objectWeight on the object, the coverage in between. */
+function objectPixelWeights(
+  masks: Float32Array[],
+  xStart: tf.Tensor4D,
+  objectWeight: number,
+): tf.Tensor4D {
+  const [, h, w] = xStart.shape;
+  const pw = new Float32Array(masks.length * h * w);
+  masks.forEach((m, k) => {
+    for (let p = 0; p < m.length; p++) pw[k * h * w + p] = 1 + (objectWeight - 1) * m[p];
+  });
+  return tf.tensor4d(pw, [masks.length, h, w, 1]);
+}
+
+/** Base-stage grid: the sample prompts drawn by the base stage alone. */
+async function baseSampleGrid(parts: PretrainParts): Promise<SampleGrid> {
+  const { c, cascade, stage, tokenizer } = parts;
+  const guidance = c.sampleGuidance ?? stage.sampler.guidance;
+  const view = new Cascade({
+    textEncoder: cascade.textEncoder,
+    tokenizer,
+    stages: [cascade.stages[0]],
+  });
+  const { images } = await view.sample({
+    prompt: c.samplePrompts,
+    seed: 1,
+    steps: c.sampleSteps,
+    guidance,
+  });
+  return {
+    images: images.map((im) => rgbImageFromUint8(im)),
+    labels: [...c.samplePrompts],
+    scale: Math.max(1, Math.round(128 / stage.imageSize)),
+    columns: 4,
+  };
+}
+
+/** SR grid: fixed held-out scenes; per scene the upsampled low-res input, the SR output and the truth. */
+async function srSampleGrid(parts: PretrainParts): Promise<SampleGrid> {
+  const { world, i, sizes, stage, cascade, trainer } = parts;
+  const n = 3;
+  const low: FloatImage[] = [], high: FloatImage[] = [], captions: string[] = [];
+  for await (
+    const s of world.scenes({ seed: PRETRAIN_SEEDS.samples + i, count: n, sizes })
+  ) {
+    low.push(s.images[0]);
+    high.push(s.images[1]);
+    captions.push(s.caption);
+  }
+  const out = await srOnly(parts, low, captions);
+  const factor = stage.imageSize / cascade.stages[i - 1].imageSize;
+  const images: FloatImage[] = [], labels: string[] = [];
+  for (let k = 0; k < n; k++) {
+    images.push(upsampleImage(low[k], factor), out[k], high[k]);
+    labels.push(`input: ${captions[k]}`, `sample (step ${trainer.step})`, "truth");
+  }
+  return { images, labels, columns: 3, scale: 1 };
+}
+
+/** Runs only the SR stage on given low-res images (as the cascade would, at its augLevel). */
+async function srOnly(
+  parts: PretrainParts,
+  low: FloatImage[],
+  captions: string[],
+): Promise<FloatImage[]> {
+  const { c, cascade, tokenizer, stage: s } = parts;
+  const text = cascade.textEncoder.encodePrompts(tokenizer, captions);
+  const b = low.length;
+  const lowT = imagesToTensor(low);
+  const factor = s.imageSize / low[0].width;
+  const aug = scheduleAt(s.schedule, s.augLevel);
+  const noise = tf.tensor4d(new Rng(7).normals(b * s.imageSize * s.imageSize * 3), [
+    b,
+    s.imageSize,
+    s.imageSize,
+    3,
+  ]);
+  const lowRes = noiseAugment(lowT, noise, { alpha: aug.alpha, sigma: aug.sigma, factor });
+  try {
+    const out = await sampleImages(
+      unetDenoiser(s.unet, {
+        text: s.unet.config.textDim > 0 ? text : null,
+        lowRes,
+        augLogSnr: aug.logSnr,
+      }),
+      {
+        shape: [b, s.imageSize, s.imageSize, 3],
+        schedule: s.schedule,
+        sampler: {
+          ...s.sampler,
+          steps: Math.min(c.sampleSteps, s.sampler.steps),
+          guidance: c.sampleGuidance ?? s.sampler.guidance,
+        },
+        seed: 1,
+      },
+    );
+    const data = await out.images.data() as Float32Array;
+    out.images.dispose();
+    const px = s.imageSize * s.imageSize * 3;
+    return Array.from({ length: b }, (_, k) => ({
+      data: Float32Array.from(
+        data.subarray(k * px, (k + 1) * px),
+        (v) => Math.max(-1, Math.min(1, v)),
+      ),
+      width: s.imageSize,
+      height: s.imageSize,
+    }));
+  } finally {
+    tf.dispose([text.tokens, text.pooled, text.mask, lowT, noise, lowRes]);
+  }
 }
 
 function upsampleImage(im: FloatImage, f: number): FloatImage {

@@ -12,7 +12,7 @@ import { main as sampleMain } from "../diffusion/cli.ts";
 import { trainDreamBooth } from "../dreambooth/mod.ts";
 import { runEval } from "../eval/mod.ts";
 import { fineTuneSuperRes } from "../superres/mod.ts";
-import { run as runSampleJob } from "../rpc/methods/_sample_worker.ts";
+import { run as runSampleJob } from "../rpc/methods/sample_worker.ts";
 
 await initBackend({ quiet: true });
 

@@ -63,7 +63,7 @@ export function sampleJobKind(
     name: "sample",
     summary: "Samples an image from a prompt through the cascade (a checkpoint or a preset).",
     params: sampleParams,
-    module: new URL("./_sample_worker.ts", import.meta.url),
+    module: new URL("./sample_worker.ts", import.meta.url),
     data: { backend: options.backend },
     graceMs: 30_000,
     prepare: async (params, { dataRoot }) => {

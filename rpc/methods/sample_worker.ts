@@ -3,6 +3,8 @@
  * loads tfjs): initialises the backend, loads the cascade (a checkpoint under the data root, or a
  * fresh preset), samples with progress per step, writes `sample.png` into the job's folder.
  *
+ * Exported (`@dreambooth/rpc/sample-worker`) so a test or another host can run the job in-process.
+ *
  * @module
  */
 import { initBackend, parseBackendName } from "../../backend/mod.ts";

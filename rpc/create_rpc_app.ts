@@ -166,19 +166,7 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
 
   const streams = new Set<() => void>();
   const app = new Hono();
-
-  app.onError((err, c) => {
-    if (isClientAbort(err)) {
-      log(
-        `Client aborted ${c.req.method} ${c.req.path}: the connection closed before the request was read (${err?.name})`,
-      );
-      return c.json({ error: "Bad request: the client closed the connection" }, 400);
-    }
-    log(`Unexpected error on ${c.req.method} ${c.req.path}: ${err?.stack ?? err}`);
-    return c.json({ error: "Internal server error" }, 500);
-  });
-  app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
-
+  addErrorHandlers(app, log);
   app.get("/health", (c) =>
     c.json({
       status: "ok",
@@ -187,171 +175,10 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
       jobs: jobs.counts(),
       backend: backend ?? "auto",
     }));
-
-  app.use("*", async (c, next) => {
-    if (token === undefined) {
-      if (!hostAllowed(c.req.raw, host)) {
-        return c.json({ error: "Forbidden: the Host header is not this server's" }, 403);
-      }
-    } else if (c.req.path !== "/health" && !hasToken(c.req.raw, token)) {
-      c.header("WWW-Authenticate", 'Bearer realm="dreambooth-rpc"');
-      return c.json({ error: "Unauthorized: send 'Authorization: Bearer <token>'" }, 401);
-    }
-    await next();
-  });
-
-  app.post(
-    "/rpc",
-    async (c, next) => {
-      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-      if (type !== "application/json" && type !== "application/json-rpc") {
-        return c.json(
-          {
-            jsonrpc: "2.0",
-            id: null,
-            error: {
-              code: RpcErrorCode.InvalidRequest,
-              message: "Invalid Request: send the body with 'Content-Type: application/json'",
-            },
-          },
-          415,
-        );
-      }
-      await next();
-    },
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        c.json(
-          {
-            jsonrpc: "2.0",
-            id: null,
-            error: {
-              code: RpcErrorCode.InvalidRequest,
-              message: `Invalid Request: the body exceeds the limit of ${maxBodyBytes} bytes`,
-            },
-          },
-          413,
-        ),
-    }),
-    async (c) => {
-      const body = await c.req.text();
-      const response = await handler.handle(body);
-      if (response === null) return c.body(null, 204);
-      return c.json(response);
-    },
-  );
-
-  app.get("/events", (c) => {
-    const jobFilter = c.req.query("job");
-    if (jobFilter !== undefined && !jobIdPattern.test(jobFilter)) {
-      return c.json({ error: "Bad request: 'job' must be a job id" }, 400);
-    }
-    if (streams.size >= maxSubscribers) {
-      return c.json({ error: `Too many event subscribers (${maxSubscribers})` }, 503);
-    }
-    return eventStream(jobFilter);
-  });
-
-  app.get("/files/*", async (c) => {
-    // Resolved once, from the path as sent: `..` is refused by the data root, not folded here.
-    const rel = filesPath(c.req.raw.url);
-    if (rel === null) return c.json({ error: "Bad request: malformed path" }, 400);
-    let path: string;
-    try {
-      path = await dataRoot.resolve(rel, { field: "path" });
-    } catch (err) {
-      if (err instanceof RpcError) {
-        const missing = err.message.includes("existing");
-        return c.json(
-          { error: dataRoot.redact(err.message.replace(/^Invalid params: /, "")) },
-          missing ? 404 : 403,
-        );
-      }
-      throw err;
-    }
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(path, { read: true });
-    } catch {
-      return c.json({ error: "Not found" }, 404);
-    }
-    const info = await file.stat();
-    if (!info.isFile) {
-      file.close();
-      return c.json({ error: "Not found: not a file" }, 404);
-    }
-    return new Response(file.readable, {
-      headers: {
-        "content-type": contentType(path),
-        "content-length": String(info.size),
-        "x-content-type-options": "nosniff",
-        "content-security-policy": "default-src 'none'; sandbox",
-        "cache-control": "no-store",
-      },
-    });
-  });
-
-  function eventStream(jobFilter: string | undefined): Response {
-    const encoder = new TextEncoder();
-    let seq = 0;
-    let cleanup = () => {};
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        let closed = false;
-        const write = (text: string) => {
-          if (closed) return;
-          try {
-            if ((controller.desiredSize ?? 0) < -1024) throw new Error("subscriber too slow");
-            controller.enqueue(encoder.encode(text));
-          } catch {
-            cleanup();
-          }
-        };
-        const send = (event: string, data: unknown) =>
-          write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        const unsubscribe = jobs.subscribe((ev: JobEvent) => {
-          const id = ev.type === "job" ? ev.job.id : ev.id;
-          if (jobFilter !== undefined && id !== jobFilter) return;
-          if (ev.type === "job") send("job", ev.job);
-          else send("progress", { id: ev.id, kind: ev.kind, ...ev.progress });
-        });
-        const heartbeat = setInterval(() => write(": keep-alive\n\n"), heartbeatMs);
-        cleanup = () => {
-          if (closed) return;
-          closed = true;
-          unsubscribe();
-          clearInterval(heartbeat);
-          streams.delete(cleanup);
-          try {
-            controller.close();
-          } catch {
-            // already closed or cancelled
-          }
-        };
-        streams.add(cleanup);
-        write("retry: 3000\n\n");
-        send("hello", { version, jobs: jobs.counts() });
-        if (jobFilter !== undefined) {
-          try {
-            send("job", jobs.get(jobFilter));
-          } catch {
-            // unknown job: nothing to send yet
-          }
-        }
-      },
-      cancel() {
-        cleanup();
-      },
-    });
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "x-accel-buffering": "no",
-      },
-    });
-  }
+  addAccessGuard(app, token, host);
+  addRpcRoute(app, handler, maxBodyBytes);
+  addEventsRoute(app, { jobs, streams, maxSubscribers, heartbeatMs });
+  addFilesRoute(app, dataRoot);
 
   const fetch = async (request: Request): Promise<Response> => {
     try {
@@ -414,4 +241,206 @@ function contentType(path: string): string {
     html: "text/plain; charset=utf-8",
   };
   return types[ext] ?? "application/octet-stream";
+}
+
+/** Answers errors thrown by handlers (400 for a client that went away, else 500) and unknown routes (404). */
+function addErrorHandlers(app: Hono, log: (message: string) => void): void {
+  app.onError((err, c) => {
+    if (isClientAbort(err)) {
+      log(
+        `Client aborted ${c.req.method} ${c.req.path}: the connection closed before the request was read (${err?.name})`,
+      );
+      return c.json({ error: "Bad request: the client closed the connection" }, 400);
+    }
+    log(`Unexpected error on ${c.req.method} ${c.req.path}: ${err?.stack ?? err}`);
+    return c.json({ error: "Internal server error" }, 500);
+  });
+  app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
+}
+
+/** With a token: every route but `/health` needs it (401). Without: a non-local Host header answers 403. */
+function addAccessGuard(app: Hono, token: string | undefined, host: string): void {
+  app.use("*", async (c, next) => {
+    if (token === undefined) {
+      if (!hostAllowed(c.req.raw, host)) {
+        return c.json({ error: "Forbidden: the Host header is not this server's" }, 403);
+      }
+    } else if (c.req.path !== "/health" && !hasToken(c.req.raw, token)) {
+      c.header("WWW-Authenticate", 'Bearer realm="dreambooth-rpc"');
+      return c.json({ error: "Unauthorized: send 'Authorization: Bearer <token>'" }, 401);
+    }
+    await next();
+  });
+}
+
+/** `POST /rpc`: JSON bodies only (415), at most `maxBodyBytes` (413), handed to the JSON-RPC handler. */
+function addRpcRoute(app: Hono, handler: RpcHandler, maxBodyBytes: number): void {
+  app.post(
+    "/rpc",
+    async (c, next) => {
+      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (type !== "application/json" && type !== "application/json-rpc") {
+        return c.json(
+          {
+            jsonrpc: "2.0",
+            id: null,
+            error: {
+              code: RpcErrorCode.InvalidRequest,
+              message: "Invalid Request: send the body with 'Content-Type: application/json'",
+            },
+          },
+          415,
+        );
+      }
+      await next();
+    },
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        c.json(
+          {
+            jsonrpc: "2.0",
+            id: null,
+            error: {
+              code: RpcErrorCode.InvalidRequest,
+              message: `Invalid Request: the body exceeds the limit of ${maxBodyBytes} bytes`,
+            },
+          },
+          413,
+        ),
+    }),
+    async (c) => {
+      const body = await c.req.text();
+      const response = await handler.handle(body);
+      if (response === null) return c.body(null, 204);
+      return c.json(response);
+    },
+  );
+}
+
+/** What the `/events` streams share: the job service, the open streams (their cleanups) and limits. */
+interface EventStreams {
+  jobs: JobService;
+  streams: Set<() => void>;
+  maxSubscribers: number;
+  heartbeatMs: number;
+}
+
+/** `GET /events[?job=<id>]`: a Server-Sent Events stream of job and progress events. */
+function addEventsRoute(app: Hono, events: EventStreams): void {
+  app.get("/events", (c) => {
+    const jobFilter = c.req.query("job");
+    if (jobFilter !== undefined && !jobIdPattern.test(jobFilter)) {
+      return c.json({ error: "Bad request: 'job' must be a job id" }, 400);
+    }
+    if (events.streams.size >= events.maxSubscribers) {
+      return c.json({ error: `Too many event subscribers (${events.maxSubscribers})` }, 503);
+    }
+    return eventStream(events, jobFilter);
+  });
+}
+
+/** `GET /files/<path>`: a file under the data root, confined to it. */
+function addFilesRoute(app: Hono, dataRoot: DataRoot): void {
+  app.get("/files/*", async (c) => {
+    // Resolved once, from the path as sent: `..` is refused by the data root, not folded here.
+    const rel = filesPath(c.req.raw.url);
+    if (rel === null) return c.json({ error: "Bad request: malformed path" }, 400);
+    let path: string;
+    try {
+      path = await dataRoot.resolve(rel, { field: "path" });
+    } catch (err) {
+      if (err instanceof RpcError) {
+        const missing = err.message.includes("existing");
+        return c.json(
+          { error: dataRoot.redact(err.message.replace(/^Invalid params: /, "")) },
+          missing ? 404 : 403,
+        );
+      }
+      throw err;
+    }
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch {
+      return c.json({ error: "Not found" }, 404);
+    }
+    const info = await file.stat();
+    if (!info.isFile) {
+      file.close();
+      return c.json({ error: "Not found: not a file" }, 404);
+    }
+    return new Response(file.readable, {
+      headers: {
+        "content-type": contentType(path),
+        "content-length": String(info.size),
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'; sandbox",
+        "cache-control": "no-store",
+      },
+    });
+  });
+}
+
+/** One SSE subscriber's stream: `hello`, then `job`/`progress` events (of one job with `jobFilter`). */
+function eventStream(events: EventStreams, jobFilter: string | undefined): Response {
+  const { jobs, streams, heartbeatMs } = events;
+  const encoder = new TextEncoder();
+  let seq = 0;
+  let cleanup = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let closed = false;
+      const write = (text: string) => {
+        if (closed) return;
+        try {
+          if ((controller.desiredSize ?? 0) < -1024) throw new Error("subscriber too slow");
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          cleanup();
+        }
+      };
+      const send = (event: string, data: unknown) =>
+        write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const unsubscribe = jobs.subscribe((ev: JobEvent) => {
+        const id = ev.type === "job" ? ev.job.id : ev.id;
+        if (jobFilter !== undefined && id !== jobFilter) return;
+        if (ev.type === "job") send("job", ev.job);
+        else send("progress", { id: ev.id, kind: ev.kind, ...ev.progress });
+      });
+      const heartbeat = setInterval(() => write(": keep-alive\n\n"), heartbeatMs);
+      cleanup = () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearInterval(heartbeat);
+        streams.delete(cleanup);
+        try {
+          controller.close();
+        } catch {
+          // already closed or cancelled
+        }
+      };
+      streams.add(cleanup);
+      write("retry: 3000\n\n");
+      send("hello", { version, jobs: jobs.counts() });
+      if (jobFilter !== undefined) {
+        try {
+          send("job", jobs.get(jobFilter));
+        } catch {
+          // unknown job: nothing to send yet
+        }
+      }
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+    },
+  });
 }

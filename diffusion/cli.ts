@@ -77,29 +77,7 @@ export async function main(args: string[]): Promise<number> {
     const { seed, steps, guidance, out } = values;
     const stagesToRun = values.stages;
     const prefer = backendOption(values.backend);
-    // The checkpoint file, found before any work: a model folder (models/default holds
-    // cascade.safetensors, a personalised model of deno task train model.safetensors) or a file.
-    let path = values.model;
-    if (path !== undefined) {
-      const info = await Deno.stat(path).catch(() => null);
-      if (info === null) {
-        throw new RangeError(`Cannot sample as '--model' ${JSON.stringify(path)} does not exist`);
-      }
-      if (info.isDirectory) {
-        const found = [`${path}/cascade.safetensors`, `${path}/model.safetensors`];
-        const exists = await Promise.all(
-          found.map((f) => Deno.stat(f).then(() => true, () => false)),
-        );
-        if (!exists.includes(true)) {
-          throw new RangeError(
-            `Cannot sample as '--model' ${
-              JSON.stringify(path)
-            } is a folder without cascade.safetensors or model.safetensors (give a model folder or a .safetensors checkpoint)`,
-          );
-        }
-        path = found[exists.indexOf(true)];
-      }
-    }
+    const path = await modelCheckpointPath(values.model);
     await initBackend({ prefer });
     let cascade: Cascade;
     let subject: ModelSubject | null = null;
@@ -172,6 +150,35 @@ export async function main(args: string[]): Promise<number> {
     }
     return 0;
   });
+}
+
+/**
+ * The checkpoint file of `--model`, found before any work: a model folder (models/default holds
+ * cascade.safetensors, a personalised model of deno task train model.safetensors) or a file;
+ * undefined without `--model`.
+ */
+async function modelCheckpointPath(model: string | undefined): Promise<string | undefined> {
+  let path = model;
+  if (path === undefined) return undefined;
+  const info = await Deno.stat(path).catch(() => null);
+  if (info === null) {
+    throw new RangeError(`Cannot sample as '--model' ${JSON.stringify(path)} does not exist`);
+  }
+  if (info.isDirectory) {
+    const found = [`${path}/cascade.safetensors`, `${path}/model.safetensors`];
+    const exists = await Promise.all(
+      found.map((f) => Deno.stat(f).then(() => true, () => false)),
+    );
+    if (!exists.includes(true)) {
+      throw new RangeError(
+        `Cannot sample as '--model' ${
+          JSON.stringify(path)
+        } is a folder without cascade.safetensors or model.safetensors (give a model folder or a .safetensors checkpoint)`,
+      );
+    }
+    path = found[exists.indexOf(true)];
+  }
+  return path;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -236,6 +236,150 @@ export interface DreamBoothJob extends TrainingJob {
   [Symbol.dispose](): void;
 }
 
+/** The image sets of a job checked against the base stage (sizes) and each other (captions). */
+function checkJobInputs(
+  c: DreamBoothConfig,
+  size: number,
+  inst: readonly FloatImage[],
+  prior: readonly FloatImage[],
+  captions: readonly (string | null)[] | null,
+): void {
+  if (inst.length === 0) {
+    throw new RangeError(`Cannot create a DreamBooth job as 'instanceImages' is empty`);
+  }
+  if (c.priorPreservation && prior.length === 0) {
+    throw new RangeError(
+      `Cannot create a DreamBooth job with prior preservation as 'classImages' is empty`,
+    );
+  }
+  for (const im of [...inst, ...prior]) {
+    if (im.width !== size || im.height !== size) {
+      throw new RangeError(
+        `Cannot create a DreamBooth job as an image is ${im.width}×${im.height}, not the base stage's ${size}×${size}`,
+      );
+    }
+  }
+  if (captions !== null && captions.length !== inst.length) {
+    throw new RangeError(
+      `Cannot create a DreamBooth job as 'instancePrompts' has ${captions.length} entries for ${inst.length} instance images`,
+    );
+  }
+}
+
+/** The weight average (null without `emaDecay`), under the names of the checkpoint's own weights. */
+function createJobEma(cascade: Cascade, c: DreamBoothConfig): WeightEma | null {
+  if (c.emaDecay === undefined) return null;
+  return new WeightEma([
+    ...[...cascade.stages[0].unet.params.vars].map(([n, v]) =>
+      [`stages.0.${n}`, v] as [string, tf.Variable]
+    ),
+    ...(c.trainTextEncoder
+      ? [...cascade.textEncoder.params.vars].map(([n, v]) =>
+        [`text_encoder.${n}`, v] as [string, tf.Variable]
+      )
+      : []),
+  ], c.emaDecay);
+}
+
+/** Tokens of a list of prompts: ids and masks, `maxLength` per prompt, in a row. */
+function promptEncoder(
+  cascade: Cascade,
+): (prompts: string[]) => { ids: Int32Array; mask: Uint8Array } {
+  const maxLength = cascade.textEncoder.config.maxLength;
+  return (prompts: string[]) => {
+    const ids = new Int32Array(prompts.length * maxLength);
+    const mask = new Uint8Array(prompts.length * maxLength);
+    prompts.forEach((p, k) => {
+      const e = cascade.tokenizer.encodeFixed(p, maxLength);
+      ids.set(e.ids, k * maxLength);
+      mask.set(e.mask, k * maxLength);
+    });
+    return { ids, mask };
+  };
+}
+
+/**
+ * The batch of a step ({@link DreamBoothJob.batchAt}): instance rows drawn from the pool with a
+ * seed of (seed, step); prior rows cycle. With accumulation, micro-batch k holds instance draws
+ * k·b… and prior rows k·b… of the step (one micro-batch: as before).
+ */
+function jobBatcher(
+  c: DreamBoothConfig,
+  inst: readonly FloatImage[],
+  prior: readonly FloatImage[],
+  captions: readonly (string | null)[] | null,
+): DreamBoothJob["batchAt"] {
+  const nInst = c.instanceBatch;
+  const nPrior = c.priorPreservation ? nInst : 0;
+  const accum = c.trainer.gradAccum ?? 1;
+  return (step: number) => {
+    const rng = new Rng(hashInts(c.trainer.seed, step, 0xdb00));
+    const drawn: number[] = [];
+    for (let k = 0; k < nInst * accum; k++) drawn.push(rng.int(inst.length));
+    const images: FloatImage[] = [];
+    const prompts: string[] = [];
+    for (let m = 0; m < accum; m++) {
+      for (const i of drawn.slice(m * nInst, (m + 1) * nInst)) {
+        images.push(inst[i]);
+        prompts.push(captions?.[i] ?? c.instancePrompt);
+      }
+      for (let k = 0; k < nPrior; k++) {
+        images.push(prior[((step - 1) * nPrior * accum + m * nPrior + k) % prior.length]);
+        prompts.push(c.classPrompt);
+      }
+    }
+    return { images, prompts, numInstance: nInst };
+  };
+}
+
+/** The checkpointed tensors: the base UNet, the EMA (if any), the text encoder (if trained). */
+async function jobTensors(
+  cascade: Cascade,
+  c: DreamBoothConfig,
+  ema: WeightEma | null,
+): Promise<Map<string, NamedTensor>> {
+  const tensors = new Map<string, NamedTensor>();
+  for (const [k, v] of await cascade.stages[0].unet.exportWeights({ prefix: "stages.0." })) {
+    tensors.set(k, v);
+  }
+  if (ema) { for (const [k, v] of await ema.export()) tensors.set(k, v); }
+  if (c.trainTextEncoder) {
+    for (const [k, v] of await cascade.textEncoder.exportWeights({ prefix: "text_encoder." })) {
+      tensors.set(k, v);
+    }
+  }
+  return tensors;
+}
+
+/** Loads the EMA weights into the base UNet (and the text encoder when trained). */
+async function loadAverage(cascade: Cascade, c: DreamBoothConfig, ema: WeightEma): Promise<void> {
+  const avg = new Map<string, NamedTensor>();
+  for (const [k, v] of await ema.export()) avg.set(k.slice(EMA_PREFIX.length), v);
+  cascade.stages[0].unet.loadWeights(avg, { prefix: "stages.0." });
+  if (c.trainTextEncoder) cascade.textEncoder.loadWeights(avg, { prefix: "text_encoder." });
+}
+
+/** The validation grid: the base stage alone samples the config's validation prompts. */
+async function jobSamples(cascade: Cascade, c: DreamBoothConfig): Promise<SampleGrid> {
+  const stage = cascade.stages[0];
+  const view = new Cascade({
+    textEncoder: cascade.textEncoder,
+    tokenizer: cascade.tokenizer,
+    stages: [stage],
+  });
+  const { images } = await view.sample({
+    prompt: c.validationPrompts,
+    seed: c.sampleSeed,
+    steps: c.sampleSteps,
+  });
+  return {
+    images: images.map((im) => rgbImageFromUint8(im)),
+    labels: [...c.validationPrompts],
+    scale: Math.max(1, Math.round(128 / stage.imageSize)),
+    columns: 4,
+  };
+}
+
 /**
  * Builds a DreamBooth job on a loaded cascade.
  *
@@ -275,100 +419,30 @@ export function createDreamBoothJob(
   const c = options.config;
   const inst = options.instanceImages;
   const prior = c.priorPreservation ? options.classImages ?? [] : [];
-  const size = cascade.stages[0].imageSize;
-  if (inst.length === 0) {
-    throw new RangeError(`Cannot create a DreamBooth job as 'instanceImages' is empty`);
-  }
-  if (c.priorPreservation && prior.length === 0) {
-    throw new RangeError(
-      `Cannot create a DreamBooth job with prior preservation as 'classImages' is empty`,
-    );
-  }
-  for (const im of [...inst, ...prior]) {
-    if (im.width !== size || im.height !== size) {
-      throw new RangeError(
-        `Cannot create a DreamBooth job as an image is ${im.width}×${im.height}, not the base stage's ${size}×${size}`,
-      );
-    }
-  }
+  const captions = options.instancePrompts ?? null;
   const stage = cascade.stages[0];
+  checkJobInputs(c, stage.imageSize, inst, prior, captions);
   const trainer = new StageTrainer(stage.unet, {
     ...c.trainer,
     schedule: stage.schedule,
     textEncoder: cascade.textEncoder,
     trainTextEncoder: c.trainTextEncoder,
   });
-  const maxLength = cascade.textEncoder.config.maxLength;
   const nInst = c.instanceBatch;
   const nPrior = c.priorPreservation ? nInst : 0;
   const accum = c.trainer.gradAccum ?? 1;
-  // The weight average, under the names of the checkpoint's own weights.
-  const ema = c.emaDecay === undefined ? null : new WeightEma([
-    ...[...stage.unet.params.vars].map(([n, v]) => [`stages.0.${n}`, v] as [string, tf.Variable]),
-    ...(c.trainTextEncoder
-      ? [...cascade.textEncoder.params.vars].map(([n, v]) =>
-        [`text_encoder.${n}`, v] as [string, tf.Variable]
-      )
-      : []),
-  ], c.emaDecay);
+  const ema = createJobEma(cascade, c);
   // Eq. 2 on the concatenated batch [instance…, prior…]: instance + λ·prior (the pipeline passes
   // its own, built from the declared λ; the default builds the same from the config).
   const loss: BatchLoss = options.loss ??
     dreamboothBatchLoss({ numInstance: nInst, priorLossWeight: c.priorLossWeight });
-  const encode = (prompts: string[]) => {
-    const ids = new Int32Array(prompts.length * maxLength);
-    const mask = new Uint8Array(prompts.length * maxLength);
-    prompts.forEach((p, k) => {
-      const e = cascade.tokenizer.encodeFixed(p, maxLength);
-      ids.set(e.ids, k * maxLength);
-      mask.set(e.mask, k * maxLength);
-    });
-    return { ids, mask };
-  };
+  const encode = promptEncoder(cascade);
   const chunkPrompts = [
     ...Array(nInst).fill(c.instancePrompt),
     ...Array(nPrior).fill(c.classPrompt),
   ];
   const tokens = encode(Array.from({ length: accum }, () => chunkPrompts).flat());
-  const captions = options.instancePrompts ?? null;
-  if (captions !== null && captions.length !== inst.length) {
-    throw new RangeError(
-      `Cannot create a DreamBooth job as 'instancePrompts' has ${captions.length} entries for ${inst.length} instance images`,
-    );
-  }
-
-  const batchAt = (step: number) => {
-    // Instance rows drawn from the pool; prior rows cycle. With accumulation, micro-batch k holds
-    // instance draws k·b… and prior rows k·b… of the step (one micro-batch: as before).
-    const rng = new Rng(hashInts(c.trainer.seed, step, 0xdb00));
-    const drawn: number[] = [];
-    for (let k = 0; k < nInst * accum; k++) drawn.push(rng.int(inst.length));
-    const images: FloatImage[] = [];
-    const prompts: string[] = [];
-    for (let m = 0; m < accum; m++) {
-      for (const i of drawn.slice(m * nInst, (m + 1) * nInst)) {
-        images.push(inst[i]);
-        prompts.push(captions?.[i] ?? c.instancePrompt);
-      }
-      for (let k = 0; k < nPrior; k++) {
-        images.push(prior[((step - 1) * nPrior * accum + m * nPrior + k) % prior.length]);
-        prompts.push(c.classPrompt);
-      }
-    }
-    return { images, prompts, numInstance: nInst };
-  };
-
-  const trainedTensors = async () => {
-    const tensors = new Map<string, NamedTensor>();
-    for (const [k, v] of await stage.unet.exportWeights({ prefix: "stages.0." })) tensors.set(k, v);
-    if (ema) { for (const [k, v] of await ema.export()) tensors.set(k, v); }
-    if (c.trainTextEncoder) {
-      for (const [k, v] of await cascade.textEncoder.exportWeights({ prefix: "text_encoder." })) {
-        tensors.set(k, v);
-      }
-    }
-    return tensors;
-  };
+  const batchAt = jobBatcher(c, inst, prior, captions);
 
   const job: DreamBoothJob = {
     config: c,
@@ -377,11 +451,7 @@ export function createDreamBoothJob(
     batchAt,
     ema,
     async useAverage() {
-      if (!ema) return;
-      const avg = new Map<string, NamedTensor>();
-      for (const [k, v] of await ema.export()) avg.set(k.slice(EMA_PREFIX.length), v);
-      stage.unet.loadWeights(avg, { prefix: "stages.0." });
-      if (c.trainTextEncoder) cascade.textEncoder.loadWeights(avg, { prefix: "text_encoder." });
+      if (ema) await loadAverage(cascade, c, ema);
     },
     get step() {
       return trainer.step;
@@ -404,7 +474,7 @@ export function createDreamBoothJob(
       }
     },
     async checkpoint(): Promise<RunCheckpoint> {
-      const tensors = await trainedTensors();
+      const tensors = await jobTensors(cascade, c, ema);
       return {
         tensors,
         state: {
@@ -423,23 +493,8 @@ export function createDreamBoothJob(
       ema?.restore(ckpt);
       return Promise.resolve();
     },
-    async samples(): Promise<SampleGrid> {
-      const view = new Cascade({
-        textEncoder: cascade.textEncoder,
-        tokenizer: cascade.tokenizer,
-        stages: [stage],
-      });
-      const { images } = await view.sample({
-        prompt: c.validationPrompts,
-        seed: c.sampleSeed,
-        steps: c.sampleSteps,
-      });
-      return {
-        images: images.map((im) => rgbImageFromUint8(im)),
-        labels: [...c.validationPrompts],
-        scale: Math.max(1, Math.round(128 / size)),
-        columns: 4,
-      };
+    samples(): Promise<SampleGrid> {
+      return jobSamples(cascade, c);
     },
     dispose() {
       trainer.dispose();

@@ -242,53 +242,7 @@ export function main(args: string[]): Promise<number> {
       };
 
       // 1. Quality over drawn prompts.
-      const rand = mulberry32(EVAL_SEEDS.prior);
-      const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-      const specs = Array.from({ length: n }, () => {
-        const classNoun = pick(classifier.classes);
-        const context = pick(classifier.contexts);
-        const property = rand() < 0.25 ? pick(SCENE_PROPERTIES).name : null;
-        return {
-          classNoun,
-          context,
-          property,
-          prompt: sceneCaption(classNoun, { context, property }),
-        };
-      });
-      const images: RgbImage[] = [];
-      for (let s = 0; s < n; s += batch) {
-        const part = specs.slice(s, s + batch);
-        images.push(...await gen(part.map((p) => p.prompt), EVAL_SEEDS.prior + s));
-        const done = Math.min(n, s + batch), secs = (performance.now() - t0) / 1e3;
-        console.log(
-          `quality: ${done}/${n} images | ${elapsed()} | ETA ${
-            (secs / done * (n - done)).toFixed(0)
-          } s`,
-        );
-      }
-      const cls = classifier.classify(images);
-      const rows: QualityRow[] = specs.map((p, i) => ({
-        ...p,
-        predicted: {
-          classNoun: cls.classNoun[i],
-          context: cls.context[i],
-          property: cls.property[i],
-        },
-        classRank: classRankOf(cls.classProbs, classifier.classes, i, p.classNoun),
-      }));
-      const hit = (f: (r: QualityRow) => boolean, only: (r: QualityRow) => boolean = () => true) =>
-        bootstrapCi(rows.filter(only).map((r) => f(r) ? 1 : 0), { seed: 1 });
-      const quality = {
-        classAccuracy: hit((r) => r.predicted.classNoun === r.classNoun),
-        // Top-5: a finer signal than top-1 while a prior is learning its classes.
-        classTop5Accuracy: hit((r) => r.classRank <= 5),
-        contextAccuracy: hit((r) => r.predicted.context === r.context),
-        propertyAccuracy: hit(
-          (r) => r.predicted.property === r.property,
-          (r) => r.property !== null,
-        ),
-        classChance: 1 / classifier.classes.length,
-      };
+      const { quality, rows, images } = await measureQuality(gen, classifier, { n, batch, t0 });
       const show = rows.slice(0, 64);
       await saveImageGrid(join(out, "quality.png"), images.slice(0, 64), {
         columns: 8,
@@ -312,36 +266,7 @@ export function main(args: string[]): Promise<number> {
       console.log(`variety: 16 × "${varietyPrompt}" | ${elapsed()}`);
 
       // 3. Held-out subjects vs the prior's "a <class>".
-      const subjects = [];
-      for (const sub of builtInSubjects()) {
-        const real = (await loadSubjectFolder(sub.dir, { size: 128 })).images;
-        const samples: RgbImage[] = [];
-        for (let s = 0; s < presN; s += batch) {
-          const k = Math.min(batch, presN - s);
-          samples.push(...await gen(Array(k).fill(sceneCaption(sub.classNoun)), 2000 + s));
-        }
-        await saveImageGrid(join(out, `class_${sub.name}.png`), [...real, ...samples], {
-          columns: 8,
-        });
-        const pres = priorPreservation(samples, real, { embedder, seed: 3 });
-        // The subject's images against each other: what a reproduction of the subject scores.
-        const e = embedder.embed(real);
-        const sim = similarityMatrix(e, e, e.length / real.length);
-        const selfSims: number[] = [];
-        for (let i = 0; i < real.length; i++) {
-          for (let j = 0; j < real.length; j++) {
-            if (i !== j) selfSims.push(sim[i * real.length + j]);
-          }
-        }
-        const selfSim = selfSims.reduce((a, b) => a + b, 0) / selfSims.length;
-        subjects.push({
-          name: sub.name,
-          classNoun: sub.classNoun,
-          pres,
-          subjectSelfSimilarity: selfSim,
-        });
-        console.log(`held-out ${sub.name}: ${presN} samples | ${elapsed()}`);
-      }
+      const subjects = await measureHeldOutSubjects(gen, embedder, { presN, batch, out, elapsed });
 
       const heldOut = JSON.parse(
         classifier.metadata.heldOutAccuracyViews ?? classifier.metadata.heldOutAccuracy ?? "{}",
@@ -367,38 +292,7 @@ export function main(args: string[]): Promise<number> {
         rows,
       };
       await Deno.writeTextFile(join(out, "prior.json"), JSON.stringify(report, null, 2) + "\n");
-      const f = (x: number | undefined) => x === undefined ? "?" : `${(100 * x).toFixed(1)} %`;
-      console.log(
-        [
-          ``,
-          `| measure (${n} prompts, ${stages} stage(s)) | generated images | classifier on held-out real scenes |`,
-          `| --- | --- | --- |`,
-          `| class right (chance ${f(quality.classChance)}) | ${pct(quality.classAccuracy)} | ${
-            f(heldOut.classNoun)
-          } |`,
-          `| class in the top 5 (chance ${f(5 * quality.classChance)}) | ${
-            pct(quality.classTop5Accuracy)
-          } | |`,
-          `| context right | ${pct(quality.contextAccuracy)} | ${f(heldOut.context)} |`,
-          `| property right (${quality.propertyAccuracy.n} prompts with one) | ${
-            pct(quality.propertyAccuracy)
-          } | ${f(heldOut.property)} |`,
-          ``,
-          `variety: DIV of 16 × "${varietyPrompt}" = ${varietyDiv.estimate.toFixed(3)} [${
-            varietyDiv.low.toFixed(3)
-          }, ${varietyDiv.high.toFixed(3)}]`,
-          ``,
-          `| held-out subject | similarity of "a <class>" samples to it (PRES) | its own images to each other |`,
-          `| --- | --- | --- |`,
-          ...subjects.map((s) =>
-            `| ${s.name} (${s.classNoun}) | ${s.pres.estimate.toFixed(3)} [${
-              s.pres.low.toFixed(3)
-            }, ${s.pres.high.toFixed(3)}] | ${s.subjectSelfSimilarity.toFixed(3)} |`
-          ),
-          ``,
-          `wrote ${join(out, "prior.json")}, quality.png, variety.png, class_*.png in ${elapsed()}`,
-        ].join("\n"),
-      );
+      printSummary(report, join(out, "prior.json"), elapsed());
     } finally {
       for (const d of [cascade, embedder, classifier]) {
         try {
@@ -410,6 +304,161 @@ export function main(args: string[]): Promise<number> {
     }
     return 0;
   });
+}
+
+/** Draws images from the cascade: `prompts` from `seed`, through `stages` stages. */
+type Generate = (prompts: string[], seed: number, stages?: number) => Promise<RgbImage[]>;
+
+/**
+ * Quality: `n` prompts "a [property] <class> <context>" drawn from the eval seed stream, sampled
+ * in batches and classified; the accuracies with bootstrap confidence intervals.
+ */
+async function measureQuality(
+  gen: Generate,
+  classifier: WorldClassifier,
+  options: { n: number; batch: number; t0: number },
+) {
+  const { n, batch, t0 } = options;
+  const elapsed = () => `${((performance.now() - t0) / 1e3).toFixed(0)} s`;
+  const rand = mulberry32(EVAL_SEEDS.prior);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const specs = Array.from({ length: n }, () => {
+    const classNoun = pick(classifier.classes);
+    const context = pick(classifier.contexts);
+    const property = rand() < 0.25 ? pick(SCENE_PROPERTIES).name : null;
+    return {
+      classNoun,
+      context,
+      property,
+      prompt: sceneCaption(classNoun, { context, property }),
+    };
+  });
+  const images: RgbImage[] = [];
+  for (let s = 0; s < n; s += batch) {
+    const part = specs.slice(s, s + batch);
+    images.push(...await gen(part.map((p) => p.prompt), EVAL_SEEDS.prior + s));
+    const done = Math.min(n, s + batch), secs = (performance.now() - t0) / 1e3;
+    console.log(
+      `quality: ${done}/${n} images | ${elapsed()} | ETA ${
+        (secs / done * (n - done)).toFixed(0)
+      } s`,
+    );
+  }
+  const cls = classifier.classify(images);
+  const rows: QualityRow[] = specs.map((p, i) => ({
+    ...p,
+    predicted: {
+      classNoun: cls.classNoun[i],
+      context: cls.context[i],
+      property: cls.property[i],
+    },
+    classRank: classRankOf(cls.classProbs, classifier.classes, i, p.classNoun),
+  }));
+  const hit = (f: (r: QualityRow) => boolean, only: (r: QualityRow) => boolean = () => true) =>
+    bootstrapCi(rows.filter(only).map((r) => f(r) ? 1 : 0), { seed: 1 });
+  const quality = {
+    classAccuracy: hit((r) => r.predicted.classNoun === r.classNoun),
+    // Top-5: a finer signal than top-1 while a prior is learning its classes.
+    classTop5Accuracy: hit((r) => r.classRank <= 5),
+    contextAccuracy: hit((r) => r.predicted.context === r.context),
+    propertyAccuracy: hit(
+      (r) => r.predicted.property === r.property,
+      (r) => r.property !== null,
+    ),
+    classChance: 1 / classifier.classes.length,
+  };
+  return { quality, rows, images };
+}
+
+/** Held-out subjects vs the prior's "a <class>": PRES and the subject's own self-similarity. */
+async function measureHeldOutSubjects(
+  gen: Generate,
+  embedder: SubjectEmbedder,
+  options: { presN: number; batch: number; out: string; elapsed: () => string },
+) {
+  const { presN, batch, out, elapsed } = options;
+  const subjects = [];
+  for (const sub of builtInSubjects()) {
+    const real = (await loadSubjectFolder(sub.dir, { size: 128 })).images;
+    const samples: RgbImage[] = [];
+    for (let s = 0; s < presN; s += batch) {
+      const k = Math.min(batch, presN - s);
+      samples.push(...await gen(Array(k).fill(sceneCaption(sub.classNoun)), 2000 + s));
+    }
+    await saveImageGrid(join(out, `class_${sub.name}.png`), [...real, ...samples], {
+      columns: 8,
+    });
+    const pres = priorPreservation(samples, real, { embedder, seed: 3 });
+    // The subject's images against each other: what a reproduction of the subject scores.
+    const e = embedder.embed(real);
+    const sim = similarityMatrix(e, e, e.length / real.length);
+    const selfSims: number[] = [];
+    for (let i = 0; i < real.length; i++) {
+      for (let j = 0; j < real.length; j++) {
+        if (i !== j) selfSims.push(sim[i * real.length + j]);
+      }
+    }
+    const selfSim = selfSims.reduce((a, b) => a + b, 0) / selfSims.length;
+    subjects.push({
+      name: sub.name,
+      classNoun: sub.classNoun,
+      pres,
+      subjectSelfSimilarity: selfSim,
+    });
+    console.log(`held-out ${sub.name}: ${presN} samples | ${elapsed()}`);
+  }
+  return subjects;
+}
+
+/** Prints the report's tables (quality, variety, held-out subjects). */
+function printSummary(
+  report: {
+    n: number;
+    stages: number;
+    quality: Awaited<ReturnType<typeof measureQuality>>["quality"];
+    classifierHeldOutAccuracy: Record<string, number | undefined>;
+    variety: { prompt: string; div: ConfidenceInterval };
+    heldOutSubjects: Awaited<ReturnType<typeof measureHeldOutSubjects>>;
+  },
+  jsonPath: string,
+  elapsedText: string,
+): void {
+  const { n, stages, quality } = report;
+  const heldOut = report.classifierHeldOutAccuracy;
+  const varietyPrompt = report.variety.prompt, varietyDiv = report.variety.div;
+  const subjects = report.heldOutSubjects;
+  const f = (x: number | undefined) => x === undefined ? "?" : `${(100 * x).toFixed(1)} %`;
+  console.log(
+    [
+      ``,
+      `| measure (${n} prompts, ${stages} stage(s)) | generated images | classifier on held-out real scenes |`,
+      `| --- | --- | --- |`,
+      `| class right (chance ${f(quality.classChance)}) | ${pct(quality.classAccuracy)} | ${
+        f(heldOut.classNoun)
+      } |`,
+      `| class in the top 5 (chance ${f(5 * quality.classChance)}) | ${
+        pct(quality.classTop5Accuracy)
+      } | |`,
+      `| context right | ${pct(quality.contextAccuracy)} | ${f(heldOut.context)} |`,
+      `| property right (${quality.propertyAccuracy.n} prompts with one) | ${
+        pct(quality.propertyAccuracy)
+      } | ${f(heldOut.property)} |`,
+      ``,
+      `variety: DIV of 16 × "${varietyPrompt}" = ${varietyDiv.estimate.toFixed(3)} [${
+        varietyDiv.low.toFixed(3)
+      }, ${varietyDiv.high.toFixed(3)}]`,
+      ``,
+      `| held-out subject | similarity of "a <class>" samples to it (PRES) | its own images to each other |`,
+      `| --- | --- | --- |`,
+      ...subjects.map((s) =>
+        `| ${s.name} (${s.classNoun}) | ${s.pres.estimate.toFixed(3)} [${s.pres.low.toFixed(3)}, ${
+          s.pres.high.toFixed(3)
+        }] | ${s.subjectSelfSimilarity.toFixed(3)} |`
+      ),
+      ``,
+      `wrote ${jsonPath}, quality.png, variety.png, class_*.png in ${elapsedText}`,
+    ].join("\n"),
+  );
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -42,6 +42,7 @@ import {
   type DreamBoothSuperResContext,
   readRunCheckpoint,
   runTraining,
+  type TrainingJob,
   type TrainingSummary,
   writeJsonAtomic,
 } from "./deps.ts";
@@ -50,17 +51,19 @@ import { dreamboothBatchLoss } from "./dreambooth_loss.ts";
 import { retryCommand } from "./_retry_command.ts";
 import { sampleWithProgress } from "./sample_with_progress.ts";
 import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
-import { loadInstanceData } from "./instance_data.ts";
-import { resolveIdentifier } from "./dreambooth_identifier.ts";
+import { type InstanceData, loadInstanceData } from "./instance_data.ts";
+import { type DreamBoothIdentifier, resolveIdentifier } from "./dreambooth_identifier.ts";
 import {
   createDreamBoothConfig,
   createDreamBoothJob,
   DEFAULT_DREAMBOOTH_TRAINER,
   type DreamBoothConfig,
+  type DreamBoothJob,
   dreamboothPrompts,
 } from "./dreambooth_job.ts";
 import type { StageTrainerConfig } from "./deps.ts";
-import { createTextualInversionJob } from "./textual_inversion.ts";
+import { createTextualInversionJob, type TextualInversionJob } from "./textual_inversion.ts";
+import type { ParamValues } from "../params/mod.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 
 /** A loaded base model and where it came from. */
@@ -259,6 +262,585 @@ export interface DreamBoothResult {
   samples: string[];
 }
 
+/** The resolved DreamBooth parameters (bounds and defaults applied). */
+type ResolvedParams = ParamValues<typeof dreamboothParams.specs>;
+
+/** The learning rate textual inversion trains at when none is given. */
+const TI_DEFAULT_LR = 5e-3;
+
+/** Refuses the DreamBooth-only settings with `--method textual-inversion` (its own optimizer). */
+function checkMethodOptions(p: ResolvedParams): void {
+  if (p.method !== "textual-inversion") return;
+  // Textual inversion trains embedding rows with its own optimizer: these are DreamBooth's.
+  const unsupported: [keyof typeof p, unknown][] = [
+    ["gradAccum", 1],
+    ["emaDecay", undefined],
+    ["noiseOffset", 0],
+    ["lrSchedule", "constant"],
+    ["lrWarmup", 0],
+  ];
+  for (const [k, none] of unsupported) {
+    if (p[k] !== none) {
+      throw new RangeError(
+        `Cannot train as '${k}' (${
+          dreamboothParams.name(k, "option")
+        }) applies to --method dreambooth, not textual-inversion: current value is ${
+          JSON.stringify(p[k])
+        }`,
+      );
+    }
+  }
+}
+
+/**
+ * The one check of every parameter (bounds and defaults from dreambooth_params.ts), then the
+ * settings that only DreamBooth takes refused with textual inversion.
+ */
+function resolveRunParams(options: TrainDreamBoothOptions): ResolvedParams {
+  const p = resolveParams(dreamboothParams, {
+    ...options,
+    superRes: typeof options.superRes === "function" ? true : options.superRes,
+  });
+  checkMethodOptions(p);
+  return p;
+}
+
+/**
+ * The subject: its folder (default the bundled subject), its class noun (given, else the bundled
+ * subject's or the folder's `subject.json`) and the output folder (default under runs/dreambooth/).
+ */
+async function resolveSubject(
+  p: ResolvedParams,
+): Promise<{ instanceDir: string; classNoun: string; out: string }> {
+  const subject = defaultSubject();
+  const instanceDir = p.instanceDir ?? subject.dir;
+  let classNoun = p.classNoun;
+  if (classNoun === undefined) {
+    if (p.instanceDir === undefined) classNoun = subject.classNoun;
+    else {
+      try {
+        classNoun =
+          JSON.parse(await Deno.readTextFile(join(instanceDir, "subject.json"))).classNoun;
+      } catch {
+        // no subject.json
+      }
+      if (typeof classNoun !== "string") {
+        throw new RangeError(
+          `Cannot train as 'classNoun' (--class-noun) is required for '${instanceDir}' (it has no subject.json naming one)`,
+        );
+      }
+    }
+  }
+  const out = p.out ??
+    join("runs", "dreambooth", instanceDir.replace(/\/+$/, "").split(/[\\/]/).pop() || "subject");
+  return { instanceDir, classNoun: classNoun as string, out };
+}
+
+/** The run's {@link DreamBoothConfig} from the parameters; `fill` fills the user's prompts. */
+function dreamboothRunConfig(
+  p: ResolvedParams,
+  subject: { identifier: string; classNoun: string; fill: (q: string) => string },
+): DreamBoothConfig {
+  const { fill } = subject;
+  // New settings only when not at their defaults, so that earlier runs' configs still resume.
+  const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
+    seed: p.seed,
+    gamma: p.snrGamma, // min-SNR-γ (the weighting is DreamBooth's default, minSnr)
+    ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
+    ...(p.lrSchedule !== "constant" ? { lrSchedule: p.lrSchedule, lrTotalSteps: p.steps } : {}),
+    ...(p.lrWarmup > 0 ? { lrWarmupSteps: p.lrWarmup } : {}),
+    ...(p.noiseOffset > 0 ? { noiseOffset: p.noiseOffset } : {}),
+    ...(p.gradAccum > 1 ? { gradAccum: p.gradAccum } : {}),
+  };
+  return createDreamBoothConfig({
+    identifier: subject.identifier,
+    classNoun: subject.classNoun,
+    // Textual inversion has no prior term (Gal et al.).
+    priorPreservation: p.method === "textual-inversion" ? false : p.priorPreservation,
+    priorLossWeight: p.priorLossWeight, // λ of Eq. 2
+    numClassImages: p.numClassImages,
+    instanceBatch: p.instanceBatch,
+    trainTextEncoder: p.trainTextEncoder,
+    trainer,
+    ...(p.emaDecay !== undefined ? { emaDecay: p.emaDecay } : {}),
+    ...(p.instancePrompt !== undefined ? { instancePrompt: fill(p.instancePrompt) } : {}),
+    ...(p.classPrompt !== undefined ? { classPrompt: fill(p.classPrompt) } : {}),
+    ...(p.validationPrompts !== undefined
+      ? {
+        validationPrompts: p.validationPrompts.map(fill),
+      }
+      : {}),
+  });
+}
+
+/**
+ * The instance images (with captions, noted) and the user's own class images (`--class-dir`),
+ * checked and loaded before any compute; warns when the instance prompt lacks the identifier.
+ */
+async function loadRunImages(
+  p: ResolvedParams,
+  ctx: {
+    config: DreamBoothConfig;
+    instanceDir: string;
+    identifier: string;
+    size: number;
+    log: (line: string) => void;
+    warn: (line: string) => void;
+  },
+): Promise<{ instance: InstanceData; ownClass: FloatImage[] }> {
+  const { config, size, log, warn } = ctx;
+  const instance = await loadInstanceData(ctx.instanceDir, {
+    size,
+    flip: p.flip,
+    onWarning: (m) => warn(`warning: ${m}`),
+  });
+  if (instance.captions) {
+    const n = instance.captions.slice(0, instance.images.length).filter((q) => q !== null).length;
+    log(
+      `captions: ${n} of ${instance.images.length} images have their own (NAME.txt or subject.json)`,
+    );
+    if (p.method === "textual-inversion") {
+      warn(`warning: textual-inversion trains on the instance prompt; the captions are not used`);
+    }
+  }
+  if (!config.instancePrompt.includes(ctx.identifier)) {
+    warn(
+      `warning: the instance prompt ${
+        JSON.stringify(config.instancePrompt)
+      } does not contain the identifier ${JSON.stringify(ctx.identifier)}: nothing binds it`,
+    );
+  }
+  // The user's own class images (checked and loaded before any compute).
+  let ownClass: FloatImage[] = [];
+  if (p.classDir !== undefined) {
+    if (!config.priorPreservation) {
+      throw new RangeError(
+        `Cannot train as 'classDir' (--class-dir) needs prior preservation, which is off`,
+      );
+    }
+    try {
+      ownClass = (await loadSubjectFolder(p.classDir, {
+        size,
+        minSide: 1,
+        onWarning: () => {},
+      })).images.slice(0, config.numClassImages);
+    } catch (e) {
+      throw new RangeError(
+        `Cannot train as 'classDir' (--class-dir) ${JSON.stringify(p.classDir)} is unusable: ${
+          (e as Error).message
+        }`,
+      );
+    }
+  }
+  return { instance, ownClass };
+}
+
+/** The line that opens a run: model, subject, identifier, prior, learning rate, output. */
+function runDescription(
+  p: ResolvedParams,
+  ctx: {
+    base: BaseModel;
+    config: DreamBoothConfig;
+    instanceDir: string;
+    numImages: number;
+    identifier: DreamBoothIdentifier;
+    classNoun: string;
+    out: string;
+  },
+): string {
+  const { base, config, identifier } = ctx;
+  const size = base.cascade.stages[0].imageSize;
+  return `DreamBooth: base model ${base.source} (${size}×${size} base, ${base.cascade.stages.length} stages); subject '${ctx.instanceDir}' (${ctx.numImages} images${
+    p.flip ? ", + flips" : ""
+  }); identifier ${JSON.stringify(identifier.text)} (${identifier.source}, ids [${
+    identifier.ids.join(", ")
+  }]); class noun ${JSON.stringify(ctx.classNoun)}; prior preservation ${
+    config.priorPreservation
+      ? `on (λ = ${config.priorLossWeight}, ${config.numClassImages} class images)`
+      : "off"
+  }; text encoder ${config.trainTextEncoder ? "trained" : "frozen"}; ${p.steps} steps at lr ${
+    p.method === "textual-inversion" ? p.learningRate ?? TI_DEFAULT_LR : config.trainer.learningRate
+  } (${p.method}); out '${ctx.out}'`;
+}
+
+/**
+ * The class-prior images: the user's own (`--class-dir`) topped up with generated ones (cached
+ * by prompt, seed and model hash); none without prior preservation. `metrics` is what
+ * `dreambooth.json` records of them (undefined when none are used).
+ */
+async function priorImages(
+  cascade: Cascade,
+  p: ResolvedParams,
+  ctx: {
+    config: DreamBoothConfig;
+    ownClass: FloatImage[];
+    modelHash: string;
+    log: (line: string) => void;
+  },
+): Promise<{ prior: FloatImage[]; metrics?: Record<string, unknown> }> {
+  const { config, ownClass, log } = ctx;
+  if (!config.priorPreservation) return { prior: [] };
+  const missing = config.numClassImages - ownClass.length;
+  if (missing === 0) {
+    log(`class images: ${ownClass.length} from '${p.classDir}' (none generated)`);
+    return { prior: ownClass, metrics: { fromClassDir: ownClass.length, generated: 0 } };
+  }
+  const ci = await classImages(cascade, {
+    prompt: config.classPrompt,
+    count: missing,
+    seed: p.seed,
+    steps: p.classSteps,
+    cacheDir: p.cacheDir ?? DEFAULT_CLASS_IMAGE_CACHE,
+    modelHash: ctx.modelHash,
+    log,
+  });
+  const metrics = {
+    ...(ownClass.length > 0 ? { fromClassDir: ownClass.length } : {}),
+    key: ci.key,
+    dir: ci.dir,
+    generated: ci.generated,
+    reused: ci.images.length - ci.generated,
+    seconds: +ci.seconds.toFixed(2),
+  };
+  log(
+    `class images: ${
+      ownClass.length > 0 ? `${ownClass.length} from '${p.classDir}' + ` : ""
+    }${ci.images.length} of "${config.classPrompt}" (${ci.generated} generated, ${
+      ci.images.length - ci.generated
+    } reused from ${ci.dir}) in ${ci.seconds.toFixed(1)} s`,
+  );
+  return { prior: [...ownClass, ...ci.images], metrics };
+}
+
+/**
+ * The jobs of the fine-tuning: the DreamBooth job (its step loss is Eq. 2 with λ as declared in
+ * dreambooth_params.ts and given as --prior-weight), and with `--method textual-inversion` the
+ * textual-inversion job that trains instead (it borrows the DreamBooth job's validation grid).
+ */
+function createRunJobs(
+  cascade: Cascade,
+  p: ResolvedParams,
+  ctx: {
+    config: DreamBoothConfig;
+    instance: InstanceData;
+    prior: FloatImage[];
+    identifier: DreamBoothIdentifier;
+    fill: (q: string) => string;
+  },
+): { dbJob: DreamBoothJob; tiJob: TextualInversionJob | null } {
+  const { config, instance, fill } = ctx;
+  const dbJob = createDreamBoothJob(cascade, {
+    config,
+    instanceImages: instance.pool,
+    classImages: ctx.prior,
+    // Per-image captions (NAME.txt beside NAME.jpg), with {identifier}/[V] and {class} filled in.
+    instancePrompts: instance.captions?.map((q) => q === null ? null : fill(q)) ?? null,
+    // The step loss: Eq. 2 with λ as declared (dreambooth_params.ts) and given (--prior-weight).
+    loss: dreamboothBatchLoss({
+      numInstance: config.instanceBatch,
+      priorLossWeight: p.priorLossWeight,
+    }),
+  });
+  if (p.method !== "textual-inversion") return { dbJob, tiJob: null };
+  try {
+    const tiJob = createTextualInversionJob(cascade, {
+      identifierIds: ctx.identifier.ids,
+      prompt: config.instancePrompt,
+      instanceImages: instance.pool,
+      batchSize: config.instanceBatch,
+      seed: p.seed,
+      ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
+    });
+    return { dbJob, tiJob };
+  } catch (e) {
+    dbJob.dispose();
+    throw e;
+  }
+}
+
+/** The job with `onProgress` called after every step. */
+function withProgress(
+  job: TrainingJob,
+  total: number,
+  onProgress: TrainDreamBoothOptions["onProgress"],
+): TrainingJob {
+  const train = job.trainStep.bind(job);
+  const tracked = Object.create(job);
+  Object.defineProperty(tracked, "step", { get: () => job.step });
+  tracked.trainStep = async () => {
+    const r = await train();
+    onProgress?.({ step: r.step, total, loss: r.loss });
+    return r;
+  };
+  return tracked;
+}
+
+/** The learning rate advised after a blow-up: the default when above it, else a tenth. */
+function lowerLearningRate(p: ResolvedParams, config: DreamBoothConfig): number {
+  const lr = p.method === "textual-inversion"
+    ? p.learningRate ?? TI_DEFAULT_LR
+    : config.trainer.learningRate;
+  const defaultLr = p.method === "textual-inversion"
+    ? TI_DEFAULT_LR
+    : DEFAULT_DREAMBOOTH_TRAINER.learningRate;
+  return lr > defaultLr ? defaultLr : Number((lr / 10).toPrecision(3));
+}
+
+/**
+ * The fine-tuning through the shared run machinery (`runTraining`) in the output folder; records
+ * its seconds, loss EMA, steps and stop reason in `metrics`.
+ */
+async function fineTune(
+  job: TrainingJob,
+  p: ResolvedParams,
+  ctx: {
+    options: TrainDreamBoothOptions;
+    config: DreamBoothConfig;
+    modelHash: string;
+    instanceDir: string;
+    out: string;
+    metrics: Record<string, unknown>;
+    log: (line: string) => void;
+  },
+): Promise<TrainingSummary> {
+  const { options, config } = ctx;
+  const command = options.command;
+  const lowerLr = lowerLearningRate(p, config);
+  const t1 = performance.now();
+  const summary = await runTraining(job, {
+    runDir: ctx.out,
+    totalSteps: p.steps,
+    config: {
+      ...config,
+      method: p.method,
+      baseModelHash: ctx.modelHash,
+      instanceDir: ctx.instanceDir,
+      steps: p.steps,
+    },
+    args: options.args ?? [],
+    ...(command !== undefined
+      ? {
+        retryCommand: ({ resume }: { resume: boolean }) =>
+          retryCommand(command, options.args ?? [], { set: { "--lr": String(lowerLr) }, resume }),
+      }
+      : {}),
+    resume: p.resume,
+    checkpointEverySteps: p.checkpointEverySteps,
+    checkpointsKeep: p.checkpointsKeep,
+    sampleEverySteps: p.sampleEverySteps,
+    logEverySteps: p.logEverySteps,
+    timeBudgetMinutes: p.timeBudgetMinutes ?? Infinity,
+    title: `DreamBooth loss (${config.instancePrompt})`,
+    signal: options.signal,
+    log: ctx.log,
+  });
+  const { metrics } = ctx;
+  metrics.trainingSeconds = +((performance.now() - t1) / 1000).toFixed(2);
+  metrics.lossEma = summary.lossEma;
+  metrics.steps = summary.step;
+  metrics.stopReason = summary.reason;
+  return summary;
+}
+
+/**
+ * The SR phase: superres/'s `dreamboothSuperRes`, the caller's hook, or none (`superRes: false`);
+ * rewrites the model folder after it. Returns what `dreambooth.json` records as `superRes`
+ * (undefined for a one-stage cascade).
+ */
+async function superResPhase(
+  cascade: Cascade,
+  p: ResolvedParams,
+  ctx: {
+    options: TrainDreamBoothOptions;
+    out: string;
+    instanceDir: string;
+    instancePrompt: string;
+    writeModel: () => Promise<unknown>;
+    log: (line: string) => void;
+  },
+): Promise<unknown> {
+  const { options } = ctx;
+  const hook: SuperResHook | null = typeof options.superRes === "function"
+    ? options.superRes
+    : options.superRes === false
+    ? null
+    : (context) => dreamboothSuperRes(context);
+  if (hook && cascade.stages.length > 1) {
+    const t2 = performance.now();
+    const m = await hook({
+      cascade,
+      out: ctx.out,
+      instanceDir: ctx.instanceDir,
+      instancePrompt: ctx.instancePrompt,
+      resume: p.resume,
+      seed: p.seed,
+      log: ctx.log,
+      signal: options.signal,
+    });
+    const metrics = { ...(m ?? {}), seconds: +((performance.now() - t2) / 1000).toFixed(2) };
+    await ctx.writeModel();
+    return metrics;
+  } else if (cascade.stages.length > 1) {
+    return "not run (turned off): SR stages copied from the base model";
+  }
+  return undefined;
+}
+
+/**
+ * Samples of the DreamBench prompts through the whole cascade, written as `final/NN.png` and
+ * `final/grid.png` under `out`. Returns the files written.
+ */
+async function finalSamples(
+  cascade: Cascade,
+  ctx: { identifier: string; classNoun: string; out: string; log: (line: string) => void },
+): Promise<string[]> {
+  const { out, log } = ctx;
+  const prompts = dreamboothPrompts(ctx.identifier, ctx.classNoun);
+  // 25 base-stage steps (as the validation grid); SR stages use their own.
+  log(
+    `samples: ${prompts.length} DreamBench prompts through ${cascade.stages.length} stage${
+      cascade.stages.length === 1 ? "" : "s"
+    }`,
+  );
+  // Progress lines with the ETA (at most every 5 s, and at the end of each stage).
+  const { images } = await sampleWithProgress(cascade, {
+    prompt: prompts,
+    seed: 1,
+    steps: [25],
+    log,
+  });
+  await Deno.mkdir(join(out, "final"), { recursive: true });
+  const files: string[] = [];
+  const floats: FloatImage[] = [];
+  for (const [i, im] of images.entries()) {
+    const f = rgbImageFromUint8(im);
+    floats.push(f);
+    const file = join(out, "final", `${String(i).padStart(2, "0")}.png`);
+    await savePng(file, f);
+    files.push(file);
+  }
+  const grid = join(out, "final", "grid.png");
+  await saveImageGrid(grid, floats, {
+    labels: prompts,
+    columns: 4,
+    scale: Math.max(1, Math.round(128 / images[0].width)),
+  });
+  files.push(grid);
+  log(`samples of ${prompts.length} DreamBench prompts → ${grid}`);
+  return files;
+}
+
+/** What `dreambooth.json` records of a run (`metrics` filled in as the run goes). */
+function runRecord(
+  identifier: DreamBoothIdentifier,
+  ctx: {
+    classNoun: string;
+    config: DreamBoothConfig;
+    method: string;
+    instanceDir: string;
+    baseModel: string;
+    args: readonly string[];
+    metrics: Record<string, unknown>;
+  },
+): Record<string, unknown> {
+  const { config } = ctx;
+  return {
+    identifier: identifier.text,
+    identifierIds: identifier.ids,
+    identifierSource: identifier.source,
+    classNoun: ctx.classNoun,
+    instancePrompt: config.instancePrompt,
+    classPrompt: config.classPrompt,
+    method: ctx.method,
+    instanceDir: ctx.instanceDir,
+    baseModel: ctx.baseModel,
+    config,
+    args: ctx.args,
+    metrics: ctx.metrics,
+  };
+}
+
+/**
+ * Writes `model.safetensors` (the whole cascade; the weight average when there is one). Returns
+ * its path and the writer, to rewrite it after the SR phase.
+ */
+async function writePersonalisedModel(
+  cascade: Cascade,
+  dbJob: DreamBoothJob,
+  ctx: {
+    config: DreamBoothConfig;
+    identifier: string;
+    classNoun: string;
+    out: string;
+    log: (line: string) => void;
+  },
+): Promise<{ modelPath: string; writeModel: () => Promise<unknown> }> {
+  const { config, classNoun } = ctx;
+  if (dbJob.ema) {
+    await dbJob.useAverage();
+    ctx.log(
+      `model: the EMA of the weights (decay ${config.emaDecay}, ${dbJob.ema.updates} updates)`,
+    );
+  }
+  const modelPath = join(ctx.out, "model.safetensors");
+  const writeModel = () =>
+    saveCheckpoint(modelPath, cascade, {
+      metadata: { identifier: ctx.identifier, classNoun, instancePrompt: config.instancePrompt },
+    });
+  await writeModel();
+  return { modelPath, writeModel };
+}
+
+/**
+ * The phases after a finished fine-tuning: the personalised model folder (SR stages as in the
+ * base model; the weight average when there is one), SR fine-tuning (superres/'s, unless the
+ * caller gives its own or turns it off), and samples of DreamBench prompts through the whole
+ * cascade. Records their figures in `metrics`; returns the model file and the sample files.
+ */
+async function finishRun(
+  cascade: Cascade,
+  dbJob: DreamBoothJob,
+  p: ResolvedParams,
+  ctx: {
+    options: TrainDreamBoothOptions;
+    config: DreamBoothConfig;
+    identifier: string;
+    classNoun: string;
+    instanceDir: string;
+    out: string;
+    metrics: Record<string, unknown>;
+    log: (line: string) => void;
+  },
+): Promise<{ modelPath: string; samples: string[] }> {
+  const { config, identifier, classNoun, out, metrics, log } = ctx;
+  // 5. The personalised model folder.
+  const { modelPath, writeModel } = await writePersonalisedModel(cascade, dbJob, {
+    config,
+    identifier,
+    classNoun,
+    out,
+    log,
+  });
+  // 6. SR fine-tuning.
+  const superRes = await superResPhase(cascade, p, {
+    options: ctx.options,
+    out,
+    instanceDir: ctx.instanceDir,
+    instancePrompt: config.instancePrompt,
+    writeModel,
+    log,
+  });
+  if (superRes !== undefined) metrics.superRes = superRes;
+  // 7. Samples of DreamBench prompts through the whole cascade.
+  const samples: string[] = [];
+  if (p.finalSamples) {
+    const t3 = performance.now();
+    samples.push(...await finalSamples(cascade, { identifier, classNoun, out, log }));
+    metrics.sampleSeconds = +((performance.now() - t3) / 1000).toFixed(2);
+  }
+  return { modelPath, samples };
+}
+
 /**
  * Runs the whole DreamBooth pipeline (see the module doc). Every input check runs before any
  * compute.
@@ -287,56 +869,10 @@ export async function trainDreamBooth(
   const log = options.log ?? console.log;
   const warn = options.warn ?? ((l: string) => console.warn(l));
   const t0 = performance.now();
-  const seconds = () => (performance.now() - t0) / 1000;
   // 1. Every check that needs no model.
-  // The one check of every parameter (bounds and defaults from dreambooth_params.ts).
-  const p = resolveParams(dreamboothParams, {
-    ...options,
-    superRes: typeof options.superRes === "function" ? true : options.superRes,
-  });
+  const p = resolveRunParams(options);
   const { method, steps, seed } = p;
-  if (method === "textual-inversion") {
-    // Textual inversion trains embedding rows with its own optimizer: these are DreamBooth's.
-    const unsupported: [keyof typeof p, unknown][] = [
-      ["gradAccum", 1],
-      ["emaDecay", undefined],
-      ["noiseOffset", 0],
-      ["lrSchedule", "constant"],
-      ["lrWarmup", 0],
-    ];
-    for (const [k, none] of unsupported) {
-      if (p[k] !== none) {
-        throw new RangeError(
-          `Cannot train as '${k}' (${
-            dreamboothParams.name(k, "option")
-          }) applies to --method dreambooth, not textual-inversion: current value is ${
-            JSON.stringify(p[k])
-          }`,
-        );
-      }
-    }
-  }
-  const subject = defaultSubject();
-  const instanceDir = p.instanceDir ?? subject.dir;
-  let classNoun = p.classNoun;
-  if (classNoun === undefined) {
-    if (p.instanceDir === undefined) classNoun = subject.classNoun;
-    else {
-      try {
-        classNoun =
-          JSON.parse(await Deno.readTextFile(join(instanceDir, "subject.json"))).classNoun;
-      } catch {
-        // no subject.json
-      }
-      if (typeof classNoun !== "string") {
-        throw new RangeError(
-          `Cannot train as 'classNoun' (--class-noun) is required for '${instanceDir}' (it has no subject.json naming one)`,
-        );
-      }
-    }
-  }
-  const out = p.out ??
-    join("runs", "dreambooth", instanceDir.replace(/\/+$/, "").split(/[\\/]/).pop() || "subject");
+  const { instanceDir, classNoun, out } = await resolveSubject(p);
 
   // 2. The model (loading weights is not compute), then the checks that need it.
   const base = await resolveBaseModel(options.model ?? null, { log: warn });
@@ -350,210 +886,60 @@ export async function trainDreamBooth(
     });
     // {identifier} / [V] and {class} in the prompts a user gives.
     const fill = (q: string) => fillSubjectPrompt(q, { identifier: identifier.text, classNoun });
-    // New settings only when not at their defaults, so that earlier runs' configs still resume.
-    const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
-      seed,
-      gamma: p.snrGamma, // min-SNR-γ (the weighting is DreamBooth's default, minSnr)
-      ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
-      ...(p.lrSchedule !== "constant" ? { lrSchedule: p.lrSchedule, lrTotalSteps: steps } : {}),
-      ...(p.lrWarmup > 0 ? { lrWarmupSteps: p.lrWarmup } : {}),
-      ...(p.noiseOffset > 0 ? { noiseOffset: p.noiseOffset } : {}),
-      ...(p.gradAccum > 1 ? { gradAccum: p.gradAccum } : {}),
-    };
-    const config: DreamBoothConfig = createDreamBoothConfig({
+    const config = dreamboothRunConfig(p, { identifier: identifier.text, classNoun, fill });
+    const { instance, ownClass } = await loadRunImages(p, {
+      config,
+      instanceDir,
       identifier: identifier.text,
-      classNoun,
-      // Textual inversion has no prior term (Gal et al.).
-      priorPreservation: method === "textual-inversion" ? false : p.priorPreservation,
-      priorLossWeight: p.priorLossWeight, // λ of Eq. 2
-      numClassImages: p.numClassImages,
-      instanceBatch: p.instanceBatch,
-      trainTextEncoder: p.trainTextEncoder,
-      trainer,
-      ...(p.emaDecay !== undefined ? { emaDecay: p.emaDecay } : {}),
-      ...(p.instancePrompt !== undefined ? { instancePrompt: fill(p.instancePrompt) } : {}),
-      ...(p.classPrompt !== undefined ? { classPrompt: fill(p.classPrompt) } : {}),
-      ...(p.validationPrompts !== undefined
-        ? {
-          validationPrompts: p.validationPrompts.map(fill),
-        }
-        : {}),
-    });
-    const instance = await loadInstanceData(instanceDir, {
       size,
-      flip: p.flip,
-      onWarning: (m) => warn(`warning: ${m}`),
+      log,
+      warn,
     });
-    if (instance.captions) {
-      const n = instance.captions.slice(0, instance.images.length).filter((q) => q !== null).length;
-      log(
-        `captions: ${n} of ${instance.images.length} images have their own (NAME.txt or subject.json)`,
-      );
-      if (method === "textual-inversion") {
-        warn(`warning: textual-inversion trains on the instance prompt; the captions are not used`);
-      }
-    }
-    if (!config.instancePrompt.includes(identifier.text)) {
-      warn(
-        `warning: the instance prompt ${
-          JSON.stringify(config.instancePrompt)
-        } does not contain the identifier ${JSON.stringify(identifier.text)}: nothing binds it`,
-      );
-    }
-    // The user's own class images (checked and loaded before any compute).
-    let ownClass: FloatImage[] = [];
-    if (p.classDir !== undefined) {
-      if (!config.priorPreservation) {
-        throw new RangeError(
-          `Cannot train as 'classDir' (--class-dir) needs prior preservation, which is off`,
-        );
-      }
-      try {
-        ownClass = (await loadSubjectFolder(p.classDir, {
-          size,
-          minSide: 1,
-          onWarning: () => {},
-        })).images.slice(0, config.numClassImages);
-      } catch (e) {
-        throw new RangeError(
-          `Cannot train as 'classDir' (--class-dir) ${JSON.stringify(p.classDir)} is unusable: ${
-            (e as Error).message
-          }`,
-        );
-      }
-    }
-    log(
-      `DreamBooth: base model ${base.source} (${size}×${size} base, ${cascade.stages.length} stages); subject '${instanceDir}' (${instance.images.length} images${
-        p.flip ? ", + flips" : ""
-      }); identifier ${JSON.stringify(identifier.text)} (${identifier.source}, ids [${
-        identifier.ids.join(", ")
-      }]); class noun ${JSON.stringify(classNoun)}; prior preservation ${
-        config.priorPreservation
-          ? `on (λ = ${config.priorLossWeight}, ${config.numClassImages} class images)`
-          : "off"
-      }; text encoder ${config.trainTextEncoder ? "trained" : "frozen"}; ${steps} steps at lr ${
-        method === "textual-inversion" ? p.learningRate ?? 5e-3 : config.trainer.learningRate
-      } (${method}); out '${out}'`,
-    );
+    log(runDescription(p, {
+      base,
+      config,
+      instanceDir,
+      numImages: instance.images.length,
+      identifier,
+      classNoun,
+      out,
+    }));
 
     // 3. Class images (cached).
     const modelHash = await hashBaseModel(cascade);
-    let prior: FloatImage[] = [];
     const metrics: Record<string, unknown> = { baseModel: base.source, baseModelHash: modelHash };
-    const missing = config.numClassImages - ownClass.length;
-    if (config.priorPreservation && missing === 0) {
-      prior = ownClass;
-      metrics.classImages = { fromClassDir: ownClass.length, generated: 0 };
-      log(`class images: ${ownClass.length} from '${p.classDir}' (none generated)`);
-    } else if (config.priorPreservation) {
-      const ci = await classImages(cascade, {
-        prompt: config.classPrompt,
-        count: missing,
-        seed,
-        steps: p.classSteps,
-        cacheDir: p.cacheDir ?? DEFAULT_CLASS_IMAGE_CACHE,
-        modelHash,
-        log,
-      });
-      prior = [...ownClass, ...ci.images];
-      metrics.classImages = {
-        ...(ownClass.length > 0 ? { fromClassDir: ownClass.length } : {}),
-        key: ci.key,
-        dir: ci.dir,
-        generated: ci.generated,
-        reused: ci.images.length - ci.generated,
-        seconds: +ci.seconds.toFixed(2),
-      };
-      log(
-        `class images: ${
-          ownClass.length > 0 ? `${ownClass.length} from '${p.classDir}' + ` : ""
-        }${ci.images.length} of "${config.classPrompt}" (${ci.generated} generated, ${
-          ci.images.length - ci.generated
-        } reused from ${ci.dir}) in ${ci.seconds.toFixed(1)} s`,
-      );
-    }
+    const classes = await priorImages(cascade, p, { config, ownClass, modelHash, log });
+    if (classes.metrics) metrics.classImages = classes.metrics;
 
     // 4. Fine-tuning through the shared run machinery.
-    using dbJob = createDreamBoothJob(cascade, {
+    const jobs = createRunJobs(cascade, p, {
       config,
-      instanceImages: instance.pool,
-      classImages: prior,
-      // Per-image captions (NAME.txt beside NAME.jpg), with {identifier}/[V] and {class} filled in.
-      instancePrompts: instance.captions?.map((q) => q === null ? null : fill(q)) ?? null,
-      // The step loss: Eq. 2 with λ as declared (dreambooth_params.ts) and given (--prior-weight).
-      loss: dreamboothBatchLoss({
-        numInstance: config.instanceBatch,
-        priorLossWeight: p.priorLossWeight,
-      }),
+      instance,
+      prior: classes.prior,
+      identifier,
+      fill,
     });
-    using tiJob = method === "textual-inversion"
-      ? createTextualInversionJob(cascade, {
-        identifierIds: identifier.ids,
-        prompt: config.instancePrompt,
-        instanceImages: instance.pool,
-        batchSize: config.instanceBatch,
-        seed,
-        ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
-      })
-      : null;
+    using dbJob = jobs.dbJob;
+    using tiJob = jobs.tiJob;
     const job = tiJob ? Object.assign(tiJob, { samples: dbJob.samples }) : dbJob;
-    const train = job.trainStep.bind(job);
-    const tracked = Object.create(job);
-    Object.defineProperty(tracked, "step", { get: () => job.step });
-    tracked.trainStep = async () => {
-      const r = await train();
-      options.onProgress?.({ step: r.step, total: steps, loss: r.loss });
-      return r;
-    };
-    // After a blow-up, advise the default learning rate when above it, else a tenth.
-    const lr = method === "textual-inversion"
-      ? p.learningRate ?? 5e-3
-      : config.trainer.learningRate;
-    const defaultLr = method === "textual-inversion"
-      ? 5e-3
-      : DEFAULT_DREAMBOOTH_TRAINER.learningRate;
-    const lowerLr = lr > defaultLr ? defaultLr : Number((lr / 10).toPrecision(3));
-    const command = options.command;
-    const t1 = performance.now();
-    const summary = await runTraining(tracked, {
-      runDir: out,
-      totalSteps: steps,
-      config: { ...config, method, baseModelHash: modelHash, instanceDir, steps },
-      args: options.args ?? [],
-      ...(command !== undefined
-        ? {
-          retryCommand: ({ resume }: { resume: boolean }) =>
-            retryCommand(command, options.args ?? [], { set: { "--lr": String(lowerLr) }, resume }),
-        }
-        : {}),
-      resume: p.resume,
-      checkpointEverySteps: p.checkpointEverySteps,
-      checkpointsKeep: p.checkpointsKeep,
-      sampleEverySteps: p.sampleEverySteps,
-      logEverySteps: p.logEverySteps,
-      timeBudgetMinutes: p.timeBudgetMinutes ?? Infinity,
-      title: `DreamBooth loss (${config.instancePrompt})`,
-      signal: options.signal,
+    const summary = await fineTune(withProgress(job, steps, options.onProgress), p, {
+      options,
+      config,
+      modelHash,
+      instanceDir,
+      out,
+      metrics,
       log,
     });
-    metrics.trainingSeconds = +((performance.now() - t1) / 1000).toFixed(2);
-    metrics.lossEma = summary.lossEma;
-    metrics.steps = summary.step;
-    metrics.stopReason = summary.reason;
-    const info = {
-      identifier: identifier.text,
-      identifierIds: identifier.ids,
-      identifierSource: identifier.source,
+    const info = runRecord(identifier, {
       classNoun,
-      instancePrompt: config.instancePrompt,
-      classPrompt: config.classPrompt,
+      config,
       method,
       instanceDir,
       baseModel: base.source,
-      config,
       args: options.args ?? [],
       metrics,
-    };
+    });
     const result: DreamBoothResult = {
       out,
       model: null,
@@ -568,84 +954,25 @@ export async function trainDreamBooth(
       return result;
     }
 
-    // 5. The personalised model folder (SR stages as in the base model; the weight average when
-    // there is one).
-    if (dbJob.ema) {
-      await dbJob.useAverage();
-      log(`model: the EMA of the weights (decay ${config.emaDecay}, ${dbJob.ema.updates} updates)`);
-    }
-    const modelPath = join(out, "model.safetensors");
-    const writeModel = () =>
-      saveCheckpoint(modelPath, cascade, {
-        metadata: { identifier: identifier.text, classNoun, instancePrompt: config.instancePrompt },
-      });
-    await writeModel();
-    result.model = modelPath;
-
-    // 6. SR fine-tuning (superres/'s, unless the caller gives its own or turns it off).
-    const hook: SuperResHook | null = typeof options.superRes === "function"
-      ? options.superRes
-      : options.superRes === false
-      ? null
-      : (context) => dreamboothSuperRes(context);
-    if (hook && cascade.stages.length > 1) {
-      const t2 = performance.now();
-      const m = await hook({
-        cascade,
-        out,
-        instanceDir,
-        instancePrompt: config.instancePrompt,
-        resume: p.resume,
-        seed,
-        log,
-        signal: options.signal,
-      });
-      metrics.superRes = { ...(m ?? {}), seconds: +((performance.now() - t2) / 1000).toFixed(2) };
-      await writeModel();
-    } else if (cascade.stages.length > 1) {
-      metrics.superRes = "not run (turned off): SR stages copied from the base model";
-    }
-
-    // 7. Samples of DreamBench prompts through the whole cascade.
-    if (p.finalSamples) {
-      const t3 = performance.now();
-      const prompts = dreamboothPrompts(identifier.text, classNoun);
-      // 25 base-stage steps (as the validation grid); SR stages use their own.
-      log(
-        `samples: ${prompts.length} DreamBench prompts through ${cascade.stages.length} stage${
-          cascade.stages.length === 1 ? "" : "s"
-        }`,
-      );
-      // Progress lines with the ETA (at most every 5 s, and at the end of each stage).
-      const { images } = await sampleWithProgress(cascade, {
-        prompt: prompts,
-        seed: 1,
-        steps: [25],
-        log,
-      });
-      await Deno.mkdir(join(out, "final"), { recursive: true });
-      const floats: FloatImage[] = [];
-      for (const [i, im] of images.entries()) {
-        const f = rgbImageFromUint8(im);
-        floats.push(f);
-        const file = join(out, "final", `${String(i).padStart(2, "0")}.png`);
-        await savePng(file, f);
-        result.samples.push(file);
-      }
-      const grid = join(out, "final", "grid.png");
-      await saveImageGrid(grid, floats, {
-        labels: prompts,
-        columns: 4,
-        scale: Math.max(1, Math.round(128 / images[0].width)),
-      });
-      result.samples.push(grid);
-      metrics.sampleSeconds = +((performance.now() - t3) / 1000).toFixed(2);
-      log(`samples of ${prompts.length} DreamBench prompts → ${grid}`);
-    }
-    metrics.totalSeconds = +seconds().toFixed(2);
+    // 5–7. The personalised model folder, SR fine-tuning, samples of DreamBench prompts.
+    const done = await finishRun(cascade, dbJob, p, {
+      options,
+      config,
+      identifier: identifier.text,
+      classNoun,
+      instanceDir,
+      out,
+      metrics,
+      log,
+    });
+    result.model = done.modelPath;
+    result.samples.push(...done.samples);
+    metrics.totalSeconds = +((performance.now() - t0) / 1000).toFixed(2);
     await writeJsonAtomic(join(out, "dreambooth.json"), info);
     log(
-      `personalised model → ${modelPath} (identifier ${JSON.stringify(identifier.text)}, class ${
+      `personalised model → ${done.modelPath} (identifier ${
+        JSON.stringify(identifier.text)
+      }, class ${
         JSON.stringify(classNoun)
       }); ${metrics.totalSeconds} s in all. Sample it: deno task sample --model ${out} --prompt "${config.instancePrompt} on the beach"`,
     );

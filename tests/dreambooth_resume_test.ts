@@ -15,6 +15,10 @@ import { initBackend } from "../backend/mod.ts";
 await initBackend({ quiet: true });
 
 const cli = new URL("../dreambooth/train_cli.ts", import.meta.url).pathname;
+// Bit-for-bit equality needs the same BLAS thread count in every run: OpenBLAS's sgemm rounds
+// differently with 1 and 2 threads, and the default thread count adapts to the machine's load
+// (backend/blas.ts), so two runs on a quiet and a busy moment differ in the last bits. Pinned here.
+const env = { DREAMBOOTH_BLAS_THREADS: "1" };
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -67,7 +71,7 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     "0.05",
   ];
   try {
-    const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
+    const child = new Deno.Command(Deno.execPath(), { args, env, stdout: "null", stderr: "null" })
       .spawn();
     const ckpt = join(out, "checkpoint.safetensors");
     const deadline = Date.now() + 60_000;
@@ -90,6 +94,7 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     assert.ok(midStep >= 3 && midStep < steps, `checkpoint at step ${midStep}`);
 
     const resumed = await new Deno.Command(Deno.execPath(), {
+      env,
       args: [...args, "--resume"],
       stdout: "piped",
       stderr: "piped",
@@ -124,6 +129,7 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
 
     // The same run uninterrupted (same class-image cache): the same bits everywhere.
     const once = await new Deno.Command(Deno.execPath(), {
+      env,
       args: args.map((a) => a === out ? straight : a),
       stdout: "piped",
       stderr: "piped",

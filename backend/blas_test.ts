@@ -81,6 +81,7 @@ Deno.test("ThreadTuner: a busy start begins at one thread and never exceeds the 
   const set: number[] = [];
   const tuner = new ThreadTuner(16, 8, 3, (n) => set.push(n), () => 0);
   assert.deepStrictEqual(set, [8]); // 13 cores free, but the pool holds 8
+  assert.strictEqual(tuner.threads, 8);
   const busy = new ThreadTuner(2, 2, 2.5, () => {}, () => 2);
   assert.strictEqual(busy.threads, 1);
 });

@@ -232,20 +232,19 @@ function binaryOp(lib: NativeLib, op: number, a: Info, b: Info, be: NativeBacken
 }
 
 /** The native kernels, for a library `lib` and BLAS `blas`. */
-/** The native kernels, for a library `lib` and BLAS `blas`. */
 export function engineKernels(lib: NativeLib, blas: Blas): tf.KernelConfig[] {
-  let threads = 0;
-  /** Follows OpenBLAS's adaptive thread count with OpenMP's (checked before heavy C calls). */
+  /** Re-checks OpenBLAS's adaptive thread count when due (before heavy C calls). */
   const tick = () => {
     const t = blas.tuner;
-    if (t === undefined) return;
-    if (performance.now() >= t.nextCheck) t.check();
-    if (t.threads !== threads) {
-      threads = t.threads;
-      lib.nk_set_threads(threads);
-    }
+    if (t !== undefined && performance.now() >= t.nextCheck) t.check();
   };
-  tick();
+  // OpenMP's thread count follows OpenBLAS's (held during a training run: the threaded sums of
+  // GroupNorm's backward and the column reductions round by thread count too).
+  const t = blas.tuner;
+  if (t !== undefined) {
+    lib.nk_set_threads(t.threads);
+    t.followers.push((n) => lib.nk_set_threads(n));
+  }
   return [
     ...elementwiseKernels(lib),
     ...reductionKernels(lib),

@@ -70,7 +70,10 @@ export interface Blas {
   description: string;
   /** The path or soname that opened (for code that opens the same library itself). */
   path: string;
-  /** OpenBLAS's adaptive thread count, when it adapts (see {@linkcode ThreadTuner}). */
+  /**
+   * OpenBLAS's thread count (see {@linkcode ThreadTuner}): adaptive, or fixed by
+   * `DREAMBOOTH_BLAS_THREADS`; absent for a BLAS whose threads cannot be set (Accelerate).
+   */
   tuner?: ThreadTuner;
 }
 
@@ -162,9 +165,12 @@ export function openBlas(): Blas | null {
         });
         const threads = Number(envGet("DREAMBOOTH_BLAS_THREADS") ?? "");
         const cores = navigator.hardwareConcurrency ?? 1;
+        const setThreads = (n: number) => extra.symbols.openblas_set_num_threads(n);
+        // OpenBLAS's own start count is its pool's size (OPENBLAS_NUM_THREADS may lower it)
+        const pool = Math.max(1, extra.symbols.openblas_get_num_threads());
         let why = "";
         if (Number.isInteger(threads) && threads > 0) {
-          extra.symbols.openblas_set_num_threads(threads);
+          tuner = new ThreadTuner(cores, pool, 0, setThreads, null, threads);
           why = "DREAMBOOTH_BLAS_THREADS";
         } else if (cores > 1) {
           // On cores other processes keep busy, OpenBLAS's threads wait for each other (measured
@@ -174,17 +180,18 @@ export function openBlas(): Blas | null {
           // twice a second: the load average lags a minute behind a job that has just started.
           const t = tuner = new ThreadTuner(
             cores,
-            // OpenBLAS's own start count is its pool's size (OPENBLAS_NUM_THREADS may lower it)
-            Math.max(1, extra.symbols.openblas_get_num_threads()),
+            pool,
             Math.max(loadAverage(), otherRunnable() ?? 0),
-            (n) => extra.symbols.openblas_set_num_threads(n),
+            setThreads,
           );
           sgemm = (o, ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc) => {
             if (performance.now() >= t.nextCheck) t.check();
             raw(o, ta, tb, m, n, k, al, a, lda, b, ldb, be, c, ldc);
           };
-          why = `adaptive: ${t.threads} now, fewer while other processes keep the cores busy; ` +
-            "DREAMBOOTH_BLAS_THREADS=N fixes it";
+          why = `adaptive: ${t.threads} now, fewer while other processes keep the cores busy, ` +
+            "fixed for the length of a training run; DREAMBOOTH_BLAS_THREADS=N fixes it";
+        } else {
+          tuner = new ThreadTuner(cores, pool, 0, setThreads, null, pool);
         }
         const config = extra.symbols.openblas_get_config();
         const version = config ? Deno.UnsafePointerView.getCString(config).split(" ") : [];
@@ -193,15 +200,11 @@ export function openBlas(): Blas | null {
             /^(Zen|Haswell|SkylakeX|Cooperlake|Sapphire|Neoverse|Arm)/i.test(w)
           ) ??
             ""
-        }, ${
-          tuner !== undefined
-            ? `up to ${nThreads(tuner.max)}`
-            : nThreads(extra.symbols.openblas_get_num_threads())
-        }${why ? ` (${why})` : ""}`
+        }, ${tuner?.adaptive ? `up to ${nThreads(tuner.max)}` : nThreads(tuner?.threads ?? pool)}${
+          why ? ` (${why})` : ""
+        }`
           .replace(" ,", ",");
-        // The second handle stays open while the adaptive wrapper may call it; otherwise it only
-        // read symbols, and the library stays loaded through `lib`.
-        if (tuner === undefined) extra.close();
+        // The second handle stays open: the tuner sets the thread count through it.
       } catch {
         // Not OpenBLAS (Accelerate): the path is description enough.
       }
@@ -274,7 +277,11 @@ export function otherRunnable(): number | null {
 /**
  * Re-checks, twice a second, how many runnable threads other processes have (smoothed over about
  * two seconds) and sets OpenBLAS's thread count to the cores they leave free. `openBlas` wraps
- * `cblas_sgemm` so that each call past `nextCheck` runs `check()` first.
+ * `cblas_sgemm` so that each call past `nextCheck` runs `check()` first. While a training run holds
+ * the count ({@linkcode ThreadTuner.hold}, see {@linkcode holdBlasThreads}) nothing changes it: sgemm
+ * rounds differently with 1 and 2 threads, so a run that followed the load would not repeat bit for
+ * bit. A tuner made with `sample = null` (a `DREAMBOOTH_BLAS_THREADS` override, or one core) never
+ * adapts.
  *
  * @example
  * ```ts
@@ -290,42 +297,139 @@ export class ThreadTuner {
   nextCheck = 0;
   /** Threads set now. */
   threads: number;
+  /**
+   * Counts other processes' runnable threads now (`null`: stop re-checking). Replaceable, so that
+   * tests can stage a machine's load.
+   */
+  sample: (() => number | null) | null;
   #others: number;
+  /** The thread counts in force before each hold still held (innermost last). */
+  #holds: number[] = [];
+  /** Called with each new count after `set` (the native engine's OpenMP loops follow it). */
+  readonly followers: ((n: number) => void)[] = [];
 
   /**
    * @param cores Cores of the machine.
    * @param max Most threads to use (OpenBLAS's pool size).
    * @param initialOthers The start's estimate of other processes' runnable threads.
    * @param set Sets the thread count (`openblas_set_num_threads`); called at once and on changes.
-   * @param sample Counts other processes' runnable threads now; `null` stops the re-checks.
+   * @param sample Counts other processes' runnable threads now; `null` (here or as its result)
+   * stops the re-checks.
+   * @param fixed A count to keep instead of adapting (`DREAMBOOTH_BLAS_THREADS`).
    */
   constructor(
     readonly cores: number,
     readonly max: number,
     initialOthers: number,
     readonly set: (n: number) => void,
-    readonly sample: () => number | null = otherRunnable,
+    sample: (() => number | null) | null = otherRunnable,
+    fixed?: number,
   ) {
     this.#others = initialOthers;
-    this.threads = chooseThreads(cores, initialOthers, max);
+    this.sample = fixed === undefined ? sample : null;
+    this.threads = fixed ?? chooseThreads(cores, initialOthers, max);
     set(this.threads);
-    this.nextCheck = performance.now() + 500;
+    this.nextCheck = this.sample === null ? Infinity : performance.now() + 500;
+  }
+
+  /** Whether the count follows the load now (no hold, not fixed). */
+  get adaptive(): boolean {
+    return this.sample !== null && this.#holds.length === 0;
   }
 
   check(): void {
+    if (!this.adaptive) {
+      this.nextCheck = Infinity;
+      return;
+    }
     this.nextCheck = performance.now() + 500;
-    const now = this.sample();
+    const now = this.sample!();
     if (now === null) {
       this.nextCheck = Infinity; // /proc unreadable: keep the start's choice
+      this.sample = null;
       return;
     }
     this.#others = 0.7 * this.#others + 0.3 * now;
-    const want = chooseThreads(this.cores, this.#others, this.max);
-    if (want !== this.threads) {
-      this.set(want);
-      this.threads = want;
+    this.#apply(chooseThreads(this.cores, this.#others, this.max));
+  }
+
+  /**
+   * Keeps the thread count fixed until {@linkcode ThreadTuner.release}: at `threads` when given
+   * (a resumed run's recorded count, kept even past the pool or the free cores so that the run
+   * repeats), else at the count in force now. Holds nest; a release restores the count before its hold.
+   *
+   * @param threads The count to keep (a positive integer), or `undefined` for the current one.
+   * @returns The count kept.
+   */
+  hold(threads?: number): number {
+    if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+      throw new RangeError(
+        `Cannot hold the BLAS thread count as 'threads' must be a positive integer: current value is ${threads}`,
+      );
+    }
+    this.#holds.push(this.threads);
+    this.nextCheck = Infinity;
+    if (threads !== undefined) this.#apply(threads);
+    return this.threads;
+  }
+
+  /** Ends the innermost hold: the count before it returns; with no hold left, adaptation resumes. */
+  release(): void {
+    const before = this.#holds.pop();
+    if (before === undefined) return;
+    this.#apply(before);
+    if (this.adaptive) this.nextCheck = performance.now() + 500;
+  }
+
+  #apply(n: number): void {
+    if (n !== this.threads) {
+      this.set(n);
+      this.threads = n;
+      for (const f of this.followers) f(n);
     }
   }
+}
+
+/** A held BLAS thread count (see {@linkcode holdBlasThreads}). */
+export interface BlasThreadHold {
+  /** The thread count held (OpenBLAS and the native engine's OpenMP loops). */
+  readonly threads: number;
+  /** Ends the hold (once; later calls do nothing). */
+  release(): void;
+}
+
+/**
+ * Fixes the BLAS thread count for a training run, so that it repeats bit for bit: OpenBLAS's sgemm
+ * (and the native engine's threaded sums) round differently with 1 and 2 threads, and without a
+ * hold the count follows the machine's load ({@linkcode ThreadTuner}). A fresh run holds the count
+ * chosen at its start (the `DREAMBOOTH_BLAS_THREADS` override or the tuner's decision) and records
+ * it; a resumed run holds the recorded count. `trainer/`'s `runTraining` does both.
+ *
+ * @param threads The count to hold (a resumed run's recorded one); `undefined`: the count now.
+ * @returns The hold, or `null` when no BLAS with a settable thread count is in use (wasm, cpu,
+ * Accelerate): then there is nothing to record.
+ *
+ * @example
+ * ```ts
+ * import { holdBlasThreads } from "./blas.ts";
+ * const hold = holdBlasThreads();
+ * console.log(hold === null || hold.threads >= 1); // true
+ * hold?.release();
+ * ```
+ */
+export function holdBlasThreads(threads?: number): BlasThreadHold | null {
+  const tuner = cached ? cached.tuner : undefined;
+  if (tuner === undefined) return null;
+  const held = tuner.hold(threads);
+  let done = false;
+  return {
+    threads: held,
+    release() {
+      if (done) return;
+      done = true;
+      tuner.release();
+    },
+  };
 }
 
 /** The 1-minute load average, 0 when unavailable (no `--allow-sys`). */

@@ -85,3 +85,39 @@ Deno.test("ThreadTuner: a busy start begins at one thread and never exceeds the 
   const busy = new ThreadTuner(2, 2, 2.5, () => {}, () => 2);
   assert.strictEqual(busy.threads, 1);
 });
+
+Deno.test("ThreadTuner: a hold keeps the count through load changes; holds nest; a release resumes adapting", () => {
+  let others = 0;
+  const set: number[] = [];
+  const tuner = new ThreadTuner(2, 2, 0, (n) => set.push(n), () => others);
+  const seen: number[] = [];
+  tuner.followers.push((n) => seen.push(n));
+  assert.strictEqual(tuner.hold(), 2); // the count at the start
+  others = 3;
+  for (let i = 0; i < 10; i++) tuner.check();
+  assert.strictEqual(tuner.threads, 2); // held: the load does not move it
+  assert.strictEqual(tuner.nextCheck, Infinity);
+  assert.strictEqual(tuner.hold(1), 1); // a resumed run's recorded count
+  assert.strictEqual(tuner.hold(3), 3); // kept even past the pool: the run repeats
+  tuner.release();
+  tuner.release();
+  assert.strictEqual(tuner.threads, 2);
+  tuner.release(); // the last hold: adapting again
+  assert.strictEqual(tuner.adaptive, true);
+  for (let i = 0; i < 10; i++) tuner.check();
+  assert.strictEqual(tuner.threads, 1);
+  assert.deepStrictEqual(set, [2, 1, 3, 1, 2, 1]);
+  assert.deepStrictEqual(seen, [1, 3, 1, 2, 1]); // OpenMP follows every change
+  assert.throws(() => tuner.hold(0), /'threads' must be a positive integer: current value is 0/);
+});
+
+Deno.test("ThreadTuner: a fixed count (DREAMBOOTH_BLAS_THREADS) never adapts, but a hold may set another", () => {
+  const set: number[] = [];
+  const tuner = new ThreadTuner(2, 2, 0, (n) => set.push(n), () => 5, 2);
+  assert.strictEqual(tuner.adaptive, false);
+  for (let i = 0; i < 5; i++) tuner.check();
+  assert.strictEqual(tuner.threads, 2);
+  assert.strictEqual(tuner.hold(1), 1);
+  tuner.release();
+  assert.deepStrictEqual(set, [2, 1, 2]);
+});

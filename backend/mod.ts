@@ -34,7 +34,16 @@ export {
   type ReferenceUnet,
   type ReferenceUnetOptions,
 } from "./reference_unet.ts";
-export { type Blas, NoTrans, openBlas, RowMajor, type Sgemm, Trans } from "./blas.ts";
+export {
+  type Blas,
+  type BlasThreadHold,
+  holdBlasThreads,
+  NoTrans,
+  openBlas,
+  RowMajor,
+  type Sgemm,
+  Trans,
+} from "./blas.ts";
 export { type Adam, type AdamOptions, type AdamState, createAdam } from "./adam.ts";
 export { groupNorm, type GroupNormOptions } from "./group_norm.ts";
 export { silu } from "./silu.ts";

@@ -40,7 +40,9 @@ import { defaultSubject, loadSubjectFolder } from "../data/mod.ts";
 import {
   dreamboothSuperRes,
   type DreamBoothSuperResContext,
+  holdBlasThreads,
   readRunCheckpoint,
+  recordedBlasThreads,
   runTraining,
   type TrainingJob,
   type TrainingSummary,
@@ -587,6 +589,14 @@ function lowerLearningRate(p: ResolvedParams, config: DreamBoothConfig): number 
 }
 
 /**
+ * Holds one BLAS thread count from the class images to the last SR step (a resume: the count the
+ * run recorded), so that the run repeats bit for bit; `runTraining` records it.
+ */
+async function holdRunThreads(p: ResolvedParams, out: string) {
+  return holdBlasThreads(p.resume ? await recordedBlasThreads(out) : undefined);
+}
+
+/**
  * The fine-tuning through the shared run machinery (`runTraining`) in the output folder; records
  * its seconds, loss EMA, steps and stop reason in `metrics`.
  */
@@ -877,6 +887,7 @@ export async function trainDreamBooth(
   // 2. The model (loading weights is not compute), then the checks that need it.
   const base = await resolveBaseModel(options.model ?? null, { log: warn });
   const cascade = base.cascade;
+  const threads = await holdRunThreads(p, out);
   try {
     const size = cascade.stages[0].imageSize;
     const identifier = await resolveIdentifier(cascade.tokenizer.describe(), {
@@ -978,6 +989,7 @@ export async function trainDreamBooth(
     );
     return result;
   } finally {
+    threads?.release();
     cascade.dispose();
   }
 }

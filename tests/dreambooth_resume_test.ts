@@ -16,9 +16,11 @@ await initBackend({ quiet: true });
 
 const cli = new URL("../dreambooth/train_cli.ts", import.meta.url).pathname;
 // Bit-for-bit equality needs the same BLAS thread count in every run: OpenBLAS's sgemm rounds
-// differently with 1 and 2 threads, and the default thread count adapts to the machine's load
-// (backend/blas.ts), so two runs on a quiet and a busy moment differ in the last bits. Pinned here.
-const env = { DREAMBOOTH_BLAS_THREADS: "1" };
+// differently with 1 and 2 threads. A run holds the count chosen at its start and records it
+// (args.json, its checkpoints); a resume holds the recorded count, even against
+// DREAMBOOTH_BLAS_THREADS (backend/blas.ts, trainer/training_run.ts). The first run is not pinned;
+// the resume is pinned to another count (which it must ignore); the uninterrupted run is pinned to
+// the recorded count, as the same run with the same count.
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -71,7 +73,7 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     "0.05",
   ];
   try {
-    const child = new Deno.Command(Deno.execPath(), { args, env, stdout: "null", stderr: "null" })
+    const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
       .spawn();
     const ckpt = join(out, "checkpoint.safetensors");
     const deadline = Date.now() + 60_000;
@@ -93,8 +95,14 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     const midStep = (mid.state as { run: { step: number } }).run.step;
     assert.ok(midStep >= 3 && midStep < steps, `checkpoint at step ${midStep}`);
 
+    const recorded = JSON.parse(await Deno.readTextFile(join(out, "args.json")))[0].blasThreads;
+    const blas: { resume?: Record<string, string>; same?: Record<string, string> } =
+      recorded === undefined ? {} : {
+        resume: { DREAMBOOTH_BLAS_THREADS: String(recorded === 1 ? 2 : 1) },
+        same: { DREAMBOOTH_BLAS_THREADS: String(recorded) },
+      };
     const resumed = await new Deno.Command(Deno.execPath(), {
-      env,
+      env: blas.resume,
       args: [...args, "--resume"],
       stdout: "piped",
       stderr: "piped",
@@ -126,10 +134,11 @@ Deno.test("deno task train: SIGKILL after the first checkpoint, --resume finishe
     const args2 = JSON.parse(await Deno.readTextFile(join(out, "args.json")));
     assert.equal(args2.length, 2);
     assert.equal(args2[1].fromStep, midStep);
+    assert.equal(args2[1].blasThreads, recorded, "the resume held the recorded BLAS thread count");
 
     // The same run uninterrupted (same class-image cache): the same bits everywhere.
     const once = await new Deno.Command(Deno.execPath(), {
-      env,
+      env: blas.same,
       args: args.map((a) => a === out ? straight : a),
       stdout: "piped",
       stderr: "piped",

@@ -5,7 +5,14 @@
  *
  * @module
  */
-export { type Adam, type AdamState, createAdam, initBackend, tf } from "../backend/mod.ts";
+export {
+  type Adam,
+  type AdamState,
+  createAdam,
+  holdBlasThreads,
+  initBackend,
+  tf,
+} from "../backend/mod.ts";
 export {
   buildCascade,
   buildCascadeSync,

@@ -38,6 +38,7 @@ export {
   configChanges,
   formatDuration,
   readLossLog,
+  recordedBlasThreads,
   RESUMABLE_SETTINGS,
   runTraining,
   type SampleGrid,

@@ -29,6 +29,7 @@ import { readRunCheckpoint, type RunCheckpoint, writeRunCheckpoint } from "./run
 import { type LossPoint, saveLossCurve } from "./loss_curve.ts";
 import { NonFiniteLossError, type StepResult } from "./stage_trainer.ts";
 import { acquireRunLock } from "./_run_lock.ts";
+import { holdBlasThreads } from "./deps.ts";
 
 /** What the run machinery needs from a training job (see `createPretrainJob` for one). */
 export interface TrainingJob {
@@ -209,6 +210,8 @@ interface RunState {
   lossEma: number;
   emaWeight: number;
   totalSeconds: number;
+  /** The BLAS thread count the run holds (absent without OpenBLAS, or in older checkpoints). */
+  blasThreads?: number;
 }
 
 /**
@@ -464,7 +467,32 @@ async function runLocked(
   const hasCheckpoint = await exists(files.checkpoint);
   const changes = await resumeChanges(s, hasCheckpoint);
   const run = await restoreOrStart(job, s, files, hasCheckpoint, changes);
-  await recordInvocation(s, run.step, changes);
+  // 2. One BLAS thread count for the whole run, recorded in its checkpoints and args.json: sgemm
+  // rounds differently with 1 and 2 threads, so a count that followed the machine's load would
+  // make two runs (or a run and its resume) differ in the last bits.
+  const threads = holdBlasThreads(run.blasThreads);
+  if (threads !== null) {
+    if (run.blasThreads === undefined) run.blasThreads = threads.threads;
+    else if (threads.threads !== run.blasThreads) {
+      s.log(`BLAS threads: ${threads.threads}, not the run's ${run.blasThreads} (held elsewhere)`);
+    }
+  }
+  try {
+    return await trainRecorded(job, s, files, run, changes);
+  } finally {
+    threads?.release();
+  }
+}
+
+/** Records the invocation, then trains and summarises. */
+async function trainRecorded(
+  job: TrainingJob,
+  s: RunSettings,
+  files: RunFiles,
+  run: RunState,
+  changes: ConfigChange[],
+): Promise<TrainingSummary> {
+  await recordInvocation(s, run, changes);
 
   // The loss log keeps exactly the steps up to the checkpoint (later ones are redone).
   const points = (await readLossLog(files.lossLog)).filter((p) => p.step <= run.step);
@@ -565,10 +593,35 @@ async function restoreOrStart(
   return run;
 }
 
+/**
+ * The BLAS thread count a run folder's last invocation recorded in `args.json` (see
+ * `holdBlasThreads`), for work a resumed job does before {@link runTraining} holds it itself
+ * (DreamBooth's class images).
+ *
+ * @param runDir The run folder.
+ * @returns The count, or `undefined` when the folder has none recorded.
+ *
+ * @example
+ * ```ts
+ * import { recordedBlasThreads } from "./training_run.ts";
+ * console.log(await recordedBlasThreads("/nonexistent")); // undefined
+ * ```
+ */
+export async function recordedBlasThreads(runDir: string): Promise<number | undefined> {
+  try {
+    const history = JSON.parse(await Deno.readTextFile(join(runDir, "args.json")));
+    const last = Array.isArray(history) ? history[history.length - 1] : undefined;
+    const n = last?.blasThreads;
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes `config.json` and appends this invocation to `args.json`. */
 async function recordInvocation(
   s: RunSettings,
-  fromStep: number,
+  run: RunState,
   changes: ConfigChange[],
 ): Promise<void> {
   const argsPath = join(s.runDir, "args.json");
@@ -581,13 +634,15 @@ async function recordInvocation(
     args: readonly string[];
     fromStep: number;
     pid: number;
+    blasThreads?: number;
     changed?: Record<string, { from: unknown; to: unknown }>;
   }[] = (await exists(argsPath)) ? JSON.parse(await Deno.readTextFile(argsPath)) : [];
   history.push({
     time: new Date().toISOString(),
     args: s.args,
-    fromStep,
+    fromStep: run.step,
     pid: Deno.pid,
+    ...(run.blasThreads !== undefined ? { blasThreads: run.blasThreads } : {}),
     ...(changes.length > 0
       ? { changed: Object.fromEntries(changes.map((c) => [c.path, { from: c.from, to: c.to }])) }
       : {}),

@@ -1,7 +1,7 @@
 /**
  * The CBLAS library behind the native kernels, opened with `Deno.dlopen`: OpenBLAS
  * (`libopenblas.so.0`, Debian's `libopenblas0-pthread`) on Linux, the Accelerate framework on
- * macOS (that path is present but untested here), or the file named by `DREAMBOOTH_BLAS_LIB`.
+ * macOS (that path is present but untested here), or only the file named by `DREAMBOOTH_BLAS_LIB`.
  * `DREAMBOOTH_BLAS_THREADS=N` fixes OpenBLAS's thread count. Without it the count adapts: at the
  * first call and then twice a second, the runnable threads of other processes are counted
  * (`/proc/stat`'s `procs_running` less this process's own threads in state R, smoothed over ~2 s;
@@ -83,7 +83,7 @@ export let blasError = "";
 let cached: Blas | null | undefined;
 
 /**
- * Candidate library paths for this OS, the env var `DREAMBOOTH_BLAS_LIB` first.
+ * Candidate library paths for this OS; only the file named by `DREAMBOOTH_BLAS_LIB` when it is set.
  *
  * @returns Paths or sonames, in the order `openBlas` tries them.
  *
@@ -94,8 +94,11 @@ let cached: Blas | null | undefined;
  * ```
  */
 export function blasCandidates(): string[] {
+  // The user's library alone: a wrong path then shows as "no BLAS" in the one line, instead of
+  // quietly running another library (and tests simulate a machine without OpenBLAS with it).
   const own = envGet("DREAMBOOTH_BLAS_LIB");
-  const list = own ? [own] : [];
+  if (own) return [own];
+  const list: string[] = [];
   if (Deno.build.os === "darwin") {
     list.push("/System/Library/Frameworks/Accelerate.framework/Accelerate");
   } else if (Deno.build.os === "windows") {

@@ -20,6 +20,15 @@ Deno.test("README.md is at most 250 lines and the model card at most 120", async
   assert.ok(await lines(card) <= 120, `${card} has ${await lines(card)} lines`);
 });
 
+Deno.test("the README's first screen states the engine's requirements and what runs without them", async () => {
+  const screen = (await Deno.readTextFile(join(root, "README.md"))).split("\n").slice(0, 40)
+    .join(" ");
+  // The install line the CLIs' first line names, and both fallbacks (issue 30, acceptance 6).
+  assert.match(screen, /apt-get install -y libopenblas0-pthread gcc/);
+  assert.match(screen, /native CPU engine/);
+  assert.match(screen, /without gcc on wasm \+ OpenBLAS, without OpenBLAS on plain\s+wasm/);
+});
+
 Deno.test("every relative link in the READMEs and reports resolves", async () => {
   const files = ["README.md", "models/README.md", "models/default/README.md"];
   for (const dir of ["reports", "experiments", "rpc", "deepfloyd"]) {

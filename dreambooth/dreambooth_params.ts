@@ -60,7 +60,6 @@ const dreamboothSpecs = {
     minLength: 1,
     maxLength: 4096,
     metavar: "DIR",
-    field: false, // a folder on the server: not over RPC
     help:
       "your own class-prior images; only the missing ones (up to --num-class-images) are generated",
     defaultText: "none: all generated",

@@ -378,6 +378,47 @@ export class RpcClient {
   }
 
   /**
+   * `POST /upload`: sends subject photos as multipart/form-data (a caption goes as `NAME.txt`);
+   * the server checks them (PNG/JPEG/WebP, ≤ 20 MiB each, ≤ 32, ≥ 64 px) and stores them.
+   *
+   * @param photos The photos: file name, bytes, optional caption.
+   * @returns The upload id (give it as `upload` to `train.start`) and the files stored.
+   * @throws {RpcClientError} -32602 naming each bad file (`data.files`), or an HTTP-level failure.
+   */
+  async upload(
+    photos: readonly { name: string; bytes: Uint8Array<ArrayBuffer>; caption?: string }[],
+  ): Promise<{
+    upload: string;
+    files: { name: string; bytes: number; width: number; height: number; caption?: string }[];
+  }> {
+    const form = new FormData();
+    for (const p of photos) {
+      form.append("photos", new Blob([p.bytes]), p.name);
+      if (p.caption !== undefined) {
+        form.append("captions", new Blob([p.caption]), p.name.replace(/\.[^.]+$/, "") + ".txt");
+      }
+    }
+    const res = await this.fetchFn(`${this.baseUrl}/upload`, {
+      method: "POST",
+      headers: this.headers({}),
+      body: form,
+    });
+    const text = await res.text();
+    let body: { error?: { code: number; message: string; data?: unknown } } | undefined;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: reported below
+    }
+    if (res.ok && body !== undefined) return body as Awaited<ReturnType<RpcClient["upload"]>>;
+    const e = body?.error;
+    if (typeof e === "object" && e !== null) {
+      throw new RpcClientError(e.code, e.message, e.data, res.status);
+    }
+    throw new RpcClientError(0, `POST /upload answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+  }
+
+  /**
    * The URL of a file under the data root (a job's output).
    *
    * @param path Relative to the data root (`jobs/<id>/sample.png`).

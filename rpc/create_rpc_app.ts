@@ -13,6 +13,7 @@ import type { RpcServices } from "./rpc_services.ts";
 import { servedMethods } from "./served_methods.ts";
 import { TokenizerCache } from "./tokenizer_cache.ts";
 import { filesPath, hasToken, hostAllowed, isClientAbort } from "./_http_guard.ts";
+import { PHOTO_UPLOAD_LIMITS, savePhotoUpload, type UploadedPhoto } from "./photo_upload.ts";
 
 /** Options of {@linkcode createRpcApp}. */
 export interface RpcAppOptions {
@@ -89,6 +90,9 @@ const version = "0.1.0";
  *   `progress` (`{id, kind, step, total, etaSeconds, …}`), a `hello` event first.
  * - `GET /health`: `{status: "ok", version, uptimeSeconds, jobs, backend}` (no token needed).
  * - `GET /files/<path>`: a file under the data root (images a job wrote), confined to it.
+ * - `POST /upload`: subject photos as `multipart/form-data` (file parts; `NAME.txt` parts are
+ *   captions), checked and stored in `uploads/<id>/`; answers `{upload, files}` for
+ *   `train.start {upload}`, or HTTP 400 with a JSON-RPC error object naming each bad file.
  *
  * With `token`, every route but `/health` needs `Authorization: Bearer <token>` (or
  * `?access_token=` on GET) and answers 401 otherwise. Without one, requests whose Host header is
@@ -177,6 +181,7 @@ export async function createRpcApp(options: RpcAppOptions): Promise<RpcApp> {
     }));
   addAccessGuard(app, token, host);
   addRpcRoute(app, handler, maxBodyBytes);
+  addUploadRoute(app, dataRoot, log);
   addEventsRoute(app, { jobs, streams, maxSubscribers, heartbeatMs });
   addFilesRoute(app, dataRoot);
 
@@ -314,6 +319,94 @@ function addRpcRoute(app: Hono, handler: RpcHandler, maxBodyBytes: number): void
       const response = await handler.handle(body);
       if (response === null) return c.body(null, 204);
       return c.json(response);
+    },
+  );
+}
+
+/** An HTTP answer carrying a JSON-RPC error object (no id: `/upload` is not a JSON-RPC call). */
+function errorBody(code: number, message: string, data?: unknown) {
+  return {
+    jsonrpc: "2.0",
+    id: null,
+    error: { code, message, ...(data !== undefined && { data }) },
+  };
+}
+
+/**
+ * `POST /upload`: subject photos as `multipart/form-data` (every file part is a photo, whatever its
+ * field name; a part `NAME.txt` is the caption of `NAME.jpg`), checked like `train.start`'s
+ * `photos` and stored in `uploads/<id>/`. Refuses cross-site browser requests (an HTML form may post
+ * multipart without a preflight).
+ */
+function addUploadRoute(app: Hono, dataRoot: DataRoot, log: (message: string) => void): void {
+  const maxSize = PHOTO_UPLOAD_LIMITS.maxTotalBytes + 2 ** 20;
+  app.post(
+    "/upload",
+    async (c, next) => {
+      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (type !== "multipart/form-data") {
+        const message = "Invalid Request: send the photos as 'Content-Type: multipart/form-data'";
+        return c.json(errorBody(RpcErrorCode.InvalidRequest, message), 415);
+      }
+      const origin = c.req.header("origin");
+      const site = c.req.header("sec-fetch-site");
+      let foreign = site !== undefined && site !== "same-origin" && site !== "none";
+      try {
+        foreign ||= origin !== undefined && new URL(origin).host !== c.req.header("host");
+      } catch {
+        foreign = true;
+      }
+      if (foreign) return c.json({ error: "Forbidden: cross-site upload" }, 403);
+      await next();
+    },
+    bodyLimit({
+      maxSize,
+      onError: (c) =>
+        c.json(
+          errorBody(
+            RpcErrorCode.InvalidRequest,
+            `Invalid Request: the upload exceeds the limit of ${maxSize} bytes (100 MiB of photos)`,
+          ),
+          413,
+        ),
+    }),
+    async (c) => {
+      let form: FormData;
+      try {
+        form = await c.req.raw.formData();
+      } catch {
+        const message = "Invalid Request: the body is not readable multipart/form-data";
+        return c.json(errorBody(RpcErrorCode.InvalidRequest, message), 400);
+      }
+      const photos: UploadedPhoto[] = [];
+      const captions = new Map<string, string>();
+      for (const [, value] of form.entries()) {
+        if (typeof value === "string") continue;
+        if (/\.txt$/i.test(value.name) && value.size <= 64 * 1024) {
+          captions.set(value.name.slice(0, -4), (await value.text()).trim());
+        } else {
+          photos.push({ name: value.name, bytes: new Uint8Array(await value.arrayBuffer()) });
+        }
+      }
+      for (const p of photos) {
+        const caption = captions.get(p.name.replace(/\.[^.]+$/, ""));
+        if (caption) p.caption = caption;
+      }
+      try {
+        return c.json(await savePhotoUpload(dataRoot, photos, { via: "multipart" }));
+      } catch (err) {
+        if (err instanceof RpcError) {
+          const { code, message, data } = err.toObject() as {
+            code: number;
+            message: string;
+            data?: unknown;
+          };
+          const body = errorBody(code, dataRoot.redact(message), data);
+          return c.json(JSON.parse(dataRoot.redact(JSON.stringify(body))), 400);
+        }
+        log(`Upload failed: ${(err as Error)?.stack ?? err}`);
+        return c.json(errorBody(RpcErrorCode.InternalError, "Internal error: upload failed"), 500);
+      }
     },
   );
 }

@@ -55,12 +55,14 @@ export interface JobKind<P = any, R = unknown> {
   /**
    * Checks what the schema cannot before the job is queued (a path param inside the data root
    * and existing, one of two fields given): throw an `RpcError` (-32602 naming the field) to
-   * refuse the start call.
+   * refuse the start call. It may return the params to queue instead (e.g. photos sent inline,
+   * stored under the data root, replaced by their upload id so the record stays small).
    *
    * @param params The validated params.
    * @param context The data root.
+   * @returns Nothing (queue `params`), or the params to queue.
    */
-  prepare?(params: P, context: { dataRoot: DataRoot }): void | Promise<void>;
+  prepare?(params: P, context: { dataRoot: DataRoot }): void | P | Promise<void | P>;
   /**
    * Runs the job. Check `context.signal` each step; report with `context.progress`.
    *

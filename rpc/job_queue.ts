@@ -189,8 +189,8 @@ export class JobQueue implements JobService {
         field: "kind",
       });
     }
-    const parsed = kind.params.parse(params);
-    await kind.prepare?.(parsed, { dataRoot: this.store.root });
+    const checked = kind.params.parse(params);
+    const parsed = (await kind.prepare?.(checked, { dataRoot: this.store.root })) ?? checked;
     if (this.stopping) throw new RpcError(RpcErrorCode.Busy, "The server is shutting down");
     if (this.pending.length >= this.maxQueued) {
       throw new RpcError(

@@ -81,3 +81,18 @@ export { type CheckpointEntry, modelList, type ModelListResult } from "./methods
 export { modelLoad, type ModelLoadParams, modelNamePattern } from "./methods/model_load.ts";
 export { modelUnload } from "./methods/model_unload.ts";
 export { type LoadedModel, ModelHost } from "./model_host.ts";
+export {
+  trainJobKind,
+  type TrainParams,
+  trainParams,
+  trainPathFields,
+  type TrainPhoto,
+} from "./methods/train.ts";
+export {
+  PHOTO_UPLOAD_LIMITS,
+  photoNameProblem,
+  type PhotoUploadResult,
+  savePhotoUpload,
+  type UploadedPhoto,
+  uploadIdPattern,
+} from "./photo_upload.ts";

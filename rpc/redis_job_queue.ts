@@ -228,8 +228,8 @@ export class RedisJobQueue implements JobService {
         field: "kind",
       });
     }
-    const parsed = kind.params.parse(params);
-    await kind.prepare?.(parsed, { dataRoot: this.dataRoot });
+    const checked = kind.params.parse(params);
+    const parsed = (await kind.prepare?.(checked, { dataRoot: this.dataRoot })) ?? checked;
     this.checkRoom();
     const id = newJobId();
     const record: JobRecord = {

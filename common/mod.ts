@@ -1,8 +1,9 @@
 /**
  * common/: the small pieces every package shares, so that each exists once: the atomic file write
- * ({@link writeFileAtomic}, {@link writeJsonAtomic}) and the PNG writer ({@link encodePng},
- * {@link writePng}). It imports nothing of ours (only node:path and node:zlib), so any package may
- * depend on it; tokenizer/ does not, as DESIGN.md keeps it free of our other packages.
+ * ({@link writeFileAtomic}, {@link writeJsonAtomic}), the PNG writer ({@link encodePng},
+ * {@link writePng}) and the seeded random-number generator ({@link Rng}, {@link hashInts}). It
+ * imports nothing of ours (only node:path and node:zlib), so any package may depend on it;
+ * tokenizer/ uses only its {@link Rng} (it stays free of every other package of ours).
  *
  * @example
  * ```ts
@@ -23,3 +24,4 @@ export {
   writeTextFileAtomic,
 } from "./write_file_atomic.ts";
 export { encodePng, type Rgb8Image, writePng } from "./encode_png.ts";
+export { fmix32, hashInts, Rng, type RngAlgorithm, type RngOptions } from "./rng.ts";

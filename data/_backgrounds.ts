@@ -2,7 +2,7 @@
 // normalised coordinates with its own seeded randomness and returns where the ground starts
 // (`horizon`, a v coordinate) so that the object can stand on it.
 import { type Canvas, fbm, hex, lattice, mix, type Rgb, shade, valueNoise } from "./_canvas.ts";
-import type { Rng } from "./_rng.ts";
+import type { Rng } from "./_world_rng.ts";
 
 export interface Background {
   /** v where the ground/surface begins (objects stand below it). */
@@ -102,7 +102,9 @@ const snow: Draw = (c, r, seed) => {
     );
   }
   // Falling snow.
-  for (let i = 0; i < 90; i++) c.ellipse(r.next(), r.next(), 0.006, 0.006, hex("#ffffff"), 0.9);
+  for (let i = 0; i < 90; i++) {
+    c.ellipse(r.uniform(), r.uniform(), 0.006, 0.006, hex("#ffffff"), 0.9);
+  }
   return { horizon };
 };
 
@@ -333,7 +335,7 @@ const wheatField: Draw = (c, r, seed) => {
   });
   // Ears of wheat in the foreground.
   for (let i = 0; i < 40; i++) {
-    const u = r.next(), v = r.uniform(horizon + 0.2, 1.05), len = r.uniform(0.06, 0.12);
+    const u = r.uniform(), v = r.uniform(horizon + 0.2, 1.05), len = r.uniform(0.06, 0.12);
     c.line(u, v, u + r.uniform(-0.02, 0.02), v - len, 0.006, hex("#b08a2e"));
     c.ellipse(u, v - len, 0.01, 0.03, hex("#e8c65a"), 1, r.uniform(-0.3, 0.3) + Math.PI / 2);
   }
@@ -363,7 +365,7 @@ const autumnTree: Draw = (c, r, seed) => {
   // Fallen leaves on the ground.
   for (let i = 0; i < 60; i++) {
     c.ellipse(
-      r.next(),
+      r.uniform(),
       r.uniform(horizon, 1),
       0.012,
       0.007,

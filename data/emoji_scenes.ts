@@ -2,7 +2,7 @@ import { Canvas } from "./_canvas.ts";
 import { BACKGROUNDS } from "./_backgrounds.ts";
 import { composite } from "./_composite.ts";
 import { ladderSize, RasterCache } from "./_raster.ts";
-import { hashSeed, Rng } from "./_rng.ts";
+import { hashSeed, worldRng } from "./_world_rng.ts";
 import { type EmojiCatalog, type EmojiDrawing, loadEmojiCatalog } from "./emoji_catalog.ts";
 import { HELD_OUT_DRAWINGS } from "./held_out.ts";
 import { EMOJI_SETS } from "./emoji_sets.ts";
@@ -231,7 +231,7 @@ export class EmojiScenes {
         `Cannot sample scene as 'seed' must be a finite number: current value is ${seed}`,
       );
     }
-    const r = new Rng(hashSeed(seed, 0x5ce7e));
+    const r = worldRng(hashSeed(seed, 0x5ce7e));
     const classNoun = r.pick(this.classes);
     const drawing = r.pick(this.#byClass.get(classNoun)!);
     const context = r.pick(SCENE_CONTEXTS).name;
@@ -239,9 +239,9 @@ export class EmojiScenes {
     const bare = r.chance(this.#bareCaptionProbability);
     const layout: SceneLayout = {
       scale: r.uniform(this.objectScale[0], this.objectScale[1]),
-      x: r.next(),
-      y: r.next(),
-      angle: Math.max(-15, Math.min(15, r.normal() * 7)),
+      x: r.uniform(),
+      y: r.uniform(),
+      angle: Math.max(-15, Math.min(15, r.boundedNormal() * 7)),
       flip: r.chance(0.5),
     };
     let drawingId = drawing.id;
@@ -260,7 +260,7 @@ export class EmojiScenes {
           `Cannot sample scene as class '${overrides.classNoun}' is not in this world`,
         );
       }
-      drawingId = pool[Math.floor(r.next() * pool.length)].id;
+      drawingId = pool[Math.floor(r.uniform() * pool.length)].id;
     }
     const spec = {
       classNoun: overrides.classNoun ?? this.#catalog.byId.get(drawingId)!.classNoun,
@@ -332,7 +332,7 @@ export class EmojiScenes {
     // Background, supersampled so that small sizes are anti-aliased (about 128–256 px inside).
     const ss = Math.max(1, Math.min(4, Math.ceil(192 / size)));
     const big = new Canvas(size * ss, size * ss);
-    const bgRng = new Rng(hashSeed(spec.seed, 0xb6));
+    const bgRng = worldRng(hashSeed(spec.seed, 0xb6));
     const { horizon } = drawBackground(big, bgRng, hashSeed(spec.seed, 0xb7) % 100000);
     const canvas = big.downsample(ss);
     const background = ctx.placement === "float" ? canvas.data.slice() : null;

@@ -13,7 +13,7 @@ import { createEmojiScenes } from "./emoji_scenes.ts";
 import { EMOJI_SETS } from "./emoji_sets.ts";
 import { builtInSubjects, DEFAULT_SUBJECT_NAME } from "./built_in_subjects.ts";
 import { savePng } from "./save_png.ts";
-import { hashSeed, Rng } from "./_rng.ts";
+import { hashSeed, worldRng } from "./_world_rng.ts";
 
 /** Everyday contexts for the casual captures. */
 const CASUAL_CONTEXTS = [
@@ -54,7 +54,7 @@ export function main(args: string[]): Promise<number> {
     const root = fileURLToPath(new URL("./subjects/", import.meta.url));
     let bytes = 0;
     for (const subject of builtInSubjects()) {
-      const rng = new Rng(hashSeed(0x5b1ec7, ...[...subject.name].map((ch) => ch.charCodeAt(0))));
+      const rng = worldRng(hashSeed(0x5b1ec7, ...[...subject.name].map((ch) => ch.charCodeAt(0))));
       const contexts = [...CASUAL_CONTEXTS];
       const dir = join(root, subject.name);
       await Deno.mkdir(dir, { recursive: true });

@@ -31,5 +31,5 @@ export {
   writeSafetensors,
 } from "../diffusion/mod.ts";
 export { encodeFixedLength, SentencePieceProcessor } from "../tokenizer/mod.ts";
-export { exists } from "../common/mod.ts";
+export { exists, Rng } from "../common/mod.ts";
 export { loadImage } from "../data/mod.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Adam, tf } from "./deps.ts";
+import { type Adam, Rng, tf } from "./deps.ts";
 import type { IFUNet } from "./if_unet.ts";
 import type { DDPMScheduler } from "./ddpm_scheduler.ts";
 
@@ -35,18 +35,6 @@ export interface IFDreamBoothLossOptions {
   noiseLevel?: number;
   /** Stage II: the scheduler that noises the upscaled image. */
   imageNoisingScheduler?: DDPMScheduler;
-}
-
-/** A small seeded generator of integers in [0, n) (mulberry32). */
-function integers(seed: number, count: number, n: number): number[] {
-  let a = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  });
 }
 
 /**
@@ -81,7 +69,8 @@ export function ifDreamBoothLoss(
     const x0 = tf.concat(parts.map((p) => p.images), 0) as tf.Tensor4D;
     const text = tf.concat(parts.map((p) => p.promptEmbeds), 0) as tf.Tensor3D;
     const n = x0.shape[0];
-    const t = integers(options.seed, n, scheduler.config.numTrainTimesteps);
+    const rng = new Rng(options.seed, { algorithm: "mulberry32" });
+    const t = Array.from({ length: n }, () => rng.int(scheduler.config.numTrainTimesteps));
     const noise = tf.randomNormal(x0.shape, 0, 1, "float32", options.seed) as tf.Tensor4D;
     let input = scheduler.addNoise(x0, noise, t); // x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε
     if (stageII) {

@@ -24,4 +24,13 @@ export {
   upsampleNearest,
 } from "../backend/mod.ts";
 export { type EnumParam, UsageError, wasmHeapHint } from "../params/mod.ts";
-export { encodePng, type Rgb8Image, writeFileAtomic, writePng } from "../common/mod.ts";
+export {
+  encodePng,
+  hashInts,
+  type Rgb8Image,
+  Rng,
+  type RngAlgorithm,
+  type RngOptions,
+  writeFileAtomic,
+  writePng,
+} from "../common/mod.ts";

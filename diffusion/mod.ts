@@ -142,7 +142,7 @@ export {
 } from "./pipeline/presets.ts";
 export { encodePng, type Rgb8Image, tensorToImages, writePng } from "./io/png.ts";
 export { downsampleImages } from "./process/downsample.ts";
-export { hashInts, Rng } from "./process/rng.ts";
+export { hashInts, Rng, type RngAlgorithm, type RngOptions } from "./deps.ts";
 export { backendOption, backendParam, UsageError } from "./cli_options.ts";
 export {
   formatSeconds,

@@ -1,4 +1,4 @@
-import { mulberry32 } from "./deps.ts";
+import { Rng } from "./deps.ts";
 /** A point estimate with a bootstrap confidence interval. */
 export interface ConfidenceInterval {
   /** The statistic on the full sample. */
@@ -73,11 +73,11 @@ export function bootstrapCi(
   });
   const all = Array.from({ length: n }, (_, i) => i);
   const estimate = statistic(all);
-  const rand = mulberry32(seed ^ 0x9e3779b9);
+  const rng = new Rng(seed ^ 0x9e3779b9, { algorithm: "mulberry32" });
   const stats = new Float64Array(resamples);
   const idx = new Array<number>(n);
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) idx[i] = Math.floor(rand() * n);
+    for (let i = 0; i < n; i++) idx[i] = rng.int(n);
     stats[r] = statistic(idx);
   }
   stats.sort();

@@ -37,4 +37,4 @@ export {
   scheduleAt,
   type TextEmbedding,
 } from "../diffusion/mod.ts";
-export { mulberry32 } from "../tokenizer/mod.ts";
+export { Rng } from "../common/mod.ts";

@@ -47,7 +47,7 @@ import { similarityMatrix } from "./image_embedder.ts";
 import { SubjectEmbedder } from "./subject_embedder.ts";
 import { WorldClassifier } from "./world_classifier.ts";
 import { EVAL_SEEDS } from "./eval_seeds.ts";
-import { mulberry32 } from "./deps.ts";
+import { Rng } from "./deps.ts";
 
 const SUMMARY =
   `Measures a cascade's prior with eval/'s world classifier and subject embedder (class / context /
@@ -320,12 +320,12 @@ async function measureQuality(
 ) {
   const { n, batch, t0 } = options;
   const elapsed = () => `${((performance.now() - t0) / 1e3).toFixed(0)} s`;
-  const rand = mulberry32(EVAL_SEEDS.prior);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const rng = new Rng(EVAL_SEEDS.prior, { algorithm: "mulberry32" });
+  const pick = <T>(xs: readonly T[]) => rng.pick(xs);
   const specs = Array.from({ length: n }, () => {
     const classNoun = pick(classifier.classes);
     const context = pick(classifier.contexts);
-    const property = rand() < 0.25 ? pick(SCENE_PROPERTIES).name : null;
+    const property = rng.chance(0.25) ? pick(SCENE_PROPERTIES).name : null;
     return {
       classNoun,
       context,

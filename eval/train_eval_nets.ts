@@ -21,7 +21,7 @@
  * @module
  */
 import { declareParams, runCli } from "../params/mod.ts";
-import { backendOption, backendParam, initBackend, tf } from "./deps.ts";
+import { backendOption, backendParam, initBackend, Rng, tf } from "./deps.ts";
 import { type ChunkLabels, CONTEXT_LABELS, loadChunk, PROPERTY_LABELS } from "./_dataset.ts";
 import { type ConvNet, type ConvNetConfig, gatherBatch, paramCount } from "./_convnet.ts";
 import { trainLoop } from "./_train.ts";
@@ -35,7 +35,6 @@ import {
 } from "./_nets.ts";
 import { evalWorld } from "./_dataset.ts";
 import { fileURLToPath } from "node:url";
-import { mulberry32 } from "./deps.ts";
 
 interface Chunk {
   pixels: Uint8Array;
@@ -136,7 +135,8 @@ export function main(args: string[]): Promise<number> {
     }
     const ix = labelIndices(await evalWorld());
     const { classes, instanceIds } = ix;
-    const rand = mulberry32(11);
+    const rng = new Rng(11, { algorithm: "mulberry32" });
+    const rand = () => rng.uniform();
 
     // Test set: every test chunk (the classifier's held-out scenes).
     const { testPixels, testLabels } = concatChunks(test.chunks);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { SeededRandom } from "./_random.ts";
+import { tokenizerRng } from "./_random.ts";
 import { SentencePieceProcessor } from "./sentence_piece_processor.ts";
 
 const SPACE_SYMBOL = "\u2581";
@@ -152,7 +152,7 @@ export function drawIdentifier(
     );
   }
   const pool = identifierCandidates(sp, { range: options.range });
-  const rng = new SeededRandom(seed);
+  const rng = tokenizerRng(seed);
   const k = options.k ?? 1 + rng.int(3);
   if (pool.length < k) {
     throw new RangeError(

@@ -43,4 +43,3 @@ export {
   type IdentifierCandidatesOptions,
   isIdentifierPiece,
 } from "./identifier.ts";
-export { mulberry32 } from "./_random.ts";

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { type HalfDType, HalfTensor, tf } from "../deps.ts";
-import { Rng } from "../process/rng.ts";
+import { type HalfDType, HalfTensor, Rng, tf } from "../deps.ts";
 import type { NamedTensor } from "../io/safetensors.ts";
 
 /** How a parameter starts. */

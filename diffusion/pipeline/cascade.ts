@@ -9,9 +9,8 @@
  *
  * @module
  */
-import { tf } from "../deps.ts";
+import { Rng, tf } from "../deps.ts";
 import { noiseAugment } from "../process/noise_augment.ts";
-import { Rng } from "../process/rng.ts";
 import type { UNet } from "../model/unet.ts";
 import type { T5Encoder } from "../model/t5_encoder.ts";
 import type { TextTokenizer } from "../text/text_tokenizer.ts";

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { tf } from "../deps.ts";
-import { Rng } from "./rng.ts";
+import { Rng, tf } from "../deps.ts";
 import { type Schedule, scheduleAt } from "./schedule.ts";
 import { convertPrediction, type Prediction } from "./prediction.ts";
 import { inRange, oneOf, positiveInt } from "../_validate.ts";

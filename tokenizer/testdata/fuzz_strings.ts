@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { SeededRandom } from "../_random.ts";
+import { type Rng, tokenizerRng } from "../_random.ts";
 
 type Pool = [weight: number, ranges: Array<[number, number]>];
 
@@ -39,8 +39,8 @@ const POOLS: Pool[] = [
 ];
 const TOTAL = POOLS.reduce((a, p) => a + p[0], 0);
 
-function pick(rng: SeededRandom): number {
-  let w = rng.next() * TOTAL;
+function pick(rng: Rng): number {
+  let w = rng.uniform() * TOTAL;
   let pool = POOLS[POOLS.length - 1];
   for (const p of POOLS) {
     if (w < p[0]) {
@@ -61,7 +61,7 @@ function pick(rng: SeededRandom): number {
  * @returns the strings (lone surrogates included; never "\n")
  */
 export function fuzzStrings(count: number, seed: number): string[] {
-  const rng = new SeededRandom(seed);
+  const rng = tokenizerRng(seed);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const len = rng.int(49);

@@ -21,7 +21,13 @@
  * The `native` column is the native CPU engine (`setupNativeEngine`: tensors outside wasm, C and
  * OpenBLAS kernels), when it is available.
  *
- * Flags: `--steps N` (default 5), `--cpu-full`, `--skip-cpu`, `--skip-wasm`, `--skip-torch`.
+ * With `--small-preset` it also times the shipped `small` preset's base-stage training step (the
+ * UNet and the T5-style text encoder trained together, batch 16 of 32², as pretraining takes it
+ * through `StageTrainer`) on wasm+BLAS and native, and its PyTorch twin
+ * `bench/torch_small_preset_step.py` (parameter count asserted equal), and prints that ratio too.
+ *
+ * Flags: `--steps N` (default 5), `--cpu-full`, `--skip-cpu`, `--skip-wasm`, `--skip-torch`,
+ * `--small-preset`.
  *
  * @module
  */
@@ -34,6 +40,8 @@ import {
   setupNativeEngine,
   tf,
 } from "../backend/mod.ts";
+import { createCascadeConfig, presetConfig, T5Encoder, UNet } from "../diffusion/mod.ts";
+import { StageTrainer } from "../trainer/mod.ts";
 
 const values = parseCliOrExit(Deno.args, {
   params: declareParams("bench", {
@@ -42,6 +50,11 @@ const values = parseCliOrExit(Deno.args, {
     skipCpu: { type: "boolean", default: false, help: "skip the cpu backend" },
     skipTorch: { type: "boolean", default: false, help: "skip the PyTorch reference" },
     skipWasm: { type: "boolean", default: false, help: "skip the wasm backend" },
+    smallPreset: {
+      type: "boolean",
+      default: false,
+      help: "also time the small preset's base-stage step (UNet + text encoder, batch 16)",
+    },
   }),
   usage: "deno run -A bench/backend_bench.ts [options]",
 });
@@ -88,6 +101,38 @@ if (blas !== null) {
   );
 } else {
   console.log("raw cblas_sgemm: no BLAS library (the wasm+BLAS column will be plain wasm)");
+}
+
+const SMALL_ROW = "small preset base step, batch 16 (s)";
+let smallParams = 0;
+
+/**
+ * The `small` preset's base stage trained as pretraining trains it (UNet + text encoder through
+ * `StageTrainer`, batch 16 of 32², 24-token captions): median and best seconds per step.
+ */
+function smallPresetStep(): { best: number; median: number } {
+  const config = createCascadeConfig(presetConfig("small"));
+  const stage = config.stages[0];
+  using unet = new UNet({ ...stage.unet, imageSize: stage.imageSize }, { seed: 0 });
+  using encoder = new T5Encoder(config.textEncoder, { seed: 1, trainable: true });
+  smallParams = unet.numParams + encoder.numParams;
+  using trainer = new StageTrainer(unet, {
+    schedule: stage.schedule,
+    textEncoder: encoder,
+    trainTextEncoder: true,
+  });
+  const b = 16, len = config.textEncoder.maxLength;
+  const ids = new Int32Array(b * len), mask = new Uint8Array(b * len);
+  for (let i = 0; i < b * len; i++) {
+    ids[i] = (i * 7919) % config.textEncoder.vocabSize;
+    mask[i] = i % len < 4 + (i / len | 0) % (len - 3) ? 1 : 0;
+  }
+  const xStart = tf.randomUniform([b, 32, 32, 3], -1, 1, "float32", 8) as tf.Tensor4D;
+  try {
+    return time(() => trainer.trainStep({ xStart, tokens: { ids, mask } }), steps, 2);
+  } finally {
+    xStart.dispose();
+  }
 }
 
 type Mode = "cpu" | "wasm" | "wasm+BLAS" | "native";
@@ -179,6 +224,10 @@ for (const mode of modes) {
     unet.dispose();
     x0.dispose();
   }
+  if (values.smallPreset && (mode === "wasm+BLAS" || mode === "native")) {
+    const t = smallPresetStep();
+    put(SMALL_ROW, mode, `${t.median.toFixed(3)} (best ${t.best.toFixed(3)})`);
+  }
   console.log(`done: ${mode} (load average ${load()})`);
 }
 setNativeKernels(false);
@@ -193,9 +242,12 @@ console.log(
     `PyTorch 1.13 CPU did the step in 0.073 s on DESIGN.md's Zen 5 machine`,
 );
 
-/** Median and best seconds of the PyTorch twin's step at `threads`, or null when torch is absent. */
-async function torchStep(threads: number): Promise<{ median: number; best: number } | null> {
-  const script = new URL("./torch_reference_step.py", import.meta.url).pathname;
+/** Median and best seconds of a PyTorch twin's step at `threads`, or null when torch is absent. */
+async function torchStep(
+  threads: number,
+  twin = "torch_reference_step.py",
+): Promise<{ median: number; best: number; params: number } | null> {
+  const script = new URL(`./${twin}`, import.meta.url).pathname;
   let out;
   try {
     out = await new Deno.Command("/usr/bin/python3", {
@@ -206,10 +258,15 @@ async function torchStep(threads: number): Promise<{ median: number; best: numbe
   } catch {
     return null;
   }
-  const m = new TextDecoder().decode(out.stdout).match(
-    /\(s\): ([0-9.]+) median \(best ([0-9.]+)\)/,
-  );
-  return out.success && m ? { median: Number(m[1]), best: Number(m[2]) } : null;
+  const text = new TextDecoder().decode(out.stdout);
+  const m = text.match(/\(s\): ([0-9.]+) median \(best ([0-9.]+)\)/);
+  if (!out.success && twin !== "torch_reference_step.py") {
+    console.log(
+      `${twin} failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").at(-1)}`,
+    );
+  }
+  const params = Number(text.match(/: (\d+) weights/)?.[1] ?? NaN);
+  return out.success && m ? { median: Number(m[1]), best: Number(m[2]), params } : null;
 }
 if (!values.skipTorch) {
   const two = await torchStep(2);
@@ -234,6 +291,25 @@ if (!values.skipTorch) {
       }×, ` +
         `native / PyTorch's faster = ${(ours("native") / fastest).toFixed(2)}× the time ` +
         `(load average ${load()})`,
+    );
+  }
+}
+if (!values.skipTorch && values.smallPreset) {
+  const two = await torchStep(2, "torch_small_preset_step.py");
+  const one = two === null ? null : await torchStep(1, "torch_small_preset_step.py");
+  if (two === null || one === null) {
+    console.log("small-preset PyTorch twin: skipped (see above, or no torch)");
+  } else {
+    const ours = (mode: Mode) => Number((rows[SMALL_ROW]?.[mode] ?? "NaN").split(" ")[0]);
+    const fastest = Math.min(two.median, one.median);
+    console.log(
+      `PyTorch 1.13 twin of the small preset's base step (bench/torch_small_preset_step.py, ` +
+        `${two.params} weights; ours ${smallParams}${
+          two.params === smallParams ? ", equal" : ", DIFFERENT"
+        }), same run: ${two.median.toFixed(3)} s (best ${two.best.toFixed(3)}) at 2 threads, ` +
+        `${one.median.toFixed(3)} s (best ${one.best.toFixed(3)}) at 1 thread; wasm+BLAS / ` +
+        `PyTorch's faster = ${(ours("wasm+BLAS") / fastest).toFixed(2)}×, native / PyTorch's ` +
+        `faster = ${(ours("native") / fastest).toFixed(2)}× the time (load average ${load()})`,
     );
   }
 }

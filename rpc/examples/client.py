@@ -33,6 +33,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
 
@@ -86,6 +87,45 @@ class RpcClient:
                 e = answer["error"]
                 raise RpcError(e.get("code", 0), e.get("message", ""), e.get("data"), err.code) from None
             raise RpcError(0, f"POST /rpc answered HTTP {err.code}: {text[:200]}", None, err.code) from None
+
+    def upload(self, paths, captions=None):
+        """POST /upload: sends photo files as multipart/form-data; returns {upload, files}.
+
+        `captions` maps a file name to its caption (sent as NAME.txt). The server refuses a bad
+        file (over 20 MiB, not PNG/JPEG/WebP, under 64 px, a path-like name) with RpcError -32602
+        naming it; pass the answer's "upload" to train.start."""
+        boundary = "----dreambooth" + uuid.uuid4().hex
+        parts = []
+        for path in paths:
+            name = os.path.basename(path)
+            with open(path, "rb") as f:
+                parts.append((name, f.read()))
+            caption = (captions or {}).get(name)
+            if caption is not None:
+                parts.append((os.path.splitext(name)[0] + ".txt", caption.encode("utf-8")))
+        body = b""
+        for name, data in parts:
+            quoted = name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; "
+                     f"filename=\"{quoted}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                     ).encode("utf-8") + data + b"\r\n"
+        body += f"--{boundary}--\r\n".encode("utf-8")
+        request = urllib.request.Request(
+            self.url + "/upload",
+            data=body,
+            method="POST",
+            headers=self._headers({"Content-Type": f"multipart/form-data; boundary={boundary}"}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as err:
+            text = err.read().decode("utf-8", "replace")
+            try:
+                e = json.loads(text)["error"]
+            except (ValueError, KeyError, TypeError):
+                raise RpcError(0, f"POST /upload answered HTTP {err.code}: {text[:200]}", None, err.code) from None
+            raise RpcError(e.get("code", 0), e.get("message", ""), e.get("data"), err.code) from None
 
     def call(self, method, params=None):
         """Calls a method; returns its result or raises RpcError."""
@@ -278,9 +318,17 @@ def demo(rpc, out_dir):
     if "train.start" in methods:
         # The tiny preset, sized to take seconds: 3 steps, 1 class image drawn in 2 sampler
         # steps, no SR fine-tuning, no final or validation samples.
+        # The subject's photos go with the call (base64; `rpc.upload(paths)` is the multipart way).
+        dog = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "subjects", "dog")
+        photos = []
+        for name in sorted(os.listdir(dog))[:3]:
+            if name.endswith(".png"):
+                with open(os.path.join(dog, name), "rb") as f:
+                    photos.append({"name": name, "data": base64.b64encode(f.read()).decode("ascii")})
         started = rpc.call("train.start", {
             "preset": "tiny", "steps": 3, "numClassImages": 1, "classSteps": 2,
             "superRes": False, "finalSamples": False, "sampleEverySteps": 0, "seed": 0,
+            "photos": photos, "classNoun": "dog",
         })
         print("train.start ->", started["id"])
     elif "debug.sleep.start" in methods:

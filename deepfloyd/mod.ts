@@ -58,4 +58,13 @@ export {
   parseHubSource,
   resolveModelDir,
 } from "./hf_hub.ts";
+export {
+  IF_PRESET_NAMES,
+  type IFPreset,
+  ifPreset,
+  type IFPresetName,
+  ifUNetParameterCount,
+  t5EncoderParameterCount,
+  t5EncoderParameterShapes,
+} from "./if_presets.ts";
 export type { Activation } from "./_nn.ts";

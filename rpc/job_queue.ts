@@ -190,14 +190,10 @@ export class JobQueue implements JobService {
       });
     }
     const checked = kind.params.parse(params);
+    // Room is checked before `prepare` (which may store files, e.g. uploaded photos) and after it.
+    this.checkRoom();
     const parsed = (await kind.prepare?.(checked, { dataRoot: this.store.root })) ?? checked;
-    if (this.stopping) throw new RpcError(RpcErrorCode.Busy, "The server is shutting down");
-    if (this.pending.length >= this.maxQueued) {
-      throw new RpcError(
-        RpcErrorCode.Busy,
-        `The job queue is full (${this.maxQueued} jobs waiting): try again later`,
-      );
-    }
+    this.checkRoom();
     const id = newJobId();
     const record: JobRecord = {
       id,
@@ -214,6 +210,17 @@ export class JobQueue implements JobService {
     this.emit({ type: "job", job: record });
     this.pump();
     return this.store.get(id)!;
+  }
+
+  /** Throws -32005 when the server is stopping or the queue is full. */
+  private checkRoom(): void {
+    if (this.stopping) throw new RpcError(RpcErrorCode.Busy, "The server is shutting down");
+    if (this.pending.length >= this.maxQueued) {
+      throw new RpcError(
+        RpcErrorCode.Busy,
+        `The job queue is full (${this.maxQueued} jobs waiting): try again later`,
+      );
+    }
   }
 
   /**

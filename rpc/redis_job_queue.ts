@@ -229,6 +229,7 @@ export class RedisJobQueue implements JobService {
       });
     }
     const checked = kind.params.parse(params);
+    this.checkRoom(); // before `prepare`, which may store files (uploaded photos), and after it
     const parsed = (await kind.prepare?.(checked, { dataRoot: this.dataRoot })) ?? checked;
     this.checkRoom();
     const id = newJobId();

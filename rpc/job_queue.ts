@@ -1,11 +1,7 @@
 import { join } from "node:path";
+import { JobEvents } from "./_job_events.ts";
 import type { JobContext, JobKind, ProgressUpdate } from "./job_kind.ts";
-import {
-  finishedStatuses,
-  type JobProgress,
-  type JobRecord,
-  type JobStatus,
-} from "./job_record.ts";
+import type { JobProgress, JobRecord, JobStatus } from "./job_record.ts";
 import type { JobStore } from "./job_store.ts";
 import { RpcError, RpcErrorCode } from "./rpc_error.ts";
 import { showValue } from "./_show_value.ts";
@@ -118,8 +114,7 @@ export class JobQueue implements JobService {
   private readonly kindMap = new Map<string, JobKind>();
   private readonly pending: string[] = [];
   private readonly active = new Map<string, Active>();
-  private readonly waiters = new Map<string, ((record: JobRecord) => void)[]>();
-  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private readonly events: JobEvents;
   private stopping = false;
 
   /**
@@ -147,6 +142,7 @@ export class JobQueue implements JobService {
     this.maxQueued = maxQueued;
     this.progressSaveIntervalMs = progressSaveIntervalMs;
     this.warn = warn;
+    this.events = new JobEvents(warn);
   }
 
   /**
@@ -207,7 +203,7 @@ export class JobQueue implements JobService {
     };
     await this.store.save(record);
     this.pending.push(id);
-    this.emit({ type: "job", job: record });
+    this.events.emit({ type: "job", job: record });
     this.pump();
     return this.store.get(id)!;
   }
@@ -283,7 +279,7 @@ export class JobQueue implements JobService {
     if (record.status === "running") {
       record.status = "cancelling";
       await this.store.save(record);
-      this.emit({ type: "job", job: record });
+      this.events.emit({ type: "job", job: record });
       this.active.get(id)?.controller.abort(cancelledReason);
       return this.get(id);
     }
@@ -340,7 +336,7 @@ export class JobQueue implements JobService {
     delete record.error;
     await this.store.save(record);
     this.pending.push(id);
-    this.emit({ type: "job", job: record });
+    this.events.emit({ type: "job", job: record });
     this.pump();
     return this.get(id);
   }
@@ -353,13 +349,7 @@ export class JobQueue implements JobService {
    * @throws {RpcError} -32004 for an unknown id.
    */
   wait(id: string): Promise<JobRecord> {
-    const record = this.get(id);
-    if (finishedStatuses.includes(record.status)) return Promise.resolve(record);
-    return new Promise((resolve) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push(resolve);
-      this.waiters.set(id, list);
-    });
+    return this.events.wait(this.get(id));
   }
 
   /**
@@ -369,8 +359,7 @@ export class JobQueue implements JobService {
    * @returns A function that unsubscribes.
    */
   subscribe(listener: (event: JobEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   /**
@@ -401,16 +390,6 @@ export class JobQueue implements JobService {
     await this.store.flush();
   }
 
-  private emit(event: JobEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.warn(`A job event listener failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
   private pump(): void {
     while (!this.stopping && this.active.size < this.concurrency && this.pending.length > 0) {
       const id = this.pending.shift()!;
@@ -439,7 +418,7 @@ export class JobQueue implements JobService {
     delete record.error;
     delete record.finishedAt;
     await this.store.save(record);
-    this.emit({ type: "job", job: record });
+    this.events.emit({ type: "job", job: record });
 
     const dir = join(this.store.root.path, ...record.dir.split("/"));
     const track = progressTracker(Date.now());
@@ -459,7 +438,7 @@ export class JobQueue implements JobService {
           this.store.setInMemory(current);
         }
       }
-      this.emit({ type: "progress", id, kind: record.kind, progress: p });
+      this.events.emit({ type: "progress", id, kind: record.kind, progress: p });
     };
     const context: JobContext = {
       id,
@@ -517,9 +496,7 @@ export class JobQueue implements JobService {
       finishedAt: new Date().toISOString(),
     };
     await this.store.save(done);
-    this.emit({ type: "job", job: done });
-    const list = this.waiters.get(done.id) ?? [];
-    this.waiters.delete(done.id);
-    for (const resolve of list) resolve(structuredClone(done));
+    this.events.emit({ type: "job", job: done });
+    this.events.settle(done);
   }
 }

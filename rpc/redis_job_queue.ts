@@ -13,6 +13,7 @@ import {
 } from "./_redis_keys.ts";
 import { Queue, QueueEvents, Redis } from "./redis_deps.ts";
 import { showValue } from "./_show_value.ts";
+import { JobEvents } from "./_job_events.ts";
 
 /** Options of {@linkcode RedisJobQueue.open}. */
 export interface RedisJobQueueOptions {
@@ -62,8 +63,7 @@ export class RedisJobQueue implements JobService {
   private readonly queues = new Map<string, Queue>();
   private readonly events: QueueEvents[] = [];
   private readonly records = new Map<string, JobRecord>();
-  private readonly waiters = new Map<string, ((record: JobRecord) => void)[]>();
-  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private readonly jobEvents: JobEvents;
   private readonly poll: ReturnType<typeof setInterval>;
   private stopping = false;
   private reconcileTimer: ReturnType<typeof setTimeout> | undefined;
@@ -90,6 +90,7 @@ export class RedisJobQueue implements JobService {
     this.backoffMs = backoffMs;
     this.maxQueued = maxQueued;
     this.warn = warn;
+    this.jobEvents = new JobEvents(warn);
     // A record message missed while Redis was unreachable must not leave a waiter hanging.
     this.poll = setInterval(() => this.refreshWaited().catch(() => {}), 2000);
   }
@@ -157,7 +158,7 @@ export class RedisJobQueue implements JobService {
       if (typeof p?.id !== "string" || p.progress === undefined) return;
       const record = this.records.get(p.id);
       if (record !== undefined) record.progress = p.progress;
-      this.emit({ type: "progress", id: p.id, kind: kind.name, progress: p.progress });
+      this.jobEvents.emit({ type: "progress", id: p.id, kind: kind.name, progress: p.progress });
     });
     // A job BullMQ gave up on (e.g. stalled more often than allowed) whose worker could not say so.
     events.on("failed", ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
@@ -385,13 +386,7 @@ export class RedisJobQueue implements JobService {
    * @returns Its final record.
    */
   wait(id: string): Promise<JobRecord> {
-    const record = this.get(id);
-    if (finishedStatuses.includes(record.status)) return Promise.resolve(record);
-    return new Promise((resolve) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push(resolve);
-      this.waiters.set(id, list);
-    });
+    return this.jobEvents.wait(this.get(id));
   }
 
   /**
@@ -401,8 +396,7 @@ export class RedisJobQueue implements JobService {
    * @returns A function that unsubscribes.
    */
   subscribe(listener: (event: JobEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.jobEvents.subscribe(listener);
   }
 
   /**
@@ -460,7 +454,7 @@ export class RedisJobQueue implements JobService {
   }
 
   private async refreshWaited(): Promise<void> {
-    for (const id of this.waiters.keys()) await this.fresh(id);
+    for (const id of this.jobEvents.waited()) await this.fresh(id);
   }
 
   /** Takes a record into the mirror; emits and wakes waiters when it changed. */
@@ -473,21 +467,7 @@ export class RedisJobQueue implements JobService {
     }
     this.records.set(record.id, record);
     if (!changed && !always) return;
-    if (changed) this.emit({ type: "job", job: structuredClone(record) });
-    if (finishedStatuses.includes(record.status)) {
-      const list = this.waiters.get(record.id) ?? [];
-      this.waiters.delete(record.id);
-      for (const resolve of list) resolve(structuredClone(record));
-    }
-  }
-
-  private emit(event: JobEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.warn(`A job event listener failed: ${(err as Error).message}`);
-      }
-    }
+    if (changed) this.jobEvents.emit({ type: "job", job: structuredClone(record) });
+    this.jobEvents.settle(record);
   }
 }

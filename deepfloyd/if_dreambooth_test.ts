@@ -123,3 +123,37 @@ Deno.test("IF DreamBooth loss: LoRA gradients agree with central finite differen
   }
   tf.dispose([images, promptEmbeds, ...Object.values(grads)]);
 });
+
+Deno.test("IF DreamBooth, full fine-tuning: trainableWeights() makes every weight a variable that Adam steps", async () => {
+  using stage = await loadIFStage(`${TESTDATA}if_tiny_i`);
+  const unet = stage.unet;
+  const x = (seed: number) =>
+    tf.tidy(() => tf.tanh(tf.randomNormal([1, 8, 8, 3], 0, 1, "float32", seed))) as tf.Tensor4D;
+  const e = (seed: number) => tf.randomNormal([1, 5, 16], 0, 1, "float32", seed) as tf.Tensor3D;
+  const instance = { images: x(1), promptEmbeds: e(2) };
+  const prior = { images: x(3), promptEmbeds: e(4) };
+  const opts = { seed: 7 };
+  const before = tf.tidy(() =>
+    ifDreamBoothLoss(unet, stage.scheduler, instance, prior, opts).dataSync()[0]
+  );
+  const name = "mid_block.attentions.0.to_q.weight";
+  const base = await unet.weights.get(name)!.data();
+  const tensors = tf.memory().numTensors;
+  const variables = unet.trainableWeights();
+  assert.equal(variables.length, unet.weights.size);
+  assert.equal(unet.trainableWeights()[0], variables[0]);
+  assert.equal(tf.memory().numTensors, tensors); // the weights became variables, no copies kept
+  using adam = createAdam({ learningRate: 1e-3 });
+  for (let i = 0; i < 4; i++) {
+    await ifDreamBoothStep(unet, adam, stage.scheduler, { instance, prior }, {
+      ...opts,
+      variables,
+    });
+  }
+  const after = tf.tidy(() =>
+    ifDreamBoothLoss(unet, stage.scheduler, instance, prior, opts).dataSync()[0]
+  );
+  assert.ok(after < before, `loss ${before} → ${after}`);
+  assert.notDeepEqual(await unet.weights.get(name)!.data(), base);
+  tf.dispose([instance.images, instance.promptEmbeds, prior.images, prior.promptEmbeds]);
+});

@@ -719,6 +719,27 @@ export class IFUNet {
     return [...this.#lora.values()].flatMap((a) => [a.down, a.up]);
   }
 
+  /**
+   * Full fine-tuning: turns every weight into a trainable `tf.Variable` (in place, once; later
+   * calls return the same variables) and returns them, e.g. as `ifDreamBoothStep`'s `variables`.
+   *
+   * @returns The weights as variables, in parameter order.
+   */
+  trainableWeights(): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (const [name, t] of this.#w) {
+      if (t instanceof tf.Variable) {
+        out.push(t);
+        continue;
+      }
+      const v = tf.variable(t, true, `ifunet${this.#id}/w/${name}`);
+      t.dispose();
+      this.#w.set(name, v);
+      out.push(v);
+    }
+    return out;
+  }
+
   /** Removes all LoRA adapters. */
   unloadLoRA(): void {
     for (const a of this.#lora.values()) tf.dispose([a.down, a.up]);

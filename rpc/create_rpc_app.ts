@@ -308,7 +308,8 @@ function addRpcRoute(app: Hono, handler: RpcHandler, maxBodyBytes: number): void
             id: null,
             error: {
               code: RpcErrorCode.InvalidRequest,
-              message: `Invalid Request: the body exceeds the limit of ${maxBodyBytes} bytes`,
+              message:
+                `Invalid Request: the body exceeds the limit of ${maxBodyBytes} bytes (server option --max-body-mb; send large photos with POST /upload)`,
             },
           },
           413,
@@ -389,8 +390,20 @@ function addUploadRoute(app: Hono, dataRoot: DataRoot, log: (message: string) =>
         }
       }
       for (const p of photos) {
-        const caption = captions.get(p.name.replace(/\.[^.]+$/, ""));
+        const stem = p.name.replace(/\.[^.]+$/, "");
+        const caption = captions.get(stem);
+        captions.delete(stem);
         if (caption) p.caption = caption;
+      }
+      if (captions.size > 0) {
+        const files = [...captions.keys()].map((stem) => ({
+          name: `${stem}.txt`,
+          reason: "is a caption of no photo (NAME.txt goes with NAME.jpg/.png/.webp)",
+        }));
+        const list = files.map((f) => `${JSON.stringify(f.name)} ${f.reason}`).join("; ");
+        const message = `Invalid params: 'photos' has a bad file: ${list}`;
+        const body = errorBody(RpcErrorCode.InvalidParams, message, { field: "photos", files });
+        return c.json(JSON.parse(dataRoot.redact(JSON.stringify(body))), 400);
       }
       try {
         return c.json(await savePhotoUpload(dataRoot, photos, { via: "multipart" }));

@@ -156,6 +156,22 @@ Deno.test("rpc upload: POST /upload (multipart) then train.start {upload}", asyn
   }
 });
 
+Deno.test("rpc upload: inline photos over the request limit are pointed to POST /upload", async () => {
+  const server = await startTestServer();
+  const client = new RpcClient(server.url);
+  try {
+    const big = new Uint8Array(11 * 2 ** 20);
+    const photos = [{ name: "big.png", data: b64(big) }];
+    const err = await client.call("train.start", { ...fast, photos }).catch((e) => e);
+    assert.ok(err instanceof RpcClientError);
+    assert.equal(err.status, 413);
+    assert.match(err.message, /--max-body-mb; send large photos with POST \/upload/);
+    assert.deepEqual(await entries(join(server.dir, "uploads")), []);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("rpc upload: bad files are refused before any work, each named with its reason", async () => {
   // A body limit that lets a 50 MB base64 photo reach the per-file check.
   const server = await startTestServer({ maxBodyBytes: 80 * 2 ** 20 });
@@ -191,6 +207,15 @@ Deno.test("rpc upload: bad files are refused before any work, each named with it
       "A.png",
       /same name/,
     );
+    const orphan = new FormData();
+    orphan.append("photos", new Blob([good]), "ok.png");
+    orphan.append("photos", new Blob(["a [V] dog"]), "other.txt");
+    const res = await fetch(`${server.url}/upload`, { method: "POST", body: orphan });
+    assert.equal(res.status, 400);
+    const answer = await res.json();
+    assert.equal(answer.error.code, -32602);
+    assert.match(answer.error.message, /"other\.txt" is a caption of no photo/);
+    assert.deepEqual(await entries(join(server.dir, "uploads")), []);
     const many = Array.from({ length: 33 }, (_, i) => ({ name: `p${i}.png`, bytes: tiny }));
     await assertRefused(server, client.upload(many), "p32.png", /33 files, more than 32/);
     await assertRefused(

@@ -64,6 +64,8 @@ Deno.test("rpc train options: every CLI option of deno task train is a train.sta
     >("rpc.discover", {});
     const schema = discovered.methods.find((m) => m.name === "train.start")!["x-params-schema"];
     assert.ok(cliOptions.length >= 30, `${cliOptions.length} options`);
+    // The photos sent with the call are documented in the same schema.
+    assert.ok("photos" in schema.properties && "upload" in schema.properties);
     for (const [key, spec] of cliOptions) {
       const field = dreamboothParams.name(key as never, "field");
       const option = dreamboothParams.name(key as never, "option");

@@ -156,6 +156,23 @@ Deno.test("rpc upload: POST /upload (multipart) then train.start {upload}", asyn
   }
 });
 
+Deno.test("rpc upload: POST /upload needs the server's token", async () => {
+  const server = await startTestServer({ token: "s3cret-token" });
+  try {
+    const form = new FormData();
+    form.append("photos", new Blob([await dogPhoto(0)]), "a.png");
+    const res = await fetch(`${server.url}/upload`, { method: "POST", body: form });
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+    const ok = await new RpcClient(server.url, { token: "s3cret-token" }).upload([
+      { name: "a.png", bytes: await dogPhoto(0) },
+    ]);
+    assert.match(ok.upload, /^u[0-9a-f]{24}$/);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("rpc upload: inline photos over the request limit are pointed to POST /upload", async () => {
   const server = await startTestServer();
   const client = new RpcClient(server.url);

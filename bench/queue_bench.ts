@@ -18,6 +18,7 @@ import { declareParams, parseCliOrExit } from "../params/mod.ts";
 import { join } from "node:path";
 import { RpcClient } from "../rpc/client.ts";
 import type { JobRecord } from "../rpc/mod.ts";
+import { startRedis, WatchedProcess } from "../rpc/local_redis.ts";
 
 const values = parseCliOrExit(Deno.args, {
   params: declareParams("bench", {
@@ -29,37 +30,6 @@ const values = parseCliOrExit(Deno.args, {
 const { jobs, steps } = values;
 const deno = Deno.execPath();
 const root = new URL("..", import.meta.url).pathname;
-
-function spawn(cmd: string, args: string[]): { child: Deno.ChildProcess; out: () => string } {
-  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).spawn();
-  let text = "";
-  for (const s of [child.stdout, child.stderr]) {
-    (async () => {
-      for await (const t of s.pipeThrough(new TextDecoderStream())) text += t;
-    })().catch(() => {});
-  }
-  return { child, out: () => text };
-}
-
-async function waitFor(p: { out: () => string }, re: RegExp): Promise<RegExpMatchArray> {
-  for (let i = 0; i < 1200; i++) {
-    const m = p.out().match(re);
-    if (m) return m;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${re} in:\n${p.out()}`);
-}
-
-async function stop(p: { child: Deno.ChildProcess }): Promise<void> {
-  try {
-    p.child.kill("SIGTERM");
-  } catch {
-    // gone
-  }
-  const t = setTimeout(() => p.child.kill("SIGKILL"), 10_000);
-  await p.child.status.catch(() => {});
-  clearTimeout(t);
-}
 
 async function finished(client: RpcClient, ids: string[]): Promise<JobRecord[]> {
   const done = new Map<string, JobRecord>();
@@ -79,26 +49,12 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 async function round(workerCount: number): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "queue_bench_" });
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  const redis = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ]);
-  const url = `redis://127.0.0.1:${port}`;
-  const procs = [redis];
+  const procs: WatchedProcess[] = [];
   try {
-    await waitFor(redis, /Ready to accept connections/);
-    const server = spawn(deno, [
+    const redis = await startRedis(dir);
+    procs.push(redis.proc);
+    const url = redis.url;
+    const server = new WatchedProcess(deno, [
       "run",
       "-A",
       join(root, "rpc/serve.ts"),
@@ -111,7 +67,7 @@ async function round(workerCount: number): Promise<void> {
     ]);
     procs.push(server);
     const workers = Array.from({ length: workerCount }, (_, i) =>
-      spawn(deno, [
+      new WatchedProcess(deno, [
         "run",
         "-A",
         join(root, "rpc/worker.ts"),
@@ -123,8 +79,10 @@ async function round(workerCount: number): Promise<void> {
         `w${i + 1}`,
       ]));
     procs.push(...workers);
-    const client = new RpcClient((await waitFor(server, /Listening on (http:\/\/\S+?)\/?\n/))[1]);
-    for (const w of workers) await waitFor(w, /ready/);
+    const client = new RpcClient(
+      (await server.waitFor(/Listening on (http:\/\/\S+?)\/?\n/, 120_000))[1],
+    );
+    for (const w of workers) await w.waitFor(/ready/, 120_000);
     const params = (seed: number) => ({ preset: "tiny", prompt: "a dog", steps, seed });
 
     // Warm-up (first child process compiles and caches modules), then the overhead, one at a time.
@@ -149,7 +107,7 @@ async function round(workerCount: number): Promise<void> {
         `${(mean(single.map((r) => ms(r.startedAt, r.finishedAt))) / 1000).toFixed(2)} |`,
     );
   } finally {
-    for (const p of procs.reverse()) await stop(p);
+    for (const p of procs.reverse()) await p.stop("SIGTERM", 10_000);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

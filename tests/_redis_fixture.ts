@@ -1,96 +1,13 @@
 /**
- * Test fixture: a throwaway `redis-server` on a free loopback port, and `deno run` processes
- * (server, workers) whose output is kept and searched.
+ * Test fixture: rpc/'s throwaway `redis-server` and watched child processes (one implementation,
+ * shared with bench/queue_bench.ts), under the names the Redis tests use.
  *
  * @module
  */
-
-/** Why Redis tests cannot run here, or `undefined` when `redis-server` is on PATH. */
-export function redisMissing(): string | undefined {
-  try {
-    new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return undefined;
-  } catch {
-    return "redis-server is not installed (Debian: apt-get install redis-server; .ci/run does it)";
-  }
-}
-
-/** A free TCP port on 127.0.0.1 (closed again; a tiny race is acceptable in tests). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** A process whose output is collected. */
-export class Proc {
-  readonly child: Deno.ChildProcess;
-  output = "";
-  readonly done: Promise<void>;
-
-  constructor(cmd: string, args: string[], readonly label: string) {
-    this.child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" })
-      .spawn();
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      for await (const t of s.pipeThrough(new TextDecoderStream())) this.output += t;
-    };
-    this.done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});
-  }
-
-  /** Waits until the output matches. */
-  async waitFor(re: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      const m = this.output.match(re);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${this.label}: no ${re} within ${timeoutMs} ms; output:\n${this.output}`);
-  }
-
-  /** Sends a signal and waits for the end (SIGKILL after `ms`). */
-  async stop(signal: Deno.Signal = "SIGTERM", ms = 15_000): Promise<void> {
-    try {
-      this.child.kill(signal);
-    } catch {
-      // gone
-    }
-    const t = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-    }, ms);
-    await this.child.status;
-    clearTimeout(t);
-    await this.done;
-  }
-}
-
-/** `redis-server` on a free port with a throwaway folder. */
-export async function startRedis(dir: string): Promise<{ url: string; port: number; proc: Proc }> {
-  const port = freePort();
-  const proc = new Proc("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], "redis");
-  await proc.waitFor(/Ready to accept connections/, 15_000);
-  return { url: `redis://127.0.0.1:${port}`, port, proc };
-}
-
-/** Runs `redis-cli` against a port and returns its output. */
-export async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("redis-cli", { args: ["-p", String(port), ...args] }).output();
-  return new TextDecoder().decode(out.stdout);
-}
+export {
+  freePort,
+  redisCli,
+  redisMissing,
+  startRedis,
+  WatchedProcess as Proc,
+} from "../rpc/local_redis.ts";

@@ -46,7 +46,7 @@ function startServer(url: string, store: string): Proc {
     url,
     "--store",
     store,
-  ], "server");
+  ], { label: "server" });
 }
 
 function startWorker(url: string, store: string, name: string, extra: string[] = []): Proc {
@@ -67,7 +67,7 @@ function startWorker(url: string, store: string, name: string, extra: string[] =
     "--grace-s",
     "20",
     ...extra,
-  ], name);
+  ], { label: name });
 }
 
 async function serverUrl(server: Proc): Promise<string> {

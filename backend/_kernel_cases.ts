@@ -157,6 +157,8 @@ function convCases(): Case[] {
     [2, 6, 7, 3, 4, 4, 1, "same"],
     [2, 6, 7, 3, 4, 3, 1, [[0, 0], [2, 0], [0, 3], [0, 0]]],
     [2, 6, 7, 3, 4, 3, 2, [[0, 0], [1, 2], [3, 0], [0, 0]]],
+    // ≥ 64² output pixels with few channels: the native engine's per-tap scheme under "auto".
+    [1, 64, 65, 5, 3, 3, 1, "same"],
   );
   for (const [n, h, w, ci, co, k, s, p] of convs) {
     cases.push({

@@ -347,6 +347,31 @@ static void im2col(const float *x, float *cols, const int32_t *g, int b0, int b1
   }
 }
 
+/* Scratch buffers for the convolutions (im2col columns, padded grids), kept between calls and
+ * grown on demand: a fresh multi-MiB malloc above glibc's mmap threshold is mapped and unmapped on
+ * every call, so each call paid a page fault per 4 KiB (128² SR convolutions ran up to 8× slower
+ * through im2col than through taps for that alone). Per calling thread (a Deno worker calls on its
+ * own thread; OpenMP's threads only work inside a call). Slot 0 and 1 are used together. */
+static _Thread_local float *scratch_buf[2];
+static _Thread_local size_t scratch_cap[2];
+static float *scratch(int slot, size_t n) {
+  if (n > scratch_cap[slot]) {
+    free(scratch_buf[slot]);
+    scratch_buf[slot] = malloc((n > 0 ? n : 1) * sizeof(float));
+    scratch_cap[slot] = scratch_buf[slot] ? n : 0;
+  }
+  return scratch_buf[slot];
+}
+
+/* Frees the calling thread's scratch buffers (they are grown again on the next convolution). */
+void nk_scratch_release(void) {
+  for (int i = 0; i < 2; i++) {
+    free(scratch_buf[i]);
+    scratch_buf[i] = NULL;
+    scratch_cap[i] = 0;
+  }
+}
+
 static int chunk_images(const int32_t *g) {
   int64_t per = (int64_t)g[G_OH] * g[G_OW] * g[G_KH] * g[G_KW] * g[G_CI] * 4;
   int64_t c = per > 0 ? CHUNK_BYTES / per : g[G_N];
@@ -434,8 +459,8 @@ static int conv_fwd_tap(const float *x, const float *f, const float *bias, int h
                         const int32_t *g) {
   Tap q = tap_geometry(g);
   int64_t ci = g[G_CI], co = g[G_CO];
-  float *xp = malloc((size_t)q.grid * ci * sizeof(float)), *y = malloc((size_t)q.m * co * sizeof(float));
-  if (!xp || !y) { free(xp); free(y); return -1; }
+  float *xp = scratch(0, (size_t)q.grid * ci), *y = scratch(1, (size_t)q.m * co);
+  if (!xp || !y) return -1;
   tap_pad(x, xp, g, &q, ci);
   if (has_bias) {
 #pragma omp parallel for schedule(static) if (q.m * co > PAR_MIN)
@@ -447,51 +472,49 @@ static int conv_fwd_tap(const float *x, const float *f, const float *bias, int h
       SG(RowMajor, NoTrans, NoTrans, (int)q.m, (int)co, (int)ci, 1, xp + tap_shift(g, &q, i, j) * ci,
          (int)ci, f + ((int64_t)i * g[G_KW] + j) * ci * co, (int)co, first ? 0 : 1, y, (int)co);
   tap_rows(y, out, g, &q, co, 0);
-  free(xp);
-  free(y);
   return 0;
 }
 
 static int conv_bwd_input_tap(const float *dy, const float *f, float *dx, const int32_t *g) {
   Tap q = tap_geometry(g);
   int64_t ci = g[G_CI], co = g[G_CO];
-  float *dxp = calloc((size_t)q.grid * ci, sizeof(float)), *dyf = malloc((size_t)q.m * co * sizeof(float));
-  if (!dxp || !dyf) { free(dxp); free(dyf); return -1; }
+  float *dxp = scratch(0, (size_t)q.grid * ci), *dyf = scratch(1, (size_t)q.m * co);
+  if (!dxp || !dyf) return -1;
+  memset(dxp, 0, (size_t)q.grid * ci * sizeof(float));
   tap_rows(dyf, (float *)dy, g, &q, co, 1);
   for (int i = 0; i < g[G_KH]; i++)
     for (int j = 0; j < g[G_KW]; j++)
       SG(RowMajor, NoTrans, Trans, (int)q.m, (int)ci, (int)co, 1, dyf, (int)co,
          f + ((int64_t)i * g[G_KW] + j) * ci * co, (int)co, 1, dxp + tap_shift(g, &q, i, j) * ci, (int)ci);
   tap_crop(dxp, dx, g, &q, ci);
-  free(dxp);
-  free(dyf);
   return 0;
 }
 
 static int conv_bwd_filter_tap(const float *x, const float *dy, float *df, const int32_t *g) {
   Tap q = tap_geometry(g);
   int64_t ci = g[G_CI], co = g[G_CO];
-  float *xp = malloc((size_t)q.grid * ci * sizeof(float)), *dyf = malloc((size_t)q.m * co * sizeof(float));
-  if (!xp || !dyf) { free(xp); free(dyf); return -1; }
+  float *xp = scratch(0, (size_t)q.grid * ci), *dyf = scratch(1, (size_t)q.m * co);
+  if (!xp || !dyf) return -1;
   tap_pad(x, xp, g, &q, ci);
   tap_rows(dyf, (float *)dy, g, &q, co, 1);
   for (int i = 0; i < g[G_KH]; i++)
     for (int j = 0; j < g[G_KW]; j++)
       SG(RowMajor, Trans, NoTrans, (int)ci, (int)co, (int)q.m, 1, xp + tap_shift(g, &q, i, j) * ci,
          (int)ci, dyf, (int)co, 0, df + ((int64_t)i * g[G_KW] + j) * ci * co, (int)co);
-  free(xp);
-  free(dyf);
   return 0;
 }
 
-/* Scheme: 0 auto (taps for stride 1 when both channel counts are ≥ 16: a GEMM per tap with K or N
- * of 3 wastes most of the kernel; im2col otherwise), 1 always im2col, 2 taps wherever the stride
- * allows (tests run the shape table under 1 and 2 as well). */
+/* Scheme: 0 auto (taps for stride 1 when both channel counts are ≥ 16, or when the output has at
+ * least 64² pixels: at 32² a GEMM per tap with K or N of 3 wastes most of the kernel, but at 128²
+ * im2col's 9× column buffer costs more, e.g. SR 1's 16 → 3 output conv 27/65/22 ms im2col vs
+ * 5/3/8 ms taps forward/backward-input/backward-filter at batch 4; im2col otherwise), 1 always
+ * im2col, 2 taps wherever the stride allows (tests run the shape table under 1 and 2 as well). */
 static int conv_scheme = 0;
 void nk_conv_scheme(int s) { conv_scheme = s; }
 static int use_taps(const int32_t *g) {
   if (conv_scheme == 1 || !tap_ok(g)) return 0;
-  return conv_scheme == 2 || (g[G_CI] >= 16 && g[G_CO] >= 16);
+  return conv_scheme == 2 || (g[G_CI] >= 16 && g[G_CO] >= 16) ||
+         (int64_t)g[G_OH] * g[G_OW] >= 64 * 64;
 }
 
 /* out [N, OH, OW, Co] = conv(x, f [KH, KW, Ci, Co]); when bias != NULL (length Co) it is added. */
@@ -514,7 +537,7 @@ int nk_conv_fwd(const float *x, const float *f, const float *bias, int has_bias,
   }
   if (use_taps(g)) return conv_fwd_tap(x, f, bias, has_bias, out, g);
   int chunk = chunk_images(g);
-  float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
+  float *cols = scratch(0, (size_t)chunk * pimg * kk);
   if (!cols) return -1;
   for (int b0 = 0; b0 < n; b0 += chunk) {
     int b1 = b0 + chunk < n ? b0 + chunk : n;
@@ -522,7 +545,6 @@ int nk_conv_fwd(const float *x, const float *f, const float *bias, int has_bias,
     SG(RowMajor, NoTrans, NoTrans, (int)((b1 - b0) * pimg), co, (int)kk, 1, cols, (int)kk, f, co,
        beta, out + b0 * pimg * co, co);
   }
-  free(cols);
   return 0;
 }
 
@@ -540,7 +562,7 @@ int nk_conv_bwd_input(const float *dy, const float *f, float *dx, const int32_t 
   }
   if (use_taps(g)) return conv_bwd_input_tap(dy, f, dx, g);
   int chunk = chunk_images(g);
-  float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
+  float *cols = scratch(0, (size_t)chunk * pimg * kk);
   if (!cols) return -1;
   for (int b0 = 0; b0 < n; b0 += chunk) {
     int b1 = b0 + chunk < n ? b0 + chunk : n;
@@ -571,7 +593,6 @@ int nk_conv_bwd_input(const float *dy, const float *f, float *dx, const int32_t 
       }
     }
   }
-  free(cols);
   return 0;
 }
 
@@ -587,7 +608,7 @@ int nk_conv_bwd_filter(const float *x, const float *dy, float *df, const int32_t
   }
   if (use_taps(g)) return conv_bwd_filter_tap(x, dy, df, g);
   int chunk = chunk_images(g);
-  float *cols = malloc((size_t)chunk * pimg * kk * sizeof(float));
+  float *cols = scratch(0, (size_t)chunk * pimg * kk);
   if (!cols) return -1;
   for (int b0 = 0; b0 < n; b0 += chunk) {
     int b1 = b0 + chunk < n ? b0 + chunk : n;
@@ -595,7 +616,6 @@ int nk_conv_bwd_filter(const float *x, const float *dy, float *df, const int32_t
     SG(RowMajor, Trans, NoTrans, (int)kk, co, (int)((b1 - b0) * pimg), 1, cols, (int)kk,
        dy + b0 * pimg * co, co, b0 == 0 ? 0 : 1, df, co);
   }
-  free(cols);
   return 0;
 }
 

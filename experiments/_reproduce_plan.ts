@@ -64,9 +64,13 @@ export const COMMON_WORD = "special";
 /** The random character string of the identifier ablation (the paper's example). */
 export const RANDOM_STRING = "xxy5syt00";
 
-/** Every row, in the order units run (trained rows before `untrained`, which reuses their identifier). */
+/**
+ * Every row, in the order units run: the cheap and the SR rows first, `db-prior` before `untrained`
+ * (which reuses its identifier).
+ */
 export const ROWS: readonly RowSpec[] = [
   { id: "real", label: "real images (ceiling)", group: "reference", kind: "real" },
+  { id: "sr", label: "SR stage 1 fine-tuning", group: "sr", kind: "sr" },
   {
     id: "db-prior",
     label: "DreamBooth, prior preservation (λ = 1)",
@@ -139,7 +143,6 @@ export const ROWS: readonly RowSpec[] = [
     train: () => ["--method", "lora"],
     needs: "lora",
   },
-  { id: "sr", label: "SR stage 1 fine-tuning", group: "sr", kind: "sr" },
   { id: "photo", label: "DreamBench photos", group: "photo", kind: "photo" },
 ];
 

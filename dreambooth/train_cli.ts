@@ -9,7 +9,7 @@
 import { declareParams, initBackend } from "./deps.ts";
 import { dreamboothParams } from "./dreambooth_params.ts";
 import { trainDreamBooth } from "./dreambooth_train.ts";
-import { backendOption, backendParam, runCli, runStoppable } from "./deps.ts";
+import { backendOption, backendParam, type StoppableMain, stoppableMain } from "./deps.ts";
 
 const params = declareParams("train", { ...dreamboothParams.specs, backend: backendParam });
 
@@ -34,24 +34,18 @@ untrained tiny preset (a notice says which).`;
  * console.log(await main(["--help"])); // 0
  * ```
  */
-export async function main(
-  args: string[],
-  options: { signal?: AbortSignal } = {},
-): Promise<number> {
-  return await runCli(args, {
-    params,
-    usage: "deno task train [options]",
-    summary: SUMMARY,
-    usageOnError: false,
-  }, async ({ backend, ...values }) => {
-    const prefer = backendOption(backend);
-    await initBackend({ prefer });
-    const r = await runStoppable(
-      options.signal,
-      (signal) => trainDreamBooth({ ...values, args, command: "deno task train", signal }),
-    );
-    return r.summary.reason === "non-finite loss" ? 1 : 0;
-  });
-}
+export const main: StoppableMain = stoppableMain({
+  params,
+  usage: "deno task train [options]",
+  summary: SUMMARY,
+  usageOnError: false,
+}, async ({ backend, ...values }, { args, stoppable }) => {
+  const prefer = backendOption(backend);
+  await initBackend({ prefer });
+  const r = await stoppable(
+    (signal) => trainDreamBooth({ ...values, args, command: "deno task train", signal }),
+  );
+  return r.summary.reason === "non-finite loss" ? 1 : 0;
+});
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

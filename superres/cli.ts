@@ -14,8 +14,8 @@ import {
   formatDuration,
   initBackend,
   readModelSubject,
-  runCli,
-  runStoppable,
+  type StoppableMain,
+  stoppableMain,
   UsageError,
 } from "./deps.ts";
 import { fineTuneSuperRes } from "./fine_tune_super_res.ts";
@@ -48,55 +48,51 @@ const params = declareParams("fine-tune", { ...superResParams.specs, backend: ba
  * console.log(await main(["--help"])); // 0
  * ```
  */
-export async function main(
-  args: string[],
-  options: { signal?: AbortSignal } = {},
-): Promise<number> {
-  return await runCli(args, {
-    params,
-    usage: "deno task train-sr [options]",
-    summary: SUMMARY,
-  }, async (values, { given }) => {
-    const { model, subjectDir: subjectArg = "dog", stage, allStages, crop, backend, ...rest } =
-      values;
-    if (given.has("stage") && allStages) {
-      throw new UsageError(`Cannot use '--stage' together with '--all-stages'`);
-    }
-    const builtIn = builtInSubjects().find((s) => s.name === subjectArg);
-    const subjectDir = builtIn?.dir ?? subjectArg;
-    await initBackend({ prefer: backendOption(backend) });
-    // A personalised model's class noun comes before the built-in subject's.
-    const fromModel = model !== undefined ? await readModelSubject(model) : null;
-    const r = await runStoppable(options.signal, (signal) =>
-      fineTuneSuperRes(model, {
-        ...(builtIn && !fromModel?.classNoun ? { classNoun: builtIn.classNoun } : {}),
-        ...rest,
-        subjectDir,
-        ...(stage !== undefined ? { stage } : {}),
-        allStages,
-        ...(crop !== undefined
-          ? {
-            cropSize: {
-              [String(stage ?? 1)]: crop,
-              ...(allStages ? { "1": crop, "2": crop } : {}),
-            },
-          }
-          : {}),
-        runDir: rest.runDir ??
-          `runs/superres/${builtIn?.name ?? subjectDir.replace(/\/+$/, "").split("/").pop()}`,
-        signal,
-      }));
-    console.log(
-      `SR fine-tuning ${r.done ? "done" : "stopped"} in ${formatDuration(r.seconds)} (${
-        r.stages.map((s) =>
-          `stage ${s.stage}: ${s.summary.reason} at ${s.summary.step}/${s.summary.totalSteps}, ${
-            formatDuration(s.summary.seconds)
-          }`
-        ).join("; ")
-      })${r.cascadePath ? ` → ${r.cascadePath}` : ""}`,
-    );
-    return r.stages.some((s) => s.summary.reason === "non-finite loss") ? 1 : 0;
-  });
-}
+export const main: StoppableMain = stoppableMain({
+  params,
+  usage: "deno task train-sr [options]",
+  summary: SUMMARY,
+}, async (values, { given, stoppable }) => {
+  const { model, subjectDir: subjectArg = "dog", stage, allStages, crop, backend, ...rest } =
+    values;
+  if (given.has("stage") && allStages) {
+    throw new UsageError(`Cannot use '--stage' together with '--all-stages'`);
+  }
+  const builtIn = builtInSubjects().find((s) => s.name === subjectArg);
+  const subjectDir = builtIn?.dir ?? subjectArg;
+  await initBackend({ prefer: backendOption(backend) });
+  // A personalised model's class noun comes before the built-in subject's.
+  const fromModel = model !== undefined ? await readModelSubject(model) : null;
+  const r = await stoppable((signal) =>
+    fineTuneSuperRes(model, {
+      ...(builtIn && !fromModel?.classNoun ? { classNoun: builtIn.classNoun } : {}),
+      ...rest,
+      subjectDir,
+      ...(stage !== undefined ? { stage } : {}),
+      allStages,
+      ...(crop !== undefined
+        ? {
+          cropSize: {
+            [String(stage ?? 1)]: crop,
+            ...(allStages ? { "1": crop, "2": crop } : {}),
+          },
+        }
+        : {}),
+      runDir: rest.runDir ??
+        `runs/superres/${builtIn?.name ?? subjectDir.replace(/\/+$/, "").split("/").pop()}`,
+      signal,
+    })
+  );
+  console.log(
+    `SR fine-tuning ${r.done ? "done" : "stopped"} in ${formatDuration(r.seconds)} (${
+      r.stages.map((s) =>
+        `stage ${s.stage}: ${s.summary.reason} at ${s.summary.step}/${s.summary.totalSteps}, ${
+          formatDuration(s.summary.seconds)
+        }`
+      ).join("; ")
+    })${r.cascadePath ? ` → ${r.cascadePath}` : ""}`,
+  );
+  return r.stages.some((s) => s.summary.reason === "non-finite loss") ? 1 : 0;
+});
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

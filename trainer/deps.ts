@@ -40,6 +40,12 @@ export {
 } from "../diffusion/mod.ts";
 export { hashInts, Rng } from "../diffusion/mod.ts";
 export { backendOption, backendParam, UsageError } from "../diffusion/mod.ts";
-export { runCli } from "../params/mod.ts";
+export {
+  type CliContext,
+  type ParamSpecs,
+  type ParamValues,
+  runCli,
+  type RunCliOptions,
+} from "../params/mod.ts";
 export { type RgbImage as FloatImage, saveImageGrid } from "../data/mod.ts";
 export { exists, writeFileAtomic, writeJsonAtomic } from "../common/mod.ts";

@@ -67,7 +67,13 @@ export {
   type ExportCascadeOptions,
   type ExportedCascade,
 } from "./export_cascade.ts";
-export { runStoppable, UsageError } from "./cli_options.ts";
+export {
+  runStoppable,
+  type StoppableCliContext,
+  type StoppableMain,
+  stoppableMain,
+  UsageError,
+} from "./cli_options.ts";
 export { EMA_PREFIX, emaDecayAt, WeightEma } from "./weight_ema.ts";
 export { imagesToTensor } from "./_images.ts";
 export {

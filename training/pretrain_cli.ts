@@ -8,7 +8,13 @@
  * @module
  */
 import { join } from "node:path";
-import { backendOption, backendParam, runCli, runStoppable, UsageError } from "./deps.ts";
+import {
+  backendOption,
+  backendParam,
+  type StoppableMain,
+  stoppableMain,
+  UsageError,
+} from "./deps.ts";
 import { declareParams, initBackend, presetConfig } from "./deps.ts";
 import { pretrainParams } from "./pretrain_params.ts";
 import {
@@ -54,98 +60,94 @@ continues where the last run stopped.`;
  * console.log(await main(["--help"])); // 0
  * ```
  */
-export async function main(
-  args: string[],
-  options: { signal?: AbortSignal } = {},
-): Promise<number> {
-  return await runCli(args, {
-    params,
-    usage: "deno task pretrain --stage base|sr1|sr2 [options]",
-    summary: SUMMARY,
-  }, async (values) => {
-    const stage = values.stage;
-    if (stage === undefined) {
+export const main: StoppableMain = stoppableMain({
+  params,
+  usage: "deno task pretrain --stage base|sr1|sr2 [options]",
+  summary: SUMMARY,
+}, async (values, { args, stoppable }) => {
+  const stage = values.stage;
+  if (stage === undefined) {
+    throw new UsageError(
+      `Cannot pretrain as '--stage' must be one of ${
+        PRETRAIN_STAGES.join(", ")
+      }: current value is undefined`,
+    );
+  }
+  const preset = values.preset;
+  const prefer = backendOption(values.backend);
+  const steps = values.steps ?? DEFAULT_PRETRAIN_STEPS[stage];
+  const { batchSize, emaDecay, dataSeed, objectWeight } = values;
+  const lr = values.learningRate;
+  const crop = values.crop ?? DEFAULT_PRETRAIN_CROP[stage];
+  let objectScale: [number, number] | undefined;
+  if (values.objectScale !== undefined) {
+    const parts = values.objectScale.split(",").map((v) => Number(v.trim()));
+    if (
+      parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] > 0) ||
+      !(parts[1] <= 1) || !(parts[0] <= parts[1])
+    ) {
       throw new UsageError(
-        `Cannot pretrain as '--stage' must be one of ${
-          PRETRAIN_STAGES.join(", ")
-        }: current value is undefined`,
+        `Cannot pretrain as '--object-scale' must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1: current value is ${
+          JSON.stringify(values.objectScale)
+        }`,
       );
     }
-    const preset = values.preset;
-    const prefer = backendOption(values.backend);
-    const steps = values.steps ?? DEFAULT_PRETRAIN_STEPS[stage];
-    const { batchSize, emaDecay, dataSeed, objectWeight } = values;
-    const lr = values.learningRate;
-    const crop = values.crop ?? DEFAULT_PRETRAIN_CROP[stage];
-    let objectScale: [number, number] | undefined;
-    if (values.objectScale !== undefined) {
-      const parts = values.objectScale.split(",").map((v) => Number(v.trim()));
-      if (
-        parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] > 0) ||
-        !(parts[1] <= 1) || !(parts[0] <= parts[1])
-      ) {
-        throw new UsageError(
-          `Cannot pretrain as '--object-scale' must be MIN,MAX with 0 < MIN ≤ MAX ≤ 1: current value is ${
-            JSON.stringify(values.objectScale)
-          }`,
-        );
-      }
-      objectScale = [parts[0], parts[1]];
-    }
-    const runDir = values.runDir ?? join("runs", "pretrain", stage);
-    const baseRun = values.baseRun ?? join("runs", "pretrain", "base");
-    const cascade = presetConfig(preset);
-    const config = createPretrainConfig({
-      cascade,
-      stage,
-      ...(batchSize !== undefined ? { batchSize } : {}),
-      trainer: { ...(lr !== undefined ? { learningRate: lr } : {}), cropSize: crop },
-      baseCheckpoint: stage === "base"
-        ? null
-        : baseRun.endsWith(".safetensors")
-        ? baseRun
-        : join(baseRun, "checkpoint.safetensors"),
-      ...(values.initFrom !== undefined ? { initFrom: values.initFrom } : {}),
-      ...(objectScale ? { objectScale } : {}),
-      ...(objectWeight !== undefined ? { objectWeight } : {}),
-      ...(dataSeed !== undefined ? { dataSeed } : {}),
-      ...(emaDecay !== undefined ? { emaDecay } : {}),
-    });
-    await initBackend({ prefer });
-    using job = await createPretrainJob(config);
-    const i = PRETRAIN_STAGES.indexOf(stage);
-    const unet = job.cascade.stages[i].unet;
-    console.log(
-      `pretraining stage ${stage} (${job.cascade.stages[i].imageSize}×${
-        job.cascade.stages[i].imageSize
-      }${
-        i > 0 ? `, from ${job.cascade.stages[i - 1].imageSize}` : ""
-      }) of preset '${preset}': UNet ${(unet.numParams / 1e6).toFixed(2)} M params${
-        i === 0
-          ? `, text encoder ${(job.cascade.textEncoder.numParams / 1e6).toFixed(2)} M (trained)`
-          : ", text encoder frozen"
-      }; batch ${config.batchSize}, lr ${config.trainer.learningRate}, data stream seed ${config.dataSeed}${
-        config.emaDecay !== undefined ? `, weight average decay ${config.emaDecay}` : ""
-      }; run '${runDir}'`,
-    );
-    const summary = await runStoppable(options.signal, (signal) =>
-      runTraining(job, {
-        runDir,
-        totalSteps: steps,
-        config,
-        args,
-        resume: values.resume,
-        checkpointEverySteps: values.checkpointEverySteps,
-        checkpointEveryMinutes: values.checkpointEveryMinutes,
-        sampleEverySteps: values.sampleEverySteps,
-        sampleAtStart: stage === "base", // an untrained SR stage draws noise: not worth minutes
-        logEverySteps: values.logEverySteps,
-        timeBudgetMinutes: values.timeBudgetMinutes ?? Infinity,
-        title: `pretraining loss, stage ${stage} (${preset})`,
-        signal,
-      }));
-    return summary.reason === "non-finite loss" ? 1 : 0;
+    objectScale = [parts[0], parts[1]];
+  }
+  const runDir = values.runDir ?? join("runs", "pretrain", stage);
+  const baseRun = values.baseRun ?? join("runs", "pretrain", "base");
+  const cascade = presetConfig(preset);
+  const config = createPretrainConfig({
+    cascade,
+    stage,
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    trainer: { ...(lr !== undefined ? { learningRate: lr } : {}), cropSize: crop },
+    baseCheckpoint: stage === "base"
+      ? null
+      : baseRun.endsWith(".safetensors")
+      ? baseRun
+      : join(baseRun, "checkpoint.safetensors"),
+    ...(values.initFrom !== undefined ? { initFrom: values.initFrom } : {}),
+    ...(objectScale ? { objectScale } : {}),
+    ...(objectWeight !== undefined ? { objectWeight } : {}),
+    ...(dataSeed !== undefined ? { dataSeed } : {}),
+    ...(emaDecay !== undefined ? { emaDecay } : {}),
   });
-}
+  await initBackend({ prefer });
+  using job = await createPretrainJob(config);
+  const i = PRETRAIN_STAGES.indexOf(stage);
+  const unet = job.cascade.stages[i].unet;
+  console.log(
+    `pretraining stage ${stage} (${job.cascade.stages[i].imageSize}×${
+      job.cascade.stages[i].imageSize
+    }${i > 0 ? `, from ${job.cascade.stages[i - 1].imageSize}` : ""}) of preset '${preset}': UNet ${
+      (unet.numParams / 1e6).toFixed(2)
+    } M params${
+      i === 0
+        ? `, text encoder ${(job.cascade.textEncoder.numParams / 1e6).toFixed(2)} M (trained)`
+        : ", text encoder frozen"
+    }; batch ${config.batchSize}, lr ${config.trainer.learningRate}, data stream seed ${config.dataSeed}${
+      config.emaDecay !== undefined ? `, weight average decay ${config.emaDecay}` : ""
+    }; run '${runDir}'`,
+  );
+  const summary = await stoppable((signal) =>
+    runTraining(job, {
+      runDir,
+      totalSteps: steps,
+      config,
+      args,
+      resume: values.resume,
+      checkpointEverySteps: values.checkpointEverySteps,
+      checkpointEveryMinutes: values.checkpointEveryMinutes,
+      sampleEverySteps: values.sampleEverySteps,
+      sampleAtStart: stage === "base", // an untrained SR stage draws noise: not worth minutes
+      logEverySteps: values.logEverySteps,
+      timeBudgetMinutes: values.timeBudgetMinutes ?? Infinity,
+      title: `pretraining loss, stage ${stage} (${preset})`,
+      signal,
+    })
+  );
+  return summary.reason === "non-finite loss" ? 1 : 0;
+});
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

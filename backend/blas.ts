@@ -306,8 +306,10 @@ export class ThreadTuner {
    */
   sample: (() => number | null) | null;
   #others: number;
-  /** The thread counts in force before each hold still held (innermost last). */
-  #holds: number[] = [];
+  /** The holds still held, oldest first; the newest one's count is in force. */
+  #holds: { threads: number }[] = [];
+  /** The count in force before the first hold (restored when the last one ends). */
+  #base = 0;
   /** Called with each new count after `set` (the native engine's OpenMP loops follow it). */
   readonly followers: ((n: number) => void)[] = [];
 
@@ -359,28 +361,38 @@ export class ThreadTuner {
   /**
    * Keeps the thread count fixed until {@linkcode ThreadTuner.release}: at `threads` when given
    * (a resumed run's recorded count, kept even past the pool or the free cores so that the run
-   * repeats), else at the count in force now. Holds nest; a release restores the count before its hold.
+   * repeats), else at the count in force now. While several holds live (two jobs in one process),
+   * the newest one's count is in force; when one ends, the newest remaining one's count returns,
+   * whatever the order of the releases; when the last ends, the count before the first, and
+   * adaptation resumes.
    *
    * @param threads The count to keep (a positive integer), or `undefined` for the current one.
-   * @returns The count kept.
+   * @returns The hold (pass it to `release`); its `threads` is the count kept.
    */
-  hold(threads?: number): number {
+  hold(threads?: number): { readonly threads: number } {
     if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
       throw new RangeError(
         `Cannot hold the BLAS thread count as 'threads' must be a positive integer: current value is ${threads}`,
       );
     }
-    this.#holds.push(this.threads);
+    if (this.#holds.length === 0) this.#base = this.threads;
+    const entry = { threads: threads ?? this.threads };
+    this.#holds.push(entry);
     this.nextCheck = Infinity;
-    if (threads !== undefined) this.#apply(threads);
-    return this.threads;
+    this.#apply(entry.threads);
+    return entry;
   }
 
-  /** Ends the innermost hold: the count before it returns; with no hold left, adaptation resumes. */
-  release(): void {
-    const before = this.#holds.pop();
-    if (before === undefined) return;
-    this.#apply(before);
+  /**
+   * Ends a hold from {@linkcode ThreadTuner.hold} (an unknown or ended one: nothing happens).
+   *
+   * @param hold The hold to end.
+   */
+  release(hold: { readonly threads: number }): void {
+    const i = this.#holds.lastIndexOf(hold);
+    if (i < 0) return;
+    this.#holds.splice(i, 1);
+    this.#apply(this.#holds.at(-1)?.threads ?? this.#base);
     if (this.adaptive) this.nextCheck = performance.now() + 500;
   }
 
@@ -397,7 +409,7 @@ export class ThreadTuner {
 export interface BlasThreadHold {
   /** The thread count held (OpenBLAS and the native engine's OpenMP loops). */
   readonly threads: number;
-  /** Ends the hold (once; later calls do nothing). */
+  /** Ends the hold (once; later calls do nothing). Holds may end in any order. */
   release(): void;
 }
 
@@ -424,15 +436,7 @@ export function holdBlasThreads(threads?: number): BlasThreadHold | null {
   const tuner = cached ? cached.tuner : undefined;
   if (tuner === undefined) return null;
   const held = tuner.hold(threads);
-  let done = false;
-  return {
-    threads: held,
-    release() {
-      if (done) return;
-      done = true;
-      tuner.release();
-    },
-  };
+  return { threads: held.threads, release: () => tuner.release(held) };
 }
 
 /** The 1-minute load average, 0 when unavailable (no `--allow-sys`). */

@@ -92,17 +92,22 @@ Deno.test("ThreadTuner: a hold keeps the count through load changes; holds nest;
   const tuner = new ThreadTuner(2, 2, 0, (n) => set.push(n), () => others);
   const seen: number[] = [];
   tuner.followers.push((n) => seen.push(n));
-  assert.strictEqual(tuner.hold(), 2); // the count at the start
+  const a = tuner.hold(); // the count at the start
+  assert.strictEqual(a.threads, 2);
   others = 3;
   for (let i = 0; i < 10; i++) tuner.check();
   assert.strictEqual(tuner.threads, 2); // held: the load does not move it
   assert.strictEqual(tuner.nextCheck, Infinity);
-  assert.strictEqual(tuner.hold(1), 1); // a resumed run's recorded count
-  assert.strictEqual(tuner.hold(3), 3); // kept even past the pool: the run repeats
-  tuner.release();
-  tuner.release();
+  const b = tuner.hold(1); // a resumed run's recorded count
+  assert.strictEqual(tuner.threads, 1);
+  const c = tuner.hold(3); // kept even past the pool: the run repeats
+  assert.strictEqual(tuner.threads, 3);
+  tuner.release(c);
+  tuner.release(c); // ended already: nothing
+  assert.strictEqual(tuner.threads, 1);
+  tuner.release(b);
   assert.strictEqual(tuner.threads, 2);
-  tuner.release(); // the last hold: adapting again
+  tuner.release(a); // the last hold: adapting again
   assert.strictEqual(tuner.adaptive, true);
   for (let i = 0; i < 10; i++) tuner.check();
   assert.strictEqual(tuner.threads, 1);
@@ -117,7 +122,21 @@ Deno.test("ThreadTuner: a fixed count (DREAMBOOTH_BLAS_THREADS) never adapts, bu
   assert.strictEqual(tuner.adaptive, false);
   for (let i = 0; i < 5; i++) tuner.check();
   assert.strictEqual(tuner.threads, 2);
-  assert.strictEqual(tuner.hold(1), 1);
-  tuner.release();
+  tuner.release(tuner.hold(1));
   assert.deepStrictEqual(set, [2, 1, 2]);
+});
+
+Deno.test("ThreadTuner: holds of two jobs in one process may end in any order; the newest live one rules", () => {
+  const set: number[] = [];
+  const tuner = new ThreadTuner(4, 4, 0, (n) => set.push(n), () => 0);
+  const first = tuner.hold(2); // job A (recorded 2)
+  const second = tuner.hold(3); // job B (recorded 3) starts while A runs
+  assert.strictEqual(tuner.threads, 3);
+  tuner.release(first); // A ends first: B's count stays
+  assert.strictEqual(tuner.threads, 3);
+  assert.strictEqual(tuner.adaptive, false);
+  tuner.release(second); // the count before the first hold returns
+  assert.strictEqual(tuner.threads, 4);
+  assert.strictEqual(tuner.adaptive, true);
+  assert.deepStrictEqual(set, [4, 2, 3, 4]);
 });

@@ -1,4 +1,5 @@
 import { loadWebgpuBackend, tf } from "./deps.ts";
+import { webgpuAdapterMissing } from "./webgpu_adapter.ts";
 import { type BackendName, backendNames, isBackendName } from "./backend_name.ts";
 import { setNativeKernels } from "./native_kernels.ts";
 import { ensureConvFilterKernel } from "./_conv_filter_fallback.ts";
@@ -235,15 +236,8 @@ async function setWasm(): Promise<true | string> {
 }
 
 async function tryWebgpu(): Promise<Attempt> {
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (gpu === undefined) return "no navigator.gpu in this runtime";
-  let adapter: unknown = null;
-  try {
-    adapter = await gpu.requestAdapter();
-  } catch (err) {
-    return `requestAdapter failed: ${(err as Error).message}`;
-  }
-  if (adapter === null) return "no GPU adapter";
+  const missing = await webgpuAdapterMissing();
+  if (missing !== undefined) return missing;
   try {
     await loadWebgpuBackend();
     if (!(await tf.setBackend("webgpu"))) return "webgpu backend failed to start";

@@ -48,6 +48,7 @@ export { type Adam, type AdamOptions, type AdamState, createAdam } from "./adam.
 export { groupNorm, type GroupNormOptions } from "./group_norm.ts";
 export { silu } from "./silu.ts";
 export { type ReadWatch, watchReads } from "./sync_reads.ts";
+export { webgpuAdapterMissing, webgpuTestGate } from "./webgpu_adapter.ts";
 export { maxKernelElements } from "./device_limits.ts";
 export {
   fromBfloat16Bits,

@@ -20,27 +20,10 @@ import {
 } from "./half_tensor.ts";
 import { initBackend } from "./init_backend.ts";
 import { watchReads } from "./sync_reads.ts";
+import { webgpuTestGate } from "./webgpu_adapter.ts";
 import { relativeErrors } from "./_test_util.ts";
 
-async function adapterForTests(): Promise<{ run: boolean; reason: string }> {
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  let why = "";
-  if (gpu === undefined) why = "no navigator.gpu in this runtime";
-  else {
-    try {
-      if ((await gpu.requestAdapter()) === null) why = "no WebGPU adapter";
-    } catch (err) {
-      why = `requestAdapter failed: ${(err as Error).message}`;
-    }
-  }
-  if (why === "") return { run: true, reason: "" };
-  if (Deno.env.get("CI") === "true") {
-    throw new Error(`CI=true but ${why} (install mesa-vulkan-drivers; set XDG_RUNTIME_DIR)`);
-  }
-  return { run: false, reason: `skipped: ${why} (apt-get install mesa-vulkan-drivers)` };
-}
-
-const gpu = await adapterForTests();
+const gpu = await webgpuTestGate();
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({
     name: gpu.run ? name : `${name} (${gpu.reason})`,

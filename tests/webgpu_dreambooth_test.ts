@@ -8,30 +8,11 @@
  * (CI installs mesa-vulkan-drivers, so the adapter must be there).
  */
 import assert from "assert";
-import { initBackend, tf, watchReads } from "../backend/mod.ts";
+import { initBackend, tf, watchReads, webgpuTestGate } from "../backend/mod.ts";
 import { createPreset } from "../diffusion/mod.ts";
 import { createDreamBoothConfig, createDreamBoothJob } from "../dreambooth/mod.ts";
 
 const STEPS = 5;
-
-/** Whether a WebGPU adapter exists; under CI=true its absence is an error. */
-async function adapterForTests(): Promise<{ run: boolean; reason: string }> {
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  let why = "";
-  if (gpu === undefined) why = "no navigator.gpu in this runtime";
-  else {
-    try {
-      if ((await gpu.requestAdapter()) === null) why = "no WebGPU adapter";
-    } catch (err) {
-      why = `requestAdapter failed: ${(err as Error).message}`;
-    }
-  }
-  if (why === "") return { run: true, reason: "" };
-  if (Deno.env.get("CI") === "true") {
-    throw new Error(`CI=true but ${why} (install mesa-vulkan-drivers; set XDG_RUNTIME_DIR)`);
-  }
-  return { run: false, reason: `skipped: ${why} (apt-get install mesa-vulkan-drivers)` };
-}
 
 /** Deterministic 32×32 images in [−1, 1]: a gradient and a checker, per index. */
 function image(k: number) {
@@ -92,7 +73,7 @@ async function run() {
   };
 }
 
-const gpu = await adapterForTests();
+const gpu = await webgpuTestGate();
 
 const title =
   `DreamBooth: ${STEPS} tiny steps on webgpu equal the CPU engine (1e-3), no sync read in a step; sampling`;

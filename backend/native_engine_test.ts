@@ -9,7 +9,7 @@ import { silu } from "./silu.ts";
 import { createReferenceUnet } from "./reference_unet.ts";
 import { marchLevel, nativeCacheDir, nativeFlags } from "./_native_lib.ts";
 import { relativeErrors } from "./_test_util.ts";
-import { type Case, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
+import { type Case, checkGradients, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
 
 const engine = await setupNativeEngine();
 let ci = false;
@@ -268,33 +268,11 @@ Deno.test({
       [4],
       [72],
     ]);
-    for (const [name, f, sa, sb] of checks) {
-      tf.tidy(() => {
-        const a = rnd(sa, 11), b = rnd(sb, 12);
-        const [ga, gb] = tf.grads(f)([a, b]).map((g) => g.dataSync());
-        const pairs = name.startsWith("groupNorm")
-          ? [["a", a, ga]] as const
-          : [["a", a, ga], ["b", b, gb]] as const;
-        for (const [which, v, g] of pairs) {
-          const base = v.dataSync().slice();
-          for (let i = 0; i < base.length; i += Math.max(1, Math.floor(base.length / 7))) {
-            // Linear losses: exact up to rounding at a wide step; silu is smooth: a small one.
-            const eps = name.startsWith("silu") ? 1e-2 : 0.5;
-            const at = (delta: number) => {
-              const p = base.slice();
-              p[i] += delta;
-              const t = tf.tensor(p, v.shape);
-              return (which === "a" ? f(t, b) : f(a, t)).dataSync()[0];
-            };
-            const fd = (at(eps) - at(-eps)) / (2 * eps);
-            assert.ok(
-              Math.abs(fd - g[i]) <= 1e-3 * Math.max(1, Math.abs(fd)),
-              `${name} d/d${which}[${i}]: finite difference ${fd}, gradient ${g[i]}`,
-            );
-          }
-        }
-      });
-    }
+    // Linear losses: exact up to rounding at a wide step; silu is smooth: a small one.
+    checkGradients(checks, {
+      eps: (name) => name.startsWith("silu") ? 1e-2 : 0.5,
+      inputs: (name) => name.startsWith("groupNorm") ? ["a"] : ["a", "b"],
+    });
     assert.equal(tf.memory().numTensors, before);
   },
 });

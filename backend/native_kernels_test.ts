@@ -3,7 +3,7 @@ import { tf } from "./deps.ts";
 import { initBackend } from "./init_backend.ts";
 import { nativeKernelsActive, setNativeKernels } from "./native_kernels.ts";
 import { blasForTests, relativeErrors } from "./_test_util.ts";
-import { type Case, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
+import { type Case, checkGradients, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
 
 const blas = blasForTests();
 const needsBlas = (name: string) => blas.run ? name : `${name} (${blas.reason})`;
@@ -48,30 +48,7 @@ Deno.test({
     await initBackend({ prefer: "wasm-native", quiet: true });
     const before = tf.memory().numTensors;
     const checks = gradientChecks();
-    for (const [name, f, sa, sb] of checks) {
-      tf.tidy(() => {
-        const a = rnd(sa, 11), b = rnd(sb, 12);
-        const [ga, gb] = tf.grads(f)([a, b]).map((g) => g.dataSync());
-        for (const [which, v, g] of [["a", a, ga], ["b", b, gb]] as const) {
-          const base = v.dataSync().slice();
-          for (let i = 0; i < base.length; i += Math.max(1, Math.floor(base.length / 7))) {
-            const eps = 0.5;
-            const at = (delta: number) => {
-              const p = base.slice();
-              p[i] += delta;
-              const t = tf.tensor(p, v.shape);
-              const value = (which === "a" ? f(t, b) : f(a, t)).dataSync()[0];
-              return value;
-            };
-            const fd = (at(eps) - at(-eps)) / (2 * eps);
-            assert.ok(
-              Math.abs(fd - g[i]) <= 1e-3 * Math.max(1, Math.abs(fd)),
-              `${name} d/d${which}[${i}]: finite difference ${fd}, gradient ${g[i]}`,
-            );
-          }
-        }
-      });
-    }
+    checkGradients(checks);
     assert.equal(tf.memory().numTensors, before);
   },
 });

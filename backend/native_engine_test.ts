@@ -122,6 +122,12 @@ function engineCases(): Case[] {
         tf.softmax(x),
         tf.logSumExp(x, 2),
         tf.mean(x, [0, 1, 3], true),
+        // One run of middle axes (the scale/shift gradients of [B, H, W, C] over H and W).
+        tf.sum(x, [1, 2]),
+        tf.mean(x, [1, 2], true),
+        tf.max(x, 1),
+        tf.min(x, [1, 2]),
+        tf.sum(rnd([2, 300, 7, 3], 2), [1, 2]),
       ];
     },
   });

@@ -2,38 +2,45 @@ import assert from "assert";
 import { TESTDATA } from "./_test_util.ts";
 import { main } from "./cli.ts";
 
-Deno.test("deno task sample-if: the tiny stage I + II folders give PNGs of stage II's size", async () => {
+Deno.test("deno task sample --model <IF folder>: the tiny stage I + II folders give PNGs of stage II's size", async () => {
   const out = await Deno.makeTempDir();
   try {
-    const code = await main([
+    const args = (more: string[]) => [
+      "sample",
       "--model",
       `${TESTDATA}if_tiny_i`,
-      "--sr-model",
-      `${TESTDATA}if_tiny_ii`,
       "--prompt",
       "a photo of sks dog",
       "--steps",
       "2",
-      "--sr-steps",
-      "2",
-      "--variance",
-      "fixed_small",
-      "--out",
-      out,
-      "--prompt-cache",
-      `${out}/cache`,
-    ]);
+      ...more,
+    ];
+    const code = await main(
+      args(["--sr-model", `${TESTDATA}if_tiny_ii`, "--sr-steps", "2", "--out", `${out}/x.png`]),
+    );
     assert.equal(code, 0);
-    const png = await Deno.readFile(`${out}/000.png`);
+    const png = await Deno.readFile(`${out}/x.png`);
     const view = new DataView(png.buffer);
     assert.deepEqual([view.getUint32(16), view.getUint32(20)], [16, 16]); // IHDR width, height
+    // Two images of stage I only.
+    assert.equal(await main(args(["--count", "2", "--out", `${out}/y.png`])), 0);
+    for (const f of ["y-000.png", "y-001.png"]) {
+      const v = new DataView((await Deno.readFile(`${out}/${f}`)).buffer);
+      assert.deepEqual([v.getUint32(16), v.getUint32(20)], [8, 8]);
+    }
+    // Stage II given as stage I, and a stage I given as stage II: clear errors (exit 2).
     assert.equal(
-      [...Deno.readDirSync(`${out}/cache`)].length,
+      await main(["sample", "--model", `${TESTDATA}if_tiny_ii`, "--prompt", "x", "--out", out]),
       2,
-      "prompt and negative prompt cached",
     );
-    assert.equal(await main(["--prompt", "x"]), 2);
-    assert.equal(await main(["--model", `${out}/none`, "--prompt", "x"]), 2);
+    assert.equal(
+      await main(args(["--sr-model", `${TESTDATA}if_tiny_i`, "--out", `${out}/z.png`])),
+      2,
+    );
+    // Not an IF folder: diffusion/'s command line says what it needs.
+    assert.equal(await main(["sample", "--model", `${out}`, "--prompt", "x"]), 2);
+    // IF-only options with a cascade are refused.
+    assert.equal(await main(["sample", "--preset", "tiny", "--prompt", "x", "--count", "2"]), 2);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

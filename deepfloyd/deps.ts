@@ -18,6 +18,7 @@ export {
   backendParam,
   dynamicThreshold,
   encodeT5Streaming,
+  fillSubjectPrompt,
   type NamedTensor,
   openSafetensors,
   readSafetensors,
@@ -31,5 +32,5 @@ export {
   writeSafetensors,
 } from "../diffusion/mod.ts";
 export { encodeFixedLength, SentencePieceProcessor } from "../tokenizer/mod.ts";
-export { exists, Rng } from "../common/mod.ts";
+export { exists, Rng, writeJsonAtomic } from "../common/mod.ts";
 export { loadImage } from "../data/mod.ts";

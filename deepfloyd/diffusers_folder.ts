@@ -212,11 +212,7 @@ export async function loadIFStage(
       ? await SentencePieceProcessor.load(await Deno.readFile(`${dir}/tokenizer/spiece.model`))
       : null;
     const te = textEncoder;
-    const dispose = () => {
-      unet.dispose();
-      te?.dispose();
-    };
-    return {
+    const stage: IFStage = {
       modelIndex,
       unet,
       scheduler,
@@ -224,9 +220,13 @@ export async function loadIFStage(
       textEncoder,
       textEncoderDir: has("text_encoder") ? `${dir}/text_encoder` : null,
       tokenizer,
-      dispose,
-      [Symbol.dispose]: dispose,
+      dispose: () => {
+        stage.unet.dispose(); // the UNet held now (a personalised model may replace it)
+        te?.dispose();
+      },
+      [Symbol.dispose]: () => stage.dispose(),
     };
+    return stage;
   } catch (e) {
     unet.dispose();
     textEncoder?.dispose();

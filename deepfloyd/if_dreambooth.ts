@@ -1,13 +1,12 @@
 /**
- * DreamBooth on DeepFloyd IF (Ruiz et al. 2022, Eq. 2, in IF's ε parameterisation as diffusers'
- * `train_dreambooth_lora.py` trains it): the instance images' denoising loss plus λ times the
- * class images' (prior preservation), with uniform integer timesteps and the ε channels of the
- * 6-channel output. Stage II is conditioned on the upscaled low-resolution image noised to a
- * (low) augmentation level, as IF samples it.
+ * The forward half of DreamBooth on DeepFloyd IF (in IF's ε parameterisation as diffusers'
+ * `train_dreambooth_lora.py` trains it): uniform integer timesteps, the ε channels of the
+ * 6-channel output, and for stage II the upscaled low-resolution image noised to a (low)
+ * augmentation level, as IF samples it. The loss (Eq. 2) and the step are dreambooth/'s.
  *
  * @module
  */
-import { type Adam, Rng, tf } from "./deps.ts";
+import { Rng, tf } from "./deps.ts";
 import type { IFUNet } from "./if_unet.ts";
 import type { DDPMScheduler } from "./ddpm_scheduler.ts";
 
@@ -21,7 +20,7 @@ export interface IFTrainBatch {
   lowRes?: tf.Tensor4D;
 }
 
-/** Options of {@link ifDreamBoothLoss}. */
+/** Options of {@link ifTrainingPrediction} (and of dreambooth/'s `ifDreamBoothLoss`). */
 export interface IFDreamBoothLossOptions {
   /** Seed of the timesteps and noise of this step. */
   seed: number;
@@ -37,44 +36,58 @@ export interface IFDreamBoothLossOptions {
   imageNoisingScheduler?: DDPMScheduler;
 }
 
+/** What {@link ifTrainingPrediction} returns (tensors owned by the caller). */
+export interface IFTrainingPrediction {
+  /** The predicted ε (the first 3 of the 6 output channels), `[N, H, W, 3]`. */
+  prediction: tf.Tensor4D;
+  /** The clean images x₀ of the rows, `[N, H, W, 3]`. */
+  xStart: tf.Tensor4D;
+  /** The noise ε added to each row, `[N, H, W, 3]`. */
+  noise: tf.Tensor4D;
+  /** log-SNR of each row's integer timestep, log(ᾱ_t / (1 − ᾱ_t)). */
+  logSnr: number[];
+}
+
 /**
- * The DreamBooth loss of one step: E‖ε̂(x_t, c) − ε‖² over the instance batch plus
- * `priorLossWeight` × the same over the class batch (Eq. 2), t ~ U{0, …, T − 1}.
+ * The forward half of one IF training step, as diffusers' IF DreamBooth scripts run it: t ~
+ * U{0, …, T − 1} per row, x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, (stage II) the upscaled low-resolution
+ * image noised to `noiseLevel` concatenated to the input and the level as class label, and the ε
+ * channels of the UNet's output. The loss over these rows (Eq. 2: instance + λ·prior) is
+ * dreambooth/'s `dreamboothLoss`.
  *
- * @param unet The UNet (its trainable variables get gradients; call inside `minimize`).
+ * @param unet The UNet (its trainable variables get gradients when called inside `minimize`).
  * @param scheduler Gives ᾱ_t (the stage's DDPM scheduler).
- * @param instance The subject's images and prompt embeddings.
- * @param prior The class images and embeddings, or null (no prior preservation).
- * @param options Seed, λ and stage II's augmentation.
- * @returns The scalar loss, owned by the caller.
+ * @param batches The batches whose rows are concatenated in order (e.g. instance, then prior).
+ * @param options Seed and stage II's augmentation.
+ * @returns The prediction, targets and log-SNRs, owned by the caller.
  */
-export function ifDreamBoothLoss(
+export function ifTrainingPrediction(
   unet: IFUNet,
   scheduler: DDPMScheduler,
-  instance: IFTrainBatch,
-  prior: IFTrainBatch | null,
+  batches: readonly IFTrainBatch[],
   options: IFDreamBoothLossOptions,
-): tf.Scalar {
-  const c = unet.config;
-  const lambda = options.priorLossWeight ?? 1;
-  const stageII = c.classEmbedType === "timestep";
+): IFTrainingPrediction {
+  const stageII = unet.config.classEmbedType === "timestep";
   const level = options.noiseLevel ?? 0;
-  if (stageII && (!options.imageNoisingScheduler || !instance.lowRes || (prior && !prior.lowRes))) {
+  if (stageII && (!options.imageNoisingScheduler || batches.some((b) => !b.lowRes))) {
     throw new RangeError(
       `Cannot compute the IF stage II loss as it needs 'imageNoisingScheduler' and 'lowRes' images in every batch`,
     );
   }
-  return tf.tidy(() => {
-    const parts = prior ? [instance, prior] : [instance];
-    const x0 = tf.concat(parts.map((p) => p.images), 0) as tf.Tensor4D;
-    const text = tf.concat(parts.map((p) => p.promptEmbeds), 0) as tf.Tensor3D;
-    const n = x0.shape[0];
-    const rng = new Rng(options.seed, { algorithm: "mulberry32" });
-    const t = Array.from({ length: n }, () => rng.int(scheduler.config.numTrainTimesteps));
-    const noise = tf.randomNormal(x0.shape, 0, 1, "float32", options.seed) as tf.Tensor4D;
-    let input = scheduler.addNoise(x0, noise, t); // x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε
+  const n = batches.reduce((a, b) => a + b.images.shape[0], 0);
+  const rng = new Rng(options.seed, { algorithm: "mulberry32" });
+  const t = Array.from({ length: n }, () => rng.int(scheduler.config.numTrainTimesteps));
+  const logSnr = t.map((i) => {
+    const a = scheduler.alphasCumprod[i];
+    return Math.log(a / (1 - a));
+  });
+  const out = tf.tidy(() => {
+    const xStart = tf.concat(batches.map((p) => p.images), 0) as tf.Tensor4D;
+    const text = tf.concat(batches.map((p) => p.promptEmbeds), 0) as tf.Tensor3D;
+    const noise = tf.randomNormal(xStart.shape, 0, 1, "float32", options.seed) as tf.Tensor4D;
+    let input = scheduler.addNoise(xStart, noise, t); // x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε
     if (stageII) {
-      const low = tf.concat(parts.map((p) => p.lowRes!), 0) as tf.Tensor4D;
+      const low = tf.concat(batches.map((p) => p.lowRes!), 0) as tf.Tensor4D;
       const augNoise = tf.randomNormal(low.shape, 0, 1, "float32", options.seed + 1) as tf.Tensor4D;
       const aug = options.imageNoisingScheduler!.addNoise(low, augNoise, new Array(n).fill(level));
       input = tf.concat([input, aug], 3);
@@ -84,45 +97,8 @@ export function ifDreamBoothLoss(
       encoderHiddenStates: text,
       classLabels: stageII ? new Array(n).fill(level) : undefined,
     });
-    const eps = tf.slice(pred, [0, 0, 0, 0], [-1, -1, -1, x0.shape[3]]);
-    const perExample = tf.mean(tf.square(tf.sub(eps, noise)), [1, 2, 3]); // [N]
-    const ni = instance.images.shape[0];
-    const instanceLoss = tf.mean(tf.slice(perExample, [0], [ni]));
-    if (!prior) return instanceLoss as tf.Scalar;
-    const priorLoss = tf.mean(tf.slice(perExample, [ni], [n - ni]));
-    return tf.add(instanceLoss, tf.mul(priorLoss, lambda)) as tf.Scalar; // Eq. 2
+    const prediction = tf.slice(pred, [0, 0, 0, 0], [-1, -1, -1, xStart.shape[3]]) as tf.Tensor4D;
+    return { prediction, xStart, noise };
   });
-}
-
-/**
- * One DreamBooth optimisation step: gradients of {@link ifDreamBoothLoss} with respect to
- * `variables` (default the UNet's LoRA adapters, see `IFUNet.initLoRA`), one Adam update.
- *
- * @param unet The UNet.
- * @param adam The optimizer (backend's `createAdam`).
- * @param scheduler The stage's DDPM scheduler.
- * @param batches `{ instance, prior }` (prior null: no prior preservation).
- * @param options The loss options and `variables`.
- * @returns The loss before the update.
- */
-export async function ifDreamBoothStep(
-  unet: IFUNet,
-  adam: Adam,
-  scheduler: DDPMScheduler,
-  batches: { instance: IFTrainBatch; prior: IFTrainBatch | null },
-  options: IFDreamBoothLossOptions & { variables?: tf.Variable[] },
-): Promise<number> {
-  const variables = options.variables ?? unet.loraVariables();
-  if (variables.length === 0) {
-    throw new RangeError(
-      `Cannot train as there is nothing to train: add LoRA adapters (initLoRA) or pass 'variables'`,
-    );
-  }
-  const loss = adam.minimize(
-    () => ifDreamBoothLoss(unet, scheduler, batches.instance, batches.prior, options),
-    variables,
-  );
-  const value = (await loss.data())[0];
-  loss.dispose();
-  return value;
+  return { ...out, logSnr };
 }

@@ -740,6 +740,22 @@ export class IFUNet {
     return out;
   }
 
+  /**
+   * The weights in diffusers' names and PyTorch layouts (convolutions `[out, in, kh, kw]`), as
+   * `diffusion_pytorch_model.safetensors` holds them; LoRA adapters are not merged.
+   *
+   * @returns Tensors by name (float32 copies).
+   */
+  async exportWeights(): Promise<Map<string, NamedTensor>> {
+    const out = new Map<string, NamedTensor>();
+    for (const [name, t] of this.#w) {
+      const torch = t.rank === 4 ? tf.transpose(t, [3, 2, 0, 1]) : t;
+      out.set(name, { shape: torch.shape, data: await torch.data() as Float32Array });
+      if (torch !== t) torch.dispose();
+    }
+    return out;
+  }
+
   /** Removes all LoRA adapters. */
   unloadLoRA(): void {
     for (const a of this.#lora.values()) tf.dispose([a.down, a.up]);

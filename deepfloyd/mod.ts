@@ -45,10 +45,10 @@ export {
   type EncodeIFPromptsStreamingOptions,
 } from "./prompt_embedding_cache.ts";
 export {
-  ifDreamBoothLoss,
   type IFDreamBoothLossOptions,
-  ifDreamBoothStep,
   type IFTrainBatch,
+  type IFTrainingPrediction,
+  ifTrainingPrediction,
 } from "./if_dreambooth.ts";
 export {
   downloadHubSnapshot,
@@ -67,4 +67,14 @@ export {
   t5EncoderParameterCount,
   t5EncoderParameterShapes,
 } from "./if_presets.ts";
+  IF_MODEL_FILE,
+  type IFCascade,
+  ifModelKind,
+  type IFModelManifest,
+  loadIFCascade,
+  type LoadIFCascadeOptions,
+  sampleIFCascade,
+  type SampleIFCascadeOptions,
+  saveIFModel,
+} from "./if_model.ts";
 export type { Activation } from "./_nn.ts";

@@ -13,7 +13,7 @@ import { initBackend } from "./deps.ts";
 import { declareParams, runCli, usageText } from "../params/mod.ts";
 import { backendOption, backendParam, UsageError } from "./cli_options.ts";
 import { promptFit } from "./pipeline/prompt_fit.ts";
-import { sampleParams } from "./pipeline/sample_params.ts";
+import { IF_SAMPLE_ONLY, sampleParams } from "./pipeline/sample_params.ts";
 import type { Cascade } from "./pipeline/cascade.ts";
 import { loadCheckpoint } from "./io/checkpoint.ts";
 import { createPreset, type PresetName } from "./pipeline/presets.ts";
@@ -62,6 +62,17 @@ export async function main(args: string[]): Promise<number> {
     if (command !== "sample") throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
     if (values.prompt === undefined) {
       throw new UsageError("Cannot sample as '--prompt' is required");
+    }
+    for (const k of IF_SAMPLE_ONLY) {
+      if (values[k] !== undefined) {
+        throw new UsageError(
+          `Cannot sample as '${
+            params.name(k, "option")
+          }' applies to DeepFloyd IF models (--model <IF folder>|hf:ORG/NAME), not ${
+            JSON.stringify(values.model ?? values.preset ?? "the default model")
+          }: current value is ${JSON.stringify(values[k])}`,
+        );
+      }
     }
     if (values.model !== undefined && values.preset !== undefined) {
       throw new UsageError("Cannot sample as '--model' and '--preset' exclude each other");
@@ -173,7 +184,7 @@ async function modelCheckpointPath(model: string | undefined): Promise<string | 
       throw new RangeError(
         `Cannot sample as '--model' ${
           JSON.stringify(path)
-        } is a folder without cascade.safetensors or model.safetensors (give a model folder or a .safetensors checkpoint)`,
+        } is a folder without cascade.safetensors or model.safetensors (give a model folder, a .safetensors checkpoint, or a DeepFloyd IF folder with model_index.json)`,
       );
     }
     path = found[exists.indexOf(true)];

@@ -150,7 +150,7 @@ export {
   type SamplingStep,
 } from "./pipeline/sampling_progress.ts";
 export { type PromptFit, promptFit } from "./pipeline/prompt_fit.ts";
-export { type SampleFields, sampleParams } from "./pipeline/sample_params.ts";
+export { IF_SAMPLE_ONLY, type SampleFields, sampleParams } from "./pipeline/sample_params.ts";
 export {
   fillSubjectPrompt,
   type ModelSubject,

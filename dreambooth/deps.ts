@@ -73,3 +73,18 @@ export {
 } from "../trainer/mod.ts";
 export { dreamboothSuperRes, type DreamBoothSuperResContext } from "../superres/mod.ts";
 export { exists, writeJsonAtomic } from "../common/mod.ts";
+export {
+  type DDPMScheduler,
+  encodeIFPromptsStreaming,
+  type IFCascade,
+  type IFDreamBoothLossOptions,
+  ifModelKind,
+  type IFTrainBatch,
+  ifTrainingPrediction,
+  type IFUNet,
+  loadIFCascade,
+  sampleIFCascade,
+  saveIFModel,
+} from "../deepfloyd/mod.ts";
+export { loadImage } from "../data/mod.ts";
+export { tensorToImages, writePng } from "../diffusion/mod.ts";

@@ -68,9 +68,36 @@ const dreamboothSpecs = {
     type: "string",
     minLength: 1,
     maxLength: 4096,
-    metavar: "PATH|preset:NAME",
-    help: "base model: cascade checkpoint, model folder, pretraining checkpoint, preset:tiny|small",
+    metavar: "PATH|preset:NAME|hf:ORG/NAME",
+    help:
+      "base model: cascade checkpoint, model folder, pretraining checkpoint, preset:tiny|small;\n" +
+      "or a DeepFloyd IF stage I diffusers folder or hf:ORG/NAME[@REV] (IF DreamBooth)",
     defaultText: "models/default, else the newest runs/pretrain/ checkpoint, else preset:tiny",
+  },
+  srModel: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    metavar: "DIR|hf:ORG/NAME",
+    help: "DeepFloyd IF stage II folder or hf:ORG/NAME[@REV], fine-tuned after stage I (IF only)",
+    defaultText: "none: stage I only",
+  },
+  srNoiseLevel: {
+    type: "integer",
+    min: 0,
+    max: 999,
+    default: 0,
+    metavar: "N",
+    help: "IF stage II fine-tuning noise-augmentation level (IF's integer level; the paper's\n" +
+      "t_aug = 1e-5 lies below level 0, see reports/2026-12-07-if-noise-level-mapping.md)",
+  },
+  loraRank: {
+    type: "integer",
+    min: 1,
+    max: 256,
+    default: 4,
+    metavar: "R",
+    help: "LoRA rank (--method lora)",
   },
   out: {
     type: "string",
@@ -82,11 +109,11 @@ const dreamboothSpecs = {
   },
   method: {
     type: "enum",
-    values: ["dreambooth", "textual-inversion"],
+    values: ["dreambooth", "textual-inversion", "lora"],
     default: "dreambooth",
     metavar: "NAME",
-    help: "dreambooth, or textual-inversion (only the identifier's embedding rows are trained;\n" +
-      "no prior term)",
+    help: "dreambooth (every UNet weight), textual-inversion (only the identifier's embedding\n" +
+      "rows; no prior term), or lora (adapters on the attention projections; IF models)",
   },
   steps: { type: "integer", min: 1, max: 1_000_000, default: 200, help: "training steps" },
   learningRate: {

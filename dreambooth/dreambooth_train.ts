@@ -66,6 +66,8 @@ import {
 import type { StageTrainerConfig } from "./deps.ts";
 import { createTextualInversionJob, type TextualInversionJob } from "./textual_inversion.ts";
 import type { ParamValues } from "../params/mod.ts";
+import { ifModelKind } from "./deps.ts";
+import { trainIFDreamBooth } from "./if_train.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
 
 /** A loaded base model and where it came from. */
@@ -173,7 +175,7 @@ export async function resolveBaseModel(
     for (const f of inDir) if (await isFile(f)) found.push(f);
     if (found.length === 0) {
       throw new RangeError(
-        `Cannot load the base model as '${path}' is neither a checkpoint file nor a folder holding model.safetensors or cascade.safetensors`,
+        `Cannot load the base model as '${path}' is neither a checkpoint file nor a folder holding model.safetensors or cascade.safetensors (nor a DeepFloyd IF folder with model_index.json, or hf:ORG/NAME)`,
       );
     }
     path = found[0];
@@ -305,6 +307,40 @@ function resolveRunParams(options: TrainDreamBoothOptions): ResolvedParams {
   });
   checkMethodOptions(p);
   return p;
+}
+
+/**
+ * The DeepFloyd IF branch (dreambooth/if_train.ts) when `model` is an IF stage I folder or
+ * `hf:ORG/NAME`; otherwise null, after refusing the IF-only settings.
+ */
+async function ifBranch(
+  p: ResolvedParams,
+  ctx: {
+    instanceDir: string;
+    classNoun: string;
+    out: string;
+    log: (line: string) => void;
+    options: TrainDreamBoothOptions;
+  },
+): Promise<DreamBoothResult | null> {
+  const { instanceDir, classNoun, out, log } = ctx;
+  if (p.model !== undefined && (await ifModelKind(p.model)) !== null) {
+    const { signal, onProgress } = ctx.options;
+    return await trainIFDreamBooth(p, { instanceDir, classNoun, out, log, signal, onProgress });
+  }
+  const ifOnly = [["srModel", p.srModel], ["method", p.method === "lora" ? "lora" : undefined]];
+  for (const [k, v] of ifOnly) {
+    if (v !== undefined) {
+      throw new RangeError(
+        `Cannot train as '${k}' (${
+          dreamboothParams.name(k as "srModel", "option")
+        }) applies to DeepFloyd IF models (--model <IF stage I folder>|hf:ORG/NAME), not ${
+          JSON.stringify(p.model ?? "the default model")
+        }: current value is ${JSON.stringify(v)}`,
+      );
+    }
+  }
+  return null;
 }
 
 /**
@@ -883,6 +919,8 @@ export async function trainDreamBooth(
   const p = resolveRunParams(options);
   const { method, steps, seed } = p;
   const { instanceDir, classNoun, out } = await resolveSubject(p);
+  const ifResult = await ifBranch(p, { instanceDir, classNoun, out, log, options });
+  if (ifResult) return ifResult;
 
   // 2. The model (loading weights is not compute), then the checks that need it.
   const base = await resolveBaseModel(options.model ?? null, { log: warn });

@@ -59,7 +59,11 @@ Deno.test("deno task train: bad inputs give clear errors before any compute", as
       [["--seed", "-1"], /'--seed' must be an integer ≥ 0 and ≤ 2147483647: current value is "-1"/],
       [["--identifier", "zwx"], /identifier "zwx" as it does not round-trip/],
       [["--class-noun", ""], /prior preservation needs a class noun/],
-      [["--method", "lora"], /'--method' must be one of dreambooth, textual-inversion/],
+      [["--method", "lorax"], /'--method' must be one of dreambooth, textual-inversion, lora/],
+      // IF-only settings with the project's own cascade (issue 31).
+      [["--method", "lora"], /'method' \(--method\) applies to DeepFloyd IF models/],
+      [["--sr-model", empty], /'srModel' \(--sr-model\) applies to DeepFloyd IF models/],
+      [["--model", empty], /nor a DeepFloyd IF folder with model_index\.json/],
     ];
     for (const [args, pattern] of cases) {
       const r = await run([...args, "--out", out]);

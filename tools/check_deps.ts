@@ -7,7 +7,7 @@
  * - `deep`: a file imports a workspace package past its public exports (`../pkg/mod.ts`, or what the
  *   package's deno.json `exports` lists);
  * - `direction`: a file imports a folder its own folder may not depend on ({@link ALLOWED}:
- *   tokenizer ← common only; backend ← diffusion ← trainer ← training/superres ← dreambooth ← rpc,
+ *   tokenizer ← common only; backend ← diffusion ← trainer ← training/superres/deepfloyd ← dreambooth ← rpc,
  *   diffusion ← eval ← rpc; data usable by trainer/training/superres/dreambooth/deepfloyd/eval; nothing
  *   imports rpc; bench/tools/experiments/tests use public surfaces
  *   only; bench does not import tests/).
@@ -66,6 +66,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   eval: ["diffusion", "backend", "tokenizer", "data", "params", "common"],
   // The DreamBooth pipeline: the base stage (training/), then the SR stages (superres/).
   dreambooth: [
+    "deepfloyd",
     "training",
     "superres",
     "trainer",

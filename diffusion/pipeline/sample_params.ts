@@ -27,7 +27,8 @@ const sampleSpecs = {
     maxLength: 4096,
     metavar: "FILE|DIR",
     help: "cascade checkpoint (.safetensors), or a folder holding cascade.safetensors\n" +
-      "(models/default) or model.safetensors (a personalised model of deno task train)",
+      "(models/default) or model.safetensors (a personalised model of deno task train);\n" +
+      "or DeepFloyd IF: a stage I diffusers folder, hf:ORG/NAME[@REV], or an IF model of deno task train",
     defaultText: "the shipped default model, models/default",
   },
   preset: {
@@ -64,7 +65,69 @@ const sampleSpecs = {
     help: "run only the first N stages",
     defaultText: "all",
   },
+  // DeepFloyd IF only (deepfloyd/cli.ts samples IF models; these are refused for a cascade).
+  srModel: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    field: false,
+    metavar: "DIR|hf:ORG/NAME",
+    help: "IF only: stage II folder or hf:ORG/NAME[@REV] (64→256)",
+    defaultText: "none: stage I only",
+  },
+  negativePrompt: {
+    type: "string",
+    maxLength: 10_000,
+    field: false,
+    metavar: "TEXT",
+    help: "IF only: the negative prompt of classifier-free guidance",
+    defaultText: '""',
+  },
+  count: {
+    type: "integer",
+    min: 1,
+    max: 64,
+    field: false,
+    help: "IF only: images to sample (--out x.png gives x-000.png, x-001.png, …)",
+    defaultText: "1",
+  },
+  srSteps: {
+    type: "integer",
+    min: 1,
+    max: 1000,
+    field: false,
+    help: "IF only: stage II steps",
+    defaultText: "50",
+  },
+  srGuidance: {
+    type: "number",
+    min: 0,
+    max: 100,
+    field: false,
+    metavar: "W",
+    help: "IF only: stage II guidance",
+    defaultText: "4",
+  },
+  noiseLevel: {
+    type: "integer",
+    min: 0,
+    max: 999,
+    field: false,
+    metavar: "N",
+    help: "IF only: stage II noise augmentation of the upscaled stage I image",
+    defaultText: "250",
+  },
 } as const satisfies ParamSpecs;
+
+/** The parameters only DeepFloyd IF sampling takes (refused for a cascade of this project). */
+export const IF_SAMPLE_ONLY = [
+  "srModel",
+  "negativePrompt",
+  "count",
+  "srSteps",
+  "srGuidance",
+  "noiseLevel",
+] as const;
 
 /**
  * The sampling parameters (the same names on the command line, `--prompt`, and over RPC, `prompt`).

@@ -11,6 +11,11 @@ export interface DataRootPathsOptions {
   modelFolder?: boolean;
 }
 
+/** Whether a model field names a Hugging Face repository (`hf:ORG/NAME[@REV]`) rather than a path. */
+export function isHubSource(value: unknown): boolean {
+  return typeof value === "string" && value.startsWith("hf:");
+}
+
 /**
  * Wraps a worker job kind so that (1) its path params (relative to the data root, already
  * checked by `prepare`) reach the worker as absolute paths, (2) with `modelFolder`, its folder is
@@ -35,7 +40,10 @@ export function withDataRootPaths<P extends object>(
       const resolved = { ...params } as Record<string, unknown>;
       for (const field of pathFields) {
         const value = resolved[field];
-        if (value !== undefined) resolved[field] = await root.resolve(value, { field });
+        // `hf:ORG/NAME[@REV]` names a Hugging Face repository (DeepFloyd IF), not a path.
+        if (value !== undefined && !isHubSource(value)) {
+          resolved[field] = await root.resolve(value, { field });
+        }
       }
       let dir = ctx.dir;
       if (options.modelFolder) {

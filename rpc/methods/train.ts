@@ -11,7 +11,7 @@ import {
   uploadFolder,
   uploadIdPattern,
 } from "../photo_upload.ts";
-import { inModelFolder } from "./_model_folder_kind.ts";
+import { inModelFolder, isHubSource } from "./_model_folder_kind.ts";
 // The declaration alone (its public light entry, dreambooth/deno.json "./params"): the server thread
 // must not load tfjs.
 import { type DreamBoothFields, dreamboothParams } from "../../dreambooth/dreambooth_params.ts";
@@ -110,7 +110,8 @@ async function prepareTrain(params: TrainParams, root: DataRoot): Promise<TrainP
   }
   for (const field of trainPathFields) {
     const value = (params as Record<string, unknown>)[field];
-    if (value !== undefined) await root.resolve(value, { field });
+    // `hf:ORG/NAME[@REV]` (a DeepFloyd IF model on the hub) is not a path.
+    if (value !== undefined && !isHubSource(value)) await root.resolve(value, { field });
   }
   if (given.length === 1 && given[0] !== "subject" && params.classNoun === undefined) {
     throw invalidParams(

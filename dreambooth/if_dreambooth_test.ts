@@ -1,9 +1,9 @@
 import assert from "assert";
 import { createAdam, initBackend, tf } from "./deps.ts";
-import { TESTDATA } from "./_test_util.ts";
-import { IFUNet } from "./if_unet.ts";
-import { loadIFStage, readDiffusersWeights, readJsonFile } from "./diffusers_folder.ts";
+import { IFUNet, loadIFStage, readDiffusersWeights, readJsonFile } from "../deepfloyd/mod.ts";
 import { ifDreamBoothLoss, ifDreamBoothStep } from "./if_dreambooth.ts";
+
+const TESTDATA = new URL("../deepfloyd/testdata/", import.meta.url).pathname;
 
 await initBackend({ quiet: true });
 

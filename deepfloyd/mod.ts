@@ -67,6 +67,7 @@ export {
   t5EncoderParameterCount,
   t5EncoderParameterShapes,
 } from "./if_presets.ts";
+export {
   IF_MODEL_FILE,
   type IFCascade,
   ifModelKind,

@@ -915,13 +915,11 @@ export async function trainDreamBooth(
   const log = options.log ?? console.log;
   const warn = options.warn ?? ((l: string) => console.warn(l));
   const t0 = performance.now();
-  // 1. Every check that needs no model.
-  const p = resolveRunParams(options);
+  const p = resolveRunParams(options); // 1. Every check that needs no model.
   const { method, steps, seed } = p;
   const { instanceDir, classNoun, out } = await resolveSubject(p);
   const ifResult = await ifBranch(p, { instanceDir, classNoun, out, log, options });
-  if (ifResult) return ifResult;
-
+  if (ifResult) return ifResult; // DeepFloyd IF: its own branch.
   // 2. The model (loading weights is not compute), then the checks that need it.
   const base = await resolveBaseModel(options.model ?? null, { log: warn });
   const cascade = base.cascade;

@@ -1,6 +1,7 @@
 // Private test helpers: the shape table every native kernel is checked on against tfjs's cpu
 // backend (odd sizes, strides, paddings, batch 1 and 3), and finite-difference gradient checks.
 import { tf } from "./deps.ts";
+import { relativeErrors } from "./_test_util.ts";
 
 /** `reference`, when given, replaces `run` on the cpu backend (where tfjs itself is wrong). */
 export type Case = { name: string; run: () => tf.Tensor[]; reference?: () => tf.Tensor[] };
@@ -281,4 +282,34 @@ export function checkGradients(checks: GradientCheck[], options: CheckGradientsO
       }
     });
   }
+}
+
+/** Runs every case on the current backend (`reference`: a case's reference where it has one). */
+export function runCases(cases: Case[], reference = false): Float32Array[][] {
+  return cases.map((c) =>
+    tf.tidy(() =>
+      (reference && c.reference ? c.reference() : c.run()).map((x) => x.dataSync() as Float32Array)
+    )
+  );
+}
+
+/**
+ * The outputs of `got` that differ from `ref` (same cases, same order) by 1e-4 relative or more,
+ * in max or in norm, one line each (`note` follows the case's name).
+ */
+export function caseFailures(
+  cases: Case[],
+  outputs: { got: Float32Array[][]; ref: Float32Array[][]; note?: string },
+): string[] {
+  const { got, ref, note = "" } = outputs;
+  const failures: string[] = [];
+  cases.forEach((c, i) =>
+    ref[i].forEach((r, j) => {
+      const [maxErr, normErr] = relativeErrors(got[i][j], r);
+      if (!(maxErr < 1e-4 && normErr < 1e-4)) {
+        failures.push(`${c.name}${note} output ${j}: max ${maxErr}, norm ${normErr}`);
+      }
+    })
+  );
+  return failures;
 }

@@ -9,7 +9,15 @@ import { silu } from "./silu.ts";
 import { createReferenceUnet } from "./reference_unet.ts";
 import { marchLevel, nativeCacheDir, nativeFlags } from "./_native_lib.ts";
 import { relativeErrors } from "./_test_util.ts";
-import { type Case, checkGradients, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
+import {
+  type Case,
+  caseFailures,
+  checkGradients,
+  gradientChecks,
+  kernelCases,
+  rnd,
+  runCases,
+} from "./_kernel_cases.ts";
 
 const engine = await setupNativeEngine();
 let ci = false;
@@ -199,14 +207,6 @@ function engineCases(): Case[] {
   return cases;
 }
 
-function runCases(cases: Case[], reference = false): Float32Array[][] {
-  return cases.map((c) =>
-    tf.tidy(() =>
-      (reference && c.reference ? c.reference() : c.run()).map((x) => x.dataSync() as Float32Array)
-    )
-  );
-}
-
 Deno.test({
   name: named("native engine kernels equal the cpu backend within 1e-4 over the shape table"),
   ignore: !engine.active,
@@ -224,17 +224,12 @@ Deno.test({
     // Convolutions under each scheme: auto, always im2col, per-tap GEMMs wherever stride 1.
     for (const scheme of [0, 1, 2]) {
       nativeEngineLib()!.nk_conv_scheme(scheme);
-      const got = runCases(scheme === 0 ? cases : convCases);
-      (scheme === 0 ? cases : convCases).forEach((c, i) =>
-        ref[scheme === 0 ? i : cases.indexOf(c)].forEach((r, j) => {
-          const [maxErr, normErr] = relativeErrors(got[i][j], r);
-          if (!(maxErr < 1e-4 && normErr < 1e-4)) {
-            failures.push(
-              `${c.name} (scheme ${scheme}) output ${j}: max ${maxErr}, norm ${normErr}`,
-            );
-          }
-        })
-      );
+      const run = scheme === 0 ? cases : convCases;
+      failures.push(...caseFailures(run, {
+        got: runCases(run),
+        ref: run.map((c) => ref[cases.indexOf(c)]),
+        note: ` (scheme ${scheme})`,
+      }));
     }
     nativeEngineLib()!.nk_conv_scheme(0);
     assert.equal(tf.memory().numTensors, before, "the kernels leak no tensors");

@@ -3,18 +3,17 @@ import { tf } from "./deps.ts";
 import { initBackend } from "./init_backend.ts";
 import { nativeKernelsActive, setNativeKernels } from "./native_kernels.ts";
 import { blasForTests, relativeErrors } from "./_test_util.ts";
-import { type Case, checkGradients, gradientChecks, kernelCases, rnd } from "./_kernel_cases.ts";
+import {
+  caseFailures,
+  checkGradients,
+  gradientChecks,
+  kernelCases,
+  rnd,
+  runCases,
+} from "./_kernel_cases.ts";
 
 const blas = blasForTests();
 const needsBlas = (name: string) => blas.run ? name : `${name} (${blas.reason})`;
-
-function runCases(cases: Case[], reference = false): Float32Array[][] {
-  return cases.map((c) =>
-    tf.tidy(() =>
-      (reference && c.reference ? c.reference() : c.run()).map((x) => x.dataSync() as Float32Array)
-    )
-  );
-}
 
 Deno.test({
   name: needsBlas("native kernels equal the cpu backend within 1e-4 over the shape table"),
@@ -28,16 +27,7 @@ Deno.test({
     const before = tf.memory().numTensors;
     const got = runCases(cases);
     assert.equal(tf.memory().numTensors, before, "the kernels leak no tensors");
-    const failures: string[] = [];
-    cases.forEach((c, i) =>
-      ref[i].forEach((r, j) => {
-        const [maxErr, normErr] = relativeErrors(got[i][j], r);
-        if (!(maxErr < 1e-4 && normErr < 1e-4)) {
-          failures.push(`${c.name} output ${j}: max ${maxErr}, norm ${normErr}`);
-        }
-      })
-    );
-    assert.deepEqual(failures, []);
+    assert.deepEqual(caseFailures(cases, { got, ref }), []);
   },
 });
 

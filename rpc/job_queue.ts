@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { JobEvents } from "./_job_events.ts";
+import { JobKinds } from "./_job_kinds.ts";
 import type { JobContext, JobKind, ProgressUpdate } from "./job_kind.ts";
 import type { JobProgress, JobRecord, JobStatus } from "./job_record.ts";
 import type { JobStore } from "./job_store.ts";
@@ -111,7 +112,7 @@ export class JobQueue implements JobService {
   private readonly maxQueued: number;
   private readonly progressSaveIntervalMs: number;
   private readonly warn: (message: string) => void;
-  private readonly kindMap = new Map<string, JobKind>();
+  private readonly kindMap = new JobKinds();
   private readonly pending: string[] = [];
   private readonly active = new Map<string, Active>();
   private readonly events: JobEvents;
@@ -152,12 +153,7 @@ export class JobQueue implements JobService {
    * @throws {RangeError} When a kind of that name is registered already.
    */
   register(kind: JobKind): void {
-    if (this.kindMap.has(kind.name)) {
-      throw new RangeError(
-        `Cannot register the job kind as 'name' is taken: current value is ${showValue(kind.name)}`,
-      );
-    }
-    this.kindMap.set(kind.name, kind);
+    this.kindMap.add(kind);
   }
 
   /**
@@ -166,7 +162,7 @@ export class JobQueue implements JobService {
    * @returns Them, in registration order.
    */
   kinds(): JobKind[] {
-    return [...this.kindMap.values()];
+    return this.kindMap.list();
   }
 
   /**
@@ -179,13 +175,7 @@ export class JobQueue implements JobService {
    * full or shutting down.
    */
   async submit(kindName: string, params: unknown): Promise<JobRecord> {
-    const kind = this.kindMap.get(kindName);
-    if (kind === undefined) {
-      throw new RpcError(RpcErrorCode.InvalidParams, `Unknown job kind '${kindName}'`, {
-        field: "kind",
-      });
-    }
-    const checked = kind.params.parse(params);
+    const { kind, checked } = this.kindMap.parse(kindName, params);
     // Room is checked before `prepare` (which may store files, e.g. uploaded photos) and after it.
     this.checkRoom();
     const parsed = (await kind.prepare?.(checked, { dataRoot: this.store.root })) ?? checked;

@@ -14,6 +14,7 @@ import {
 import { Queue, QueueEvents, Redis } from "./redis_deps.ts";
 import { showValue } from "./_show_value.ts";
 import { JobEvents } from "./_job_events.ts";
+import { JobKinds } from "./_job_kinds.ts";
 
 /** Options of {@linkcode RedisJobQueue.open}. */
 export interface RedisJobQueueOptions {
@@ -59,7 +60,7 @@ export class RedisJobQueue implements JobService {
   private readonly backoffMs: number;
   private readonly maxQueued: number;
   private readonly warn: (message: string) => void;
-  private readonly kindMap = new Map<string, JobKind>();
+  private readonly kindMap = new JobKinds();
   private readonly queues = new Map<string, Queue>();
   private readonly events: QueueEvents[] = [];
   private readonly records = new Map<string, JobRecord>();
@@ -144,12 +145,7 @@ export class RedisJobQueue implements JobService {
    * @param kind The kind; its name must be new.
    */
   register(kind: JobKind): void {
-    if (this.kindMap.has(kind.name)) {
-      throw new RangeError(
-        `Cannot register the job kind as 'name' is taken: current value is ${showValue(kind.name)}`,
-      );
-    }
-    this.kindMap.set(kind.name, kind);
+    this.kindMap.add(kind);
     const connection = { url: this.url, maxRetriesPerRequest: null };
     this.queues.set(kind.name, new Queue(kind.name, { connection, prefix: this.keys.prefix }));
     const events = new QueueEvents(kind.name, { connection, prefix: this.keys.prefix });
@@ -212,7 +208,7 @@ export class RedisJobQueue implements JobService {
    * @returns Them, in registration order.
    */
   kinds(): JobKind[] {
-    return [...this.kindMap.values()];
+    return this.kindMap.list();
   }
 
   /**
@@ -223,13 +219,7 @@ export class RedisJobQueue implements JobService {
    * @returns The new record (status `queued`).
    */
   async submit(kindName: string, params: unknown): Promise<JobRecord> {
-    const kind = this.kindMap.get(kindName);
-    if (kind === undefined) {
-      throw new RpcError(RpcErrorCode.InvalidParams, `Unknown job kind '${kindName}'`, {
-        field: "kind",
-      });
-    }
-    const checked = kind.params.parse(params);
+    const { kind, checked } = this.kindMap.parse(kindName, params);
     this.checkRoom(); // before `prepare`, which may store files (uploaded photos), and after it
     const parsed = (await kind.prepare?.(checked, { dataRoot: this.dataRoot })) ?? checked;
     this.checkRoom();

@@ -1,0 +1,49 @@
+/**
+ * Private: the registered job kinds of a queue, kept alike by both queues ({@link JobQueue} and
+ * `RedisJobQueue`): a name is taken once, and submitted params are checked against their kind.
+ *
+ * @module
+ */
+import type { JobKind } from "./job_kind.ts";
+import { RpcError, RpcErrorCode } from "./rpc_error.ts";
+import { showValue } from "./_show_value.ts";
+
+/** The kinds of one queue, in registration order. */
+export class JobKinds {
+  readonly #map = new Map<string, JobKind>();
+
+  /** Registers `kind`; a taken name is a RangeError. */
+  add(kind: JobKind): void {
+    if (this.#map.has(kind.name)) {
+      throw new RangeError(
+        `Cannot register the job kind as 'name' is taken: current value is ${showValue(kind.name)}`,
+      );
+    }
+    this.#map.set(kind.name, kind);
+  }
+
+  /** The kind named `name`, if registered. */
+  get(name: string): JobKind | undefined {
+    return this.#map.get(name);
+  }
+
+  /** Every kind, in registration order. */
+  list(): JobKind[] {
+    return [...this.#map.values()];
+  }
+
+  /**
+   * The kind named `kindName` and `params` parsed by its schema.
+   *
+   * @throws {RpcError} -32602 for an unknown kind or invalid params.
+   */
+  parse(kindName: string, params: unknown): { kind: JobKind; checked: unknown } {
+    const kind = this.#map.get(kindName);
+    if (kind === undefined) {
+      throw new RpcError(RpcErrorCode.InvalidParams, `Unknown job kind '${kindName}'`, {
+        field: "kind",
+      });
+    }
+    return { kind, checked: kind.params.parse(params) };
+  }
+}

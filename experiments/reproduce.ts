@@ -93,6 +93,13 @@ const reproduceParams = declareParams("reproduce", {
     help: "eval images per prompt",
     defaultText: "4 (--quick: 1)",
   },
+  evalStages: {
+    type: "integer",
+    min: 1,
+    max: 8,
+    help: "cascade stages the evaluation samples through (2 = 128², read at 64²)",
+    defaultText: "1: the 32² base read at 64², a third of the time, to fit 6 h",
+  },
   photos: {
     type: "boolean",
     default: true,
@@ -112,13 +119,16 @@ type Values = ParamValues<typeof reproduceParams.specs>;
 /** Paper levels of the SR rows (Imagen's t_aug) and their conversion. */
 const PAPER_SR_LEVELS = [1e-3, 1e-5] as const;
 
-/** Prior seconds per unit kind (default model, 100 steps, busy 2-core machine) before any is measured. */
+/**
+ * Seconds per unit kind on a quiet 2-core machine (default model; 100 steps ≈ 150 s, a 1-stage eval
+ * ≈ 130 s), used until units of that kind have been measured in this output folder.
+ */
 const PRIOR_SECONDS: Record<string, number> = {
-  real: 60,
-  untrained: 420,
-  train: 700,
-  sr: 600,
-  photo: 900,
+  real: 20,
+  untrained: 130,
+  train: 300,
+  sr: 240,
+  photo: 500,
 };
 
 function splitList(v: string | undefined, option: string, allowed: string[]): string[] | undefined {
@@ -140,7 +150,7 @@ function settingsOf(v: Values, out: string): UnitSettings {
   const quick = v.quick;
   const evalArgs = quick
     ? ["--samples", String(v.samples ?? 1), "--prompts", "2", "--pres", "2", "--steps", "2"]
-    : ["--samples", String(v.samples ?? 4)];
+    : ["--samples", String(v.samples ?? 4), "--stages", String(v.evalStages ?? 1)];
   return {
     out,
     model: v.model ?? (quick ? "preset:tiny" : undefined),
@@ -169,6 +179,10 @@ async function loraAvailable(capture: (args: string[]) => Promise<string>): Prom
   const end = rest.slice(2).search(/\n\s*--/);
   return /\blora\b/i.test(end < 0 ? rest : rest.slice(0, end + 2));
 }
+
+const LORA_UNAVAILABLE = "LoRA unavailable";
+const NO_PHOTOS = "no DreamBench photos at";
+const key = (u: Planned) => `${u.row.id}/${u.subject.name}`;
 
 /** One planned unit. */
 interface Planned {
@@ -286,11 +300,20 @@ async function reproduce(v: Values, args: string[], options: MainOptions): Promi
     );
   }
   const photosHere = await Deno.stat(settings.photoDir).then(() => true, () => false);
-  const estimate = estimator([...finished.values()]);
-  const todo = units.filter((u) => !finished.has(`${u.row.id}/${u.subject.name}`));
-  const lora = todo.some((u) => u.row.needs === "lora")
+  const lora = units.some((u) => u.row.needs === "lora" && finished.get(key(u))?.status !== "done")
     ? await loraAvailable(options.capture ?? captureDeno)
     : false;
+  // A unit not run for want of a capability that is here now (LoRA landed, photos mounted) runs.
+  for (const [k, r] of finished) {
+    if (r.status !== "not-run") continue;
+    if (
+      (r.reason === LORA_UNAVAILABLE && lora) || (r.reason?.startsWith(NO_PHOTOS) && photosHere)
+    ) {
+      finished.delete(k);
+    }
+  }
+  const estimate = estimator([...finished.values()]);
+  const todo = units.filter((u) => !finished.has(key(u)));
   const total = todo.reduce((s, u) => s + estimate(u.row), 0);
   console.log(
     `reproduce: ${units.length} units (${finished.size} finished, ${todo.length} to run), ${settings.steps} steps per trained row, ` +
@@ -306,9 +329,9 @@ async function reproduce(v: Values, args: string[], options: MainOptions): Promi
   for (const u of todo) {
     k++;
     let r: UnitResult;
-    if (u.row.needs === "lora" && !lora) r = notRun(u.row.id, u.subject.name, "LoRA unavailable");
+    if (u.row.needs === "lora" && !lora) r = notRun(u.row.id, u.subject.name, LORA_UNAVAILABLE);
     else if (u.row.kind === "photo" && !photosHere) {
-      r = notRun(u.row.id, u.subject.name, `no DreamBench photos at ${settings.photoDir}`);
+      r = notRun(u.row.id, u.subject.name, `${NO_PHOTOS} ${settings.photoDir}`);
     } else {
       const prior = doneNow.find((x) => x.row === "db-prior" && x.subject === u.subject.name);
       r = await runUnit(settings, run, { ...u, identifier: prior?.identifier });

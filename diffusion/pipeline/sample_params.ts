@@ -65,12 +65,12 @@ const sampleSpecs = {
     help: "run only the first N stages",
     defaultText: "all",
   },
-  // DeepFloyd IF only (deepfloyd/cli.ts samples IF models; these are refused for a cascade).
+  // DeepFloyd IF only (deepfloyd/cli.ts and the RPC sample job sample IF models; refused for a
+  // cascade). `count` is the command line's only (an RPC sample job writes one image).
   srModel: {
     type: "string",
     minLength: 1,
     maxLength: 4096,
-    field: false,
     metavar: "DIR|hf:ORG/NAME",
     help: "IF only: stage II folder or hf:ORG/NAME[@REV] (64→256)",
     defaultText: "none: stage I only",
@@ -78,7 +78,6 @@ const sampleSpecs = {
   negativePrompt: {
     type: "string",
     maxLength: 10_000,
-    field: false,
     metavar: "TEXT",
     help: "IF only: the negative prompt of classifier-free guidance",
     defaultText: '""',
@@ -95,7 +94,6 @@ const sampleSpecs = {
     type: "integer",
     min: 1,
     max: 1000,
-    field: false,
     help: "IF only: stage II steps",
     defaultText: "50",
   },
@@ -103,7 +101,6 @@ const sampleSpecs = {
     type: "number",
     min: 0,
     max: 100,
-    field: false,
     metavar: "W",
     help: "IF only: stage II guidance",
     defaultText: "4",
@@ -112,7 +109,6 @@ const sampleSpecs = {
     type: "integer",
     min: 0,
     max: 999,
-    field: false,
     metavar: "N",
     help: "IF only: stage II noise augmentation of the upscaled stage I image",
     defaultText: "250",

@@ -6,10 +6,27 @@ import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
 // The declaration alone (no tfjs in the server thread).
 import {
+  IF_SAMPLE_ONLY,
   type SampleFields,
   sampleParams as declaredSampleParams,
 } from "../../diffusion/pipeline/sample_params.ts";
+import type { DataRoot } from "../data_root.ts";
+import { isHubSource } from "./_model_folder_kind.ts";
 import type { ModelHost } from "../model_host.ts";
+
+/**
+ * Whether `model` names a DeepFloyd IF model (sampled by the worker through deepfloyd/): `hf:…`, or
+ * a folder under the data root with `model_index.json` or `if_model.json` (no tfjs needed).
+ */
+async function isIFModel(model: string | undefined, dataRoot: DataRoot): Promise<boolean> {
+  if (model === undefined) return false;
+  if (isHubSource(model)) return true;
+  const dir = await dataRoot.resolve(model, { field: "model" });
+  for (const f of ["model_index.json", "if_model.json"]) {
+    if (await Deno.stat(`${dir}/${f}`).then(() => true, () => false)) return true;
+  }
+  return false;
+}
 
 /** Preset cascades with fresh (untrained) weights, as `deno task sample --preset` offers. */
 export const samplePresets = ["tiny", "small"] as const;
@@ -79,14 +96,26 @@ export function sampleJobKind(
           }`,
         );
       }
-      if (params.model !== undefined) {
+      const ifModel = await isIFModel(params.model, dataRoot);
+      if (params.model !== undefined && !ifModel) {
         await dataRoot.resolve(params.model, { field: "model" });
         if (!params.model.endsWith(".safetensors")) {
           throw invalidParams(
             "model",
-            `must name a .safetensors checkpoint: current value is ${JSON.stringify(params.model)}`,
+            `must name a .safetensors checkpoint or a DeepFloyd IF folder (model_index.json or if_model.json): current value is ${
+              JSON.stringify(params.model)
+            }`,
           );
         }
+      }
+      for (const k of IF_SAMPLE_ONLY) {
+        const v = (params as Record<string, unknown>)[k];
+        if (v !== undefined && !ifModel) {
+          throw invalidParams(k, `applies to DeepFloyd IF models only (see 'model')`);
+        }
+      }
+      if (params.srModel !== undefined && !isHubSource(params.srModel)) {
+        await dataRoot.resolve(params.srModel, { field: "srModel" });
       }
     },
   });

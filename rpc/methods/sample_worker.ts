@@ -19,6 +19,8 @@ import {
   writePng,
 } from "../../diffusion/mod.ts";
 import { DataRoot } from "../data_root.ts";
+import { ifModelKind, loadIFCascade, sampleIFCascade } from "../../deepfloyd/mod.ts";
+import { tensorToImages } from "../../diffusion/mod.ts";
 import type { WorkerJobContext } from "../worker_job_kind.ts";
 import type { SampleParams } from "./sample.ts";
 
@@ -48,6 +50,15 @@ export async function run(
     quiet: true,
   });
   ctx.signal.throwIfAborted();
+  if (params.model !== undefined) {
+    const root = await DataRoot.open(ctx.dataRoot);
+    const source = (v: string) => v.startsWith("hf:") ? v : root.resolve(v, { field: "model" });
+    const model = await source(params.model);
+    if (await ifModelKind(model)) {
+      const srModel = params.srModel === undefined ? undefined : await source(params.srModel);
+      return { ...await sampleIFJob(model, srModel, params, ctx), backend: backend.name };
+    }
+  }
   let cascade: Cascade;
   let subject: ModelSubject | null = null;
   if (params.model !== undefined) {
@@ -113,4 +124,42 @@ export async function run(
   } finally {
     cascade.dispose();
   }
+}
+
+/** The IF branch of {@link run}: stage I (and stage II) of a DeepFloyd IF model to `sample.png`. */
+async function sampleIFJob(
+  model: string,
+  srModel: string | undefined,
+  params: SampleParams,
+  ctx: WorkerJobContext,
+): Promise<{ file: string; width: number; height: number; seed: number; prompt?: string }> {
+  using cascade = await loadIFCascade(model, { srModel });
+  const seed = params.seed ?? 0;
+  let done = 0;
+  const { images, prompt } = await sampleIFCascade(cascade, {
+    prompt: params.prompt,
+    negativePrompt: params.negativePrompt,
+    seed,
+    steps: params.steps,
+    srSteps: params.srSteps,
+    guidance: params.guidance,
+    srGuidance: params.srGuidance,
+    noiseLevel: params.noiseLevel,
+    promptCache: `${ctx.dataRoot}/cache/if-prompt-embeddings`,
+    stageIOnly: params.stages === 1,
+    onStep: (stage, step, steps) => {
+      ctx.signal.throwIfAborted();
+      ctx.progress({ step: ++done, message: `${stage} step ${step}/${steps}` });
+    },
+  });
+  const [rgb] = await tensorToImages(images);
+  images.dispose();
+  await writePng(`${ctx.dir}/sample.png`, rgb);
+  return {
+    file: `${ctx.relDir}/sample.png`,
+    width: rgb.width,
+    height: rgb.height,
+    seed,
+    ...(prompt !== params.prompt ? { prompt } : {}),
+  };
 }

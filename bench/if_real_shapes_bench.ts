@@ -26,7 +26,6 @@ import { declareParams, parseCliOrExit } from "../params/mod.ts";
 import { backendNames, createAdam, initBackend, parseBackendName, tf } from "../backend/mod.ts";
 import {
   encodeIFPromptsStreaming,
-  ifDreamBoothStep,
   ifPreset,
   ifUNetConfigFromDiffusers,
   ifUNetParameterShapes,
@@ -34,6 +33,7 @@ import {
   sampleIF,
   t5EncoderParameterShapes,
 } from "../deepfloyd/mod.ts";
+import { ifDreamBoothStep } from "../dreambooth/mod.ts";
 import { SentencePieceProcessor } from "../tokenizer/mod.ts";
 
 const MEASUREMENTS = ["load-i", "load-ii", "sample-i", "sample-ii", "lora-i", "full-i", "t5"];

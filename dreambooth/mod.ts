@@ -68,3 +68,4 @@ export {
   run as runDreamBoothJob,
 } from "./dreambooth_rpc_job.ts";
 export { sampleWithProgress } from "./sample_with_progress.ts";
+export { ifDreamBoothLoss, ifDreamBoothStep } from "./if_dreambooth.ts";

@@ -15,10 +15,9 @@
  * @module
  */
 import { declareParams, parseCliOrExit } from "../params/mod.ts";
-import { join } from "node:path";
 import { RpcClient } from "../rpc/client.ts";
 import type { JobRecord } from "../rpc/mod.ts";
-import { startRedis, WatchedProcess } from "../rpc/local_redis.ts";
+import { startQueueProcess, startRedis, type WatchedProcess } from "../rpc/local_redis.ts";
 
 const values = parseCliOrExit(Deno.args, {
   params: declareParams("bench", {
@@ -28,8 +27,6 @@ const values = parseCliOrExit(Deno.args, {
   usage: "deno run -A bench/queue_bench.ts [options]",
 });
 const { jobs, steps } = values;
-const deno = Deno.execPath();
-const root = new URL("..", import.meta.url).pathname;
 
 async function finished(client: RpcClient, ids: string[]): Promise<JobRecord[]> {
   const done = new Map<string, JobRecord>();
@@ -54,30 +51,12 @@ async function round(workerCount: number): Promise<void> {
     const redis = await startRedis(dir);
     procs.push(redis.proc);
     const url = redis.url;
-    const server = new WatchedProcess(deno, [
-      "run",
-      "-A",
-      join(root, "rpc/serve.ts"),
-      "--port",
-      "0",
-      "--queue",
-      url,
-      "--store",
-      dir,
-    ]);
+    const server = startQueueProcess("server", { url, store: dir });
     procs.push(server);
-    const workers = Array.from({ length: workerCount }, (_, i) =>
-      new WatchedProcess(deno, [
-        "run",
-        "-A",
-        join(root, "rpc/worker.ts"),
-        "--queue",
-        url,
-        "--store",
-        dir,
-        "--name",
-        `w${i + 1}`,
-      ]));
+    const workers = Array.from(
+      { length: workerCount },
+      (_, i) => startQueueProcess("worker", { url, store: dir }, { name: `w${i + 1}` }),
+    );
     procs.push(...workers);
     const client = new RpcClient(
       (await server.waitFor(/Listening on (http:\/\/\S+?)\/?\n/, 120_000))[1],

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 
 /** Why Redis tests cannot run here, or `undefined` when `redis-server` is on PATH. */
 export function redisMissing(): string | undefined {
@@ -126,4 +127,36 @@ export async function startRedis(
 export async function redisCli(port: number, ...args: string[]): Promise<string> {
   const out = await new Deno.Command("redis-cli", { args: ["-p", String(port), ...args] }).output();
   return new TextDecoder().decode(out.stdout);
+}
+
+/** Options of {@link startQueueProcess}. */
+export interface QueueProcessOptions {
+  /** The worker's name (`--name`, and the process label); only for `"worker"`. */
+  name?: string;
+  /** More arguments for rpc/serve.ts or rpc/worker.ts. */
+  args?: string[];
+}
+
+/**
+ * Starts `deno run -A rpc/serve.ts --port 0` (`"server"`) or `rpc/worker.ts` (`"worker"`) on the
+ * Redis queue at `queue.url` with the store folder `queue.store`: what `deno task serve --queue`
+ * and `deno task worker` run. The server prints `Listening on <url>`; a worker prints `ready`.
+ *
+ * @param role `"server"` or `"worker"`.
+ * @param queue The Redis URL and the shared store folder.
+ * @param options The worker's name and extra arguments.
+ * @returns The watched process.
+ */
+export function startQueueProcess(
+  role: "server" | "worker",
+  queue: { url: string; store: string },
+  options: QueueProcessOptions = {},
+): WatchedProcess {
+  const script = new URL(role === "server" ? "./serve.ts" : "./worker.ts", import.meta.url);
+  const args = ["run", "-A", script.protocol === "file:" ? fileURLToPath(script) : script.href];
+  if (role === "server") args.push("--port", "0");
+  args.push("--queue", queue.url, "--store", queue.store);
+  if (role === "worker" && options.name !== undefined) args.push("--name", options.name);
+  args.push(...options.args ?? []);
+  return new WatchedProcess(Deno.execPath(), args, { label: options.name ?? role });
 }

@@ -8,6 +8,7 @@ export {
   freePort,
   redisCli,
   redisMissing,
+  startQueueProcess,
   startRedis,
   WatchedProcess as Proc,
 } from "../rpc/local_redis.ts";

@@ -11,7 +11,7 @@ import assert from "assert";
 import { join } from "node:path";
 import { RpcClient } from "../rpc/client.ts";
 import type { JobRecord } from "../rpc/mod.ts";
-import { Proc, redisCli, redisMissing, startRedis } from "./_redis_fixture.ts";
+import { Proc, redisCli, redisMissing, startQueueProcess, startRedis } from "./_redis_fixture.ts";
 
 const missing = redisMissing();
 const ci = Deno.env.get("CI") === "true";
@@ -19,8 +19,6 @@ if (missing !== undefined && !ci) {
   console.log(`SKIP tests/rpc_redis_queue_test.ts: ${missing}`);
 }
 
-const deno = Deno.execPath();
-const root = new URL("..", import.meta.url).pathname;
 /** Steps of the training job whose worker is killed: long enough that the kill lands mid-run on a
  * quiet machine (the tiny preset trains ~7 steps/s there). */
 const LONG_STEPS = 30;
@@ -36,38 +34,12 @@ const fastTrain = {
 };
 
 function startServer(url: string, store: string): Proc {
-  return new Proc(deno, [
-    "run",
-    "-A",
-    join(root, "rpc/serve.ts"),
-    "--port",
-    "0",
-    "--queue",
-    url,
-    "--store",
-    store,
-  ], { label: "server" });
+  return startQueueProcess("server", { url, store });
 }
 
 function startWorker(url: string, store: string, name: string, extra: string[] = []): Proc {
-  return new Proc(deno, [
-    "run",
-    "-A",
-    join(root, "rpc/worker.ts"),
-    "--queue",
-    url,
-    "--store",
-    store,
-    "--name",
-    name,
-    "--lock-s",
-    "4",
-    "--stalled-s",
-    "2",
-    "--grace-s",
-    "20",
-    ...extra,
-  ], { label: name });
+  const args = ["--lock-s", "4", "--stalled-s", "2", "--grace-s", "20", ...extra];
+  return startQueueProcess("worker", { url, store }, { name, args });
 }
 
 async function serverUrl(server: Proc): Promise<string> {

@@ -1,6 +1,7 @@
 import assert from "assert";
 import { TESTDATA } from "./_test_util.ts";
 import { main } from "./cli.ts";
+import { ifModelKind } from "./if_model.ts";
 
 Deno.test("deno task sample --model <IF folder>: the tiny stage I + II folders give PNGs of stage II's size", async () => {
   const out = await Deno.makeTempDir();
@@ -39,6 +40,11 @@ Deno.test("deno task sample --model <IF folder>: the tiny stage I + II folders g
     );
     // Not an IF folder: diffusion/'s command line says what it needs.
     assert.equal(await main(["sample", "--model", `${out}`, "--prompt", "x"]), 2);
+    // A cascade checkpoint file goes to diffusion/'s command line (not an IF model).
+    const ckpt = `${out}/x.safetensors`;
+    await Deno.writeTextFile(ckpt, "");
+    assert.equal(await ifModelKind(ckpt), null);
+    assert.equal(await main(["sample", "--model", ckpt, "--prompt", "x", "--count", "2"]), 2);
     // IF-only options with a cascade are refused.
     assert.equal(await main(["sample", "--preset", "tiny", "--prompt", "x", "--count", "2"]), 2);
   } finally {

@@ -56,12 +56,15 @@ export interface IFModelManifest {
  * ```ts
  * import { ifModelKind } from "./if_model.ts";
  * console.log(await ifModelKind("hf:DeepFloyd/IF-I-M-v1.0")); // hub
+ * console.log(await ifModelKind("models/default/cascade.safetensors")); // null
  * ```
  */
 export async function ifModelKind(
   source: string,
 ): Promise<"personalised" | "diffusers" | "hub" | null> {
   if (parseHubSource(source)) return "hub";
+  const info = await Deno.stat(source).catch(() => null);
+  if (!info?.isDirectory) return null; // a checkpoint file, a preset name, or nothing
   if (await exists(`${source}/${IF_MODEL_FILE}`)) return "personalised";
   if (await exists(`${source}/model_index.json`)) return "diffusers";
   return null;

@@ -32,7 +32,7 @@ import {
 } from "./deps.ts";
 import { ifDreamBoothStep } from "./if_dreambooth.ts";
 import { dreamboothPrompts } from "./dreambooth_job.ts";
-import type { dreamboothParams } from "./dreambooth_params.ts";
+import { dreamboothParams } from "./dreambooth_params.ts";
 import type { ParamValues } from "../params/mod.ts";
 
 /** Where the T5 prompt embeddings of IF runs are cached (by encoder fingerprint and prompt). */
@@ -253,6 +253,37 @@ async function fineTuneStageII(
   }
 }
 
+/**
+ * Refuses the settings the IF branch does not implement (rather than ignoring them), naming the
+ * option and its value.
+ */
+function checkIFOptions(p: Params): void {
+  if (p.method === "textual-inversion") {
+    throw new RangeError(
+      `Cannot train an IF model with 'method' (--method) "textual-inversion": use dreambooth (full) or lora`,
+    );
+  }
+  const unsupported: [keyof Params, unknown][] = [
+    ["resume", false],
+    ["trainTextEncoder", false], // IF's T5 stays frozen, as in diffusers
+    ["gradAccum", 1],
+    ["emaDecay", undefined],
+    ["lrSchedule", "constant"],
+    ["lrWarmup", 0],
+    ["noiseOffset", 0],
+    ["timeBudgetMinutes", undefined],
+  ];
+  for (const [k, none] of unsupported) {
+    if (p[k] !== none) {
+      throw new RangeError(
+        `Cannot train an IF model with '${k}' (${
+          dreamboothParams.name(k, "option")
+        }): not implemented for DeepFloyd IF: current value is ${JSON.stringify(p[k])}`,
+      );
+    }
+  }
+}
+
 /** A model source as the manifest stores it: folders absolute, `hf:` as given. */
 async function sourceOf(s: string): Promise<string> {
   return s.startsWith("hf:") ? s : await Deno.realPath(s);
@@ -266,11 +297,7 @@ async function sourceOf(s: string): Promise<string> {
  * @returns The result (the personalised model folder in `model`).
  */
 export async function trainIFDreamBooth(p: Params, ctx: IFTrainContext): Promise<IFTrainResult> {
-  if (p.method === "textual-inversion") {
-    throw new RangeError(
-      `Cannot train an IF model with 'method' (--method) "textual-inversion": use dreambooth (full) or lora`,
-    );
-  }
+  checkIFOptions(p);
   const t0 = performance.now();
   const { classNoun, out, log } = ctx;
   const identifier = p.identifier ?? "sks"; // diffusers' IF DreamBooth examples use "sks"

@@ -137,6 +137,13 @@ Deno.test("deno task train --model <tiny IF> --sr-model <tiny stage II>, then de
     ]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /nor a DeepFloyd IF folder with model_index\.json/);
+    // A setting the IF branch does not implement is refused, not ignored.
+    const ema = await task([...common, "--ema-decay", "0.9", "--out", `${tmp}/ema`]);
+    assert.notEqual(ema.code, 0);
+    assert.match(
+      ema.stderr,
+      /'emaDecay' \(--ema-decay\): not implemented for DeepFloyd IF: current value is 0\.9/,
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -109,13 +109,19 @@ export async function main(args: string[]): Promise<number> {
     // The one identifier rule: a personalised model's identifier and class noun fill
     // {identifier} (or [V]) and {class} in the prompt.
     let prompt = values.prompt;
-    const placeholder = /\{identifier\}|\[V\]|\{class\}/;
+    const placeholder = /\{identifier(:[^}]*)?\}|\[V\]|\{class(:[^}]*)?\}/;
     if (subject !== null) {
       prompt = fillSubjectPrompt(prompt, subject);
+      const concepts = subject.concepts
+        ? ` (concepts: ${
+          subject.concepts.map((c) => `{identifier:${c.name}} = ${JSON.stringify(c.identifier)}`)
+            .join(", ")
+        })`
+        : "";
       console.error(
         `personalised model: identifier ${JSON.stringify(subject.identifier)}, class ${
           JSON.stringify(subject.classNoun)
-        }${prompt !== values.prompt ? ` → prompt ${JSON.stringify(prompt)}` : ""}`,
+        }${concepts}${prompt !== values.prompt ? ` → prompt ${JSON.stringify(prompt)}` : ""}`,
       );
     } else if (placeholder.test(prompt)) {
       cascade.dispose();

@@ -153,6 +153,7 @@ export { type PromptFit, promptFit } from "./pipeline/prompt_fit.ts";
 export { IF_SAMPLE_ONLY, type SampleFields, sampleParams } from "./pipeline/sample_params.ts";
 export {
   fillSubjectPrompt,
+  type ModelConcept,
   type ModelSubject,
   readModelSubject,
   subjectFromMetadata,

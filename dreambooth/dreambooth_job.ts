@@ -69,6 +69,35 @@ export interface DreamBoothConfig {
    * shipped as the model ({@link DreamBoothJob.useAverage}). Default none (absent).
    */
   readonly emaDecay?: number;
+  /**
+   * The concepts of a several-subject run (`--concepts`), in batch order; the fields above
+   * (identifier, class noun, prompts) are the first concept's. Absent in a one-subject run.
+   */
+  readonly concepts?: readonly ConceptPrompts[];
+}
+
+/** What a several-subject run records of each concept. */
+export interface ConceptPrompts {
+  /** The concept's name (built-in subject or folder). */
+  readonly name: string;
+  /** Its identifier. */
+  readonly identifier: string;
+  /** Its class noun. */
+  readonly classNoun: string;
+  /** Its instance prompt. */
+  readonly instancePrompt: string;
+  /** Its class-prior prompt. */
+  readonly classPrompt: string;
+}
+
+/** The images of one concept of a several-subject job (see {@link createDreamBoothJob}). */
+export interface JobConcept {
+  /** The instance pool (flips included). */
+  readonly instanceImages: readonly FloatImage[];
+  /** The class-prior images (needed with prior preservation). */
+  readonly classImages?: readonly FloatImage[];
+  /** Per-image prompts aligned with `instanceImages` (null entries: the concept's prompt). */
+  readonly instancePrompts?: readonly (string | null)[] | null;
 }
 
 /** Defaults of the trainer for DreamBooth: lr 1e-4 (measured; see README), no condition dropout. */
@@ -174,6 +203,9 @@ export function createDreamBoothConfig(
     sampleSteps: input.sampleSteps ?? 25,
     sampleSeed: input.sampleSeed ?? 1,
     ...(input.emaDecay !== undefined ? { emaDecay: input.emaDecay } : {}),
+    ...(input.concepts !== undefined
+      ? { concepts: Object.freeze(input.concepts.map((k) => Object.freeze({ ...k }))) }
+      : {}),
   };
   if (c.emaDecay !== undefined && !(c.emaDecay > 0 && c.emaDecay < 1)) {
     throw new RangeError(
@@ -196,6 +228,20 @@ export function createDreamBoothConfig(
         `Cannot ${act} as '${k}' must be an integer ≥ ${min}: current value is ${c[k]}`,
       );
     }
+  }
+  for (const [i, k] of (c.concepts ?? []).entries()) {
+    if (c.priorPreservation && k.classNoun.trim() === "") {
+      throw new RangeError(
+        `Cannot ${act} as prior preservation needs a class noun (concept ${i}'s 'classNoun' is empty)`,
+      );
+    }
+  }
+  if (c.concepts && new Set(c.concepts.map((k) => k.identifier)).size !== c.concepts.length) {
+    throw new RangeError(
+      `Cannot ${act} as the concepts' identifiers must differ: ${
+        JSON.stringify(c.concepts.map((k) => k.identifier))
+      }`,
+    );
   }
   if (c.priorPreservation && noun === "") {
     throw new RangeError(
@@ -298,34 +344,46 @@ function promptEncoder(
   };
 }
 
+/** One concept's images and prompts as the batcher uses them. */
+interface BatchConcept {
+  inst: readonly FloatImage[];
+  prior: readonly FloatImage[];
+  captions: readonly (string | null)[] | null;
+  instancePrompt: string;
+  classPrompt: string;
+}
+
 /**
  * The batch of a step ({@link DreamBoothJob.batchAt}): instance rows drawn from the pool with a
  * seed of (seed, step); prior rows cycle. With accumulation, micro-batch k holds instance draws
- * k·b… and prior rows k·b… of the step (one micro-batch: as before).
+ * k·b… and prior rows k·b… of the step (one micro-batch: as before). With several concepts each
+ * micro-batch is one `[instance…, prior…]` chunk per concept, in order (concept j > 0 draws with
+ * its own seed; concept 0 draws as a one-subject run).
  */
 function jobBatcher(
   c: DreamBoothConfig,
-  inst: readonly FloatImage[],
-  prior: readonly FloatImage[],
-  captions: readonly (string | null)[] | null,
+  concepts: readonly BatchConcept[],
 ): DreamBoothJob["batchAt"] {
   const nInst = c.instanceBatch;
   const nPrior = c.priorPreservation ? nInst : 0;
   const accum = c.trainer.gradAccum ?? 1;
   return (step: number) => {
-    const rng = new Rng(hashInts(c.trainer.seed, step, 0xdb00));
-    const drawn: number[] = [];
-    for (let k = 0; k < nInst * accum; k++) drawn.push(rng.int(inst.length));
+    const drawn = concepts.map(({ inst }, j) => {
+      const rng = new Rng(hashInts(c.trainer.seed, step, 0xdb00 + j));
+      return Array.from({ length: nInst * accum }, () => rng.int(inst.length));
+    });
     const images: FloatImage[] = [];
     const prompts: string[] = [];
     for (let m = 0; m < accum; m++) {
-      for (const i of drawn.slice(m * nInst, (m + 1) * nInst)) {
-        images.push(inst[i]);
-        prompts.push(captions?.[i] ?? c.instancePrompt);
-      }
-      for (let k = 0; k < nPrior; k++) {
-        images.push(prior[((step - 1) * nPrior * accum + m * nPrior + k) % prior.length]);
-        prompts.push(c.classPrompt);
+      for (const [j, k] of concepts.entries()) {
+        for (const i of drawn[j].slice(m * nInst, (m + 1) * nInst)) {
+          images.push(k.inst[i]);
+          prompts.push(k.captions?.[i] ?? k.instancePrompt);
+        }
+        for (let r = 0; r < nPrior; r++) {
+          images.push(k.prior[((step - 1) * nPrior * accum + m * nPrior + r) % k.prior.length]);
+          prompts.push(k.classPrompt);
+        }
       }
     }
     return { images, prompts, numInstance: nInst };
@@ -380,6 +438,24 @@ async function jobSamples(cascade: Cascade, c: DreamBoothConfig): Promise<Sample
   };
 }
 
+/** The concepts of a job (one for a one-subject run), checked against the config's. */
+function jobConcepts(c: DreamBoothConfig, given: readonly JobConcept[]): BatchConcept[] {
+  if ((c.concepts?.length ?? 1) !== given.length) {
+    throw new RangeError(
+      `Cannot create a DreamBooth job as 'concepts' has ${given.length} entries for the config's ${
+        c.concepts?.length ?? 1
+      } concepts`,
+    );
+  }
+  return given.map((k, j) => ({
+    inst: k.instanceImages,
+    prior: c.priorPreservation ? k.classImages ?? [] : [],
+    captions: k.instancePrompts ?? null,
+    instancePrompt: c.concepts?.[j].instancePrompt ?? c.instancePrompt,
+    classPrompt: c.concepts?.[j].classPrompt ?? c.classPrompt,
+  }));
+}
+
 /**
  * Builds a DreamBooth job on a loaded cascade.
  *
@@ -414,14 +490,18 @@ export function createDreamBoothJob(
      * prompt). Default: the instance prompt for every image.
      */
     instancePrompts?: readonly (string | null)[] | null;
+    /**
+     * The images of each concept of a several-subject run, aligned with `config.concepts`
+     * (`instanceImages`, `classImages` and `instancePrompts` are then ignored).
+     */
+    concepts?: readonly JobConcept[];
   },
 ): DreamBoothJob {
   const c = options.config;
-  const inst = options.instanceImages;
-  const prior = c.priorPreservation ? options.classImages ?? [] : [];
-  const captions = options.instancePrompts ?? null;
+  const concepts = jobConcepts(c, options.concepts ?? [options]);
+  const captions = concepts.some((k) => k.captions !== null);
   const stage = cascade.stages[0];
-  checkJobInputs(c, stage.imageSize, inst, prior, captions);
+  for (const k of concepts) checkJobInputs(c, stage.imageSize, k.inst, k.prior, k.captions);
   const trainer = new StageTrainer(stage.unet, {
     ...c.trainer,
     schedule: stage.schedule,
@@ -435,14 +515,18 @@ export function createDreamBoothJob(
   // Eq. 2 on the concatenated batch [instance…, prior…]: instance + λ·prior (the pipeline passes
   // its own, built from the declared λ; the default builds the same from the config).
   const loss: BatchLoss = options.loss ??
-    dreamboothBatchLoss({ numInstance: nInst, priorLossWeight: c.priorLossWeight });
+    dreamboothBatchLoss({
+      numInstance: nInst,
+      priorLossWeight: c.priorLossWeight,
+      numConcepts: concepts.length,
+    });
   const encode = promptEncoder(cascade);
-  const chunkPrompts = [
-    ...Array(nInst).fill(c.instancePrompt),
-    ...Array(nPrior).fill(c.classPrompt),
-  ];
+  const chunkPrompts = concepts.flatMap((k) => [
+    ...Array(nInst).fill(k.instancePrompt),
+    ...Array(nPrior).fill(k.classPrompt),
+  ]);
   const tokens = encode(Array.from({ length: accum }, () => chunkPrompts).flat());
-  const batchAt = jobBatcher(c, inst, prior, captions);
+  const batchAt = jobBatcher(c, concepts);
 
   const job: DreamBoothJob = {
     config: c,
@@ -481,7 +565,12 @@ export function createDreamBoothJob(
           ...saveTrainerState(tensors, await trainer.readState()),
           ...(ema ? { emaUpdates: ema.updates } : {}),
         },
-        metadata: { stage: "dreambooth", identifier: c.identifier, classNoun: c.classNoun },
+        metadata: {
+          stage: "dreambooth",
+          identifier: c.identifier,
+          classNoun: c.classNoun,
+          ...(c.concepts ? { concepts: JSON.stringify(c.concepts) } : {}),
+        },
       };
     },
     restore(ckpt: RunCheckpoint): Promise<void> {

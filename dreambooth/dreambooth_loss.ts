@@ -107,12 +107,67 @@ export function dreamboothLoss(
 }
 
 /**
+ * Eq. 2 of each concept of a several-subject batch: the batch is `numConcepts` equal chunks, each
+ * `[instance…, prior…]` of one concept, and each chunk's terms come from {@link dreamboothLoss}
+ * (its own instance term and its own class-prior term, λ as given). One concept: one chunk, the
+ * whole batch.
+ *
+ * @param prediction The UNet's output for the whole batch `[B, H, W, C]` (borrowed).
+ * @param options {@link DreamBoothLossOptions} (`numInstance` per concept) and `numConcepts`.
+ * @returns The terms of each concept (owned by the caller); the step loss is the sum of their `loss`.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, tf } from "./deps.ts";
+ * import { dreamboothConceptLosses } from "./dreambooth_loss.ts";
+ * await initBackend({ quiet: true });
+ * const x = tf.zeros([4, 2, 2, 3]) as tf.Tensor4D;
+ * const r = dreamboothConceptLosses(x, { prediction: "x", xStart: x, noise: x, logSnr: [0, 0, 0, 0], numInstance: 1, numConcepts: 2 });
+ * console.log(r.length); // 2
+ * tf.dispose(r.flatMap((t) => [t.loss, t.instance, t.prior]));
+ * ```
+ */
+export function dreamboothConceptLosses(
+  prediction: tf.Tensor4D,
+  options: DreamBoothLossOptions & { numConcepts?: number },
+): DreamBoothLoss[] {
+  const { numConcepts = 1 } = options;
+  const b = prediction.shape[0];
+  if (!Number.isInteger(numConcepts) || numConcepts < 1 || b % numConcepts !== 0) {
+    throw new RangeError(
+      `Cannot compute the DreamBooth loss as 'numConcepts' must be an integer ≥ 1 dividing the batch of ${b} rows: current value is ${numConcepts}`,
+    );
+  }
+  if (numConcepts === 1) return [dreamboothLoss(prediction, options)];
+  const n = b / numConcepts;
+  const logSnr = Array.from(options.logSnr);
+  // The slices are freed by the tidy; the terms it returns belong to the caller.
+  const terms = tf.tidy(() =>
+    Array.from({ length: numConcepts }, (_, k) => {
+      const cut = <T extends tf.Tensor4D>(t: T) =>
+        tf.slice(t, [k * n, 0, 0, 0], [n, -1, -1, -1]) as T;
+      // Concept k's Eq. 2: its instance term + λ · its own class-prior term.
+      const r = dreamboothLoss(cut(prediction), {
+        ...options,
+        xStart: cut(options.xStart),
+        noise: cut(options.noise),
+        logSnr: logSnr.slice(k * n, (k + 1) * n),
+      });
+      return [r.loss, r.instance, r.prior];
+    })
+  );
+  return terms.map(([loss, instance, prior]) => ({ loss, instance, prior }));
+}
+
+/**
  * The step loss the trainer calls in a DreamBooth run: {@link dreamboothLoss} (Eq. 2) on the
  * concatenated batch `[instance…, prior…]` with λ as given, the rest of the targets (prediction
- * kind, noise, log-SNR, Eq. 1 weighting) as the trainer draws them.
+ * kind, noise, log-SNR, Eq. 1 weighting) as the trainer draws them. With `numConcepts` > 1 (a
+ * `--concepts` run) the batch is one such chunk per concept and the loss is Eq. 2 summed over the
+ * concepts ({@link dreamboothConceptLosses}).
  *
- * @param options `numInstance` (the leading instance rows of each batch) and `priorLossWeight`
- * (λ of Eq. 2).
+ * @param options `numInstance` (the leading instance rows of each batch, or of each concept's
+ * chunk), `priorLossWeight` (λ of Eq. 2) and `numConcepts` (default 1).
  * @returns The trainer's batch loss.
  *
  * @example
@@ -128,13 +183,13 @@ export function dreamboothLoss(
  * ```
  */
 export function dreamboothBatchLoss(
-  options: { numInstance: number; priorLossWeight: number },
+  options: { numInstance: number; priorLossWeight: number; numConcepts?: number },
 ): BatchLoss {
-  const { numInstance, priorLossWeight } = options;
+  const { numInstance, priorLossWeight, numConcepts = 1 } = options;
   checkSplit(numInstance, 0, priorLossWeight);
   // Called inside the trainer's gradient scope, which owns the terms (the tape needs them).
-  return (prediction, targets) =>
-    dreamboothLoss(prediction, {
+  return (prediction, targets) => {
+    const terms = dreamboothConceptLosses(prediction, {
       prediction: targets.prediction,
       xStart: targets.xStart,
       noise: targets.noise,
@@ -143,5 +198,9 @@ export function dreamboothBatchLoss(
       gamma: targets.gamma,
       numInstance,
       priorLossWeight, // λ of Eq. 2, unchanged from the caller
-    }).loss;
+      numConcepts,
+    });
+    // Σ over concepts of Eq. 2 (one concept: Eq. 2 itself, unchanged).
+    return terms.length === 1 ? terms[0].loss : tf.addN(terms.map((t) => t.loss)) as tf.Scalar;
+  };
 }

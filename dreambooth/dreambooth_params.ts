@@ -64,6 +64,16 @@ const dreamboothSpecs = {
       "your own class-prior images; only the missing ones (up to --num-class-images) are generated",
     defaultText: "none: all generated",
   },
+  concepts: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    metavar: "FILE", // over RPC: a file under the data root, whose folders must be too
+    help: "JSON list of concepts trained together, each with its own identifier and prior term\n" +
+      "(fields: subject|instanceDir, classNoun, identifier, instancePrompt, classDir, classPrompt;\n" +
+      "see dreambooth/README.md); excludes the one-subject options",
+    defaultText: "none: one subject",
+  },
   model: {
     type: "string",
     minLength: 1,

@@ -54,6 +54,7 @@ import { retryCommand } from "./_retry_command.ts";
 import { sampleWithProgress } from "./sample_with_progress.ts";
 import { classImages, DEFAULT_CLASS_IMAGE_CACHE, hashBaseModel } from "./class_images.ts";
 import { type InstanceData, loadInstanceData } from "./instance_data.ts";
+import { type ConceptSpec, readConceptsFile } from "./concepts_file.ts";
 import { type DreamBoothIdentifier, resolveIdentifier } from "./dreambooth_identifier.ts";
 import {
   createDreamBoothConfig,
@@ -62,6 +63,7 @@ import {
   type DreamBoothConfig,
   type DreamBoothJob,
   dreamboothPrompts,
+  type JobConcept,
 } from "./dreambooth_job.ts";
 import type { StageTrainerConfig } from "./deps.ts";
 import { createTextualInversionJob, type TextualInversionJob } from "./textual_inversion.ts";
@@ -266,6 +268,13 @@ export interface DreamBoothResult {
   samples: string[];
 }
 
+/** A subject of the run with its loaded images. */
+interface SubjectData {
+  subject: RunSubject;
+  instance: InstanceData;
+  prior: FloatImage[];
+}
+
 /** The resolved DreamBooth parameters (bounds and defaults applied). */
 type ResolvedParams = ParamValues<typeof dreamboothParams.specs>;
 
@@ -306,7 +315,139 @@ function resolveRunParams(options: TrainDreamBoothOptions): ResolvedParams {
     superRes: typeof options.superRes === "function" ? true : options.superRes,
   });
   checkMethodOptions(p);
+  if (p.concepts !== undefined) {
+    const single = [
+      "instanceDir",
+      "classNoun",
+      "identifier",
+      "instancePrompt",
+      "classPrompt",
+      "classDir",
+    ] as const;
+    for (const k of single) {
+      if (options[k] !== undefined && options[k] !== null) {
+        throw new RangeError(
+          `Cannot train as 'concepts' (--concepts) and '${k}' (${
+            dreamboothParams.name(k, "option")
+          }) exclude each other: give each concept's in the concepts file`,
+        );
+      }
+    }
+    if (p.method !== "dreambooth") {
+      throw new RangeError(
+        `Cannot train as 'concepts' (--concepts) needs --method dreambooth: current value is ${
+          JSON.stringify(p.method)
+        }`,
+      );
+    }
+  }
   return p;
+}
+
+/** One subject of a run (a one-subject run has one; `--concepts` one per entry). */
+interface RunSubject {
+  name: string;
+  instanceDir: string;
+  classNoun: string;
+  classDir?: string;
+  identifier: DreamBoothIdentifier;
+  /** Fills {identifier}/[V] and {class} with this subject's. */
+  fill: (q: string) => string;
+  /** The concept's own prompts (unfilled), `--concepts` only. */
+  instancePrompt?: string;
+  classPrompt?: string;
+}
+
+/**
+ * The subjects of a `--concepts` run: each entry's identifier resolved (drawn ones redrawn until
+ * they differ from the others'; a clear error where the tokenizer cannot give another).
+ */
+async function resolveConceptSubjects(
+  specs: readonly ConceptSpec[],
+  cascade: Cascade,
+  seed: number,
+): Promise<RunSubject[]> {
+  const taken = new Set(specs.flatMap((c) => c.identifier ? [c.identifier.toLowerCase()] : []));
+  const out: RunSubject[] = [];
+  for (const [i, c] of specs.entries()) {
+    let identifier = await resolveIdentifier(cascade.tokenizer.describe(), {
+      identifier: c.identifier ?? null,
+      classNoun: c.classNoun,
+      seed: seed + i,
+    });
+    for (let r = 1; c.identifier === undefined && taken.has(identifier.text); r++) {
+      if (r > 20) {
+        throw new RangeError(
+          `Cannot train as concept ${i} ('${c.name}') drew the identifier ${
+            JSON.stringify(identifier.text)
+          } of another concept: give its 'identifier' in the concepts file`,
+        );
+      }
+      identifier = await resolveIdentifier(cascade.tokenizer.describe(), {
+        classNoun: c.classNoun,
+        seed: seed + i + 7919 * r,
+      });
+    }
+    taken.add(identifier.text.toLowerCase());
+    const fill = (q: string) =>
+      fillSubjectPrompt(q, { identifier: identifier.text, classNoun: c.classNoun });
+    out.push({
+      name: c.name,
+      instanceDir: c.instanceDir,
+      classNoun: c.classNoun,
+      ...(c.classDir !== undefined ? { classDir: c.classDir } : {}),
+      identifier,
+      fill,
+      ...(c.instancePrompt !== undefined ? { instancePrompt: c.instancePrompt } : {}),
+      ...(c.classPrompt !== undefined ? { classPrompt: c.classPrompt } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * The run's subjects before any model: a concepts file read and checked (`--concepts`), else the
+ * one subject; with the folder(s), first class noun and output folder.
+ */
+async function resolveSubjects(p: ResolvedParams): Promise<{
+  specs: ConceptSpec[] | null;
+  instanceDir: string;
+  classNoun: string;
+  out: string;
+}> {
+  if (p.concepts === undefined) return { specs: null, ...await resolveSubject(p) };
+  const specs = await readConceptsFile(p.concepts);
+  return {
+    specs,
+    instanceDir: specs.map((c) => c.instanceDir).join(", "),
+    classNoun: specs[0].classNoun,
+    out: p.out ?? join("runs", "dreambooth", specs.map((c) => c.name).join("+")),
+  };
+}
+
+/** The subject of a one-subject run, its identifier resolved (given, or drawn by the paper's rule). */
+async function oneSubject(
+  p: ResolvedParams,
+  cascade: Cascade,
+  ctx: { instanceDir: string; classNoun: string; identifier?: string | null },
+): Promise<RunSubject> {
+  const { instanceDir, classNoun } = ctx;
+  const identifier = await resolveIdentifier(cascade.tokenizer.describe(), {
+    identifier: ctx.identifier ?? null,
+    classNoun,
+    seed: p.seed,
+  });
+  // {identifier} / [V] and {class} in the prompts a user gives.
+  const fill = (q: string) => fillSubjectPrompt(q, { identifier: identifier.text, classNoun });
+  const name = instanceDir.replace(/\/+$/, "").split(/[\\/]/).pop() || "subject";
+  return {
+    name,
+    instanceDir,
+    classNoun,
+    ...(p.classDir !== undefined ? { classDir: p.classDir } : {}),
+    identifier,
+    fill,
+  };
 }
 
 /**
@@ -325,6 +466,11 @@ async function ifBranch(
 ): Promise<DreamBoothResult | null> {
   const { instanceDir, classNoun, out, log } = ctx;
   if (p.model !== undefined && (await ifModelKind(p.model)) !== null) {
+    if (p.concepts !== undefined) {
+      throw new RangeError(
+        `Cannot train as 'concepts' (--concepts) is not supported on DeepFloyd IF models yet: train one subject per run`,
+      );
+    }
     const { signal, onProgress } = ctx.options;
     return await trainIFDreamBooth(p, { instanceDir, classNoun, out, log, signal, onProgress });
   }
@@ -378,8 +524,24 @@ async function resolveSubject(
 function dreamboothRunConfig(
   p: ResolvedParams,
   subject: { identifier: string; classNoun: string; fill: (q: string) => string },
+  subjects: readonly RunSubject[] = [],
 ): DreamBoothConfig {
   const { fill } = subject;
+  // A --concepts run: each concept's prompts, and validation prompts of every concept.
+  const concepts = subjects.length > 0
+    ? subjects.map((k) => ({
+      name: k.name,
+      identifier: k.identifier.text,
+      classNoun: k.classNoun,
+      instancePrompt: k.fill(k.instancePrompt ?? "a {identifier} {class}"),
+      classPrompt: k.fill(k.classPrompt ?? "a {class}"),
+    }))
+    : null;
+  const validation = p.validationPrompts?.map(fill) ??
+    concepts?.flatMap((k) => [
+      ...dreamboothPrompts(k.identifier, k.classNoun).slice(0, 3),
+      k.classPrompt,
+    ]);
   // New settings only when not at their defaults, so that earlier runs' configs still resume.
   const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
     seed: p.seed,
@@ -403,11 +565,14 @@ function dreamboothRunConfig(
     ...(p.emaDecay !== undefined ? { emaDecay: p.emaDecay } : {}),
     ...(p.instancePrompt !== undefined ? { instancePrompt: fill(p.instancePrompt) } : {}),
     ...(p.classPrompt !== undefined ? { classPrompt: fill(p.classPrompt) } : {}),
-    ...(p.validationPrompts !== undefined
+    ...(concepts
       ? {
-        validationPrompts: p.validationPrompts.map(fill),
+        instancePrompt: concepts[0].instancePrompt,
+        classPrompt: concepts[0].classPrompt,
+        concepts,
       }
       : {}),
+    ...(validation !== undefined ? { validationPrompts: validation } : {}),
   });
 }
 
@@ -421,12 +586,15 @@ async function loadRunImages(
     config: DreamBoothConfig;
     instanceDir: string;
     identifier: string;
+    /** This subject's instance prompt and own class folder (a concept's, or the run's). */
+    instancePrompt: string;
+    classDir?: string;
     size: number;
     log: (line: string) => void;
     warn: (line: string) => void;
   },
 ): Promise<{ instance: InstanceData; ownClass: FloatImage[] }> {
-  const { config, size, log, warn } = ctx;
+  const { config, size, log, warn, classDir } = ctx;
   const instance = await loadInstanceData(ctx.instanceDir, {
     size,
     flip: p.flip,
@@ -441,30 +609,30 @@ async function loadRunImages(
       warn(`warning: textual-inversion trains on the instance prompt; the captions are not used`);
     }
   }
-  if (!config.instancePrompt.includes(ctx.identifier)) {
+  if (!ctx.instancePrompt.includes(ctx.identifier)) {
     warn(
       `warning: the instance prompt ${
-        JSON.stringify(config.instancePrompt)
+        JSON.stringify(ctx.instancePrompt)
       } does not contain the identifier ${JSON.stringify(ctx.identifier)}: nothing binds it`,
     );
   }
   // The user's own class images (checked and loaded before any compute).
   let ownClass: FloatImage[] = [];
-  if (p.classDir !== undefined) {
+  if (classDir !== undefined) {
     if (!config.priorPreservation) {
       throw new RangeError(
         `Cannot train as 'classDir' (--class-dir) needs prior preservation, which is off`,
       );
     }
     try {
-      ownClass = (await loadSubjectFolder(p.classDir, {
+      ownClass = (await loadSubjectFolder(classDir, {
         size,
         minSide: 1,
         onWarning: () => {},
       })).images.slice(0, config.numClassImages);
     } catch (e) {
       throw new RangeError(
-        `Cannot train as 'classDir' (--class-dir) ${JSON.stringify(p.classDir)} is unusable: ${
+        `Cannot train as 'classDir' (--class-dir) ${JSON.stringify(classDir)} is unusable: ${
           (e as Error).message
         }`,
       );
@@ -490,9 +658,17 @@ function runDescription(
   const size = base.cascade.stages[0].imageSize;
   return `DreamBooth: base model ${base.source} (${size}×${size} base, ${base.cascade.stages.length} stages); subject '${ctx.instanceDir}' (${ctx.numImages} images${
     p.flip ? ", + flips" : ""
-  }); identifier ${JSON.stringify(identifier.text)} (${identifier.source}, ids [${
-    identifier.ids.join(", ")
-  }]); class noun ${JSON.stringify(ctx.classNoun)}; prior preservation ${
+  }); ${
+    config.concepts
+      ? `${config.concepts.length} concepts: ${
+        config.concepts.map((k) => `${k.name} "${k.instancePrompt}" / "${k.classPrompt}"`).join(
+          ", ",
+        )
+      }`
+      : `identifier ${JSON.stringify(identifier.text)} (${identifier.source}, ids [${
+        identifier.ids.join(", ")
+      }]); class noun ${JSON.stringify(ctx.classNoun)}`
+  }; prior preservation ${
     config.priorPreservation
       ? `on (λ = ${config.priorLossWeight}, ${config.numClassImages} class images)`
       : "off"
@@ -512,19 +688,22 @@ async function priorImages(
   ctx: {
     config: DreamBoothConfig;
     ownClass: FloatImage[];
+    /** This subject's class prompt and own class folder (a concept's, or the run's). */
+    classPrompt: string;
+    classDir?: string;
     modelHash: string;
     log: (line: string) => void;
   },
 ): Promise<{ prior: FloatImage[]; metrics?: Record<string, unknown> }> {
-  const { config, ownClass, log } = ctx;
+  const { config, ownClass, log, classPrompt, classDir } = ctx;
   if (!config.priorPreservation) return { prior: [] };
   const missing = config.numClassImages - ownClass.length;
   if (missing === 0) {
-    log(`class images: ${ownClass.length} from '${p.classDir}' (none generated)`);
+    log(`class images: ${ownClass.length} from '${classDir}' (none generated)`);
     return { prior: ownClass, metrics: { fromClassDir: ownClass.length, generated: 0 } };
   }
   const ci = await classImages(cascade, {
-    prompt: config.classPrompt,
+    prompt: classPrompt,
     count: missing,
     seed: p.seed,
     steps: p.classSteps,
@@ -542,8 +721,8 @@ async function priorImages(
   };
   log(
     `class images: ${
-      ownClass.length > 0 ? `${ownClass.length} from '${p.classDir}' + ` : ""
-    }${ci.images.length} of "${config.classPrompt}" (${ci.generated} generated, ${
+      ownClass.length > 0 ? `${ownClass.length} from '${classDir}' + ` : ""
+    }${ci.images.length} of "${classPrompt}" (${ci.generated} generated, ${
       ci.images.length - ci.generated
     } reused from ${ci.dir}) in ${ci.seconds.toFixed(1)} s`,
   );
@@ -560,23 +739,29 @@ function createRunJobs(
   p: ResolvedParams,
   ctx: {
     config: DreamBoothConfig;
-    instance: InstanceData;
-    prior: FloatImage[];
+    /** Each subject's images (one, or one per concept). */
+    data: readonly SubjectData[];
     identifier: DreamBoothIdentifier;
-    fill: (q: string) => string;
   },
 ): { dbJob: DreamBoothJob; tiJob: TextualInversionJob | null } {
-  const { config, instance, fill } = ctx;
+  const { config } = ctx;
+  const concepts: JobConcept[] = ctx.data.map(({ instance, prior, subject }) => ({
+    instanceImages: instance.pool,
+    classImages: prior,
+    // Per-image captions (NAME.txt beside NAME.jpg), with {identifier}/[V] and {class} filled in.
+    instancePrompts: instance.captions?.map((q) => q === null ? null : subject.fill(q)) ?? null,
+  }));
+  const instance = ctx.data[0].instance;
   const dbJob = createDreamBoothJob(cascade, {
     config,
-    instanceImages: instance.pool,
-    classImages: ctx.prior,
-    // Per-image captions (NAME.txt beside NAME.jpg), with {identifier}/[V] and {class} filled in.
-    instancePrompts: instance.captions?.map((q) => q === null ? null : fill(q)) ?? null,
-    // The step loss: Eq. 2 with λ as declared (dreambooth_params.ts) and given (--prior-weight).
+    ...concepts[0],
+    ...(config.concepts ? { concepts } : {}),
+    // The step loss: Eq. 2 with λ as declared (dreambooth_params.ts) and given (--prior-weight),
+    // summed over the concepts of a --concepts run (each its own prior term).
     loss: dreamboothBatchLoss({
       numInstance: config.instanceBatch,
       priorLossWeight: p.priorLossWeight,
+      numConcepts: concepts.length,
     }),
   });
   if (p.method !== "textual-inversion") return { dbJob, tiJob: null };
@@ -699,8 +884,8 @@ async function superResPhase(
   ctx: {
     options: TrainDreamBoothOptions;
     out: string;
-    instanceDir: string;
-    instancePrompt: string;
+    /** Each subject's folder and prompt: several (a --concepts run) are fine-tuned in turn. */
+    subjects: readonly { name: string; instanceDir: string; instancePrompt: string }[];
     writeModel: () => Promise<unknown>;
     log: (line: string) => void;
   },
@@ -713,17 +898,27 @@ async function superResPhase(
     : (context) => dreamboothSuperRes(context);
   if (hook && cascade.stages.length > 1) {
     const t2 = performance.now();
-    const m = await hook({
-      cascade,
-      out: ctx.out,
-      instanceDir: ctx.instanceDir,
-      instancePrompt: ctx.instancePrompt,
-      resume: p.resume,
-      seed: p.seed,
-      log: ctx.log,
-      signal: options.signal,
-    });
-    const metrics = { ...(m ?? {}), seconds: +((performance.now() - t2) / 1000).toFixed(2) };
+    const several = ctx.subjects.length > 1;
+    const all: Record<string, unknown>[] = [];
+    for (const k of ctx.subjects) {
+      if (several) ctx.log(`superres: concept '${k.name}' (${k.instancePrompt})`);
+      const m = await hook({
+        cascade,
+        // A --concepts run: each concept's SR run in its own folder under <out>/concepts/.
+        out: several ? join(ctx.out, "concepts", k.name) : ctx.out,
+        instanceDir: k.instanceDir,
+        instancePrompt: k.instancePrompt,
+        resume: p.resume,
+        seed: p.seed,
+        log: ctx.log,
+        signal: options.signal,
+      });
+      all.push({ ...(m ?? {}) });
+    }
+    const metrics = {
+      ...(several ? { concepts: all } : all[0]),
+      seconds: +((performance.now() - t2) / 1000).toFixed(2),
+    };
     await ctx.writeModel();
     return metrics;
   } else if (cascade.stages.length > 1) {
@@ -738,10 +933,9 @@ async function superResPhase(
  */
 async function finalSamples(
   cascade: Cascade,
-  ctx: { identifier: string; classNoun: string; out: string; log: (line: string) => void },
+  ctx: { prompts: string[]; out: string; log: (line: string) => void },
 ): Promise<string[]> {
-  const { out, log } = ctx;
-  const prompts = dreamboothPrompts(ctx.identifier, ctx.classNoun);
+  const { out, log, prompts } = ctx;
   // 25 base-stage steps (as the validation grid); SR stages use their own.
   log(
     `samples: ${prompts.length} DreamBench prompts through ${cascade.stages.length} stage${
@@ -797,6 +991,7 @@ function runRecord(
     classNoun: ctx.classNoun,
     instancePrompt: config.instancePrompt,
     classPrompt: config.classPrompt,
+    ...(config.concepts ? { concepts: config.concepts } : {}),
     method: ctx.method,
     instanceDir: ctx.instanceDir,
     baseModel: ctx.baseModel,
@@ -831,7 +1026,13 @@ async function writePersonalisedModel(
   const modelPath = join(ctx.out, "model.safetensors");
   const writeModel = () =>
     saveCheckpoint(modelPath, cascade, {
-      metadata: { identifier: ctx.identifier, classNoun, instancePrompt: config.instancePrompt },
+      metadata: {
+        identifier: ctx.identifier,
+        classNoun,
+        instancePrompt: config.instancePrompt,
+        // A --concepts run: every concept's identifier, class noun and prompts (sample/eval).
+        ...(config.concepts ? { concepts: JSON.stringify(config.concepts) } : {}),
+      },
     });
   await writeModel();
   return { modelPath, writeModel };
@@ -852,7 +1053,7 @@ async function finishRun(
     config: DreamBoothConfig;
     identifier: string;
     classNoun: string;
-    instanceDir: string;
+    subjects: readonly RunSubject[];
     out: string;
     metrics: Record<string, unknown>;
     log: (line: string) => void;
@@ -871,8 +1072,11 @@ async function finishRun(
   const superRes = await superResPhase(cascade, p, {
     options: ctx.options,
     out,
-    instanceDir: ctx.instanceDir,
-    instancePrompt: config.instancePrompt,
+    subjects: ctx.subjects.map((k, i) => ({
+      name: k.name,
+      instanceDir: k.instanceDir,
+      instancePrompt: config.concepts?.[i].instancePrompt ?? config.instancePrompt,
+    })),
     writeModel,
     log,
   });
@@ -881,10 +1085,72 @@ async function finishRun(
   const samples: string[] = [];
   if (p.finalSamples) {
     const t3 = performance.now();
-    samples.push(...await finalSamples(cascade, { identifier, classNoun, out, log }));
+    // A --concepts run: the first four prompts of each concept.
+    const prompts = config.concepts
+      ? config.concepts.flatMap((k) => dreamboothPrompts(k.identifier, k.classNoun).slice(0, 4))
+      : dreamboothPrompts(identifier, classNoun);
+    samples.push(...await finalSamples(cascade, { prompts, out, log }));
     metrics.sampleSeconds = +((performance.now() - t3) / 1000).toFixed(2);
   }
   return { modelPath, samples };
+}
+
+/** Each subject's instance images and own class images, loaded and checked before any compute. */
+async function loadSubjects(
+  p: ResolvedParams,
+  subjects: readonly RunSubject[],
+  ctx: {
+    config: DreamBoothConfig;
+    size: number;
+    log: (line: string) => void;
+    warn: (line: string) => void;
+  },
+): Promise<{ subject: RunSubject; instance: InstanceData; ownClass: FloatImage[] }[]> {
+  const { config, size, log, warn } = ctx;
+  const loaded: { subject: RunSubject; instance: InstanceData; ownClass: FloatImage[] }[] = [];
+  for (const [i, subject] of subjects.entries()) {
+    const r = await loadRunImages(p, {
+      config,
+      instanceDir: subject.instanceDir,
+      identifier: subject.identifier.text,
+      instancePrompt: config.concepts?.[i].instancePrompt ?? config.instancePrompt,
+      ...(subject.classDir !== undefined ? { classDir: subject.classDir } : {}),
+      size,
+      log,
+      warn,
+    });
+    loaded.push({ subject, ...r });
+  }
+  return loaded;
+}
+
+/** Each subject's class-prior images (own, then generated or cached per class prompt). */
+async function subjectPriors(
+  cascade: Cascade,
+  p: ResolvedParams,
+  ctx: {
+    config: DreamBoothConfig;
+    loaded: readonly { subject: RunSubject; instance: InstanceData; ownClass: FloatImage[] }[];
+    modelHash: string;
+    log: (line: string) => void;
+  },
+): Promise<{ data: SubjectData[]; classMetrics: unknown[] }> {
+  const { config, loaded, modelHash, log } = ctx;
+  const data: SubjectData[] = [];
+  const classMetrics: unknown[] = [];
+  for (const [i, d] of loaded.entries()) {
+    const classes = await priorImages(cascade, p, {
+      config,
+      ownClass: d.ownClass,
+      classPrompt: config.concepts?.[i].classPrompt ?? config.classPrompt,
+      ...(d.subject.classDir !== undefined ? { classDir: d.subject.classDir } : {}),
+      modelHash,
+      log,
+    });
+    if (classes.metrics) classMetrics.push(classes.metrics);
+    data.push({ subject: d.subject, instance: d.instance, prior: classes.prior });
+  }
+  return { data, classMetrics };
 }
 
 /**
@@ -915,9 +1181,9 @@ export async function trainDreamBooth(
   const log = options.log ?? console.log;
   const warn = options.warn ?? ((l: string) => console.warn(l));
   const t0 = performance.now();
-  const p = resolveRunParams(options); // 1. Every check that needs no model.
+  const p = resolveRunParams(options); // 1. Every check that needs no model (and the concepts file).
   const { method, steps, seed } = p;
-  const { instanceDir, classNoun, out } = await resolveSubject(p);
+  const { specs, instanceDir, classNoun, out } = await resolveSubjects(p);
   const ifResult = await ifBranch(p, { instanceDir, classNoun, out, log, options });
   if (ifResult) return ifResult; // DeepFloyd IF: its own branch.
   // 2. The model (loading weights is not compute), then the checks that need it.
@@ -926,46 +1192,41 @@ export async function trainDreamBooth(
   const threads = await holdRunThreads(p, out);
   try {
     const size = cascade.stages[0].imageSize;
-    const identifier = await resolveIdentifier(cascade.tokenizer.describe(), {
-      identifier: options.identifier ?? null,
-      classNoun,
-      seed,
-    });
-    // {identifier} / [V] and {class} in the prompts a user gives.
-    const fill = (q: string) => fillSubjectPrompt(q, { identifier: identifier.text, classNoun });
-    const config = dreamboothRunConfig(p, { identifier: identifier.text, classNoun, fill });
-    const { instance, ownClass } = await loadRunImages(p, {
-      config,
-      instanceDir,
+    const subjects = specs
+      ? await resolveConceptSubjects(specs, cascade, seed)
+      : [await oneSubject(p, cascade, { instanceDir, classNoun, identifier: options.identifier })];
+    const identifier = subjects[0].identifier;
+    const config = dreamboothRunConfig(p, {
       identifier: identifier.text,
-      size,
-      log,
-      warn,
-    });
+      classNoun,
+      fill: subjects[0].fill,
+    }, specs ? subjects : []);
+    const loaded = await loadSubjects(p, subjects, { config, size, log, warn });
     log(runDescription(p, {
       base,
       config,
       instanceDir,
-      numImages: instance.images.length,
+      numImages: loaded.reduce((n, d) => n + d.instance.images.length, 0),
       identifier,
       classNoun,
       out,
     }));
 
-    // 3. Class images (cached).
+    // 3. Class images (cached), per class prompt.
     const modelHash = await hashBaseModel(cascade);
     const metrics: Record<string, unknown> = { baseModel: base.source, baseModelHash: modelHash };
-    const classes = await priorImages(cascade, p, { config, ownClass, modelHash, log });
-    if (classes.metrics) metrics.classImages = classes.metrics;
+    const { data, classMetrics } = await subjectPriors(cascade, p, {
+      config,
+      loaded,
+      modelHash,
+      log,
+    });
+    if (classMetrics.length > 0) {
+      metrics.classImages = specs ? classMetrics : classMetrics[0];
+    }
 
     // 4. Fine-tuning through the shared run machinery.
-    const jobs = createRunJobs(cascade, p, {
-      config,
-      instance,
-      prior: classes.prior,
-      identifier,
-      fill,
-    });
+    const jobs = createRunJobs(cascade, p, { config, data, identifier });
     using dbJob = jobs.dbJob;
     using tiJob = jobs.tiJob;
     const job = tiJob ? Object.assign(tiJob, { samples: dbJob.samples }) : dbJob;
@@ -1007,7 +1268,7 @@ export async function trainDreamBooth(
       config,
       identifier: identifier.text,
       classNoun,
-      instanceDir,
+      subjects,
       out,
       metrics,
       log,

@@ -28,6 +28,7 @@ export {
   type Cascade,
   createPreset,
   loadCheckpoint,
+  type ModelSubject,
   PRESET_NAMES,
   readModelSubject,
 } from "../diffusion/mod.ts";

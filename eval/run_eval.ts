@@ -5,6 +5,7 @@ import {
   createPreset,
   loadCheckpoint,
   loadSubjectFolder,
+  type ModelSubject,
   PRESET_NAMES,
   readModelSubject,
   type RgbImage,
@@ -18,6 +19,29 @@ import { SubjectEmbedder } from "./subject_embedder.ts";
 import { ForegroundColorEmbedder } from "./foreground_color_embedder.ts";
 import { dreambenchPrompts } from "./dreambench_prompts.ts";
 import { EVAL_NET_SIZE } from "./_nets.ts";
+
+/**
+ * The subject of a model as evaluated: a several-subject model's (`--concepts`) concept named
+ * like the evaluated subject (its built-in name or folder), else the one whose identifier is given,
+ * else an error listing them; a one-subject model's own.
+ */
+function modelConcept(
+  fromModel: ModelSubject | null,
+  want: { subject: string; identifier?: string },
+): ModelSubject | null {
+  if (!fromModel?.concepts || fromModel.concepts.length < 2) return fromModel;
+  const name = want.subject.replace(/[\\/]+$/, "").split(/[\\/]/).pop();
+  const hit = fromModel.concepts.find((c) => c.name === name) ??
+    fromModel.concepts.find((c) => c.identifier === want.identifier);
+  if (!hit) {
+    throw new RangeError(
+      `Cannot evaluate as the model holds several concepts and none is the subject ${
+        JSON.stringify(want.subject)
+      }: pass --subject one of ${fromModel.concepts.map((c) => c.name).join(", ")}`,
+    );
+  }
+  return hit;
+}
 
 /**
  * Default DDIM steps of the super-resolution stages in an evaluation: 10 instead of SR 1's 20 halves
@@ -269,7 +293,10 @@ export async function runEval(
   const builtIn = builtInSubjects().find((s) => s.name === subject);
   const subjectDir = builtIn?.dir ?? subject;
   // The one identifier rule: a personalised model's own identifier and class noun, unless given.
-  const fromModel = model === "real" ? null : await readModelSubject(model);
+  const fromModel = modelConcept(
+    model === "real" ? null : await readModelSubject(model),
+    { subject: builtIn?.name ?? subjectDir, identifier: options.identifier },
+  );
   const identifier = options.identifier ?? fromModel?.identifier ?? "sks";
   const classNoun = options.classNoun ?? (fromModel?.classNoun || undefined) ??
     builtIn?.classNoun;

@@ -16,6 +16,47 @@ export interface ModelSubject {
   classNoun: string;
   /** The instance prompt it was trained with ("a sks dog"), when recorded. */
   instancePrompt?: string;
+  /**
+   * Every concept of a several-subject model (`deno task train --concepts`), in order; the
+   * fields above are the first one's.
+   */
+  concepts?: ModelConcept[];
+}
+
+/** One concept of a several-subject model. */
+export interface ModelConcept {
+  /** Its name (a built-in subject's, or its folder's). */
+  name: string;
+  /** Its identifier. */
+  identifier: string;
+  /** Its class noun. */
+  classNoun: string;
+  /** Its instance prompt, when recorded. */
+  instancePrompt?: string;
+}
+
+function parseConcepts(text: string | undefined): ModelConcept[] | null {
+  if (typeof text !== "string") return null;
+  try {
+    const list = JSON.parse(text);
+    if (!Array.isArray(list) || list.length === 0) return null;
+    const out: ModelConcept[] = [];
+    for (const c of list) {
+      if (
+        typeof c?.name !== "string" || typeof c?.identifier !== "string" ||
+        typeof c?.classNoun !== "string"
+      ) return null;
+      out.push({
+        name: c.name,
+        identifier: c.identifier,
+        classNoun: c.classNoun,
+        ...(typeof c.instancePrompt === "string" ? { instancePrompt: c.instancePrompt } : {}),
+      });
+    }
+    return out;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -71,11 +112,19 @@ export function subjectFromMetadata(metadata: Record<string, string>): ModelSubj
   if (typeof identifier !== "string" || identifier === "" || typeof classNoun !== "string") {
     return null;
   }
-  return { identifier, classNoun, ...(instancePrompt ? { instancePrompt } : {}) };
+  const concepts = parseConcepts(metadata.concepts);
+  return {
+    identifier,
+    classNoun,
+    ...(instancePrompt ? { instancePrompt } : {}),
+    ...(concepts ? { concepts } : {}),
+  };
 }
 
 /**
- * Fills a prompt template with a model's subject: `{identifier}` (or `[V]`) and `{class}`.
+ * Fills a prompt template with a model's subject: `{identifier}` (or `[V]`) and `{class}`; with a
+ * several-subject model also `{identifier:NAME}` and `{class:NAME}` with concept NAME's (the plain
+ * forms are the first concept's).
  *
  * @param prompt The prompt ("a {identifier} {class} on the beach").
  * @param subject The {@link ModelSubject}.
@@ -89,6 +138,10 @@ export function subjectFromMetadata(metadata: Record<string, string>): ModelSubj
  * ```
  */
 export function fillSubjectPrompt(prompt: string, subject: ModelSubject): string {
+  for (const c of subject.concepts ?? []) {
+    prompt = prompt.replaceAll(`{identifier:${c.name}}`, c.identifier)
+      .replaceAll(`{class:${c.name}}`, c.classNoun);
+  }
   return prompt.replaceAll("{identifier}", subject.identifier).replaceAll("[V]", subject.identifier)
     .replaceAll("{class}", subject.classNoun);
 }

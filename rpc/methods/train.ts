@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { isAbsolute, posix } from "node:path";
 import type { JobKind } from "../job_kind.ts";
 import { DataRoot } from "../data_root.ts";
 import { invalidParams } from "../rpc_error.ts";
@@ -99,6 +100,32 @@ function decodeBase64(data: string): Uint8Array | null {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/**
+ * The folders a concepts file names (`instanceDir`, `classDir`, relative to the file's folder)
+ * stay inside the data root like every path field; the trainer checks the rest of the file.
+ */
+async function checkConceptsPaths(root: DataRoot, concepts: string): Promise<void> {
+  let list: unknown;
+  try {
+    list = JSON.parse(await Deno.readTextFile(await root.resolve(concepts, { field: "concepts" })));
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    throw invalidParams("concepts", `is not valid JSON: ${e.message}`);
+  }
+  if (!Array.isArray(list)) return; // the trainer names what is wrong
+  for (const [i, entry] of list.entries()) {
+    for (const k of ["instanceDir", "classDir"]) {
+      const dir = (entry as Record<string, unknown> | null)?.[k];
+      if (dir === undefined) continue;
+      // An absolute folder goes as it is (and is refused); a relative one is the file's folder's.
+      const rel = typeof dir === "string" && !isAbsolute(dir) && !/^[a-zA-Z]:|^[\\/]/.test(dir)
+        ? posix.join(posix.dirname(concepts), dir)
+        : dir;
+      await root.resolve(rel, { field: `concepts[${i}].${k}` });
+    }
+  }
+}
+
 /** Checks the params that the schema cannot, stores inline photos; the params to queue. */
 async function prepareTrain(params: TrainParams, root: DataRoot): Promise<TrainParams> {
   if (params.preset !== undefined && params.model !== undefined) {
@@ -113,6 +140,7 @@ async function prepareTrain(params: TrainParams, root: DataRoot): Promise<TrainP
     // `hf:ORG/NAME[@REV]` (a DeepFloyd IF model on the hub) is not a path.
     if (value !== undefined && !isHubSource(value)) await root.resolve(value, { field });
   }
+  if (params.concepts !== undefined) await checkConceptsPaths(root, params.concepts);
   if (given.length === 1 && given[0] !== "subject" && params.classNoun === undefined) {
     throw invalidParams(
       "classNoun",

@@ -5,6 +5,7 @@
  * @module
  */
 import type { JobKind } from "./job_kind.ts";
+import type { JobRecord } from "./job_record.ts";
 import { RpcError, RpcErrorCode } from "./rpc_error.ts";
 import { showValue } from "./_show_value.ts";
 
@@ -45,5 +46,36 @@ export class JobKinds {
       });
     }
     return { kind, checked: kind.params.parse(params) };
+  }
+
+  /**
+   * Checks that a job may be queued again: its kind is registered here and resumable, and the
+   * job is stopped (interrupted, cancelled or failed).
+   *
+   * @throws {RpcError} -32009 naming what is missing.
+   */
+  assertResumable(record: JobRecord): void {
+    const kind = this.#map.get(record.kind);
+    if (kind === undefined) {
+      throw new RpcError(
+        RpcErrorCode.Conflict,
+        `Cannot resume job '${record.id}' as its kind '${record.kind}' is not available on this server`,
+        { id: record.id, kind: record.kind },
+      );
+    }
+    if (kind.resumable !== true) {
+      throw new RpcError(
+        RpcErrorCode.Conflict,
+        `Cannot resume job '${record.id}' as jobs of kind '${record.kind}' are not resumable`,
+        { id: record.id, kind: record.kind },
+      );
+    }
+    if (!["interrupted", "cancelled", "failed"].includes(record.status)) {
+      throw new RpcError(
+        RpcErrorCode.Conflict,
+        `Cannot resume job '${record.id}' as it is not stopped: status is ${record.status}`,
+        { id: record.id, status: record.status },
+      );
+    }
   }
 }

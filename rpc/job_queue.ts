@@ -292,28 +292,7 @@ export class JobQueue implements JobService {
    */
   async resume(id: string): Promise<JobRecord> {
     const record = this.get(id);
-    const kind = this.kindMap.get(record.kind);
-    if (kind === undefined) {
-      throw new RpcError(
-        RpcErrorCode.Conflict,
-        `Cannot resume job '${id}' as its kind '${record.kind}' is not available on this server`,
-        { id, kind: record.kind },
-      );
-    }
-    if (kind.resumable !== true) {
-      throw new RpcError(
-        RpcErrorCode.Conflict,
-        `Cannot resume job '${id}' as jobs of kind '${record.kind}' are not resumable`,
-        { id, kind: record.kind },
-      );
-    }
-    if (!["interrupted", "cancelled", "failed"].includes(record.status)) {
-      throw new RpcError(
-        RpcErrorCode.Conflict,
-        `Cannot resume job '${id}' as it is not stopped: status is ${record.status}`,
-        { id, status: record.status },
-      );
-    }
+    this.kindMap.assertResumable(record);
     if (this.stopping) throw new RpcError(RpcErrorCode.Busy, "The server is shutting down");
     if (this.pending.length >= this.maxQueued) {
       throw new RpcError(

@@ -337,28 +337,7 @@ export class RedisJobQueue implements JobService {
    */
   async resume(id: string): Promise<JobRecord> {
     const record = await this.fresh(id);
-    const kind = this.kindMap.get(record.kind);
-    if (kind === undefined) {
-      throw new RpcError(
-        RpcErrorCode.Conflict,
-        `Cannot resume job '${id}' as its kind '${record.kind}' is not available on this server`,
-        { id, kind: record.kind },
-      );
-    }
-    if (kind.resumable !== true) {
-      throw new RpcError(
-        RpcErrorCode.Conflict,
-        `Cannot resume job '${id}' as jobs of kind '${record.kind}' are not resumable`,
-        { id, kind: record.kind },
-      );
-    }
-    if (!["interrupted", "cancelled", "failed"].includes(record.status)) {
-      throw new RpcError(
-        RpcErrorCode.Conflict,
-        `Cannot resume job '${id}' as it is not stopped: status is ${record.status}`,
-        { id, status: record.status },
-      );
-    }
+    this.kindMap.assertResumable(record);
     this.checkRoom();
     await this.cmd.del(this.keys.cancel(id));
     const queued: JobRecord = { ...record, status: "queued" };

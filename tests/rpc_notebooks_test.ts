@@ -42,7 +42,7 @@ const ready = hasNbconvert && jupyter?.kernelspecs?.python3 !== undefined;
 const ci = Deno.env.get("CI") === "true";
 
 Deno.test({
-  name: "rpc: both notebooks execute headless with jupyter nbconvert",
+  name: "rpc: the notebooks execute headless with jupyter nbconvert",
   // Skipped where Jupyter is missing, except under CI=true: there a missing tool fails the test.
   ignore: !ready && !ci,
   fn: async () => {
@@ -63,7 +63,7 @@ Deno.test({
         }),
       );
       const env = { JUPYTER_PATH: tmp, DENO: Deno.execPath(), PYDEVD_DISABLE_FILE_VALIDATION: "1" };
-      for (const name of ["deno_modules", "python_client"]) {
+      for (const name of ["deno_modules", "python_client", "two_subjects"]) {
         const r = await run("jupyter", [
           "nbconvert",
           "--to",
@@ -83,7 +83,11 @@ Deno.test({
         }[];
         assert.ok(outputs.every((o) => o.output_type !== "error"), name);
         const text = outputs.map((o) => [o.text ?? ""].flat().join("")).join("");
-        if (name === "deno_modules") {
+        if (name === "two_subjects") {
+          assert.ok(outputs.some((o) => o.data?.["image/png"] !== undefined), "no grid image");
+          assert.match(text, /entry 1, field 'identifier' repeats entry 0's identifier/);
+          assert.match(text, /a tree cat next to a sks dog/);
+        } else if (name === "deno_modules") {
           assert.ok(outputs.some((o) => o.data?.["image/png"] !== undefined), "no inline image");
           assert.match(text, /succeeded/);
         } else {

@@ -88,7 +88,7 @@ export async function writeUnit(out: string, r: UnitResult): Promise<void> {
 
 /** A training failure that means the row cannot be expressed on this model (not a bug). */
 const NOT_EXPRESSIBLE =
-  /not in its vocabulary|does not round-trip|is not a known option|must be one of/;
+  /not in its vocabulary|does not round-trip|is not a known option|must be one of|applies to DeepFloyd IF models/;
 
 async function copyGrid(from: string, out: string, name: string): Promise<string[]> {
   try {

@@ -170,14 +170,20 @@ function settingsOf(v: Values, out: string): UnitSettings {
   };
 }
 
-/** Does `deno task train` accept `--method lora`? (Read from its usage text, not assumed.) */
+/**
+ * Does `deno task train` accept `--method lora`? Read from its usage text, not assumed: the
+ * `--method` option's own lines (its line and the indented lines under it) must name `lora`.
+ */
 async function loraAvailable(capture: (args: string[]) => Promise<string>): Promise<boolean> {
-  const help = await capture(["run", "-A", "dreambooth/train_cli.ts", "--help"]);
-  const start = help.indexOf("--method");
-  if (start < 0) return false;
-  const rest = help.slice(start);
-  const end = rest.slice(2).search(/\n\s*--/);
-  return /\blora\b/i.test(end < 0 ? rest : rest.slice(0, end + 2));
+  const lines = (await capture(["run", "-A", "dreambooth/train_cli.ts", "--help"])).split("\n");
+  const at = lines.findIndex((l) => /^\s*--method\b/.test(l));
+  if (at < 0) return false;
+  const block = [lines[at]];
+  for (const l of lines.slice(at + 1)) {
+    if (/^\s*--/.test(l) || l.trim() === "") break;
+    block.push(l);
+  }
+  return /\blora\b/i.test(block.join(" "));
 }
 
 const LORA_UNAVAILABLE = "LoRA unavailable";

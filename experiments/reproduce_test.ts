@@ -108,7 +108,8 @@ Deno.test("reproduce detects LoRA from deno task train's usage and resumes after
     assert.deepEqual(calls.map((c) => c[1]), ["train", "eval"]);
     // Without lora in the usage the row is reported, not run.
     const out2 = join(out, "nolora");
-    const noHelp = "  --method NAME   dreambooth or textual-inversion\n  --steps N\n";
+    const noHelp = "  --lora-rank R  LoRA rank (--method lora)\n  --method NAME   dreambooth or\n" +
+      "                  textual-inversion\n  --steps N\n";
     await quiet(() =>
       main(["--rows", "lora", "--subjects", "cat", "--out", out2], {
         run,

@@ -150,3 +150,26 @@ Deno.test("verdicts: holds, does not hold, inconclusive when intervals overlap",
   assert.equal(judge(c, p(0.5), p(0.55)).verdict, "inconclusive");
   assert.equal(judge(c, null, p(0.5)).verdict, "not run");
 });
+
+Deno.test("reproduce reports a row the trainer refuses for this model as not run, with its reason", async () => {
+  const out = await Deno.makeTempDir({ prefix: "reproduce-refused-" });
+  const help = "  --method NAME   dreambooth, textual-inversion or lora\n  --steps N\n";
+  const run = async (args: string[], log: string) => {
+    await Deno.writeTextFile(
+      log,
+      "error: Cannot train as 'method' (--method) applies to DeepFloyd IF models, not the default model\n",
+    );
+    throw new Error(`'deno ${args.join(" ")}' failed`);
+  };
+  try {
+    const args = ["--rows", "lora", "--subjects", "dog", "--out", out];
+    assert.equal(await quiet(() => main(args, { run, capture: () => Promise.resolve(help) })), 0);
+    const u = JSON.parse(await Deno.readTextFile(join(out, "units", "lora", "dog.json")));
+    assert.equal(u.status, "not-run");
+    assert.match(u.reason, /applies to DeepFloyd IF models/);
+    const md = await Deno.readTextFile(join(out, "report.md"));
+    assert.match(md, /\| LoRA \|.*not run: Cannot train/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -8,6 +8,7 @@ import type { JobKind } from "./job_kind.ts";
 import type { JobRecord } from "./job_record.ts";
 import { RpcError, RpcErrorCode } from "./rpc_error.ts";
 import { showValue } from "./_show_value.ts";
+import { newJobId } from "./_job_progress.ts";
 
 /** The kinds of one queue, in registration order. */
 export class JobKinds {
@@ -78,4 +79,19 @@ export class JobKinds {
       );
     }
   }
+}
+
+/** The record of a new job of `kind` with its checked (and prepared) `params`: queued, in `jobs/<id>`. */
+export function newJobRecord(kind: JobKind, params: unknown): JobRecord {
+  const id = newJobId();
+  return {
+    id,
+    kind: kind.name,
+    params,
+    status: "queued",
+    createdAt: new Date().toISOString(),
+    attempts: 0,
+    resumable: kind.resumable === true,
+    dir: `jobs/${id}`,
+  };
 }

@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { JobEvents } from "./_job_events.ts";
-import { JobKinds } from "./_job_kinds.ts";
+import { JobKinds, newJobRecord } from "./_job_kinds.ts";
 import type { JobContext, JobKind, ProgressUpdate } from "./job_kind.ts";
 import type { JobProgress, JobRecord, JobStatus } from "./job_record.ts";
 import type { JobStore } from "./job_store.ts";
 import { RpcError, RpcErrorCode } from "./rpc_error.ts";
 import { showValue } from "./_show_value.ts";
-import { newJobId, progressTracker } from "./_job_progress.ts";
+import { progressTracker } from "./_job_progress.ts";
 
 /** What subscribers of a {@linkcode JobQueue} (and of `GET /events`) receive. */
 export type JobEvent =
@@ -180,17 +180,8 @@ export class JobQueue implements JobService {
     this.checkRoom();
     const parsed = (await kind.prepare?.(checked, { dataRoot: this.store.root })) ?? checked;
     this.checkRoom();
-    const id = newJobId();
-    const record: JobRecord = {
-      id,
-      kind: kind.name,
-      params: parsed,
-      status: "queued",
-      createdAt: new Date().toISOString(),
-      attempts: 0,
-      resumable: kind.resumable === true,
-      dir: `jobs/${id}`,
-    };
+    const record = newJobRecord(kind, parsed);
+    const id = record.id;
     await this.store.save(record);
     this.pending.push(id);
     this.events.emit({ type: "job", job: record });

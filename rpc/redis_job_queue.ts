@@ -3,7 +3,6 @@ import type { JobKind } from "./job_kind.ts";
 import type { JobEvent, JobFilter, JobService } from "./job_queue.ts";
 import { finishedStatuses, type JobProgress, type JobRecord } from "./job_record.ts";
 import { RpcError, RpcErrorCode } from "./rpc_error.ts";
-import { newJobId } from "./_job_progress.ts";
 import {
   closeRedis,
   connectRedis,
@@ -14,7 +13,7 @@ import {
 import { Queue, QueueEvents, Redis } from "./redis_deps.ts";
 import { showValue } from "./_show_value.ts";
 import { JobEvents } from "./_job_events.ts";
-import { JobKinds } from "./_job_kinds.ts";
+import { JobKinds, newJobRecord } from "./_job_kinds.ts";
 
 /** Options of {@linkcode RedisJobQueue.open}. */
 export interface RedisJobQueueOptions {
@@ -223,17 +222,8 @@ export class RedisJobQueue implements JobService {
     this.checkRoom(); // before `prepare`, which may store files (uploaded photos), and after it
     const parsed = (await kind.prepare?.(checked, { dataRoot: this.dataRoot })) ?? checked;
     this.checkRoom();
-    const id = newJobId();
-    const record: JobRecord = {
-      id,
-      kind: kind.name,
-      params: parsed,
-      status: "queued",
-      createdAt: new Date().toISOString(),
-      attempts: 0,
-      resumable: kind.resumable === true,
-      dir: `jobs/${id}`,
-    };
+    const record = newJobRecord(kind, parsed);
+    const id = record.id;
     await this.cmd.zadd(this.keys.ids, Date.now(), id);
     await this.write(record);
     await this.enqueue(record);

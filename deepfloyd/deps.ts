@@ -19,6 +19,7 @@ export {
   dynamicThreshold,
   encodeT5Streaming,
   fillSubjectPrompt,
+  loraLinearDelta,
   type NamedTensor,
   openSafetensors,
   readSafetensors,

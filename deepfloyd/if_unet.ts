@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type NamedTensor, tf, upsampleNearest } from "./deps.ts";
+import { loraLinearDelta, type NamedTensor, tf, upsampleNearest } from "./deps.ts";
 import {
   activate,
   avgPool2,
@@ -532,14 +532,8 @@ export class IFUNet {
     const y = linear(this.#w, name, x);
     const a = this.#lora.get(name);
     if (!a) return y;
-    const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
-    const delta = tf.matMul(
-      tf.matMul(flat, a.down as tf.Tensor2D, false, true),
-      a.up as tf.Tensor2D,
-      false,
-      true,
-    );
-    return tf.add(y, tf.reshape(tf.mul(delta, this.#loraScale * a.factor), y.shape));
+    // The one LoRA implementation (diffusion/'s, Eq. 3 of Hu et al.), in diffusers' layout.
+    return tf.add(y, loraLinearDelta(x, a.down, a.up, this.#loraScale * a.factor));
   }
 
   /** Number of LoRA adapters loaded. */

@@ -9,6 +9,8 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { applyCascadeLoRA, type LoRAFile, readLoRAFile } from "./io/lora_file.ts";
 import { initBackend } from "./deps.ts";
 import { declareParams, runCli, usageText } from "../params/mod.ts";
 import { backendOption, backendParam, UsageError } from "./cli_options.ts";
@@ -30,6 +32,24 @@ const DEFAULT_MODEL = DEFAULT_MODEL_URL.protocol === "file:"
 const params = declareParams("sample", {
   ...sampleParams.specs,
   out: { type: "string", minLength: 1, metavar: "FILE", default: "sample.png", help: "output PNG" },
+  lora: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    metavar: "FILE|DIR",
+    help:
+      "LoRA adapters (lora.safetensors of a deno task train --method lora run, or its folder)\n" +
+      "applied to --model (then default: the base model they were trained on)",
+    defaultText: "none; --model's lora.safetensors when --lora-scale is given",
+  },
+  loraScale: {
+    type: "number",
+    min: -100,
+    max: 100,
+    metavar: "S",
+    help: "scale of the LoRA update (0 = the base model, 1 = as trained)",
+    defaultText: "1",
+  },
   backend: backendParam,
 });
 
@@ -77,6 +97,8 @@ export async function main(args: string[]): Promise<number> {
     if (values.model !== undefined && values.preset !== undefined) {
       throw new UsageError("Cannot sample as '--model' and '--preset' exclude each other");
     }
+    // LoRA adapters: read (and checked) before any work; they name their base model.
+    const lora = await loraToApply(values);
     if (values.model === undefined && values.preset === undefined) {
       values.model = DEFAULT_MODEL;
       if ((await Deno.stat(DEFAULT_MODEL).catch(() => null)) === null) {
@@ -106,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
       cascade = await createPreset(values.preset as PresetName, { seed: 0 });
       console.error(`note: preset '${values.preset}' has fresh, untrained weights`);
     }
+    if (lora) subject = applyLoRA(cascade, lora, values) ?? subject;
     // The one identifier rule: a personalised model's identifier and class noun fill
     // {identifier} (or [V]) and {class} in the prompt.
     let prompt = values.prompt;
@@ -167,6 +190,88 @@ export async function main(args: string[]): Promise<number> {
     }
     return 0;
   });
+}
+
+/**
+ * Attaches the adapters at `scale` (the cascade is freed on failure), sets the SR stages' sampling
+ * levels the run recorded, and returns the subject the adapters carry.
+ */
+function applyLoRA(
+  cascade: Cascade,
+  lora: { path: string; file: LoRAFile },
+  values: { loraScale?: number; model?: string; preset?: string },
+): ModelSubject | null {
+  const options = {
+    scale: values.loraScale ?? 1,
+    on: values.model ?? `preset:${values.preset}`,
+  };
+  try {
+    applyCascadeLoRA(cascade, lora.file, { scale: options.scale });
+  } catch (e) {
+    cascade.dispose();
+    throw e;
+  }
+  const levels = lora.file.metadata.augLevels;
+  if (levels) {
+    (JSON.parse(levels) as number[]).forEach((a, i) => i > 0 && cascade.setAugLevel(i, a));
+  }
+  const parts = Object.keys(lora.file.parts).join(", ");
+  console.error(`LoRA adapters ${lora.path} (${parts}) at scale ${options.scale} on ${options.on}`);
+  return subjectFromMetadata(lora.file.metadata);
+}
+
+/**
+ * The LoRA file to apply (`--lora`, or `--model`'s lora.safetensors when only `--lora-scale` is
+ * given), read before any work; sets `values.model`/`values.preset` to the adapters' recorded base
+ * model when `--model` was not given or is the adapters' own run folder.
+ */
+async function loraToApply(
+  values: { model?: string; preset?: "tiny" | "small"; lora?: string; loraScale?: number },
+): Promise<{ path: string; file: LoRAFile } | null> {
+  const found = await findLoRA(values);
+  if (found?.base !== undefined) {
+    const preset = found.base.startsWith("preset:");
+    values.model = preset ? undefined : found.base;
+    values.preset = preset ? found.base.slice(7) as "tiny" | "small" : undefined;
+  }
+  return found;
+}
+
+/** {@link loraToApply}'s search: the file, and the base model to use when it replaces --model. */
+async function findLoRA(
+  values: { model?: string; preset?: string; lora?: string; loraScale?: number },
+): Promise<{ path: string; file: LoRAFile; base?: string } | null> {
+  let spec = values.lora;
+  let fromModel = false;
+  if (spec === undefined) {
+    if (values.loraScale === undefined) return null;
+    const inModel = values.model === undefined ? null : join(values.model, "lora.safetensors");
+    if (inModel === null || (await Deno.stat(inModel).catch(() => null)) === null) {
+      throw new UsageError(
+        `Cannot sample as '--lora-scale' (${values.loraScale}) needs LoRA adapters: give '--lora FILE' or a '--model' folder of a --method lora run (holding lora.safetensors)`,
+      );
+    }
+    spec = values.model!;
+    fromModel = true;
+  }
+  const info = await Deno.stat(spec).catch(() => null);
+  if (info === null) {
+    throw new RangeError(`Cannot sample as '--lora' ${JSON.stringify(spec)} does not exist`);
+  }
+  const path = info.isDirectory ? join(spec, "lora.safetensors") : spec;
+  const file = await readLoRAFile(path);
+  const own = fromModel || (values.model !== undefined && info.isDirectory &&
+    resolve(values.model) === resolve(spec));
+  const base = file.metadata.baseModel;
+  if ((values.model === undefined && values.preset === undefined) || own) {
+    if (base === undefined) {
+      throw new UsageError(
+        `Cannot sample as the LoRA file '${path}' does not name its base model: give '--model'`,
+      );
+    }
+    return { path, file, base };
+  }
+  return { path, file };
 }
 
 /**

@@ -92,6 +92,25 @@ export {
   type UNetConditioning,
   type UNetConfig,
 } from "./model/unet.ts";
+export {
+  createLoRAConfig,
+  LORA_TARGETS,
+  type LoRAConfig,
+  loraConvDelta,
+  loraLinearDelta,
+  LoRASet,
+  type LoRATarget,
+  type LoRATargets,
+  loraWeightDelta,
+} from "./model/lora.ts";
+export {
+  applyCascadeLoRA,
+  exportCascadeLoRA,
+  type LoRAFile,
+  mergeCascadeLoRA,
+  readLoRAFile,
+  saveLoRAFile,
+} from "./io/lora_file.ts";
 export { unetDenoiser, type UNetDenoiserOptions } from "./model/unet_denoiser.ts";
 export {
   ancestralStep,

@@ -101,14 +101,6 @@ const dreamboothSpecs = {
     help: "IF stage II fine-tuning noise-augmentation level (IF's integer level; the paper's\n" +
       "t_aug = 1e-5 lies below level 0, see reports/2026-12-07-if-noise-level-mapping.md)",
   },
-  loraRank: {
-    type: "integer",
-    min: 1,
-    max: 256,
-    default: 4,
-    metavar: "R",
-    help: "LoRA rank (--method lora)",
-  },
   out: {
     type: "string",
     minLength: 1,
@@ -119,11 +111,36 @@ const dreamboothSpecs = {
   },
   method: {
     type: "enum",
-    values: ["dreambooth", "textual-inversion", "lora"],
+    values: ["dreambooth", "lora", "textual-inversion"],
     default: "dreambooth",
     metavar: "NAME",
-    help: "dreambooth (every UNet weight), textual-inversion (only the identifier's embedding\n" +
-      "rows; no prior term), or lora (adapters on the attention projections; IF models)",
+    help:
+      "dreambooth (every weight), lora (low-rank adapters only: base and SR stages, or IF stage I;\n" +
+      "adapters in <out>/lora.safetensors, merged into model.safetensors), or textual-inversion\n" +
+      "(only the identifier's embedding rows are trained; no prior term)",
+  },
+  rank: {
+    type: "integer",
+    min: 1,
+    max: 256,
+    metavar: "R",
+    help: "LoRA rank r (--method lora)",
+    defaultText: "4",
+  },
+  loraAlpha: {
+    type: "number",
+    exclusiveMin: 0,
+    max: 1_000_000,
+    metavar: "A",
+    help: "LoRA alpha: the update is scaled by A / R (--method lora)",
+    defaultText: "the rank",
+  },
+  loraTargets: {
+    type: "enum",
+    values: ["attn", "attn+conv"],
+    metavar: "attn|attn+conv",
+    help: "layers with LoRA adapters: attention projections, or those and the convolutions",
+    defaultText: "attn",
   },
   steps: { type: "integer", min: 1, max: 1_000_000, default: 200, help: "training steps" },
   learningRate: {
@@ -132,7 +149,7 @@ const dreamboothSpecs = {
     max: 10,
     option: "lr",
     help: "learning rate",
-    defaultText: "1e-4; 5e-3 for textual-inversion",
+    defaultText: "1e-4; 5e-4 for lora; 5e-3 for textual-inversion",
   },
   instanceBatch: {
     type: "integer",
@@ -173,7 +190,7 @@ const dreamboothSpecs = {
   trainTextEncoder: {
     type: "boolean",
     default: false,
-    help: "fine-tune the text encoder too (default frozen)",
+    help: "fine-tune the text encoder too (default frozen; with --method lora: its adapters)",
   },
   resume: {
     type: "boolean",

@@ -66,6 +66,14 @@ import {
   type JobConcept,
 } from "./dreambooth_job.ts";
 import type { StageTrainerConfig } from "./deps.ts";
+import {
+  createLoRAConfig,
+  exportCascadeLoRA,
+  type LoRAConfig,
+  mergeCascadeLoRA,
+  type NamedTensor,
+  saveLoRAFile,
+} from "./deps.ts";
 import { createTextualInversionJob, type TextualInversionJob } from "./textual_inversion.ts";
 import type { ParamValues } from "../params/mod.ts";
 import { ifModelKind } from "./deps.ts";
@@ -281,8 +289,51 @@ type ResolvedParams = ParamValues<typeof dreamboothParams.specs>;
 /** The learning rate textual inversion trains at when none is given. */
 const TI_DEFAULT_LR = 5e-3;
 
-/** Refuses the DreamBooth-only settings with `--method textual-inversion` (its own optimizer). */
+/** The learning rate LoRA trains at when none is given (diffusers' train_dreambooth_lora.py). */
+const LORA_DEFAULT_LR = 5e-4;
+
+/** The LoRA options: only with `--method lora`. */
+const LORA_OPTIONS = ["rank", "loraAlpha", "loraTargets"] as const;
+
+/** The LoRA settings of a `--method lora` run (null for the other methods). */
+function loraConfigOf(p: ResolvedParams): LoRAConfig | null {
+  if (p.method !== "lora") return null;
+  return createLoRAConfig({
+    rank: p.rank ?? 4,
+    ...(p.loraAlpha !== undefined ? { alpha: p.loraAlpha } : {}),
+    targets: p.loraTargets ?? "attn",
+  });
+}
+
+/**
+ * Refuses the LoRA options without `--method lora` (and what LoRA does not support), and the
+ * DreamBooth-only settings with `--method textual-inversion` (its own optimizer).
+ */
 function checkMethodOptions(p: ResolvedParams): void {
+  if (p.method !== "lora") {
+    for (const k of LORA_OPTIONS) {
+      if (p[k] !== undefined) {
+        throw new RangeError(
+          `Cannot train as '${k}' (${
+            dreamboothParams.name(k, "option")
+          }) needs --method lora: current value is ${
+            JSON.stringify(p[k])
+          } with --method ${p.method}`,
+        );
+      }
+    }
+  } else {
+    // Not yet with LoRA: an EMA of the adapters, one adapter set per concept's SR run.
+    for (const k of ["emaDecay", "concepts"] as const) {
+      if (p[k] !== undefined) {
+        throw new RangeError(
+          `Cannot train as '${k}' (${
+            dreamboothParams.name(k, "option")
+          }) is not supported with --method lora: current value is ${JSON.stringify(p[k])}`,
+        );
+      }
+    }
+  }
   if (p.method !== "textual-inversion") return;
   // Textual inversion trains embedding rows with its own optimizer: these are DreamBooth's.
   const unsupported: [keyof typeof p, unknown][] = [
@@ -474,7 +525,7 @@ async function ifBranch(
     const { signal, onProgress } = ctx.options;
     return await trainIFDreamBooth(p, { instanceDir, classNoun, out, log, signal, onProgress });
   }
-  const ifOnly = [["srModel", p.srModel], ["method", p.method === "lora" ? "lora" : undefined]];
+  const ifOnly = [["srModel", p.srModel]];
   for (const [k, v] of ifOnly) {
     if (v !== undefined) {
       throw new RangeError(
@@ -546,7 +597,11 @@ function dreamboothRunConfig(
   const trainer: Partial<Omit<StageTrainerConfig, "schedule">> = {
     seed: p.seed,
     gamma: p.snrGamma, // min-SNR-γ (the weighting is DreamBooth's default, minSnr)
-    ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
+    ...(p.learningRate !== undefined
+      ? { learningRate: p.learningRate }
+      : p.method === "lora"
+      ? { learningRate: LORA_DEFAULT_LR }
+      : {}),
     ...(p.lrSchedule !== "constant" ? { lrSchedule: p.lrSchedule, lrTotalSteps: p.steps } : {}),
     ...(p.lrWarmup > 0 ? { lrWarmupSteps: p.lrWarmup } : {}),
     ...(p.noiseOffset > 0 ? { noiseOffset: p.noiseOffset } : {}),
@@ -652,6 +707,7 @@ function runDescription(
     identifier: DreamBoothIdentifier;
     classNoun: string;
     out: string;
+    lora: LoRAConfig | null;
   },
 ): string {
   const { base, config, identifier } = ctx;
@@ -672,7 +728,11 @@ function runDescription(
     config.priorPreservation
       ? `on (λ = ${config.priorLossWeight}, ${config.numClassImages} class images)`
       : "off"
-  }; text encoder ${config.trainTextEncoder ? "trained" : "frozen"}; ${p.steps} steps at lr ${
+  }; text encoder ${config.trainTextEncoder ? "trained" : "frozen"}${
+    ctx.lora
+      ? `; LoRA rank ${ctx.lora.rank}, alpha ${ctx.lora.alpha}, targets ${ctx.lora.targets}`
+      : ""
+  }; ${p.steps} steps at lr ${
     p.method === "textual-inversion" ? p.learningRate ?? TI_DEFAULT_LR : config.trainer.learningRate
   } (${p.method}); out '${ctx.out}'`;
 }
@@ -805,6 +865,8 @@ function lowerLearningRate(p: ResolvedParams, config: DreamBoothConfig): number 
     : config.trainer.learningRate;
   const defaultLr = p.method === "textual-inversion"
     ? TI_DEFAULT_LR
+    : p.method === "lora"
+    ? LORA_DEFAULT_LR
     : DEFAULT_DREAMBOOTH_TRAINER.learningRate;
   return lr > defaultLr ? defaultLr : Number((lr / 10).toPrecision(3));
 }
@@ -844,6 +906,7 @@ async function fineTune(
     config: {
       ...config,
       method: p.method,
+      ...(p.method === "lora" ? { lora: loraConfigOf(p) } : {}),
       baseModelHash: ctx.modelHash,
       instanceDir: ctx.instanceDir,
       steps: p.steps,
@@ -883,6 +946,7 @@ async function superResPhase(
   p: ResolvedParams,
   ctx: {
     options: TrainDreamBoothOptions;
+    lora: LoRAConfig | null;
     out: string;
     /** Each subject's folder and prompt: several (a --concepts run) are fine-tuned in turn. */
     subjects: readonly { name: string; instanceDir: string; instancePrompt: string }[];
@@ -895,7 +959,7 @@ async function superResPhase(
     ? options.superRes
     : options.superRes === false
     ? null
-    : (context) => dreamboothSuperRes(context);
+    : (context) => dreamboothSuperRes(context, ctx.lora ? { lora: ctx.lora } : {});
   if (hook && cascade.stages.length > 1) {
     const t2 = performance.now();
     const several = ctx.subjects.length > 1;
@@ -1002,6 +1066,63 @@ function runRecord(
 }
 
 /**
+ * Attaches fresh LoRA adapters to the base stage's UNet (and the text encoder's attention with
+ * `trainTextEncoder`); the trainer then trains only them. Returns what `dreambooth.json` records.
+ */
+function attachLoRA(
+  cascade: Cascade,
+  lora: LoRAConfig,
+  options: { seed: number; text: boolean },
+): Record<string, unknown> {
+  const unet = cascade.stages[0].unet.addLoRA({ config: lora, seed: options.seed });
+  let params = unet.numParams;
+  if (options.text) {
+    params += cascade.textEncoder.addLoRA({ config: lora, seed: options.seed + 1 }).numParams;
+  }
+  return { ...lora, baseStageAdapters: unet.targets.size, baseStageAdapterParams: params };
+}
+
+/**
+ * Adds the adapters attached now to those gathered so far, writes them all to
+ * `<out>/lora.safetensors` (with the base model, subject and SR sampling levels in its
+ * metadata), then merges them into the cascade (which is then saved as the full model).
+ */
+async function saveRunAdapters(
+  cascade: Cascade,
+  adapters: { tensors: Map<string, NamedTensor>; parts: Record<string, LoRAConfig> },
+  ctx: {
+    baseModel: { source: string; hash: string };
+    metrics: Record<string, unknown>;
+    out: string;
+    subject: Record<string, string>;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const now = await exportCascadeLoRA(cascade);
+  if (now.tensors.size === 0) return;
+  for (const [k, v] of now.tensors) adapters.tensors.set(k, v);
+  Object.assign(adapters.parts, now.parts);
+  const path = join(ctx.out, "lora.safetensors");
+  const bytes = await saveLoRAFile(path, adapters, {
+    metadata: {
+      ...ctx.subject,
+      baseModel: ctx.baseModel.source,
+      baseModelHash: ctx.baseModel.hash,
+      augLevels: JSON.stringify(cascade.stages.map((s) => s.augLevel)),
+    },
+  });
+  let params = 0;
+  for (const t of adapters.tensors.values()) params += t.data.length;
+  Object.assign(ctx.metrics, { file: path, bytes, params, parts: Object.keys(adapters.parts) });
+  const merged = mergeCascadeLoRA(cascade);
+  ctx.log(
+    `LoRA adapters (${Object.keys(adapters.parts).join(", ")}; ${params} parameters) → ${path} (${
+      (bytes / 1024).toFixed(1)
+    } KiB); merged ${merged.join(", ")} into the model`,
+  );
+}
+
+/**
  * Writes `model.safetensors` (the whole cascade; the weight average when there is one). Returns
  * its path and the writer, to rewrite it after the SR phase.
  */
@@ -1014,6 +1135,7 @@ async function writePersonalisedModel(
     classNoun: string;
     out: string;
     log: (line: string) => void;
+    lora: { baseModel: { source: string; hash: string }; metrics: Record<string, unknown> } | null;
   },
 ): Promise<{ modelPath: string; writeModel: () => Promise<unknown> }> {
   const { config, classNoun } = ctx;
@@ -1024,16 +1146,26 @@ async function writePersonalisedModel(
     );
   }
   const modelPath = join(ctx.out, "model.safetensors");
-  const writeModel = () =>
-    saveCheckpoint(modelPath, cascade, {
-      metadata: {
-        identifier: ctx.identifier,
-        classNoun,
-        instancePrompt: config.instancePrompt,
-        // A --concepts run: every concept's identifier, class noun and prompts (sample/eval).
-        ...(config.concepts ? { concepts: JSON.stringify(config.concepts) } : {}),
-      },
-    });
+  const subject = {
+    identifier: ctx.identifier,
+    classNoun,
+    instancePrompt: config.instancePrompt,
+    // A --concepts run: every concept's identifier, class noun and prompts (sample/eval).
+    ...(config.concepts ? { concepts: JSON.stringify(config.concepts) } : {}),
+  };
+  // LoRA: every phase's adapters gathered into lora.safetensors, then merged into the model.
+  const adapters = { tensors: new Map<string, NamedTensor>(), parts: {} };
+  const writeModel = async () => {
+    if (ctx.lora) {
+      await saveRunAdapters(cascade, adapters, {
+        ...ctx.lora,
+        out: ctx.out,
+        subject,
+        log: ctx.log,
+      });
+    }
+    await saveCheckpoint(modelPath, cascade, { metadata: subject });
+  };
   await writeModel();
   return { modelPath, writeModel };
 }
@@ -1051,6 +1183,8 @@ async function finishRun(
   ctx: {
     options: TrainDreamBoothOptions;
     config: DreamBoothConfig;
+    lora: LoRAConfig | null;
+    baseModel: { source: string; hash: string };
     identifier: string;
     classNoun: string;
     subjects: readonly RunSubject[];
@@ -1060,17 +1194,21 @@ async function finishRun(
   },
 ): Promise<{ modelPath: string; samples: string[] }> {
   const { config, identifier, classNoun, out, metrics, log } = ctx;
-  // 5. The personalised model folder.
+  // 5. The personalised model folder (LoRA: the adapters file, then the merged model).
   const { modelPath, writeModel } = await writePersonalisedModel(cascade, dbJob, {
     config,
     identifier,
     classNoun,
     out,
     log,
+    lora: ctx.lora
+      ? { baseModel: ctx.baseModel, metrics: metrics.lora as Record<string, unknown> }
+      : null,
   });
   // 6. SR fine-tuning.
   const superRes = await superResPhase(cascade, p, {
     options: ctx.options,
+    lora: ctx.lora,
     out,
     subjects: ctx.subjects.map((k, i) => ({
       name: k.name,
@@ -1153,6 +1291,23 @@ async function subjectPriors(
   return { data, classMetrics };
 }
 
+/** The line that closes a run: the model, its subject, the time, how to sample it. */
+function doneLine(
+  modelPath: string,
+  ctx: {
+    identifier: string;
+    classNoun: string;
+    config: DreamBoothConfig;
+    metrics: Record<string, unknown>;
+    out: string;
+  },
+): string {
+  const lora = ctx.metrics.lora ? " [--lora-scale S]" : "";
+  return `personalised model → ${modelPath} (identifier ${JSON.stringify(ctx.identifier)}, class ${
+    JSON.stringify(ctx.classNoun)
+  }); ${ctx.metrics.totalSeconds} s in all. Sample it: deno task sample --model ${ctx.out}${lora} --prompt "${ctx.config.instancePrompt} on the beach"`;
+}
+
 /**
  * Runs the whole DreamBooth pipeline (see the module doc). Every input check runs before any
  * compute.
@@ -1202,6 +1357,7 @@ export async function trainDreamBooth(
       fill: subjects[0].fill,
     }, specs ? subjects : []);
     const loaded = await loadSubjects(p, subjects, { config, size, log, warn });
+    const lora = loraConfigOf(p);
     log(runDescription(p, {
       base,
       config,
@@ -1210,6 +1366,7 @@ export async function trainDreamBooth(
       identifier,
       classNoun,
       out,
+      lora,
     }));
 
     // 3. Class images (cached), per class prompt.
@@ -1225,7 +1382,8 @@ export async function trainDreamBooth(
       metrics.classImages = specs ? classMetrics : classMetrics[0];
     }
 
-    // 4. Fine-tuning through the shared run machinery.
+    // 4. Fine-tuning through the shared run machinery (LoRA: only the attached adapters train).
+    if (lora) metrics.lora = attachLoRA(cascade, lora, { seed, text: p.trainTextEncoder });
     const jobs = createRunJobs(cascade, p, { config, data, identifier });
     using dbJob = jobs.dbJob;
     using tiJob = jobs.tiJob;
@@ -1266,6 +1424,8 @@ export async function trainDreamBooth(
     const done = await finishRun(cascade, dbJob, p, {
       options,
       config,
+      lora,
+      baseModel: { source: base.source, hash: modelHash },
       identifier: identifier.text,
       classNoun,
       subjects,
@@ -1277,13 +1437,7 @@ export async function trainDreamBooth(
     result.samples.push(...done.samples);
     metrics.totalSeconds = +((performance.now() - t0) / 1000).toFixed(2);
     await writeJsonAtomic(join(out, "dreambooth.json"), info);
-    log(
-      `personalised model → ${done.modelPath} (identifier ${
-        JSON.stringify(identifier.text)
-      }, class ${
-        JSON.stringify(classNoun)
-      }); ${metrics.totalSeconds} s in all. Sample it: deno task sample --model ${out} --prompt "${config.instancePrompt} on the beach"`,
-    );
+    log(doneLine(done.modelPath, { identifier: identifier.text, classNoun, config, metrics, out }));
     return result;
   } finally {
     threads?.release();

@@ -141,7 +141,7 @@ async function fineTuneStage(
   },
 ): Promise<{ loss: number; steps: number; seconds: number; stopped: boolean }> {
   const variables = p.method === "lora"
-    ? (unet.initLoRA({ rank: p.loraRank, seed: p.seed }), unet.loraVariables())
+    ? (unet.initLoRA({ rank: p.rank ?? 4, seed: p.seed }), unet.loraVariables())
     : unet.trainableWeights();
   using adam = createAdam({ learningRate: p.learningRate ?? 1e-4 });
   const n = Math.min(p.instanceBatch, ctx.instance.images.shape[0]);
@@ -272,7 +272,9 @@ function checkIFOptions(p: Params): void {
     ["lrWarmup", 0],
     ["noiseOffset", 0],
     ["timeBudgetMinutes", undefined],
+    ["loraAlpha", undefined], // IF's adapters: alpha = rank (diffusers' format)
   ];
+  if (p.loraTargets === "attn+conv") unsupported.push(["loraTargets", "attn"]);
   for (const [k, none] of unsupported) {
     if (p[k] !== none) {
       throw new RangeError(
@@ -314,7 +316,7 @@ export async function trainIFDreamBooth(p: Params, ctx: IFTrainContext): Promise
   });
   const { stageI, stageII } = cascade;
   log(
-    `IF DreamBooth (${p.method === "lora" ? `LoRA rank ${p.loraRank}` : "full"}): ${p.model}${
+    `IF DreamBooth (${p.method === "lora" ? `LoRA rank ${p.rank ?? 4}` : "full"}): ${p.model}${
       stageII ? ` + ${p.srModel}` : ""
     }, "${instancePrompt}" / "${classPrompt}", ${p.steps} steps per stage`,
   );

@@ -59,11 +59,33 @@ Deno.test("deno task train: bad inputs give clear errors before any compute", as
       [["--seed", "-1"], /'--seed' must be an integer ≥ 0 and ≤ 2147483647: current value is "-1"/],
       [["--identifier", "zwx"], /identifier "zwx" as it does not round-trip/],
       [["--class-noun", ""], /prior preservation needs a class noun/],
-      [["--method", "lorax"], /'--method' must be one of dreambooth, textual-inversion, lora/],
       // IF-only settings with the project's own cascade (issue 31).
-      [["--method", "lora"], /'method' \(--method\) applies to DeepFloyd IF models/],
       [["--sr-model", empty], /'srModel' \(--sr-model\) applies to DeepFloyd IF models/],
       [["--model", empty], /nor a DeepFloyd IF folder with model_index\.json/],
+      [["--method", "sdxl"], /'--method' must be one of dreambooth, lora, textual-inversion/],
+      // LoRA options: bounds, and only with --method lora (issue 32).
+      [
+        ["--method", "lora", "--rank", "0"],
+        /'--rank' must be an integer ≥ 1.*current value is "0"/,
+      ],
+      [
+        ["--method", "lora", "--rank", "2.5"],
+        /'--rank' must be an integer.*current value is "2\.5"/,
+      ],
+      [["--method", "lora", "--lora-alpha", "0"], /'--lora-alpha' must be .*> 0.*"0"/],
+      [
+        ["--method", "lora", "--lora-targets", "mlp"],
+        /'--lora-targets' must be one of attn, attn\+conv: current value is "mlp"/,
+      ],
+      [
+        ["--rank", "4"],
+        /'rank' \(--rank\) needs --method lora: current value is 4 with --method dreambooth/,
+      ],
+      [["--lora-targets", "attn"], /'loraTargets' \(--lora-targets\) needs --method lora/],
+      [
+        ["--method", "lora", "--ema-decay", "0.9"],
+        /'emaDecay' \(--ema-decay\) is not supported with --method lora/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = await run([...args, "--out", out]);

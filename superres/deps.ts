@@ -13,6 +13,7 @@ export {
   createPreset,
   downsampleImages,
   loadCheckpoint,
+  type LoRAConfig,
   type NamedTensor,
   PRESET_NAMES,
   type PresetName,

@@ -15,6 +15,7 @@ import {
   defaultSubject,
   formatDuration,
   loadSubjectFolder,
+  type LoRAConfig,
   readModelSubject,
   readRunCheckpoint,
   type RgbImage,
@@ -71,6 +72,11 @@ export interface FineTuneSuperResOptions extends Partial<SrFineTuneConfig> {
   sampleSteps?: number;
   /** Save the personalised cascade (`<runDir>/cascade.safetensors`, float32). Default true. */
   save?: boolean;
+  /**
+   * Fine-tune LoRA adapters (attached to each SR stage's UNet, left attached) instead of every
+   * weight. Default none (full fine-tuning).
+   */
+  lora?: Partial<LoRAConfig>;
   /** Called after every step. */
   onProgress?: (p: SrProgress) => void;
   /** Stops after the current step (checkpointed). */
@@ -291,6 +297,7 @@ export async function fineTuneSuperRes(
     sampleEverySteps,
     sampleSteps = 10,
     save = true,
+    lora,
     onProgress,
     signal,
     log = console.log,
@@ -327,7 +334,7 @@ export async function fineTuneSuperRes(
         highSize: cascade.stages[i].imageSize,
         lowSize: cascade.stages[i - 1].imageSize,
       });
-      using job = createSrFineTuneJob(cascade, pairs, { config, stage: i, sampleSteps });
+      using job = createSrFineTuneJob(cascade, pairs, { config, stage: i, sampleSteps, lora });
       const tStage = performance.now();
       let firstStep = -1;
       const wrapped = withProgress(job, (r) => {
@@ -381,10 +388,9 @@ export async function fineTuneSuperRes(
     if (done && save) {
       cascadePath = join(runDir, "cascade.safetensors");
       await savePersonalised(cascadePath, cascade, { config, augLevels, source });
+      const took = formatDuration((performance.now() - t0) / 1000);
       log(
-        `personalised cascade → ${cascadePath} (SR stages ${
-          config.stages.join(", ")
-        } sample at t_aug ${sampleAug}) in ${formatDuration((performance.now() - t0) / 1000)}`,
+        `personalised cascade → ${cascadePath} (SR stages ${config.stages} sample at t_aug ${sampleAug}) in ${took}`,
       );
     }
     const seconds = (performance.now() - t0) / 1000;

@@ -12,6 +12,7 @@
 import {
   type Cascade,
   loadTrainerState,
+  type LoRAConfig,
   type NamedTensor,
   type RunCheckpoint,
   type SampleGrid,
@@ -47,6 +48,11 @@ export interface SrFineTuneJobOptions {
   stage: number;
   /** Sampler steps of the sample grid. Default 10. */
   sampleSteps?: number;
+  /**
+   * Attach fresh LoRA adapters to the stage's UNet (seeded by the config's seed and the stage) so
+   * that only they train; they stay attached. Default none (every weight trains).
+   */
+  lora?: Partial<LoRAConfig>;
 }
 
 /** Refuses a stage index that is not an SR stage, and pairs of the wrong sizes for it. */
@@ -100,6 +106,7 @@ export function createSrFineTuneJob(
   checkStage(cascade, pairs, i);
   const stage = cascade.stages[i];
   const lowSize = cascade.stages[i - 1].imageSize;
+  if (options.lora) stage.unet.addLoRA({ config: options.lora, seed: (c.seed + i) >>> 0 });
   const crop = Math.min(c.cropSize[String(i)] ?? 0, stage.imageSize);
   const cropSize = crop === stage.imageSize ? 0 : crop;
   const trainer = new StageTrainer(stage.unet, {

@@ -371,7 +371,11 @@ export class StageTrainer {
     this.trainTextEncoder = trainTextEncoder;
     this.#stableNames = new Map();
     const vars: tf.Variable[] = [];
-    for (const [name, v] of unet.params.vars) {
+    // With LoRA adapters attached only they train (the base weights stay frozen).
+    const unetVars = unet.lora
+      ? [...unet.lora.params.vars].map(([n, v]) => [`lora.${n}`, v] as const)
+      : [...unet.params.vars];
+    for (const [name, v] of unetVars) {
       vars.push(v);
       this.#stableNames.set(v.name, `unet.${name}`);
     }
@@ -381,7 +385,10 @@ export class StageTrainer {
       );
     }
     if (trainTextEncoder && textEncoder) {
-      for (const [name, v] of textEncoder.params.vars) {
+      const textVars = textEncoder.lora
+        ? [...textEncoder.lora.params.vars].map(([n, v]) => [`lora.${n}`, v] as const)
+        : [...textEncoder.params.vars];
+      for (const [name, v] of textVars) {
         v.trainable = true;
         vars.push(v);
         this.#stableNames.set(v.name, `text_encoder.${name}`);

@@ -9,6 +9,7 @@
 import { type HalfDType, tf } from "../deps.ts";
 import { ParamStore } from "./_params.ts";
 import { attention, geluTanh, linearT, maskBias, rmsNorm } from "./_layers.ts";
+import { type LoRAConfig, LoRASet, type LoRATarget } from "./lora.ts";
 import { relativePositionBucket } from "./relative_position_bucket.ts";
 import type { NamedTensor } from "../io/safetensors.ts";
 import type { TextTokenizer } from "../text/text_tokenizer.ts";
@@ -127,6 +128,7 @@ export class T5Encoder {
   readonly config: T5Config;
   /** Its parameters by HF name. */
   readonly params: ParamStore;
+  #lora: LoRASet | null = null;
 
   /**
    * Builds an encoder with T5's initialisation, seeded.
@@ -272,7 +274,7 @@ export class T5Encoder {
       for (let i = 0; i < c.numLayers; i++) {
         // One scope per block: widened 16-bit weights and the block's temporaries go at its end.
         const prev = h;
-        h = tf.tidy(() => t5Block(prev, bias, i, p, c));
+        h = tf.tidy(() => t5Block(prev, bias, i, p, c, this.#lora));
       }
       const e = t5Final(h, p("encoder.final_layer_norm.weight"), maskF, c);
       return { tokens: e.tokens, pooled: e.pooled, mask: e.mask };
@@ -348,7 +350,15 @@ export class T5Encoder {
     if (!relevant.has(`${prefix}shared.weight`) && tied) {
       relevant.set(`${prefix}shared.weight`, tied);
     }
-    this.params.import(relevant, prefix, "the T5 encoder");
+    const loraPrefix = `${prefix}lora.`;
+    const base = new Map([...relevant].filter(([k]) => !k.startsWith(loraPrefix)));
+    this.params.import(base, prefix, "the T5 encoder");
+    if (this.#lora) this.#lora.import(relevant, loraPrefix);
+    else if (base.size !== relevant.size) {
+      throw new RangeError(
+        `Cannot load the T5 encoder as the tensors hold LoRA adapters ('${loraPrefix}…') but none are attached (addLoRA)`,
+      );
+    }
   }
 
   /**
@@ -366,13 +376,75 @@ export class T5Encoder {
    * console.log((await enc.exportWeights()).has("shared.weight")); // true
    * ```
    */
-  exportWeights(options: { prefix?: string } = {}): Promise<Map<string, NamedTensor>> {
-    return this.params.export(options.prefix ?? "");
+  async exportWeights(options: { prefix?: string } = {}): Promise<Map<string, NamedTensor>> {
+    const prefix = options.prefix ?? "";
+    const out = await this.params.export(prefix);
+    if (this.#lora) {
+      for (const [k, v] of await this.#lora.export(`${prefix}lora.`)) {
+        out.set(k, v);
+      }
+    }
+    return out;
+  }
+
+  /** The attached LoRA adapters (null: none). */
+  get lora(): LoRASet | null {
+    return this.#lora;
+  }
+
+  /**
+   * Attaches fresh LoRA adapters (see `LoRASet`) to the self-attention projections q, k, v, o of
+   * every block (diffusers' text-encoder LoRA targets); a trainer then trains only them. The
+   * exported weights carry them under `lora.` until {@link T5Encoder.mergeLoRA}.
+   *
+   * @param options `config` (rank, alpha; `targets` must be "attn"), `seed` (default 0).
+   * @returns The adapters (owned by the encoder).
+   *
+   * @example
+   * ```ts
+   * import { initBackend } from "../../backend/mod.ts";
+   * await initBackend({ quiet: true });
+   * import { T5Encoder } from "./t5_encoder.ts";
+   * using enc = new T5Encoder({ vocabSize: 10, dModel: 8, dKv: 4, numHeads: 2, dFf: 16, numLayers: 1 });
+   * console.log(enc.addLoRA({ config: { rank: 2 } }).targets.size); // 4
+   * ```
+   */
+  addLoRA(options: { config?: Partial<LoRAConfig>; seed?: number } = {}): LoRASet {
+    if (this.isHalf) {
+      throw new RangeError(`Cannot add LoRA to the T5 encoder as it is stored in 16 bits`);
+    }
+    const targets: LoRATarget[] = [];
+    for (const [name, v] of this.params.vars) {
+      if (/\.SelfAttention\.(q|k|v|o)\.weight$/.test(name)) {
+        targets.push({ name: name.slice(0, -".weight".length), layout: "out-in", shape: v.shape });
+      }
+    }
+    const set = new LoRASet(targets, {
+      ...options,
+      config: { ...options.config, targets: "attn" },
+    });
+    this.removeLoRA();
+    this.#lora = set;
+    return set;
+  }
+
+  /** Detaches and frees the LoRA adapters. */
+  removeLoRA(): void {
+    this.#lora?.dispose();
+    this.#lora = null;
+  }
+
+  /** Folds the adapters (at their current scale) into the base weights and detaches them. */
+  mergeLoRA(): void {
+    if (this.#lora === null) return;
+    this.#lora.mergeInto(this.params);
+    this.removeLoRA();
   }
 
   /** Frees the weights. */
   dispose(): void {
     this.params.dispose();
+    this.removeLoRA();
   }
 
   /** Frees the weights (`using`). */
@@ -420,15 +492,21 @@ function t5Block(
   i: number,
   p: (name: string) => tf.Tensor,
   c: T5Config,
+  lora: LoRASet | null = null,
 ): tf.Tensor3D {
   const a = `encoder.block.${i}.layer.0.`;
+  // A self-attention projection plus its LoRA adapter, if any.
+  const proj = (x: tf.Tensor, name: string) => {
+    const y = linearT(x, p(`${a}SelfAttention.${name}.weight`));
+    return lora ? lora.apply(`${a}SelfAttention.${name}`, x, y) : y;
+  };
   const n1 = rmsNorm(h, p(`${a}layer_norm.weight`), c.layerNormEpsilon);
-  const q = linearT(n1, p(`${a}SelfAttention.q.weight`));
-  const k = linearT(n1, p(`${a}SelfAttention.k.weight`));
-  const v = linearT(n1, p(`${a}SelfAttention.v.weight`));
+  const q = proj(n1, "q");
+  const k = proj(n1, "k");
+  const v = proj(n1, "v");
   // T5 does not scale q·k by 1/√d (folded into the initialisation).
   const att = attention(q, k, v, c.numHeads, { scale: 1, bias });
-  h = tf.add(h, linearT(att, p(`${a}SelfAttention.o.weight`)));
+  h = tf.add(h, proj(att, "o"));
   const f = `encoder.block.${i}.layer.1.DenseReluDense.`;
   const n2 = rmsNorm(h, p(`encoder.block.${i}.layer.1.layer_norm.weight`), c.layerNormEpsilon);
   const hidden = c.feedForwardProj === "gated-gelu"

@@ -23,6 +23,7 @@ import {
 import type { TextEmbedding } from "./t5_encoder.ts";
 import type { NamedTensor } from "../io/safetensors.ts";
 import { type Prediction, PREDICTIONS } from "../process/prediction.ts";
+import { type LoRAConfig, LoRASet, type LoRATarget } from "./lora.ts";
 import { nonNegativeInt, oneOf, positiveInt } from "../_validate.ts";
 
 /** The configuration of a {@link UNet}. */
@@ -167,6 +168,7 @@ export class UNet {
   readonly params: ParamStore;
   readonly #blocks: Block[] = [];
   readonly #embedDim: number;
+  #lora: LoRASet | null = null;
 
   /**
    * Builds a UNet with seeded initialisation.
@@ -373,6 +375,7 @@ export class UNet {
       }
       let x: tf.Tensor4D = inputs.length > 1 ? tf.concat(inputs, 3) : zt;
       x = conv2d(x, p("input.weight"), p("input.bias"));
+      const cv = (name: string, h: tf.Tensor4D) => this.#conv(name, h);
       // Each block runs in its own tidy and superseded activations are freed at once, so that
       // large images (1024² SR) do not hold every intermediate until the end (tensors a gradient
       // needs are kept by the engine).
@@ -409,16 +412,14 @@ export class UNet {
           case "down": {
             const cur = x;
             replace(
-              tf.tidy(() => conv2d(avgPool2(cur), p(`${blk.name}.weight`), p(`${blk.name}.bias`))),
+              tf.tidy(() => cv(blk.name, avgPool2(cur))),
             );
             break;
           }
           case "up": {
             const cur = x;
             replace(
-              tf.tidy(() =>
-                conv2d(upsampleNearest(cur, 2), p(`${blk.name}.weight`), p(`${blk.name}.bias`))
-              ),
+              tf.tidy(() => cv(blk.name, upsampleNearest(cur, 2))),
             );
             break;
           }
@@ -450,7 +451,16 @@ export class UNet {
    * ```
    */
   loadWeights(tensors: Map<string, NamedTensor>, options: { prefix?: string } = {}): void {
-    this.params.import(tensors, options.prefix ?? "", "the UNet");
+    const prefix = options.prefix ?? "";
+    const loraPrefix = `${prefix}lora.`;
+    const base = new Map([...tensors].filter(([k]) => !k.startsWith(loraPrefix)));
+    this.params.import(base, prefix, "the UNet");
+    if (this.#lora) this.#lora.import(tensors, loraPrefix);
+    else if (base.size !== tensors.size) {
+      throw new RangeError(
+        `Cannot load the UNet as the tensors hold LoRA adapters ('${loraPrefix}…') but none are attached (addLoRA)`,
+      );
+    }
   }
 
   /**
@@ -468,8 +478,15 @@ export class UNet {
    * console.log((await net.exportWeights()).has("input.weight")); // true
    * ```
    */
-  exportWeights(options: { prefix?: string } = {}): Promise<Map<string, NamedTensor>> {
-    return this.params.export(options.prefix ?? "");
+  async exportWeights(options: { prefix?: string } = {}): Promise<Map<string, NamedTensor>> {
+    const prefix = options.prefix ?? "";
+    const out = await this.params.export(prefix);
+    if (this.#lora) {
+      for (const [k, v] of await this.#lora.export(`${prefix}lora.`)) {
+        out.set(k, v);
+      }
+    }
+    return out;
   }
 
   /** The trainable variables (for optimizers). */
@@ -477,9 +494,83 @@ export class UNet {
     return [...this.params.vars.values()];
   }
 
+  /** The attached LoRA adapters (null: none). */
+  get lora(): LoRASet | null {
+    return this.#lora;
+  }
+
+  /**
+   * Attaches fresh LoRA adapters (see `LoRASet`) to the attention projections (q, k, v, out of
+   * every self- and cross-attention) and, with `targets: "attn+conv"`, to the convolutions of the
+   * residual blocks and the down/upsamplers. A trainer then trains only the adapters; the
+   * exported weights carry them under `lora.` until {@link UNet.mergeLoRA}.
+   *
+   * @param options `config` (rank, alpha, targets), `seed` (default 0).
+   * @returns The adapters (owned by the UNet).
+   *
+   * @example
+   * ```ts
+   * import { initBackend } from "../../backend/mod.ts";
+   * await initBackend({ quiet: true });
+   * import { UNet } from "./unet.ts";
+   * using net = new UNet({ imageSize: 8, channels: 8, channelMult: [1, 2], numResBlocks: [1, 1],
+   *   attentionResolutions: [4], crossAttentionResolutions: [], headChannels: 8, textDim: 0 });
+   * console.log(net.addLoRA({ config: { rank: 2 } }).targets.size); // 8
+   * ```
+   */
+  addLoRA(options: { config?: Partial<LoRAConfig>; seed?: number } = {}): LoRASet {
+    const set = new LoRASet(this.#loraTargets(options.config?.targets ?? "attn"), options);
+    this.removeLoRA();
+    this.#lora = set;
+    return set;
+  }
+
+  /** Detaches and frees the LoRA adapters (the base model again). */
+  removeLoRA(): void {
+    this.#lora?.dispose();
+    this.#lora = null;
+  }
+
+  /**
+   * Folds the adapters (at their current scale) into the base weights and detaches them: the
+   * UNet then computes what the adapted one did, with no adapter.
+   */
+  mergeLoRA(): void {
+    if (this.#lora === null) return;
+    this.#lora.mergeInto(this.params);
+    this.removeLoRA();
+  }
+
+  #loraTargets(targets: string): LoRATarget[] {
+    const out: LoRATarget[] = [];
+    const attn = /\.(self|cross)\.(q|k|v|out)\.weight$/;
+    const conv = /(\.res\.(conv1|conv2|skip)|\.downsample|\.upsample)\.weight$/;
+    for (const [name, v] of this.params.vars) {
+      const layer = name.slice(0, -".weight".length);
+      if (attn.test(name)) out.push({ name: layer, layout: "in-out", shape: v.shape });
+      else if (targets === "attn+conv" && conv.test(name)) {
+        out.push({ name: layer, layout: "conv", shape: v.shape });
+      }
+    }
+    return out;
+  }
+
+  /** A linear layer plus its adapter, if any. */
+  #linear(name: string, x: tf.Tensor): tf.Tensor {
+    const y = linear(x, this.params.get(`${name}.weight`), this.params.get(`${name}.bias`));
+    return this.#lora ? this.#lora.apply(name, x, y) : y;
+  }
+
+  /** A convolution plus its adapter, if any. */
+  #conv(name: string, x: tf.Tensor4D): tf.Tensor4D {
+    const y = conv2d(x, this.params.get(`${name}.weight`), this.params.get(`${name}.bias`));
+    return this.#lora ? this.#lora.apply(name, x, y) : y;
+  }
+
   /** Frees the weights. */
   dispose(): void {
     this.params.dispose();
+    this.removeLoRA();
   }
 
   /** Frees the weights (`using`). */
@@ -570,7 +661,7 @@ export class UNet {
     let h = silu(
       groupNorm(x, p(`${name}.norm1.gamma`), p(`${name}.norm1.beta`), groupsFor(cin, g)),
     );
-    h = conv2d(h, p(`${name}.conv1.weight`), p(`${name}.conv1.bias`));
+    h = this.#conv(`${name}.conv1`, h);
     const cout = h.shape[3];
     const ss = linear(embAct, p(`${name}.emb.weight`), p(`${name}.emb.bias`)); // [B, 2C]
     const b = x.shape[0];
@@ -578,8 +669,8 @@ export class UNet {
     const shift = tf.reshape(tf.slice(ss, [0, cout], [b, cout]), [b, 1, 1, cout]);
     h = groupNorm(h, p(`${name}.norm2.gamma`), p(`${name}.norm2.beta`), groupsFor(cout, g));
     h = silu(tf.add(tf.mul(h, tf.add(1, scale)), shift)); // scale-shift norm (Dhariwal & Nichol 2021)
-    h = conv2d(h, p(`${name}.conv2.weight`), p(`${name}.conv2.bias`));
-    const skip = project ? conv2d(x, p(`${name}.skip.weight`), p(`${name}.skip.bias`)) : x;
+    h = this.#conv(`${name}.conv2`, h);
+    const skip = project ? this.#conv(`${name}.skip`, x) : x;
     return tf.add(skip, h);
   }
 
@@ -600,11 +691,11 @@ export class UNet {
         groupNorm(out, p(`${name}.self.norm.gamma`), p(`${name}.self.norm.beta`), g),
         [b, h * w, c],
       ); // [B, HW, C]
-      const q = linear(n, p(`${name}.self.q.weight`), p(`${name}.self.q.bias`));
-      const k = linear(n, p(`${name}.self.k.weight`), p(`${name}.self.k.bias`));
-      const v = linear(n, p(`${name}.self.v.weight`), p(`${name}.self.v.bias`));
+      const q = this.#linear(`${name}.self.q`, n);
+      const k = this.#linear(`${name}.self.k`, n);
+      const v = this.#linear(`${name}.self.v`, n);
       const a = attention(q, k, v, heads);
-      const o = linear(a, p(`${name}.self.out.weight`), p(`${name}.self.out.bias`));
+      const o = this.#linear(`${name}.self.out`, a);
       out = tf.add(out, tf.reshape(o, [b, h, w, c]));
     }
     if (cross && context) {
@@ -612,11 +703,11 @@ export class UNet {
         groupNorm(out, p(`${name}.cross.norm.gamma`), p(`${name}.cross.norm.beta`), g),
         [b, h * w, c],
       );
-      const q = linear(n, p(`${name}.cross.q.weight`), p(`${name}.cross.q.bias`));
-      const k = linear(context.tokens, p(`${name}.cross.k.weight`), p(`${name}.cross.k.bias`));
-      const v = linear(context.tokens, p(`${name}.cross.v.weight`), p(`${name}.cross.v.bias`));
+      const q = this.#linear(`${name}.cross.q`, n);
+      const k = this.#linear(`${name}.cross.k`, context.tokens);
+      const v = this.#linear(`${name}.cross.v`, context.tokens);
       const a = attention(q, k, v, heads, { bias: context.bias });
-      const o = linear(a, p(`${name}.cross.out.weight`), p(`${name}.cross.out.bias`));
+      const o = this.#linear(`${name}.cross.out`, a);
       out = tf.add(out, tf.reshape(o, [b, h, w, c]));
     }
     return out;

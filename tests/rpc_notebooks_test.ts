@@ -63,7 +63,7 @@ Deno.test({
         }),
       );
       const env = { JUPYTER_PATH: tmp, DENO: Deno.execPath(), PYDEVD_DISABLE_FILE_VALIDATION: "1" };
-      for (const name of ["deno_modules", "python_client", "two_subjects"]) {
+      for (const name of ["deno_modules", "python_client", "two_subjects", "lora"]) {
         const r = await run("jupyter", [
           "nbconvert",
           "--to",
@@ -83,7 +83,13 @@ Deno.test({
         }[];
         assert.ok(outputs.every((o) => o.output_type !== "error"), name);
         const text = outputs.map((o) => [o.text ?? ""].flat().join("")).join("");
-        if (name === "two_subjects") {
+        if (name === "lora") {
+          assert.ok(outputs.some((o) => o.data?.["image/png"] !== undefined), "no sample image");
+          assert.match(text, /'--rank'|'rank'.*must be an integer ≥ 1/);
+          assert.match(text, /'rank' \(--rank\) needs --method lora/);
+          assert.match(text, /adapters at scale 1 vs merged model: max pixel difference [01]\b/);
+          assert.match(text, /adapted parts: .*stages\.0.*text_encoder/);
+        } else if (name === "two_subjects") {
           assert.ok(outputs.some((o) => o.data?.["image/png"] !== undefined), "no grid image");
           assert.match(text, /entry 1, field 'identifier' repeats entry 0's identifier/);
           assert.match(text, /a tree cat next to a sks dog/);

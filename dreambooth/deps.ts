@@ -1,8 +1,9 @@
 /**
  * The dependencies of dreambooth/: the shared tfjs instance and Adam from backend/, the diffusion
  * model pieces from diffusion/, images and PNG writing from data/, the declared parameters from
- * params/, the one trainer and the run machinery from trainer/, and the SR phase from superres/ (a
- * static import; all by relative path, so that a URL import without deno.json works).
+ * params/, the one trainer and the run machinery from trainer/, the SR phase from superres/ (a
+ * static import), and eval/'s world nets and metrics for the validation grid (all by relative
+ * path, so that a URL import without deno.json works).
  *
  * @module
  */
@@ -78,6 +79,14 @@ export {
 } from "../trainer/mod.ts";
 export { dreamboothSuperRes, type DreamBoothSuperResContext } from "../superres/mod.ts";
 export { exists, writeJsonAtomic } from "../common/mod.ts";
+export {
+  dreambenchPrompts,
+  priorPreservation,
+  promptFidelity,
+  SubjectEmbedder,
+  subjectFidelity,
+  WorldClassifier,
+} from "../eval/mod.ts";
 export {
   type DDPMScheduler,
   encodeIFPromptsStreaming,

@@ -212,7 +212,8 @@ const dreamboothSpecs = {
     max: 1_000_000,
     default: 100,
     option: "validation-every",
-    help: "grid of the validation prompts every N steps, in <out>/samples/ (0 = end only)",
+    help:
+      "grid of the validation prompts every N steps, in <out>/samples/, with eval's world-net metrics in <out>/validation.jsonl when they apply (0 = end only)",
   },
   validationPrompts: {
     type: "strings",

@@ -79,6 +79,11 @@ import type { ParamValues } from "../params/mod.ts";
 import { ifModelKind } from "./deps.ts";
 import { trainIFDreamBooth } from "./if_train.ts";
 import { rgbImageFromUint8 } from "./deps.ts";
+import {
+  createValidationMetrics,
+  type ValidationMetrics,
+  withValidationMetrics,
+} from "./validation_metrics.ts";
 
 /** A loaded base model and where it came from. */
 export interface BaseModel {
@@ -841,6 +846,27 @@ function createRunJobs(
   }
 }
 
+/**
+ * The scorer of the validation grids (eval's world nets, loaded at the first grid): each
+ * subject's identifier, class noun, class prompt and instance photos.
+ */
+function validationMetricsOf(
+  config: DreamBoothConfig,
+  data: readonly SubjectData[],
+  ctx: { out: string; log: (line: string) => void },
+): ValidationMetrics {
+  return createValidationMetrics(
+    data.map((d, i) => ({
+      name: d.subject.name,
+      identifier: config.concepts?.[i].identifier ?? config.identifier,
+      classNoun: config.concepts?.[i].classNoun ?? config.classNoun,
+      classPrompt: config.concepts?.[i].classPrompt ?? config.classPrompt,
+      photos: d.instance.images,
+    })),
+    { runDir: ctx.out, log: ctx.log },
+  );
+}
+
 /** The job with `onProgress` called after every step. */
 function withProgress(
   job: TrainingJob,
@@ -1388,7 +1414,9 @@ export async function trainDreamBooth(
     using dbJob = jobs.dbJob;
     using tiJob = jobs.tiJob;
     const job = tiJob ? Object.assign(tiJob, { samples: dbJob.samples }) : dbJob;
-    const summary = await fineTune(withProgress(job, steps, options.onProgress), p, {
+    using validation = validationMetricsOf(config, data, { out, log }); // grid + eval metrics
+    const scored = withValidationMetrics(job, validation);
+    const summary = await fineTune(withProgress(scored, steps, options.onProgress), p, {
       options,
       config,
       modelHash,

@@ -69,3 +69,11 @@ export {
 } from "./dreambooth_rpc_job.ts";
 export { sampleWithProgress } from "./sample_with_progress.ts";
 export { ifDreamBoothLoss, ifDreamBoothStep } from "./if_dreambooth.ts";
+export {
+  createValidationMetrics,
+  type ValidationMetrics,
+  type ValidationMetricsOptions,
+  type ValidationRecord,
+  type ValidationSubject,
+  withValidationMetrics,
+} from "./validation_metrics.ts";

@@ -8,7 +8,7 @@
  *   package's deno.json `exports` lists);
  * - `direction`: a file imports a folder its own folder may not depend on ({@link ALLOWED}:
  *   tokenizer ← common only; backend ← diffusion ← trainer ← training/superres/deepfloyd ← dreambooth ← rpc,
- *   diffusion ← eval ← rpc; data usable by trainer/training/superres/dreambooth/deepfloyd/eval; nothing
+ *   diffusion ← eval ← dreambooth (the validation grid's metrics), eval ← rpc; data usable by trainer/training/superres/dreambooth/deepfloyd/eval; nothing
  *   imports rpc; bench/tools/experiments/tests use public surfaces
  *   only; bench does not import tests/).
  * Known violations that another change is removing are listed in {@link KNOWN}; they are reported
@@ -64,9 +64,11 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   training: ["trainer", "diffusion", "backend", "tokenizer", "data", "params", "common"],
   superres: ["trainer", "diffusion", "backend", "tokenizer", "data", "params", "common"],
   eval: ["diffusion", "backend", "tokenizer", "data", "params", "common"],
-  // The DreamBooth pipeline: the base stage (training/), then the SR stages (superres/).
+  // The DreamBooth pipeline: the base stage (training/), then the SR stages (superres/); eval/'s
+  // world nets score the validation grid (eval imports none of dreambooth/trainer/training/superres).
   dreambooth: [
     "deepfloyd",
+    "eval",
     "training",
     "superres",
     "trainer",

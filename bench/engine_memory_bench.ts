@@ -13,13 +13,9 @@
  * @module
  */
 import { declareParams, parseCliOrExit } from "../params/mod.ts";
-import {
-  backendNames,
-  createReferenceUnet,
-  initBackend,
-  parseBackendName,
-  tf,
-} from "../backend/mod.ts";
+import { createReferenceUnet, initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { backendParam } from "../diffusion/mod.ts";
+import { availableMemoryBytes } from "./_memory.ts";
 
 const values = parseCliOrExit(Deno.args, {
   params: declareParams("bench", {
@@ -32,13 +28,7 @@ const values = parseCliOrExit(Deno.args, {
     },
     size: { type: "integer", min: 1, max: 4096, default: 64, help: "image side" },
     steps: { type: "integer", min: 1, max: 10_000, default: 3, help: "timed steps" },
-    backend: {
-      type: "enum",
-      values: ["auto", ...backendNames],
-      default: "native",
-      metavar: "NAME",
-      help: "tensor backend",
-    },
+    backend: { ...backendParam, default: "native" },
     minFreeGib: {
       type: "number",
       min: 0,
@@ -52,14 +42,7 @@ const values = parseCliOrExit(Deno.args, {
 });
 const channels = values.channels.split(",").map(Number);
 const { size, steps } = values;
-const available = (() => {
-  try {
-    const m = /^MemAvailable:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/meminfo"));
-    return m ? Number(m[1]) * 1024 : Infinity;
-  } catch {
-    return Infinity;
-  }
-})();
+const available = availableMemoryBytes();
 if (available < values.minFreeGib * 2 ** 30) {
   console.log(
     `skipped: ${

@@ -23,7 +23,9 @@
  * @module
  */
 import { declareParams, parseCliOrExit } from "../params/mod.ts";
-import { backendNames, createAdam, initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { createAdam, initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { backendParam } from "../diffusion/mod.ts";
+import { availableMemoryBytes } from "./_memory.ts";
 import {
   encodeIFPromptsStreaming,
   ifPreset,
@@ -65,13 +67,7 @@ const values = parseCliOrExit(Deno.args, {
     measure: { type: "string", default: "", metavar: "NAME", help: "(internal) run one" },
     keep: { type: "boolean", default: false, help: "keep the weights folder" },
     waitS: { type: "integer", min: 0, max: 3600, default: 300, help: "wait for free memory" },
-    backend: {
-      type: "enum",
-      values: ["auto", ...backendNames],
-      default: "native",
-      metavar: "NAME",
-      help: "tensor backend",
-    },
+    backend: { ...backendParam, default: "native" },
   }),
   usage: "deno run -A bench/if_real_shapes_bench.ts [options]",
 });
@@ -84,11 +80,6 @@ function procStatusKb(field: string): number {
     Deno.readTextFileSync("/proc/self/status"),
   );
   return m ? Number(m[1]) * 1024 : NaN;
-}
-
-function availableBytes(): number {
-  const m = /^MemAvailable:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/meminfo"));
-  return m ? Number(m[1]) * 1024 : Infinity;
 }
 
 // ---------------------------------------------------------------- writing the folders
@@ -362,11 +353,11 @@ const rows: string[] = [];
 for (const m of only) {
   const need = NEEDS[m] * 2 ** 30;
   const until = performance.now() + values.waitS * 1000;
-  while (availableBytes() < need && performance.now() < until) {
+  while (availableMemoryBytes() < need && performance.now() < until) {
     await new Promise((r) => setTimeout(r, 5000));
   }
-  if (availableBytes() < need) {
-    rows.push(`| ${m} | skipped: ${gib(availableBytes())} GiB available | | | |`);
+  if (availableMemoryBytes() < need) {
+    rows.push(`| ${m} | skipped: ${gib(availableMemoryBytes())} GiB available | | | |`);
     console.log(rows.at(-1));
     continue;
   }

@@ -13,21 +13,15 @@
  * @module
  */
 import { declareParams, parseCliOrExit } from "../params/mod.ts";
-import { backendNames, initBackend, parseBackendName, tf } from "../backend/mod.ts";
-import { encodeT5Streaming } from "../diffusion/mod.ts";
+import { initBackend, parseBackendName, tf } from "../backend/mod.ts";
+import { backendParam, encodeT5Streaming } from "../diffusion/mod.ts";
 import { openDiffusersWeights } from "../deepfloyd/mod.ts";
 
 const values = parseCliOrExit(Deno.args, {
   params: declareParams("bench", {
     layers: { type: "integer", min: 1, max: 24, default: 2, help: "XXL-shaped blocks to encode" },
     tokens: { type: "integer", min: 1, max: 512, default: 77, help: "prompt tokens" },
-    backend: {
-      type: "enum",
-      values: ["auto", ...backendNames],
-      default: "auto",
-      metavar: "NAME",
-      help: "tensor backend",
-    },
+    backend: backendParam,
     keep: { type: "boolean", default: false, help: "keep the weights in runs/t5_streaming_bench" },
   }),
   usage: "deno run -A bench/t5_streaming_bench.ts [options]",

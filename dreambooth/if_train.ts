@@ -34,6 +34,8 @@ import { ifDreamBoothStep } from "./if_dreambooth.ts";
 import { dreamboothPrompts } from "./dreambooth_job.ts";
 import { dreamboothParams } from "./dreambooth_params.ts";
 import type { ParamValues } from "../params/mod.ts";
+// Type only: dreambooth_train.ts calls this branch and owns the result type.
+import type { DreamBoothResult } from "./dreambooth_train.ts";
 
 /** Where the T5 prompt embeddings of IF runs are cached (by encoder fingerprint and prompt). */
 const PROMPT_CACHE = "runs/if-prompt-embeddings";
@@ -46,17 +48,6 @@ export interface IFTrainContext {
   log: (line: string) => void;
   signal?: AbortSignal;
   onProgress?: (p: { step: number; total: number; loss: number }) => void;
-}
-
-/** What {@link trainIFDreamBooth} returns (the fields of `DreamBoothResult`). */
-export interface IFTrainResult {
-  out: string;
-  model: string | null;
-  identifier: string;
-  classNoun: string;
-  summary: TrainingSummary;
-  metrics: Record<string, unknown>;
-  samples: string[];
 }
 
 type Params = ParamValues<typeof dreamboothParams.specs>;
@@ -298,7 +289,7 @@ async function sourceOf(s: string): Promise<string> {
  * @param ctx The subject, output folder, logging and stop signal.
  * @returns The result (the personalised model folder in `model`).
  */
-export async function trainIFDreamBooth(p: Params, ctx: IFTrainContext): Promise<IFTrainResult> {
+export async function trainIFDreamBooth(p: Params, ctx: IFTrainContext): Promise<DreamBoothResult> {
   checkIFOptions(p);
   const t0 = performance.now();
   const { classNoun, out, log } = ctx;

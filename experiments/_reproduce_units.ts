@@ -5,11 +5,9 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import type { RowSpec, StudySubject } from "./_reproduce_plan.ts";
-
-/** Runs one `deno` command (`args` after `deno`) with its output in `log`; returns its wall seconds. */
-export type RunCommand = (args: string[], log: string) => Promise<number>;
+import type { RunCommand } from "./_run_deno.ts";
 
 /** The settings every unit reads. */
 export interface UnitSettings {
@@ -308,6 +306,3 @@ export async function runUnit(
   }
   return { ...r, seconds: (performance.now() - t) / 1e3 };
 }
-
-/** The repository root, where the commands run. */
-export const ROOT: string = resolve(dirname(new URL(import.meta.url).pathname), "..");

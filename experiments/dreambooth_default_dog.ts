@@ -17,8 +17,10 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { declareParams, type ParamValues, runCli, UsageError } from "../params/mod.ts";
+import { ROOT, type RunCommand, runDeno } from "./_run_deno.ts";
+
+export type { RunCommand } from "./_run_deno.ts";
 
 interface Row {
   variant: string;
@@ -30,37 +32,8 @@ interface Row {
   commands: string[];
 }
 
-/** The repository root: where `deno task train` and `deno task eval` run. */
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-/**
- * Runs one `deno` command (`args` after `deno`) to completion with its output in `log`; returns
- * its wall time in seconds, throws when it fails.
- */
-export type RunCommand = (args: string[], log: string) => Promise<number>;
-
-async function runDeno(args: string[], log: string): Promise<number> {
-  const t = performance.now();
-  console.log(`$ deno ${args.join(" ")}  (log: ${log})`);
-  const file = await Deno.open(resolve(ROOT, log), { create: true, write: true, truncate: true });
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) await file.write(chunk);
-  };
-  await Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const status = await child.status;
-  file.close();
-  if (!status.success) {
-    throw new Error(`'deno ${args.join(" ")}' failed (exit ${status.code}): see ${log}`);
-  }
-  return (performance.now() - t) / 1e3;
-}
+/** {@link runDeno} printing each command first. */
+const runEchoed: RunCommand = (args, log) => runDeno(args, log, { echo: true });
 
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
 
@@ -247,7 +220,7 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     params: experimentParams,
     usage: "deno run -A experiments/dreambooth_default_dog.ts [options]",
     summary: SUMMARY,
-  }, (values) => runExperiment(experimentOptions(values), options.run ?? runDeno));
+  }, (values) => runExperiment(experimentOptions(values), options.run ?? runEchoed));
 }
 
 /** The experiment's body: every row, then the table. */

@@ -32,16 +32,15 @@ import {
 import {
   notRun,
   readUnit,
-  ROOT,
-  type RunCommand,
   runUnit,
   type UnitResult,
   type UnitSettings,
   writeUnit,
 } from "./_reproduce_units.ts";
 import { aggregate, writeReports } from "./_reproduce_report.ts";
+import { ROOT, type RunCommand, runDeno } from "./_run_deno.ts";
 
-export type { RunCommand } from "./_reproduce_units.ts";
+export type { RunCommand } from "./_run_deno.ts";
 
 const SUMMARY = `Reproduces the DreamBooth paper's ablations on the default cascade and the built-in
 subjects (resumable units, progress with ETA), and writes results.json, report.md and an offline
@@ -235,29 +234,6 @@ export interface MainOptions {
   run?: RunCommand;
   /** Runs one `deno` command and returns its stdout (default: a subprocess). For tests. */
   capture?: (args: string[]) => Promise<string>;
-}
-
-async function runDeno(args: string[], log: string): Promise<number> {
-  const t = performance.now();
-  const file = await Deno.open(log, { create: true, write: true, truncate: true });
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  })
-    .spawn();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) await file.write(chunk);
-  };
-  await Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const status = await child.status;
-  file.close();
-  if (!status.success) {
-    throw new Error(`'deno ${args.join(" ")}' failed (exit ${status.code}): see ${log}`);
-  }
-  return (performance.now() - t) / 1e3;
 }
 
 async function captureDeno(args: string[]): Promise<string> {

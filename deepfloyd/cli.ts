@@ -15,7 +15,7 @@
 import { main as cascadeMain } from "../diffusion/cli.ts";
 import { backendOption, backendParam, initBackend, tensorToImages, writePng } from "./deps.ts";
 import { declareParams, runCli } from "../params/mod.ts";
-import { sampleParams } from "../diffusion/mod.ts";
+import { CASCADE_SAMPLE_ONLY, sampleParams } from "../diffusion/mod.ts";
 import { ifModelKind, loadIFCascade, sampleIFCascade } from "./if_model.ts";
 
 const params = declareParams("sample", {
@@ -70,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
     summary: "Samples DeepFloyd IF (stage I, then stage II) and writes PNGs.",
   }, async (v) => {
     if (v.prompt === undefined) throw new RangeError(`Cannot sample as '--prompt' is required`);
-    for (const k of ["preset", "sampler"] as const) {
+    for (const k of ["preset", "sampler", ...CASCADE_SAMPLE_ONLY] as const) {
       if (v[k] !== undefined) {
         throw new RangeError(
           `Cannot sample a DeepFloyd IF model with '${

@@ -45,6 +45,8 @@ Deno.test("deno task sample --model <IF folder>: the tiny stage I + II folders g
     await Deno.writeTextFile(ckpt, "");
     assert.equal(await ifModelKind(ckpt), null);
     assert.equal(await main(["sample", "--model", ckpt, "--prompt", "x", "--count", "2"]), 2);
+    // Cascade-only options (LoRA adapters of this project's cascades) with an IF model are refused.
+    assert.equal(await main(args(["--lora-scale", "0.5", "--out", `${out}/w.png`])), 2);
     // IF-only options with a cascade are refused.
     assert.equal(await main(["sample", "--preset", "tiny", "--prompt", "x", "--count", "2"]), 2);
   } finally {

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
-import { applyCascadeLoRA, type LoRAFile, readLoRAFile } from "./io/lora_file.ts";
+import { applySamplingLoRA, type LoRAFile, readLoRAFile } from "./io/lora_file.ts";
 import { initBackend } from "./deps.ts";
 import { declareParams, runCli, usageText } from "../params/mod.ts";
 import { backendOption, backendParam, UsageError } from "./cli_options.ts";
@@ -32,24 +32,6 @@ const DEFAULT_MODEL = DEFAULT_MODEL_URL.protocol === "file:"
 const params = declareParams("sample", {
   ...sampleParams.specs,
   out: { type: "string", minLength: 1, metavar: "FILE", default: "sample.png", help: "output PNG" },
-  lora: {
-    type: "string",
-    minLength: 1,
-    maxLength: 4096,
-    metavar: "FILE|DIR",
-    help:
-      "LoRA adapters (lora.safetensors of a deno task train --method lora run, or its folder)\n" +
-      "applied to --model (then default: the base model they were trained on)",
-    defaultText: "none; --model's lora.safetensors when --lora-scale is given",
-  },
-  loraScale: {
-    type: "number",
-    min: -100,
-    max: 100,
-    metavar: "S",
-    help: "scale of the LoRA update (0 = the base model, 1 = as trained)",
-    defaultText: "1",
-  },
   backend: backendParam,
 });
 
@@ -201,23 +183,12 @@ function applyLoRA(
   lora: { path: string; file: LoRAFile },
   values: { loraScale?: number; model?: string; preset?: string },
 ): ModelSubject | null {
-  const options = {
-    scale: values.loraScale ?? 1,
-    on: values.model ?? `preset:${values.preset}`,
-  };
-  try {
-    applyCascadeLoRA(cascade, lora.file, { scale: options.scale });
-  } catch (e) {
-    cascade.dispose();
-    throw e;
-  }
-  const levels = lora.file.metadata.augLevels;
-  if (levels) {
-    (JSON.parse(levels) as number[]).forEach((a, i) => i > 0 && cascade.setAugLevel(i, a));
-  }
+  const scale = values.loraScale ?? 1;
+  const subject = applySamplingLoRA(cascade, lora.file, { scale });
   const parts = Object.keys(lora.file.parts).join(", ");
-  console.error(`LoRA adapters ${lora.path} (${parts}) at scale ${options.scale} on ${options.on}`);
-  return subjectFromMetadata(lora.file.metadata);
+  const on = values.model ?? `preset:${values.preset}`;
+  console.error(`LoRA adapters ${lora.path} (${parts}) at scale ${scale} on ${on}`);
+  return subject;
 }
 
 /**

@@ -105,6 +105,7 @@ export {
 } from "./model/lora.ts";
 export {
   applyCascadeLoRA,
+  applySamplingLoRA,
   exportCascadeLoRA,
   type LoRAFile,
   mergeCascadeLoRA,
@@ -169,7 +170,12 @@ export {
   type SamplingStep,
 } from "./pipeline/sampling_progress.ts";
 export { type PromptFit, promptFit } from "./pipeline/prompt_fit.ts";
-export { IF_SAMPLE_ONLY, type SampleFields, sampleParams } from "./pipeline/sample_params.ts";
+export {
+  CASCADE_SAMPLE_ONLY,
+  IF_SAMPLE_ONLY,
+  type SampleFields,
+  sampleParams,
+} from "./pipeline/sample_params.ts";
 export {
   fillSubjectPrompt,
   type ModelConcept,

@@ -10,6 +10,7 @@
 import type { Cascade } from "../pipeline/cascade.ts";
 import { type NamedTensor, readSafetensors, writeSafetensors } from "./safetensors.ts";
 import { createLoRAConfig, type LoRAConfig } from "../model/lora.ts";
+import { type ModelSubject, subjectFromMetadata } from "./model_subject.ts";
 
 const FORMAT = "dreambooth-ts-lora";
 
@@ -141,6 +142,49 @@ export function applyCascadeLoRA(
     set.import(file.tensors, `${part}.`);
     set.scale = scale;
   }
+}
+
+/**
+ * Attaches a LoRA file's adapters for sampling (as `deno task sample --lora` and the RPC `sample`
+ * job do): {@link applyCascadeLoRA} at `scale`, the SR stages' sampling levels the run recorded
+ * (`augLevels`), and the subject (identifier, class noun) the adapters carry. The cascade is freed
+ * when the adapters do not fit it.
+ *
+ * @param cascade The base cascade the adapters were trained on (modified in place).
+ * @param file The read {@link LoRAFile}.
+ * @param options `scale` (default 1; 0 = the base model).
+ * @returns The subject the adapters carry, or null.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "../../backend/mod.ts";
+ * await initBackend({ quiet: true });
+ * import { createPreset } from "../pipeline/presets.ts";
+ * import { applySamplingLoRA, exportCascadeLoRA, readLoRAFile, saveLoRAFile } from "./lora_file.ts";
+ * using cascade = await createPreset("tiny");
+ * cascade.stages[0].unet.addLoRA({ config: { rank: 2 } });
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await saveLoRAFile(path, await exportCascadeLoRA(cascade));
+ * console.log(applySamplingLoRA(cascade, await readLoRAFile(path), { scale: 0 })); // null
+ * await Deno.remove(path);
+ * ```
+ */
+export function applySamplingLoRA(
+  cascade: Cascade,
+  file: LoRAFile,
+  options: { scale?: number } = {},
+): ModelSubject | null {
+  try {
+    applyCascadeLoRA(cascade, file, { scale: options.scale ?? 1 });
+  } catch (e) {
+    cascade.dispose();
+    throw e;
+  }
+  const levels = file.metadata.augLevels;
+  if (levels) {
+    (JSON.parse(levels) as number[]).forEach((a, i) => i > 0 && cascade.setAugLevel(i, a));
+  }
+  return subjectFromMetadata(file.metadata);
 }
 
 /**

@@ -65,6 +65,26 @@ const sampleSpecs = {
     help: "run only the first N stages",
     defaultText: "all",
   },
+  // Cascades of this project only (refused for DeepFloyd IF). Over RPC, `lora` is relative to the
+  // data root like `model`.
+  lora: {
+    type: "string",
+    minLength: 1,
+    maxLength: 4096,
+    metavar: "FILE|DIR",
+    help:
+      "LoRA adapters (lora.safetensors of a deno task train --method lora run, or its folder)\n" +
+      "applied to --model (then default: the base model they were trained on)",
+    defaultText: "none; --model's lora.safetensors when --lora-scale is given",
+  },
+  loraScale: {
+    type: "number",
+    min: -100,
+    max: 100,
+    metavar: "S",
+    help: "scale of the LoRA update (0 = the base model, 1 = as trained)",
+    defaultText: "1",
+  },
   // DeepFloyd IF only (deepfloyd/cli.ts and the RPC sample job sample IF models; refused for a
   // cascade). `count` is the command line's only (an RPC sample job writes one image).
   srModel: {
@@ -124,6 +144,9 @@ export const IF_SAMPLE_ONLY = [
   "srGuidance",
   "noiseLevel",
 ] as const;
+
+/** The parameters only the cascades of this project take (refused for DeepFloyd IF). */
+export const CASCADE_SAMPLE_ONLY = ["lora", "loraScale"] as const;
 
 /**
  * The sampling parameters (the same names on the command line, `--prompt`, and over RPC, `prompt`).

@@ -6,6 +6,7 @@ import { s, type Schema } from "../schema.ts";
 import { workerJobKind } from "../worker_job_kind.ts";
 // The declaration alone (no tfjs in the server thread).
 import {
+  CASCADE_SAMPLE_ONLY,
   IF_SAMPLE_ONLY,
   type SampleFields,
   sampleParams as declaredSampleParams,
@@ -26,6 +27,47 @@ async function isIFModel(model: string | undefined, dataRoot: DataRoot): Promise
     if (await Deno.stat(`${dir}/${f}`).then(() => true, () => false)) return true;
   }
   return false;
+}
+
+/**
+ * Checks `lora` and `loraScale` before queueing: cascades only, not with `loaded`, `loraScale` only
+ * with `lora`, and `lora` a `.safetensors` file or a folder holding `lora.safetensors`, under the
+ * data root.
+ */
+async function checkLoRA(
+  params: SampleParams,
+  options: { dataRoot: DataRoot; ifModel: boolean },
+): Promise<void> {
+  for (const k of CASCADE_SAMPLE_ONLY) {
+    if (params[k] === undefined) continue;
+    if (options.ifModel) {
+      throw invalidParams(k, `applies to the cascades of this project only, not DeepFloyd IF`);
+    }
+    if (params.loaded !== undefined) {
+      throw invalidParams(k, `must not be given together with 'loaded'`);
+    }
+  }
+  if (params.lora === undefined) {
+    if (params.loraScale !== undefined) {
+      throw invalidParams(
+        "loraScale",
+        `needs 'lora' (the adapters to scale): current value is ${params.loraScale}`,
+      );
+    }
+    return;
+  }
+  const path = await options.dataRoot.resolve(params.lora, { field: "lora" });
+  const file = (await Deno.stat(path)).isDirectory ? `${path}/lora.safetensors` : path;
+  if (
+    !file.endsWith(".safetensors") || !(await Deno.stat(file).then((i) => i.isFile, () => false))
+  ) {
+    throw invalidParams(
+      "lora",
+      `must name a LoRA .safetensors file or a folder holding lora.safetensors: current value is ${
+        JSON.stringify(params.lora)
+      }`,
+    );
+  }
 }
 
 /** Preset cascades with fresh (untrained) weights, as `deno task sample --preset` offers. */
@@ -114,6 +156,7 @@ export function sampleJobKind(
           throw invalidParams(k, `applies to DeepFloyd IF models only (see 'model')`);
         }
       }
+      await checkLoRA(params, { dataRoot, ifModel });
       if (params.srModel !== undefined && !isHubSource(params.srModel)) {
         await dataRoot.resolve(params.srModel, { field: "srModel" });
       }

@@ -8,13 +8,17 @@
  * @module
  */
 import { initBackend, parseBackendName } from "../../backend/mod.ts";
+import { isAbsolute, join, relative } from "node:path";
 import {
+  applySamplingLoRA,
   type Cascade,
   createPreset,
   fillSubjectPrompt,
   loadCheckpoint,
+  type LoRAFile,
   type ModelSubject,
   promptFit,
+  readLoRAFile,
   subjectFromMetadata,
   writePng,
 } from "../../diffusion/mod.ts";
@@ -59,21 +63,7 @@ export async function run(
       return { ...await sampleIFJob(model, srModel, params, ctx), backend: backend.name };
     }
   }
-  let cascade: Cascade;
-  let subject: ModelSubject | null = null;
-  if (params.model !== undefined) {
-    const root = await DataRoot.open(ctx.dataRoot);
-    const path = await root.resolve(params.model, { field: "model" });
-    const loaded = await loadCheckpoint(path);
-    if (loaded.kind !== "cascade") {
-      loaded.model.dispose();
-      throw new RangeError(`Cannot sample as 'model' holds a ${loaded.kind}, not a cascade`);
-    }
-    cascade = loaded.model;
-    subject = subjectFromMetadata(loaded.metadata);
-  } else {
-    cascade = await createPreset(params.preset ?? "tiny", { seed: 0 });
-  }
+  const { cascade, subject } = await loadSampleCascade(params, ctx);
   try {
     // The one identifier rule (as deno task sample): a personalised model fills {identifier} (or
     // [V]) and {class}; a model without them refuses the placeholders.
@@ -124,6 +114,74 @@ export async function run(
   } finally {
     cascade.dispose();
   }
+}
+
+/**
+ * The cascade of a sample job: `model` (a checkpoint under the data root) or a fresh preset, with
+ * `lora`'s adapters attached at `loraScale` (their recorded base model when neither `model` nor
+ * `preset` is given: a preset, or a checkpoint under the data root); and the subject it carries.
+ */
+async function loadSampleCascade(
+  params: SampleParams,
+  ctx: WorkerJobContext,
+): Promise<{ cascade: Cascade; subject: ModelSubject | null }> {
+  const root = await DataRoot.open(ctx.dataRoot);
+  let lora: LoRAFile | null = null;
+  if (params.lora !== undefined) {
+    let path = await root.resolve(params.lora, { field: "lora" });
+    if ((await Deno.stat(path)).isDirectory) path = join(path, "lora.safetensors");
+    lora = await readLoRAFile(path);
+  }
+  let { model, preset } = params;
+  if (lora && model === undefined && preset === undefined) {
+    const base = lora.metadata.baseModel;
+    if (base === undefined) {
+      throw new RangeError(
+        `Cannot sample as the 'lora' file does not name its base model: give 'model'`,
+      );
+    }
+    if (base.startsWith("preset:")) preset = base.slice(7) as "tiny" | "small";
+    else model = await recordedBase(base, root);
+  }
+  let cascade: Cascade;
+  let subject: ModelSubject | null = null;
+  if (model !== undefined) {
+    let path = await root.resolve(model, { field: "model" });
+    if ((await Deno.stat(path)).isDirectory) {
+      const inside = ["cascade.safetensors", "model.safetensors"].map((f) => join(path, f));
+      path = (await Promise.all(inside.map((f) => Deno.stat(f).then(() => f, () => null))))
+        .find((f) => f !== null) ?? inside[0];
+    }
+    const loaded = await loadCheckpoint(path);
+    if (loaded.kind !== "cascade") {
+      loaded.model.dispose();
+      throw new RangeError(`Cannot sample as 'model' holds a ${loaded.kind}, not a cascade`);
+    }
+    cascade = loaded.model;
+    subject = subjectFromMetadata(loaded.metadata);
+  } else {
+    cascade = await createPreset(preset ?? "tiny", { seed: 0 });
+  }
+  if (lora) subject = applySamplingLoRA(cascade, lora, { scale: params.loraScale ?? 1 }) ?? subject;
+  return { cascade, subject };
+}
+
+/**
+ * The base model a LoRA file records as a path relative to the data root: a run trained over RPC
+ * records the data root's absolute path, one of `deno task train` a path of its own (refused unless
+ * it lies under the data root).
+ */
+async function recordedBase(base: string, root: DataRoot): Promise<string> {
+  const rel = isAbsolute(base) ? relative(root.path, base) : base;
+  const inside = await root.resolve(rel, { field: "model" }).then(() => true, () => false);
+  if (!inside) {
+    throw new RangeError(
+      `Cannot sample as the adapters' base model ${
+        JSON.stringify(base)
+      } is not under the data root: give 'model'`,
+    );
+  }
+  return rel;
 }
 
 /** The IF branch of {@link run}: stage I (and stage II) of a DeepFloyd IF model to `sample.png`. */

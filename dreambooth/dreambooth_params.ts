@@ -14,6 +14,8 @@ import {
   type ParamInput,
   type ParamSpecs,
 } from "../params/mod.ts";
+// The LoRA options, declared once for every trainer (deno task train-sr spreads them too).
+import { loraParamSpecs } from "../diffusion/model/lora_params.ts";
 
 const dreamboothSpecs = {
   instanceDir: {
@@ -119,29 +121,7 @@ const dreamboothSpecs = {
       "adapters in <out>/lora.safetensors, merged into model.safetensors), or textual-inversion\n" +
       "(only the identifier's embedding rows are trained; no prior term)",
   },
-  rank: {
-    type: "integer",
-    min: 1,
-    max: 256,
-    metavar: "R",
-    help: "LoRA rank r (--method lora)",
-    defaultText: "4",
-  },
-  loraAlpha: {
-    type: "number",
-    exclusiveMin: 0,
-    max: 1_000_000,
-    metavar: "A",
-    help: "LoRA alpha: the update is scaled by A / R (--method lora)",
-    defaultText: "the rank",
-  },
-  loraTargets: {
-    type: "enum",
-    values: ["attn", "attn+conv"],
-    metavar: "attn|attn+conv",
-    help: "layers with LoRA adapters: attention projections, or those and the convolutions",
-    defaultText: "attn",
-  },
+  ...loraParamSpecs,
   steps: { type: "integer", min: 1, max: 1_000_000, default: 200, help: "training steps" },
   learningRate: {
     type: "number",

@@ -18,7 +18,7 @@ import {
   stoppableMain,
   UsageError,
 } from "./deps.ts";
-import { fineTuneSuperRes } from "./fine_tune_super_res.ts";
+import { fineTuneSuperRes, srLoRAOf } from "./fine_tune_super_res.ts";
 import { superResParams } from "./superres_params.ts";
 
 const SUMMARY =
@@ -53,11 +53,23 @@ export const main: StoppableMain = stoppableMain({
   usage: "deno task train-sr [options]",
   summary: SUMMARY,
 }, async (values, { given, stoppable }) => {
-  const { model, subjectDir: subjectArg = "dog", stage, allStages, crop, backend, ...rest } =
-    values;
+  const {
+    model,
+    subjectDir: subjectArg = "dog",
+    stage,
+    allStages,
+    crop,
+    backend,
+    method,
+    rank,
+    loraAlpha,
+    loraTargets,
+    ...rest
+  } = values;
   if (given.has("stage") && allStages) {
     throw new UsageError(`Cannot use '--stage' together with '--all-stages'`);
   }
+  const lora = srLoRAOf({ method, rank, loraAlpha, loraTargets });
   const builtIn = builtInSubjects().find((s) => s.name === subjectArg);
   const subjectDir = builtIn?.dir ?? subjectArg;
   await initBackend({ prefer: backendOption(backend) });
@@ -67,6 +79,7 @@ export const main: StoppableMain = stoppableMain({
     fineTuneSuperRes(model, {
       ...(builtIn && !fromModel?.classNoun ? { classNoun: builtIn.classNoun } : {}),
       ...rest,
+      ...(lora ? { lora } : {}),
       subjectDir,
       ...(stage !== undefined ? { stage } : {}),
       allStages,
@@ -90,7 +103,9 @@ export const main: StoppableMain = stoppableMain({
           formatDuration(s.summary.seconds)
         }`
       ).join("; ")
-    })${r.cascadePath ? ` → ${r.cascadePath}` : ""}`,
+    })${r.cascadePath ? ` → ${r.cascadePath}` : ""}${
+      r.loraPath ? ` (adapters ${r.loraPath})` : ""
+    }`,
   );
   return r.stages.some((s) => s.summary.reason === "non-finite loss") ? 1 : 0;
 });

@@ -12,14 +12,18 @@ export {
   Cascade,
   createPreset,
   downsampleImages,
+  exportCascadeLoRA,
   loadCheckpoint,
   type LoRAConfig,
+  type LoRATargets,
+  mergeCascadeLoRA,
   type NamedTensor,
   PRESET_NAMES,
   type PresetName,
   readModelSubject,
   type Rgb8Image,
   saveCheckpoint,
+  saveLoRAFile,
   type TextEmbedding,
 } from "../diffusion/mod.ts";
 export {

@@ -13,14 +13,18 @@ import {
   type BuiltInSubject,
   Cascade,
   defaultSubject,
+  exportCascadeLoRA,
   formatDuration,
   loadSubjectFolder,
   type LoRAConfig,
+  type LoRATargets,
+  mergeCascadeLoRA,
   readModelSubject,
   readRunCheckpoint,
   type RgbImage,
   runTraining,
   saveCheckpoint,
+  saveLoRAFile,
   type StepResult,
   type TrainingJob,
   type TrainingSummary,
@@ -29,6 +33,7 @@ import { createSrFineTuneConfig, type SrFineTuneConfig } from "./sr_fine_tune_co
 import { makeSrPairs } from "./sr_pairs.ts";
 import { createSrFineTuneJob, type SrFineTuneJob } from "./sr_fine_tune_job.ts";
 import { loadSrCascade } from "./load_sr_cascade.ts";
+import { superResParams } from "./superres_params.ts";
 
 /** Progress of {@link fineTuneSuperRes}, after every step. */
 export interface SrProgress {
@@ -73,8 +78,10 @@ export interface FineTuneSuperResOptions extends Partial<SrFineTuneConfig> {
   /** Save the personalised cascade (`<runDir>/cascade.safetensors`, float32). Default true. */
   save?: boolean;
   /**
-   * Fine-tune LoRA adapters (attached to each SR stage's UNet, left attached) instead of every
-   * weight. Default none (full fine-tuning).
+   * Fine-tune LoRA adapters (attached to each SR stage's UNet) instead of every weight. Default
+   * none (full fine-tuning). They stay attached unless saved (`save`): then they are written to
+   * `<runDir>/lora.safetensors` and merged into the cascade (a borrowed one too) before
+   * `cascade.safetensors` is written.
    */
   lora?: Partial<LoRAConfig>;
   /** Called after every step. */
@@ -99,6 +106,8 @@ export interface FineTuneSuperResResult {
   stages: { stage: number; runDir: string; summary: TrainingSummary }[];
   /** Seconds of the whole call. */
   seconds: number;
+  /** The adapters file (`<runDir>/lora.safetensors`) when `lora` and saved, else null. */
+  loraPath: string | null;
   /** Where the cascade came from (a path, `preset:NAME`, `pretrain:…`, or "in-memory"). */
   source: string;
 }
@@ -188,6 +197,95 @@ function withProgress(
       report(r);
       return r;
     },
+  };
+}
+
+/**
+ * Saves a finished run: the adapters (with `lora`, then merged) and `<runDir>/cascade.safetensors`.
+ */
+async function saveRun(
+  cascade: Cascade,
+  opts: {
+    runDir: string;
+    config: SrFineTuneConfig;
+    augLevels: number[];
+    source: string;
+    lora: boolean;
+    t0: number;
+    log: (line: string) => void;
+  },
+): Promise<{ cascadePath: string; loraPath: string | null }> {
+  const { runDir, config, augLevels, source, log } = opts;
+  const loraPath = opts.lora
+    ? await saveSrAdapters(cascade, { runDir, augLevels, source, log })
+    : null;
+  const cascadePath = join(runDir, "cascade.safetensors");
+  await savePersonalised(cascadePath, cascade, { config, augLevels, source });
+  const took = formatDuration((performance.now() - opts.t0) / 1000);
+  const sampleAug = config.sampleAugLevel ?? config.augLevel;
+  log(
+    `personalised cascade → ${cascadePath} (SR stages ${config.stages} sample at t_aug ${sampleAug}) in ${took}`,
+  );
+  return { cascadePath, loraPath };
+}
+
+/**
+ * Writes the SR stages' adapters to `<runDir>/lora.safetensors` (the base model and the sampling
+ * t_aug per stage in its metadata, as `deno task train --method lora` does), then merges them into
+ * the cascade. Returns the file.
+ */
+async function saveSrAdapters(
+  cascade: Cascade,
+  opts: { runDir: string; augLevels: number[]; source: string; log: (line: string) => void },
+): Promise<string> {
+  const path = join(opts.runDir, "lora.safetensors");
+  const adapters = await exportCascadeLoRA(cascade);
+  const bytes = await saveLoRAFile(path, adapters, {
+    metadata: { baseModel: opts.source, augLevels: JSON.stringify(opts.augLevels) },
+  });
+  const merged = mergeCascadeLoRA(cascade);
+  opts.log(
+    `LoRA adapters (${Object.keys(adapters.parts).join(", ")}) → ${path} (${
+      (bytes / 1024).toFixed(1)
+    } KiB); merged ${merged.join(", ")} into the cascade`,
+  );
+  return path;
+}
+
+/**
+ * The `lora` option of {@link fineTuneSuperRes} from the declared `method`, `rank`, `loraAlpha`
+ * and `loraTargets` (`deno task train-sr`, the RPC `superres.start` job): undefined for the
+ * default method; the LoRA options without `method: "lora"` are refused, naming the option.
+ *
+ * @param values The declared values.
+ * @returns The LoRA config, or undefined (full fine-tuning).
+ *
+ * @example
+ * ```ts
+ * import { srLoRAOf } from "./fine_tune_super_res.ts";
+ * console.log(srLoRAOf({ method: "lora", rank: 2 })); // { rank: 2, targets: "attn" }
+ * ```
+ */
+export function srLoRAOf(
+  values: { method?: string; rank?: number; loraAlpha?: number; loraTargets?: LoRATargets },
+): Partial<LoRAConfig> | undefined {
+  const { method = "dreambooth", rank, loraAlpha, loraTargets } = values;
+  if (method !== "lora") {
+    for (const [k, v] of Object.entries({ rank, loraAlpha, loraTargets })) {
+      if (v !== undefined) {
+        throw new RangeError(
+          `Cannot fine-tune as '${k}' (${
+            superResParams.name(k as "rank", "option")
+          }) needs --method lora: current value is ${JSON.stringify(v)}`,
+        );
+      }
+    }
+    return undefined;
+  }
+  return {
+    rank: rank ?? 4,
+    ...(loraAlpha !== undefined ? { alpha: loraAlpha } : {}),
+    targets: loraTargets ?? "attn",
   };
 }
 
@@ -384,17 +482,11 @@ export async function fineTuneSuperRes(
     const augLevels = cascade.stages.map((s, k) =>
       config.stages.includes(k) ? sampleAug : k === 0 ? 0 : s.augLevel
     );
-    let cascadePath: string | null = null;
-    if (done && save) {
-      cascadePath = join(runDir, "cascade.safetensors");
-      await savePersonalised(cascadePath, cascade, { config, augLevels, source });
-      const took = formatDuration((performance.now() - t0) / 1000);
-      log(
-        `personalised cascade → ${cascadePath} (SR stages ${config.stages} sample at t_aug ${sampleAug}) in ${took}`,
-      );
-    }
+    const saved = done && save
+      ? await saveRun(cascade, { runDir, config, augLevels, source, lora: !!lora, t0, log })
+      : { cascadePath: null, loraPath: null };
     const seconds = (performance.now() - t0) / 1000;
-    return { cascadePath, done, augLevels, config, stages, seconds, source };
+    return { ...saved, done, augLevels, config, stages, seconds, source };
   } finally {
     if (owned) cascade.dispose();
   }

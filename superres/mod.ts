@@ -47,6 +47,7 @@ export {
   fineTuneSuperRes,
   type FineTuneSuperResOptions,
   type FineTuneSuperResResult,
+  srLoRAOf,
   type SrProgress,
 } from "./fine_tune_super_res.ts";
 export { dreamboothSuperRes, type DreamBoothSuperResContext } from "./dreambooth_super_res.ts";

@@ -11,6 +11,8 @@ import {
   type ParamFields,
   type ParamSpecs,
 } from "../params/mod.ts";
+// The LoRA options, declared once for every trainer (deno task train spreads them too).
+import { loraParamSpecs } from "../diffusion/model/lora_params.ts";
 
 const superResSpecs = {
   model: {
@@ -149,6 +151,15 @@ const superResSpecs = {
     defaultText: "10",
   },
   seed: { type: "integer", min: 0, max: 2 ** 31 - 1, help: "seed", defaultText: "0" },
+  method: {
+    type: "enum",
+    values: ["dreambooth", "lora"],
+    default: "dreambooth",
+    metavar: "NAME",
+    help: "dreambooth (every weight of the SR stage), or lora (low-rank adapters only, as\n" +
+      "deno task train --method lora: <run-dir>/lora.safetensors, merged into cascade.safetensors)",
+  },
+  ...loraParamSpecs,
 } as const satisfies ParamSpecs;
 
 /**

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { initBackend, parseBackendName } from "../../backend/mod.ts";
-import { fineTuneSuperRes, type SuperResFields } from "../../superres/mod.ts";
+import { fineTuneSuperRes, srLoRAOf, type SuperResFields } from "../../superres/mod.ts";
 import type { WorkerJobContext } from "../worker_job_kind.ts";
 
 /** The params the adapter receives (path params already absolute). */
@@ -43,11 +43,14 @@ export async function run(
     quiet: true,
   });
   ctx.signal.throwIfAborted();
-  const { preset, model, subject, stage, allStages, sampleSteps, ...config } = params;
+  const { preset, model, subject, stage, allStages, sampleSteps, method, rank, ...rest } = params;
+  const { loraAlpha, loraTargets, ...config } = rest;
+  const lora = srLoRAOf({ method, rank, loraAlpha, loraTargets });
   const source = model !== undefined ? await cascadeFile(model) : `preset:${preset ?? "tiny"}`;
   const seen: number[] = [];
   const r = await fineTuneSuperRes(source, {
     ...config,
+    ...(lora ? { lora } : {}),
     ...(subject !== undefined ? { subjectDir: subject } : {}),
     ...(stage !== undefined ? { stage } : {}),
     ...(allStages !== undefined ? { allStages } : {}),

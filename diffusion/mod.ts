@@ -112,6 +112,7 @@ export {
   readLoRAFile,
   saveLoRAFile,
 } from "./io/lora_file.ts";
+export { LORA_PARAM_NAMES, loraParamSpecs } from "./model/lora_params.ts";
 export { unetDenoiser, type UNetDenoiserOptions } from "./model/unet_denoiser.ts";
 export {
   ancestralStep,

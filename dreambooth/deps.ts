@@ -28,6 +28,7 @@ export {
   diffusionLoss,
   exportCascadeLoRA,
   fillSubjectPrompt,
+  LORA_PARAM_NAMES,
   type LoRAConfig,
   type LossWeighting,
   mergeCascadeLoRA,

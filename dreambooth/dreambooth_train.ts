@@ -69,6 +69,7 @@ import type { StageTrainerConfig } from "./deps.ts";
 import {
   createLoRAConfig,
   exportCascadeLoRA,
+  LORA_PARAM_NAMES,
   type LoRAConfig,
   mergeCascadeLoRA,
   type NamedTensor,
@@ -297,9 +298,6 @@ const TI_DEFAULT_LR = 5e-3;
 /** The learning rate LoRA trains at when none is given (diffusers' train_dreambooth_lora.py). */
 const LORA_DEFAULT_LR = 5e-4;
 
-/** The LoRA options: only with `--method lora`. */
-const LORA_OPTIONS = ["rank", "loraAlpha", "loraTargets"] as const;
-
 /** The LoRA settings of a `--method lora` run (null for the other methods). */
 function loraConfigOf(p: ResolvedParams): LoRAConfig | null {
   if (p.method !== "lora") return null;
@@ -316,7 +314,7 @@ function loraConfigOf(p: ResolvedParams): LoRAConfig | null {
  */
 function checkMethodOptions(p: ResolvedParams): void {
   if (p.method !== "lora") {
-    for (const k of LORA_OPTIONS) {
+    for (const k of LORA_PARAM_NAMES) {
       if (p[k] !== undefined) {
         throw new RangeError(
           `Cannot train as '${k}' (${

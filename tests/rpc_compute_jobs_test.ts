@@ -49,6 +49,10 @@ Deno.test("rpc: train.start and superres.start refuse bad params before queueing
         ["superres.start", { augLevel: 2 }, "augLevel"],
         ["superres.start", { model: "../x" }, "model"],
         ["superres.start", { subject: "/tmp" }, "subject"],
+        ["superres.start", { method: "full" }, "method"],
+        ["superres.start", { rank: 2 }, "rank"],
+        ["superres.start", { method: "lora", rank: 0 }, "rank"],
+        ["superres.start", { method: "lora", loraTargets: "mlp" }, "loraTargets"],
       ] as const
     ) {
       const err = await client.call(method, params).catch((e) => e as RpcClientError);

@@ -6,6 +6,7 @@ import type { SuperResJobParams } from "../jobs/superres_job.ts";
 import { inModelFolder } from "./_model_folder_kind.ts";
 // The declaration alone (no tfjs in the server thread).
 import { superResParams as declaredSuperResParams } from "../../superres/superres_params.ts";
+import { LORA_PARAM_NAMES } from "../../diffusion/model/lora_params.ts";
 
 /** The validated params of `superres.start` (paths relative to the data root). */
 export type SuperResParams = SuperResJobParams;
@@ -49,6 +50,14 @@ export function superResJobKind(
       }
       if (params.stage !== undefined && params.allStages) {
         throw invalidParams("allStages", "must not be given together with 'stage'");
+      }
+      for (const k of LORA_PARAM_NAMES) {
+        if (params[k] !== undefined && params.method !== "lora") {
+          throw invalidParams(
+            k,
+            `needs method 'lora': current value is ${JSON.stringify(params[k])}`,
+          );
+        }
       }
       if (params.model !== undefined) await dataRoot.resolve(params.model, { field: "model" });
       if (params.subject !== undefined) {

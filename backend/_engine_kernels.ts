@@ -347,19 +347,11 @@ function reductionKernels(lib: NativeLib): tf.KernelConfig[] {
       else if (inHead && op <= 3) lib.nk_reduce_cols(op, xv, ov, inner, outer);
       else if (block && op <= 3) {
         // [before, reduced, after] (e.g. a [B, H, W, C] gradient summed over H and W): the
-        // leading-axes reduction on each `before` slice, in place (a transposed copy of the whole
-        // tensor first cost 30× more at [4, 128, 128, 16]).
+        // leading-axes reduction on each `before` slice, in place, in one call (a transposed copy
+        // of the whole tensor first cost 30× more at [4, 128, 128, 16]; one call per slice cost
+        // ~1 s per 512² sampler step in avgPool2's [B·H/2, W/2, 2, C] sum).
         const after = size(x.shape.slice(axes[axes.length - 1] + 1));
-        const before = outer / after;
-        for (let o = 0; o < before; o++) {
-          lib.nk_reduce_cols(
-            op,
-            xv.subarray(o * inner * after),
-            ov.subarray(o * after),
-            inner,
-            after,
-          );
-        }
+        lib.nk_reduce_mid(op, xv, ov, outer / after, inner, after);
       } else {
         // Move the reduced axes last (one strided copy), then reduce rows.
         const perm = [

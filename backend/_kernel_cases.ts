@@ -96,6 +96,10 @@ function reductionAndElementwiseCases(): Case[] {
         tf.mean(x, [0, 1]),
         tf.mean(x, [0, 2]),
         tf.sum(tf.reshape(x, [3, 5, 1, 7, 6]), [1, 4]),
+        tf.sum(tf.reshape(x, [15, 7, 2, 3]), 2), // avgPool2's [B·H/2, W/2, 2, C] sum
+        tf.mean(x, [1, 2], true),
+        tf.max(x, [1, 2]),
+        tf.min(x, 2),
         tf.sum(x),
         tf.cast(x, "float32"),
         tf.clone(x),

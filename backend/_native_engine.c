@@ -243,6 +243,35 @@ void nk_reduce_cols(int op, const float *x, float *out, int64_t outer, int64_t i
   }
 }
 
+/* out[o*after + j] = reduce_i x[(o*inner + i)*after + j] for o < before: [before, reduced, after],
+ * each slice reduced as nk_reduce_cols does (same order, same values), in one call: a loop of
+ * nk_reduce_cols calls cost one FFI call per slice (524,288 for a 2×2 average pool at 512²). */
+void nk_reduce_mid(int op, const float *x, float *out, int64_t before, int64_t inner, int64_t after) {
+#pragma omp parallel for schedule(static) if (before * inner * after > PAR_MIN)
+  for (int64_t o = 0; o < before; o++) {
+    const float *xs = x + o * inner * after;
+    float *os = out + o * after;
+    if (op <= 1) {
+      for (int64_t j = 0; j < after; j++) os[j] = 0;
+      for (int64_t i = 0; i < inner; i++) {
+        const float *p = xs + i * after;
+        for (int64_t j = 0; j < after; j++) os[j] += p[j];
+      }
+      if (op == 1)
+        for (int64_t j = 0; j < after; j++) os[j] /= (float)inner;
+    } else {
+      for (int64_t j = 0; j < after; j++) os[j] = inner > 0 ? xs[j] : (op == 2 ? -INFINITY : INFINITY);
+      for (int64_t i = 1; i < inner; i++) {
+        const float *p = xs + i * after;
+        for (int64_t j = 0; j < after; j++) {
+          float v = p[j], c = os[j];
+          if (op == 2 ? (v > c || v != v) : (v < c || v != v)) os[j] = v;
+        }
+      }
+    }
+  }
+}
+
 /* Softmax over the last axis of [rows, cols]. */
 void nk_softmax(const float *x, float *out, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (rows * cols > PAR_MIN)

@@ -25,6 +25,10 @@ const symbols = {
   },
   nk_reduce_rows: { parameters: ["i32", "buffer", "buffer", "i64", "i64"], result: "void" },
   nk_reduce_cols: { parameters: ["i32", "buffer", "buffer", "i64", "i64"], result: "void" },
+  nk_reduce_mid: {
+    parameters: ["i32", "buffer", "buffer", "i64", "i64", "i64"],
+    result: "void",
+  },
   nk_softmax: { parameters: ["buffer", "buffer", "i64", "i64"], result: "void" },
   nk_strided_copy: { parameters: ["buffer", "i64", "buffer", "buffer"], result: "void" },
   nk_strided_scatter: { parameters: ["buffer", "buffer", "i64", "buffer"], result: "void" },

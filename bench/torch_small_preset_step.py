@@ -36,12 +36,12 @@ Options: ``--threads N`` (default 2), ``--warmup N`` (2), ``--steps N`` (timed, 
 
 import argparse
 import math
-import os
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from _torch_timing import print_machine, time_steps
 
 # unet.ts's UNet.countParams(small base) + t5_encoder.ts's T5Encoder(small).numParams
 EXPECTED_PARAMS = 2167107 + 10848768
@@ -370,29 +370,13 @@ def main():
         optimizer.step()
         return value
 
-    try:
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{os.cpu_count()} cores, load average {load}")
+    print_machine()
     print(f"small preset base stage: {count} weights (UNet "
           f"{sum(p.numel() for p in unet.parameters())}, text encoder "
           f"{sum(p.numel() for p in encoder.parameters())})")
-    step = 0
-    for _ in range(args.warmup):
-        train_step(step)
-        step += 1
-    runs = []
-    loss = float("nan")
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        loss = train_step(step)
-        runs.append(time.perf_counter() - start)
-        step += 1
-    runs.sort()
-    print(f"small preset base step, batch {b} (s): {runs[len(runs) // 2]:.3f} median "
-          f"(best {runs[0]:.3f}) over {args.steps} steps after {args.warmup} warm-up; "
+    median, best, loss = time_steps(train_step, args.warmup, args.steps)
+    print(f"small preset base step, batch {b} (s): {median:.3f} median "
+          f"(best {best:.3f}) over {args.steps} steps after {args.warmup} warm-up; "
           f"last loss {loss:.4f}")
 
 
